@@ -1,0 +1,88 @@
+"""Every error h5swmr raises on purpose.
+
+Each class also inherits the built-in exception closest in meaning, so code written for h5py or for
+plain Python (``except KeyError``, ``except OSError``) keeps working. Errors carry the facts as
+attributes (``dataset``, ``structure``, ``address``) so callers need not parse the message.
+"""
+
+from __future__ import annotations
+
+
+class H5SwmrError(Exception):
+    """Root of every error h5swmr raises on purpose."""
+
+
+class FormatError(H5SwmrError, ValueError):
+    """Bytes on disk are not what the HDF5 format allows."""
+
+    def __init__(self, message: str, *, structure: str = "", address: int | None = None) -> None:
+        super().__init__(message)
+        self.structure = structure
+        self.address = address
+
+
+class ChecksumError(FormatError):
+    """A checksummed block whose stored lookup3 value does not match its bytes."""
+
+
+class TruncatedError(FormatError):
+    """A structure that runs past the end of the bytes available for it."""
+
+
+class UnsupportedError(H5SwmrError, NotImplementedError):
+    """Valid HDF5, or a valid request, that h5swmr does not handle (yet)."""
+
+
+class InvalidStateError(H5SwmrError, RuntimeError):
+    """A call made in the wrong state, such as append_frame() after close()."""
+
+
+class FrameError(H5SwmrError, ValueError):
+    """A frame of the wrong size or shape for its dataset."""
+
+    def __init__(self, message: str, *, dataset: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+
+
+class FrameDtypeError(H5SwmrError, TypeError):
+    """A frame whose dtype is not the dataset's."""
+
+    def __init__(self, message: str, *, dataset: str = "") -> None:
+        super().__init__(message)
+        self.dataset = dataset
+
+
+class DatasetNotFoundError(H5SwmrError, KeyError):
+    """A dataset name or index the writer does not know."""
+
+    def __init__(self, message: str, *, dataset: object = None) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class InvalidArgumentError(H5SwmrError, ValueError):
+    """A bad name, path, shape, chunk, tile or option passed to the API."""
+
+
+class InvalidDtypeError(H5SwmrError, TypeError):
+    """A dtype that HDF5 streaming datasets cannot hold (strings, objects, structured...)."""
+
+
+class FileLockedError(H5SwmrError, BlockingIOError):
+    """Another process holds a lock on the file, or its flags say a writer has it open."""
+
+
+class FilterError(H5SwmrError, ValueError):
+    """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode."""
+
+
+class FilterUnavailableError(H5SwmrError, ImportError):
+    """A filter whose optional library is not installed; the message names the extra to install."""
+
+
+class StorageError(H5SwmrError, OSError):
+    """The operating system refused a read, write, sync or truncate."""

@@ -1,0 +1,1 @@
+"""Pure encoders and decoders of HDF5 structures: bytes in, bytes out, no I/O."""

@@ -1,0 +1,1 @@
+"""Object header messages, one module each, named after the spec's message."""
