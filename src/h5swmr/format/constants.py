@@ -11,7 +11,7 @@ UNDEFINED_ADDRESS: Final = 0xFFFF_FFFF_FFFF_FFFF
 UNLIMITED: Final = 0xFFFF_FFFF_FFFF_FFFF
 CHECKSUM_SIZE: Final = 4
 OS_PAGE_SIZE: Final = 4096
-"""In-place rewritten blocks stay inside one page of this size, so a killed write cannot tear them."""
+"""In-place rewritten blocks stay inside one page of this size: a killed write cannot tear them."""
 
 
 class MessageType(IntEnum):

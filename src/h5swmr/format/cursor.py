@@ -1,4 +1,4 @@
-"""Bounded little-endian reads over a buffer, so decoders never let struct or index errors escape."""
+"""Bounded little-endian reads, so decoders never let struct or index errors escape."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from h5swmr.errors import TruncatedError
 
 BytesLike: TypeAlias = bytes | bytearray | memoryview
 
-_UINT = {1: struct.Struct("<B"), 2: struct.Struct("<H"), 4: struct.Struct("<I"), 8: struct.Struct("<Q")}
+_UINT = {size: struct.Struct("<" + code) for size, code in ((1, "B"), (2, "H"), (4, "I"), (8, "Q"))}
 
 
 class ByteCursor:

@@ -54,8 +54,8 @@ class FilterPipelineMessage:
         for f in self.filters:
             name = f.name.encode("ascii") + b"\x00" if f.name else b""
             if f.filter_id >= _RESERVED_IDS:
-                parts.append(struct.pack("<HHHH", f.filter_id, len(name), f.flags, len(f.cd_values)))
-                parts.append(name)
+                header = struct.pack("<HHHH", f.filter_id, len(name), f.flags, len(f.cd_values))
+                parts += (header, name)
             else:
                 parts.append(struct.pack("<HHH", f.filter_id, f.flags, len(f.cd_values)))
             parts.append(struct.pack(f"<{len(f.cd_values)}I", *f.cd_values))
