@@ -1,0 +1,37 @@
+"""Append-only space allocation at the end of the file.
+
+Space is never freed or reused while a file is written: a SWMR reader may still hold an old index
+block that points at old space (libhdf5 does the same under SWMR).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PAGE_SIZE: Final = 4096
+"""Blocks rewritten in place stay inside one page of this size: a killed write cannot tear them."""
+
+
+class EofAllocator:
+    """Hands out addresses at the end of allocated space (the EOA libhdf5 stores as the EOF)."""
+
+    __slots__ = ("eoa",)
+
+    def __init__(self, eoa: int) -> None:
+        self.eoa = eoa
+
+    def allocate(self, size: int, *, within_page: bool = False) -> int:
+        """Address of ``size`` fresh bytes.
+
+        With ``within_page``, a block that fits in one page is placed so it does not cross a page
+        boundary: the pages of an in-place rewrite are then written by the kernel in one piece.
+        """
+        if size < 0:
+            raise ValueError(f"cannot allocate {size} bytes")
+        address = self.eoa
+        if within_page and size <= PAGE_SIZE:
+            page_end = (address // PAGE_SIZE + 1) * PAGE_SIZE
+            if address + size > page_end:
+                address = page_end
+        self.eoa = address + size
+        return address

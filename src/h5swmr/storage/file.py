@@ -1,0 +1,93 @@
+"""One file descriptor with positional reads and writes, truncation and syncing."""
+
+from __future__ import annotations
+
+import os
+from typing import TypeAlias
+
+from h5swmr.errors import StorageError
+
+Buffer: TypeAlias = bytes | bytearray | memoryview
+
+
+class FileHandle:
+    """An unbuffered file: each write is one ``pwrite`` at an absolute address.
+
+    Writes go straight to the OS page cache, so readers in other processes see them in the order
+    they were made (POSIX read-after-write), which is what SWMR relies on.
+    """
+
+    __slots__ = ("_fd", "path", "physical_size")
+
+    def __init__(self, fd: int, path: str) -> None:
+        self._fd = fd
+        self.path = path
+        self.physical_size = os.fstat(fd).st_size
+
+    @classmethod
+    def open(cls, path: str, *, writable: bool = True, create: bool = False) -> FileHandle:
+        flags = os.O_RDWR if writable else os.O_RDONLY
+        if create:
+            flags |= os.O_CREAT
+        flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            raise StorageError(exc.errno, f"cannot open {path!r}: {exc.strerror}", path) from exc
+        return cls(fd, path)
+
+    @property
+    def fd(self) -> int:
+        if self._fd < 0:
+            raise StorageError(f"{self.path!r} is closed")
+        return self._fd
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+    def pwrite(self, address: int, data: Buffer) -> None:
+        """Write all of ``data`` at ``address``; short writes are continued, failures raised."""
+        view = memoryview(data).cast("B")
+        written = 0
+        try:
+            while written < len(view):
+                written += os.pwrite(self.fd, view[written:], address + written)
+        except OSError as exc:
+            raise StorageError(
+                exc.errno,
+                f"writing {len(view)} bytes at address {address} of {self.path!r}: {exc.strerror}",
+                self.path,
+            ) from exc
+        self.physical_size = max(self.physical_size, address + len(view))
+
+    def pread(self, address: int, size: int) -> bytes:
+        try:
+            return os.pread(self.fd, size, address)
+        except OSError as exc:
+            raise StorageError(
+                exc.errno, f"reading {size} bytes at {address} of {self.path!r}", self.path
+            ) from exc
+
+    def truncate(self, size: int) -> None:
+        try:
+            os.ftruncate(self.fd, size)
+        except OSError as exc:
+            raise StorageError(
+                exc.errno, f"resizing {self.path!r} to {size} bytes: {exc.strerror}", self.path
+            ) from exc
+        self.physical_size = size
+
+    def sync(self) -> None:
+        """Push written data to the device (fdatasync where the OS has it)."""
+        try:
+            getattr(os, "fdatasync", os.fsync)(self.fd)
+        except OSError as exc:
+            raise StorageError(
+                exc.errno, f"syncing {self.path!r}: {exc.strerror}", self.path
+            ) from exc
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)

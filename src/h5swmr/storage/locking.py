@@ -1,0 +1,72 @@
+"""Whole-file advisory locks compatible with libhdf5's (``flock``, non-blocking).
+
+libhdf5 readers take a shared lock for as long as a file is open; a writer takes an exclusive one.
+h5swmr holds the exclusive lock while it builds the file, then downgrades it to shared at
+``start_swmr`` so SWMR readers can attach while a second writer still cannot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from enum import Enum
+
+from h5swmr.errors import FileLockedError, StorageError
+
+ENVIRONMENT_VARIABLE = "HDF5_USE_FILE_LOCKING"
+_UNSUPPORTED = {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)}
+
+
+class FileLocking(Enum):
+    """File-locking policy, as libhdf5's ``H5Pset_file_locking`` and ``HDF5_USE_FILE_LOCKING``."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    BEST_EFFORT = "best_effort"
+    """Lock, but carry on where the file system does not support locks (ENOSYS, ENOLCK)."""
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> FileLocking:
+        """Read ``HDF5_USE_FILE_LOCKING`` as libhdf5 1.10.7+ does: FALSE or 0 turn locks off,
+        BEST_EFFORT ignores unsupported locks, anything else (or nothing) turns them on."""
+        value = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE)
+        if value is None:
+            return cls.ENABLED
+        value = value.strip().upper()
+        if value in ("FALSE", "0"):
+            return cls.DISABLED
+        if value == "BEST_EFFORT":
+            return cls.BEST_EFFORT
+        return cls.ENABLED
+
+
+def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:
+    """Take a non-blocking lock (or convert the one held); True when a lock is now held."""
+    if policy is FileLocking.DISABLED:
+        return False
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+            raise FileLockedError(
+                exc.errno,
+                f"{path!r} is locked by another process (an HDF5 reader or writer has it open); "
+                f"close it first, or set {ENVIRONMENT_VARIABLE}=FALSE to skip locking",
+                path,
+            ) from exc
+        if policy is FileLocking.BEST_EFFORT and exc.errno in _UNSUPPORTED:
+            return False
+        raise StorageError(
+            exc.errno,
+            f"cannot lock {path!r}: {exc.strerror}; the file system may not support locks: "
+            f"set {ENVIRONMENT_VARIABLE}=BEST_EFFORT or FALSE",
+            path,
+        ) from exc
+    return True
+
+
+def unlock(fd: int) -> None:
+    with contextlib.suppress(OSError):  # the lock goes with the descriptor anyway
+        fcntl.flock(fd, fcntl.LOCK_UN)
