@@ -1,0 +1,249 @@
+"""A dataset's extensible-array chunk index, kept in memory and committed in SWMR order.
+
+Setting an element only changes memory; ``commit()`` returns the writes of every changed block in
+the order a SWMR reader needs: data blocks and pages, then super blocks, then the index block, then
+the header, whose ``max_index_set`` is the index's commit point. New blocks are written whole before
+any parent points at them; old blocks are rewritten in place, each with one pwrite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.extensible_array.blocks import (
+    DataBlock,
+    ExtensibleArrayHeader,
+    IndexBlock,
+    SuperBlock,
+    data_block_size,
+    encode_page,
+    index_block_size,
+    page_address,
+    page_bitmap_size,
+    set_page_initialised,
+    super_block_size,
+)
+from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
+from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator
+from h5swmr.storage.commit import Write
+
+MIN_PAGE_BITS = 6
+"""Data blocks that hang off the index block (at most 64 elements) must never be paged."""
+
+
+def params_for(element_size: int) -> ExtensibleArrayParams:
+    """libhdf5's parameters, with pages small enough that every block rewritten per commit (an
+    unpaged data block, a page) fits in one 4 KiB page; any valid value is read from the file."""
+    bits = 10
+    while bits > MIN_PAGE_BITS and 22 + (1 << bits) * element_size > PAGE_SIZE:
+        bits -= 1
+    return ExtensibleArrayParams(max_dblk_page_nelmts_bits=bits)
+
+
+@dataclass(slots=True)
+class _DataBlockState:
+    address: int
+    info: SuperBlockInfo
+    number: int
+    elements: bytearray | None = None
+    """All elements of an unpaged block; None for a paged one, whose pages live in ``pages``."""
+    pages: dict[int, bytearray] = field(default_factory=dict)
+    dirty_pages: set[int] = field(default_factory=set)
+    is_new: bool = True
+    dirty: bool = True
+
+
+@dataclass(slots=True)
+class _SuperBlockState:
+    address: int
+    info: SuperBlockInfo
+    bitmap: bytearray
+    data_block_addresses: list[int]
+    dirty: bool = True
+
+
+class ExtensibleArrayIndex:
+    """The chunk index of one dataset: element ``i`` is the chunk with linear index ``i``."""
+
+    def __init__(
+        self, params: ExtensibleArrayParams, codec: ElementCodec, header_address: int
+    ) -> None:
+        self.params = params
+        self.codec = codec
+        self.header = ExtensibleArrayHeader(codec.client_id, codec.element_size, params)
+        self.header_address = header_address
+        self._fill = codec.fill
+        self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
+        self._index_data_blocks = [UNDEFINED_ADDRESS] * params.index_block_data_block_addresses
+        self._index_super_blocks = [UNDEFINED_ADDRESS] * params.index_block_super_block_addresses
+        self._index_dirty = False
+        self._super_blocks: dict[int, _SuperBlockState] = {}
+        self._data_blocks: dict[tuple[int, int], _DataBlockState] = {}
+        self._stats = [0, 0, 0, 0]  # super blocks, their bytes, data blocks, their bytes
+        self._max_index_set = 0
+        self._realized = 0
+        self._header_dirty = True
+
+    @property
+    def max_index_set(self) -> int:
+        return self._max_index_set
+
+    def set(self, index: int, record: ChunkRecord, allocator: EofAllocator) -> None:
+        """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
+        element = self.codec.encode(record)
+        es = self.codec.element_size
+        if self.header.index_block_address == UNDEFINED_ADDRESS:
+            self._create_index_block(allocator)
+        if index < self.params.idx_blk_elmts:
+            self._index_elements[index * es : (index + 1) * es] = element
+            self._index_dirty = True
+        else:
+            info, number, position = self.params.locate(index)
+            block = self._data_block(info, number, allocator)
+            if block.elements is not None:
+                block.elements[position * es : (position + 1) * es] = element
+            else:
+                page, within = divmod(position, self.params.page_elements)
+                elements = block.pages.get(page)
+                if elements is None:
+                    elements = block.pages[page] = bytearray(self._fill * self.params.page_elements)
+                    self._mark_page_initialised(info, number, page)
+                elements[within * es : (within + 1) * es] = element
+                block.dirty_pages.add(page)
+            block.dirty = True
+        if index >= self._max_index_set:
+            self._max_index_set = index + 1
+            self._header_dirty = True
+
+    def _create_index_block(self, allocator: EofAllocator) -> None:
+        size = index_block_size(self.params, self.codec.element_size)
+        address = allocator.allocate(size, within_page=True)
+        self._realized += self.params.idx_blk_elmts
+        self.header = dataclasses.replace(self.header, index_block_address=address)
+        self._index_dirty = self._header_dirty = True
+
+    def _data_block(
+        self, info: SuperBlockInfo, number: int, allocator: EofAllocator
+    ) -> _DataBlockState:
+        key = (info.index, number)
+        block = self._data_blocks.get(key)
+        if block is not None:
+            return block
+        size = data_block_size(self.params, info, self.codec.element_size)
+        address = allocator.allocate(size, within_page=True)
+        paged = self.params.is_paged(info)
+        elements = None if paged else bytearray(self._fill * info.data_block_elements)
+        block = self._data_blocks[key] = _DataBlockState(address, info, number, elements)
+        self._stats[2] += 1
+        self._stats[3] += size
+        self._realized += info.data_block_elements
+        self._header_dirty = True
+        if info.index < self.params.index_block_super_blocks:
+            self._index_data_blocks[info.start_data_block + number] = address
+            self._index_dirty = True
+        else:
+            parent = self._super_block(info, allocator)
+            parent.data_block_addresses[number] = address
+            parent.dirty = True
+        return block
+
+    def _super_block(self, info: SuperBlockInfo, allocator: EofAllocator) -> _SuperBlockState:
+        state = self._super_blocks.get(info.index)
+        if state is None:
+            size = super_block_size(self.params, info)
+            address = allocator.allocate(size, within_page=True)
+            bitmap = bytearray(page_bitmap_size(self.params, info))
+            addresses = [UNDEFINED_ADDRESS] * info.n_data_blocks
+            state = self._super_blocks[info.index] = _SuperBlockState(
+                address, info, bitmap, addresses
+            )
+            self._index_super_blocks[info.index - self.params.index_block_super_blocks] = address
+            self._stats[0] += 1
+            self._stats[1] += size
+            self._index_dirty = self._header_dirty = True
+        return state
+
+    def _mark_page_initialised(self, info: SuperBlockInfo, number: int, page: int) -> None:
+        parent = self._super_blocks[info.index]
+        set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
+        parent.dirty = True
+
+    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
+        """Writes of every changed block: (data blocks and pages, super blocks, index, header)."""
+        data_writes: list[Write] = []
+        super_writes: list[Write] = []
+        index_writes: list[Write] = []
+        header_writes: list[Write] = []
+        client, es = self.codec.client_id, self.codec.element_size
+        for block in self._data_blocks.values():
+            if not block.dirty:
+                continue
+            offset = self.params.data_block_offset(block.info, block.number)
+            if block.elements is not None:
+                encoded = DataBlock(client, self.header_address, offset, bytes(block.elements))
+                data_writes.append((block.address, encoded.encode(self.params)))
+            else:
+                if block.is_new:
+                    prefix = DataBlock(client, self.header_address, offset, b"")
+                    data_writes.append((block.address, prefix.encode(self.params)))
+                for page in sorted(block.dirty_pages):
+                    address = page_address(self.params, block.address, page, es)
+                    data_writes.append((address, encode_page(block.pages[page])))
+                block.dirty_pages.clear()
+            block.is_new = block.dirty = False
+        for sblock in self._super_blocks.values():
+            if sblock.dirty:
+                encoded_sb = SuperBlock(
+                    client,
+                    self.header_address,
+                    sblock.info.start_index,
+                    bytes(sblock.bitmap),
+                    tuple(sblock.data_block_addresses),
+                )
+                super_writes.append((sblock.address, encoded_sb.encode(self.params)))
+                sblock.dirty = False
+        if self._index_dirty:
+            index_block = IndexBlock(
+                client,
+                self.header_address,
+                bytes(self._index_elements),
+                tuple(self._index_data_blocks),
+                tuple(self._index_super_blocks),
+            )
+            index_writes.append((self.header.index_block_address, index_block.encode()))
+            self._index_dirty = False
+        if self._header_dirty:
+            n_super, super_bytes, n_data, data_bytes = self._stats
+            self.header = dataclasses.replace(
+                self.header,
+                n_super_blocks=n_super,
+                super_block_bytes=super_bytes,
+                n_data_blocks=n_data,
+                data_block_bytes=data_bytes,
+                max_index_set=self._max_index_set,
+                n_elements_realized=self._realized,
+            )
+            header_writes.append((self.header_address, self.header.encode()))
+            self._header_dirty = False
+        return data_writes, super_writes, index_writes, header_writes
+
+    def release_below(self, index: int) -> None:
+        """Forget the elements of data blocks and pages that lie wholly below ``index``.
+
+        The caller promises never to set those elements again, so the writer's memory stays
+        bounded by the frames in flight rather than by the frames written.
+        """
+        for key, block in list(self._data_blocks.items()):
+            if block.dirty:
+                continue
+            first = self.params.idx_blk_elmts + block.info.start_index
+            first += block.number * block.info.data_block_elements
+            if first + block.info.data_block_elements <= index:
+                del self._data_blocks[key]
+            elif block.elements is None:
+                page_elements = self.params.page_elements
+                for page in [p for p in block.pages if first + (p + 1) * page_elements <= index]:
+                    del block.pages[page]

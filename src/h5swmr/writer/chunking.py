@@ -1,0 +1,114 @@
+"""Frames to chunks: tiles of a frame and bands of several frames, zero-padded at the edges."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from h5swmr.errors import InvalidArgumentError
+from h5swmr.format.extensible_array.elements import MAX_CHUNK_BYTES
+
+MAX_RANK = 32
+"""HDF5's limit on dataset rank; a frame has one dimension less."""
+
+
+def as_bytes(array: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array, whatever its dtype (complex has no buffer format)."""
+    return memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+
+
+def check_dims(dims: object, *, what: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(d) for d in dims)  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"{what} must be a sequence of integers, not {dims!r}") from exc
+    if any(isinstance(d, bool | float) for d in dims):  # type: ignore[attr-defined]
+        raise InvalidArgumentError(f"{what} must hold integers, not {dims!r}")
+    if not values or any(v <= 0 for v in values):
+        raise InvalidArgumentError(f"{what} must be positive integers, got {dims!r}")
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkGrid:
+    """How a dataset of frames ``frame_dims`` is cut into chunks ``(frames_per_chunk, *tile)``."""
+
+    frame_dims: tuple[int, ...]
+    chunk: tuple[int, ...]
+    itemsize: int
+
+    def __post_init__(self) -> None:
+        rank = len(self.frame_dims)
+        if rank + 1 > MAX_RANK:
+            raise InvalidArgumentError(f"frames of rank {rank}: HDF5 allows at most {MAX_RANK - 1}")
+        if len(self.chunk) != rank + 1:
+            raise InvalidArgumentError(
+                f"chunk {self.chunk} must have {rank + 1} dimensions for frames {self.frame_dims}"
+            )
+        if any(t > f for t, f in zip(self.chunk[1:], self.frame_dims, strict=True)):
+            raise InvalidArgumentError(
+                f"tile {self.chunk[1:]} is larger than the frame {self.frame_dims}"
+            )
+        if self.chunk_nbytes > MAX_CHUNK_BYTES:
+            raise InvalidArgumentError(
+                f"chunk {self.chunk} holds {self.chunk_nbytes} bytes; HDF5 chunks must be < 4 GiB"
+            )
+
+    @property
+    def frames_per_chunk(self) -> int:
+        return self.chunk[0]
+
+    @property
+    def tile(self) -> tuple[int, ...]:
+        return self.chunk[1:]
+
+    @cached_property
+    def tiles_per_dim(self) -> tuple[int, ...]:
+        return tuple(-(-f // t) for f, t in zip(self.frame_dims, self.tile, strict=True))
+
+    @property
+    def n_tiles(self) -> int:
+        return math.prod(self.tiles_per_dim)
+
+    @property
+    def is_tiled(self) -> bool:
+        return self.tile != self.frame_dims
+
+    @property
+    def frame_nbytes(self) -> int:
+        return math.prod(self.frame_dims) * self.itemsize
+
+    @property
+    def slab_nbytes(self) -> int:
+        """Bytes one frame takes inside one chunk."""
+        return math.prod(self.tile) * self.itemsize
+
+    @property
+    def chunk_nbytes(self) -> int:
+        return math.prod(self.chunk) * self.itemsize
+
+    def chunk_index(self, band: int, tile: int) -> int:
+        """Linear chunk index (the extensible array element) of a tile in a band of frames."""
+        return band * self.n_tiles + tile
+
+    def split(self, frames: np.ndarray) -> np.ndarray:
+        """Frames ``(n, *frame_dims)`` as ``(n_tiles, n, *tile)``, tiles in row-major order and
+        zero-padded where the frame is not a multiple of the tile."""
+        n = frames.shape[0]
+        if not self.is_tiled:
+            return frames.reshape((1, n, *self.frame_dims))
+        padded_dims = tuple(c * t for c, t in zip(self.tiles_per_dim, self.tile, strict=True))
+        if padded_dims != self.frame_dims:
+            padded = np.zeros((n, *padded_dims), frames.dtype)
+            padded[(slice(None), *(slice(0, f) for f in self.frame_dims))] = frames
+            frames = padded
+        rank = len(self.frame_dims)
+        split_shape: list[int] = [n]
+        for count, size in zip(self.tiles_per_dim, self.tile, strict=True):
+            split_shape += [count, size]
+        blocks = frames.reshape(split_shape)
+        order = [1 + 2 * i for i in range(rank)] + [0] + [2 + 2 * i for i in range(rank)]
+        return np.ascontiguousarray(blocks.transpose(order)).reshape((self.n_tiles, n, *self.tile))

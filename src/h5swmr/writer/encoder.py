@@ -1,0 +1,71 @@
+"""Runs filter pipelines on a thread pool and hands results back in submission order.
+
+zlib and the other codecs release the GIL, so chunks compress in parallel while the writer thread
+goes on; results are written in the order frames arrived, so chunk addresses follow frame order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.writer.chunking import as_bytes
+
+Encoded = tuple[bytes, int]
+"""Filtered chunk bytes and the filter mask of skipped filters."""
+
+
+class ChunkEncoder:
+    """A bounded queue of chunks being filtered; ``workers=0`` filters in the caller's thread."""
+
+    def __init__(self, workers: int, max_in_flight: int | None = None) -> None:
+        self._pool = ThreadPoolExecutor(workers, "h5swmr-filter") if workers > 0 else None
+        self._max_in_flight = max_in_flight or 2 * max(workers, 1)
+        self._queue: deque[tuple[Future[Encoded], Callable[[bytes, int], None]]] = deque()
+
+    def submit(
+        self,
+        pipeline: FilterPipeline,
+        chunk: np.ndarray,
+        element_size: int,
+        store: Callable[[bytes, int], None],
+    ) -> None:
+        """Filter ``chunk`` (which the caller must not change afterwards); ``store`` gets the
+        result, in submission order, from a later ``submit`` or from ``drain``."""
+        if self._pool is None:
+            store(*pipeline.encode(as_bytes(chunk), element_size))
+            return
+        future = self._pool.submit(_encode, pipeline, chunk, element_size)
+        self._queue.append((future, store))
+        while len(self._queue) > self._max_in_flight:
+            self._complete_oldest()
+
+    def _complete_oldest(self) -> None:
+        future, store = self._queue.popleft()
+        store(*future.result())
+
+    def drain(self) -> None:
+        """Store every queued chunk; the first failure is raised after the rest are dropped."""
+        try:
+            while self._queue:
+                self._complete_oldest()
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        while self._queue:
+            self._queue.popleft()[0].cancel()
+
+    def shutdown(self) -> None:
+        self.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
+def _encode(pipeline: FilterPipeline, chunk: np.ndarray, element_size: int) -> Encoded:
+    return pipeline.encode(as_bytes(chunk), element_size)

@@ -1,0 +1,188 @@
+"""One streaming dataset: frames in, chunks written, chunk index and dims kept for the commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from h5swmr.errors import FrameDtypeError, FrameError
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.file import FileHandle
+from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
+from h5swmr.writer.chunking import ChunkGrid, as_bytes
+from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.tree import DatasetNode
+
+
+@dataclass(slots=True)
+class ChunkSink:
+    """Where chunks go: the file, its allocator and the filter pool, shared by all datasets."""
+
+    handle: FileHandle
+    allocator: EofAllocator
+    encoder: ChunkEncoder
+
+    def write(self, data: bytes | memoryview) -> int:
+        address = self.allocator.allocate(len(data))
+        self.handle.pwrite(address, data)
+        return address
+
+
+class StreamingDataset:
+    """Frames ``(n, *frame_dims)`` stored in chunks ``(frames_per_chunk, *tile)``.
+
+    Unfiltered chunks are written where they will stay as soon as their frames arrive (a band of
+    several frames is filled in place, beyond the published dims). Filtered chunks are filtered
+    on the pool when complete; a flush filters a partial band to a fresh address, never over a
+    chunk a reader may be reading.
+    """
+
+    def __init__(
+        self,
+        node: DatasetNode,
+        dtype: np.dtype,
+        grid: ChunkGrid,
+        pipeline: FilterPipeline | None,
+        index_address: int,
+    ) -> None:
+        self.node = node
+        self.dtype = dtype
+        self.datatype = DatatypeMessage.from_numpy(dtype)
+        self.grid = grid
+        self.pipeline = pipeline
+        codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
+        self.index = ExtensibleArrayIndex(params_for(codec.element_size), codec, index_address)
+        self.frames_appended = 0
+        self.frames_published = 0
+        self.header_size = 0
+        self.header_links = 0
+        self._band: np.ndarray | None = None
+        self._band_address = 0
+        self._band_frames_filtered = 0
+
+    @property
+    def name(self) -> str:
+        return self.node.path
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.pipeline is not None
+
+    def describe_frame(self) -> str:
+        dims = "x".join(str(d) for d in self.grid.frame_dims)
+        return f"{dims} {self.dtype.str}"
+
+    def coerce(self, data: object) -> np.ndarray:
+        """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
+        expected = self.grid.frame_nbytes
+        where = f"append_frame({self.name!r})"
+        if isinstance(data, np.ndarray):
+            if data.dtype.newbyteorder("=") != self.dtype.newbyteorder("="):
+                raise FrameDtypeError(
+                    f"{where}: frame dtype {data.dtype.str}, expected {self.dtype.str} "
+                    f"({self.describe_frame()})",
+                    dataset=self.name,
+                )
+            if data.shape != self.grid.frame_dims:
+                raise FrameError(
+                    f"{where}: frame shape {data.shape}, expected {self.grid.frame_dims} "
+                    f"({self.describe_frame()})",
+                    dataset=self.name,
+                )
+            return np.ascontiguousarray(data, dtype=self.dtype)
+        try:
+            view = memoryview(data)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise FrameDtypeError(
+                f"{where}: a frame must be a numpy array or a bytes-like object, "
+                f"not {type(data).__name__}",
+                dataset=self.name,
+            ) from exc
+        if not view.c_contiguous:
+            raise FrameError(f"{where}: the buffer is not contiguous", dataset=self.name)
+        if view.nbytes != expected:
+            raise FrameError(
+                f"{where}: {view.nbytes} bytes, expected {expected} ({self.describe_frame()})",
+                dataset=self.name,
+            )
+        raw = np.frombuffer(view.cast("B"), np.uint8)
+        return raw.view(self.dtype).reshape(self.grid.frame_dims)
+
+    def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
+        """Store one frame that ``coerce`` accepted."""
+        band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
+        if self.is_filtered:
+            self._append_filtered(frame, band, position, sink)
+        else:
+            self._append_unfiltered(frame, band, position, sink)
+        self.frames_appended += 1
+
+    def _append_unfiltered(
+        self, frame: np.ndarray, band: int, position: int, sink: ChunkSink
+    ) -> None:
+        grid = self.grid
+        if grid.frames_per_chunk == 1:
+            data = grid.split(frame[np.newaxis]) if grid.is_tiled else frame
+            address = sink.write(as_bytes(data))
+            for tile in range(grid.n_tiles):
+                record = ChunkRecord(address + tile * grid.chunk_nbytes)
+                self.index.set(grid.chunk_index(band, tile), record, sink.allocator)
+            return
+        if position == 0:
+            self._band_address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
+            for tile in range(grid.n_tiles):
+                record = ChunkRecord(self._band_address + tile * grid.chunk_nbytes)
+                self.index.set(grid.chunk_index(band, tile), record, sink.allocator)
+        if not grid.is_tiled:
+            sink.handle.pwrite(self._band_address + position * grid.slab_nbytes, as_bytes(frame))
+            return
+        tiles = grid.split(frame[np.newaxis])
+        for tile in range(grid.n_tiles):
+            address = self._band_address + tile * grid.chunk_nbytes + position * grid.slab_nbytes
+            sink.handle.pwrite(address, as_bytes(tiles[tile]))
+
+    def _append_filtered(
+        self, frame: np.ndarray, band: int, position: int, sink: ChunkSink
+    ) -> None:
+        grid = self.grid
+        if grid.frames_per_chunk == 1:
+            tiles = grid.split(frame[np.newaxis]) if grid.is_tiled else frame.copy()[np.newaxis]
+            self._submit(tiles, band, sink)
+            return
+        if self._band is None:
+            self._band = np.zeros((grid.frames_per_chunk, *grid.frame_dims), self.dtype)
+        self._band[position] = frame
+        if position + 1 == grid.frames_per_chunk:
+            self._submit(grid.split(self._band), band, sink)
+            self._band = None
+            self._band_frames_filtered = 0
+
+    def _submit(self, tiles: np.ndarray, band: int, sink: ChunkSink) -> None:
+        """Filter each tile chunk of ``tiles`` (shape ``(n_tiles, ...)``) on the pool."""
+        assert self.pipeline is not None
+        for tile in range(self.grid.n_tiles):
+            index = self.grid.chunk_index(band, tile)
+
+            def store(data: bytes, mask: int, index: int = index) -> None:
+                address = sink.write(data)
+                self.index.set(index, ChunkRecord(address, len(data), mask), sink.allocator)
+
+            sink.encoder.submit(self.pipeline, tiles[tile], self.dtype.itemsize, store)
+
+    def filter_partial_band(self, sink: ChunkSink) -> None:
+        """Make frames of an incomplete filtered band readable: filter the band, zero-padded,
+        to fresh chunks (the complete band will later go to fresh chunks again)."""
+        band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
+        if self._band is None or position in (0, self._band_frames_filtered):
+            return
+        self._submit(self.grid.split(self._band.copy()), band, sink)
+        self._band_frames_filtered = position
+
+    def first_open_chunk(self) -> int:
+        """Chunks below this index will never be set again."""
+        band = self.frames_appended // self.grid.frames_per_chunk
+        return self.grid.chunk_index(band, 0)

@@ -1,0 +1,499 @@
+"""SwmrFileWriter: rust-hdf5's SWMR streaming writer, in Python, without libhdf5.
+
+The writer moves through three states: *defining* (datasets and links may be created, frames may be
+appended), *swmr* (after ``start_swmr``: readers attach, frames are appended and flushed) and
+*closed*. Every ``flush`` is one ordered commit: chunk bytes, then the chunk index from its leaves
+up to its header, then the dataset headers with their new dims, then the superblock, so a reader
+never meets a pointer to bytes that are not there yet, or dims beyond indexed data.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from h5swmr.errors import (
+    DatasetNotFoundError,
+    H5SwmrError,
+    InvalidArgumentError,
+    InvalidDtypeError,
+    InvalidStateError,
+)
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
+from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.commit import Durability, Write, apply_phases
+from h5swmr.storage.file import FileHandle
+from h5swmr.storage.locking import FileLocking, lock, unlock
+from h5swmr.writer.chunking import ChunkGrid, check_dims
+from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.headers import dataset_header, group_header
+from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
+from h5swmr.writer.tree import DatasetNode, GroupNode, Tree, check_link_name, split_path
+
+DatasetRef = int | str
+"""A dataset as ``create_streaming_dataset`` returned it, or its path."""
+
+
+class _State(Enum):
+    DEFINING = "defining"
+    SWMR = "swmr"
+    CLOSED = "closed"
+
+
+def _default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class SwmrFileWriter:
+    """Streams frames into an HDF5 file that libhdf5 SWMR readers read while it grows.
+
+    Create it with ``create`` or ``create_with_locking``; use it as a context manager so the file
+    is closed cleanly (flags cleared, any HDF5 tool can open it) even when an error interrupts.
+    """
+
+    def __init__(
+        self,
+        handle: FileHandle,
+        locking: FileLocking,
+        locked: bool,
+        durability: Durability,
+        workers: int,
+    ) -> None:
+        self._handle = handle
+        self._locking = locking
+        self._locked = locked
+        self._durability = durability
+        self._allocator = EofAllocator(Superblock.SIZE)
+        self._encoder = ChunkEncoder(workers)
+        self._sink = ChunkSink(handle, self._allocator, self._encoder)
+        self._tree = Tree()
+        self._datasets: list[StreamingDataset] = []
+        self._state = _State.DEFINING
+        self._structure_dirty = True
+        self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
+
+    # -- creation ------------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability | str = Durability.NONE,
+        workers: int | None = None,
+    ) -> Self:
+        """A new file at ``path``, replacing any existing one; locking as ``HDF5_USE_FILE_LOCKING``
+        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on)."""
+        return cls.create_with_locking(
+            path, FileLocking.from_environment(), durability=durability, workers=workers
+        )
+
+    @classmethod
+    def create_with_locking(
+        cls,
+        path: str | os.PathLike[str],
+        locking: FileLocking,
+        *,
+        durability: Durability | str = Durability.NONE,
+        workers: int | None = None,
+    ) -> Self:
+        """Like ``create`` with an explicit locking policy.
+
+        The file is locked before it is truncated, so a file another process holds is refused
+        with FileLockedError and left untouched.
+        """
+        if not isinstance(locking, FileLocking):
+            raise InvalidArgumentError(f"locking must be a FileLocking, not {locking!r}")
+        try:
+            durability = Durability(durability)
+        except ValueError as exc:
+            choices = ", ".join(d.value for d in Durability)
+            raise InvalidArgumentError(f"durability {durability!r}: use one of {choices}") from exc
+        workers = _default_workers() if workers is None else workers
+        if not isinstance(workers, int) or workers < 0:
+            raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
+        path_str = os.fspath(path)
+        handle = FileHandle.open(path_str, create=True)
+        try:
+            locked = lock(handle.fd, path_str, locking, exclusive=True)
+            if handle.physical_size:
+                handle.truncate(0)
+            return cls(handle, locking, locked, durability, workers)
+        except BaseException:
+            handle.close()
+            raise
+
+    @property
+    def path(self) -> str:
+        return self._handle.path
+
+    @property
+    def closed(self) -> bool:
+        return self._state is _State.CLOSED
+
+    @property
+    def is_swmr(self) -> bool:
+        return self._state is _State.SWMR
+
+    @property
+    def dataset_names(self) -> list[str]:
+        return [d.name for d in self._datasets]
+
+    def dataset_index(self, name: str) -> int:
+        return self._dataset(name, "dataset_index").node.index
+
+    def frame_count(self, ds: DatasetRef) -> int:
+        """Frames appended to ``ds`` so far (published or not)."""
+        return self._dataset(ds, "frame_count").frames_appended
+
+    def __repr__(self) -> str:
+        return (
+            f"<SwmrFileWriter {self.path!r} ({self._state.value}, {len(self._datasets)} datasets)>"
+        )
+
+    # -- datasets ------------------------------------------------------------------------------
+
+    def create_streaming_dataset(
+        self, name: str, dtype: DTypeLike, frame_dims: tuple[int, ...]
+    ) -> int:
+        """Dataset ``[0, *frame_dims]``, one frame per chunk, unlimited along frames."""
+        return self._create_dataset("create_streaming_dataset", name, dtype, frame_dims)
+
+    def create_streaming_dataset_compressed(
+        self, name: str, dtype: DTypeLike, frame_dims: tuple[int, ...], pipeline: FilterPipeline
+    ) -> int:
+        return self._create_dataset(
+            "create_streaming_dataset_compressed", name, dtype, frame_dims, pipeline=pipeline
+        )
+
+    def create_streaming_dataset_tiled(
+        self, name: str, dtype: DTypeLike, frame_dims: tuple[int, ...], frame_chunk: tuple[int, ...]
+    ) -> int:
+        """One frame per chunk, each frame stored as tiles ``frame_chunk`` (edge tiles partial)."""
+        return self._create_dataset(
+            "create_streaming_dataset_tiled", name, dtype, frame_dims, tile=frame_chunk
+        )
+
+    def create_streaming_dataset_tiled_compressed(
+        self,
+        name: str,
+        dtype: DTypeLike,
+        frame_dims: tuple[int, ...],
+        frame_chunk: tuple[int, ...],
+        pipeline: FilterPipeline,
+    ) -> int:
+        return self._create_dataset(
+            "create_streaming_dataset_tiled_compressed",
+            name,
+            dtype,
+            frame_dims,
+            tile=frame_chunk,
+            pipeline=pipeline,
+        )
+
+    def create_streaming_dataset_chunked(
+        self, name: str, dtype: DTypeLike, frame_dims: tuple[int, ...], chunk: tuple[int, ...]
+    ) -> int:
+        """Chunks ``chunk = (frames_per_chunk, *tile)``; frames are buffered until a band fills,
+        and the frame count always equals the frames appended."""
+        return self._create_dataset(
+            "create_streaming_dataset_chunked", name, dtype, frame_dims, chunk=chunk
+        )
+
+    def create_streaming_dataset_chunked_compressed(
+        self,
+        name: str,
+        dtype: DTypeLike,
+        frame_dims: tuple[int, ...],
+        chunk: tuple[int, ...],
+        pipeline: FilterPipeline,
+    ) -> int:
+        return self._create_dataset(
+            "create_streaming_dataset_chunked_compressed",
+            name,
+            dtype,
+            frame_dims,
+            chunk=chunk,
+            pipeline=pipeline,
+        )
+
+    def _create_dataset(
+        self,
+        call: str,
+        name: str,
+        dtype: DTypeLike,
+        frame_dims: tuple[int, ...],
+        *,
+        tile: tuple[int, ...] | None = None,
+        chunk: tuple[int, ...] | None = None,
+        pipeline: FilterPipeline | None = None,
+    ) -> int:
+        where = f"{call}({name!r})"
+        self._require_state(call, _State.DEFINING)
+        parts = split_path(name, what=f"{where}: name")
+        if not parts:
+            raise InvalidArgumentError(f"{where}: the root group cannot be a dataset")
+        numpy_dtype = _dataset_dtype(dtype, where)
+        dims = check_dims(frame_dims, what=f"{where}: frame_dims")
+        if tile is not None:
+            chunk_dims = (1, *check_dims(tile, what=f"{where}: frame_chunk"))
+        elif chunk is not None:
+            chunk_dims = check_dims(chunk, what=f"{where}: chunk")
+        else:
+            chunk_dims = (1, *dims)
+        try:
+            grid = ChunkGrid(dims, chunk_dims, numpy_dtype.itemsize)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"{where}: {exc}") from exc
+        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
+            raise InvalidArgumentError(
+                f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
+            )
+        if pipeline is not None:
+            pipeline.describe(numpy_dtype.itemsize)  # rejects filters that cannot take the dtype
+        self._check_new_link(parts, where)
+
+        index_address = self._allocator.allocate(ExtensibleArrayHeader.SIZE, within_page=True)
+        node = DatasetNode("/" + "/".join(parts), index=len(self._datasets))
+        dataset = StreamingDataset(node, numpy_dtype, grid, pipeline, index_address)
+        self._tree.link(self._tree.require_group(parts[:-1]), parts[-1], node)
+        self._datasets.append(dataset)
+        self._structure_dirty = True
+        return node.index
+
+    def _check_new_link(self, parts: list[str], where: str) -> None:
+        """Fail, changing nothing, unless ``parts`` can become a new link (groups on the way may
+        be missing, but none may be a dataset)."""
+        node: GroupNode = self._tree.root
+        for depth, part in enumerate(parts):
+            child = node.links.get(part)
+            path = "/" + "/".join(parts[: depth + 1])
+            if depth == len(parts) - 1:
+                if child is not None:
+                    raise InvalidArgumentError(f"{where}: {path!r} already exists")
+                return
+            if child is None:
+                return
+            if not isinstance(child, GroupNode):
+                raise InvalidArgumentError(f"{where}: {path!r} is a dataset, not a group")
+            node = child
+
+    def create_hard_link(self, parent_group_path: str, link_name: str, target_path: str) -> None:
+        """Another name, ``parent_group_path/link_name``, for the existing object at
+        ``target_path``. Made before ``start_swmr`` it is visible to SWMR readers at once; made
+        after, it is published by ``close``."""
+        where = f"create_hard_link({parent_group_path!r}, {link_name!r}, {target_path!r})"
+        self._require_state("create_hard_link", _State.DEFINING, _State.SWMR)
+        parent = split_path(parent_group_path, what=f"{where}: parent_group_path")
+        check_link_name(link_name, what=f"{where}: link_name")
+        split_path(target_path, what=f"{where}: target_path")
+        target = self._tree.resolve(target_path)
+        if target is None:
+            raise DatasetNotFoundError(
+                f"{where}: no dataset or group at {target_path!r}", dataset=target_path
+            )
+        self._check_new_link([*parent, link_name], where)
+        self._tree.link(self._tree.require_group(parent), link_name, target)
+        self._structure_dirty = True
+
+    # -- streaming -----------------------------------------------------------------------------
+
+    def start_swmr(self) -> None:
+        """Publish everything created so far and let SWMR readers in.
+
+        After this, ``h5py.File(path, "r", swmr=True)`` opens the file; no dataset can be created.
+        """
+        self._require_state("start_swmr", _State.DEFINING)
+        self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
+        self._state = _State.SWMR
+        if self._locked:
+            lock(self._handle.fd, self.path, self._locking, exclusive=False)
+
+    def append_frame(self, ds: DatasetRef, data: object) -> None:
+        """Append one frame: a numpy array of the frame's shape and the dataset's dtype (any byte
+        order), or bytes-like data of exactly one frame, raw and little-endian.
+
+        A rejected frame changes nothing. The frame is visible to readers after the next flush.
+        """
+        self._require_state("append_frame", _State.DEFINING, _State.SWMR)
+        dataset = self._dataset(ds, "append_frame")
+        dataset.append(dataset.coerce(data), self._sink)
+
+    def flush(self) -> None:
+        """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
+        self._require_state("flush", _State.DEFINING, _State.SWMR)
+        self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+
+    def close(self) -> None:
+        """Write what is pending, publish late links, clear the SWMR flags, release the file.
+
+        Closing a closed writer does nothing.
+        """
+        if self._state is _State.CLOSED:
+            return
+        try:
+            self._commit(self._flags, publish_structure=True)
+            if self._durability is not Durability.NONE:
+                self._handle.sync()
+            self._handle.truncate(self._allocator.eoa)
+            superblock = Superblock(ConsistencyFlags.NONE, self._allocator.eoa, self._root_address)
+            self._handle.pwrite(0, superblock.encode())
+            if self._durability is not Durability.NONE:
+                self._handle.sync()
+        finally:
+            self._state = _State.CLOSED
+            self._encoder.shutdown()
+            if self._locked:
+                unlock(self._handle.fd)
+            self._handle.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @property
+    def _flags(self) -> ConsistencyFlags:
+        if self._state is _State.SWMR:
+            return ConsistencyFlags.SWMR_WRITING
+        return ConsistencyFlags.WRITE_ACCESS
+
+    @property
+    def _root_address(self) -> int:
+        return self._tree.root.address
+
+    def _require_state(self, call: str, *allowed: _State) -> None:
+        if self._state in allowed:
+            return
+        if self._state is _State.CLOSED:
+            raise InvalidStateError(f"{call}: the writer of {self.path!r} is closed")
+        if self._state is _State.SWMR:
+            raise InvalidStateError(
+                f"{call}: {self.path!r} is already in SWMR mode; create every dataset before "
+                "start_swmr()"
+            )
+        raise InvalidStateError(f"{call}: call start_swmr() first")
+
+    def _dataset(self, ds: object, call: str) -> StreamingDataset:
+        if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
+            if 0 <= ds < len(self._datasets):
+                return self._datasets[int(ds)]
+            known = f"0..{len(self._datasets) - 1}" if self._datasets else "none yet"
+            raise DatasetNotFoundError(
+                f"{call}: no dataset number {ds} (datasets: {known})", dataset=ds
+            )
+        if isinstance(ds, str):
+            node = self._tree.resolve(ds) if split_path(ds) else None
+            if isinstance(node, DatasetNode):
+                return self._datasets[node.index]
+            raise DatasetNotFoundError(
+                f"{call}: no dataset {ds!r} (datasets: {self.dataset_names})", dataset=ds
+            )
+        raise DatasetNotFoundError(
+            f"{call}: a dataset is its number or path, not {type(ds).__name__}", dataset=ds
+        )
+
+    def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
+        for dataset in self._datasets:
+            if dataset.is_filtered:
+                dataset.filter_partial_band(self._sink)
+        self._encoder.drain()
+        data_writes: list[Write] = []
+        super_writes: list[Write] = []
+        index_writes: list[Write] = []
+        header_writes: list[Write] = []
+        for dataset in self._datasets:
+            blocks, supers, index, header = dataset.index.commit()
+            data_writes += blocks
+            super_writes += supers
+            index_writes += index
+            header_writes += header
+        group_writes = self._publish_structure() if publish_structure else []
+        object_writes: list[Write] = []
+        for dataset in self._datasets:
+            node = dataset.node
+            if node.address == UNDEFINED_ADDRESS:
+                continue
+            frames = dataset.frames_appended
+            if (
+                frames != dataset.frames_published
+                or dataset.header_links != node.published_link_count
+            ):
+                header = dataset_header(dataset, frames, node.published_link_count)
+                object_writes.append((node.address, header.encode()))
+                dataset.frames_published = frames
+                dataset.header_links = node.published_link_count
+        eoa = self._allocator.eoa
+        if self._handle.physical_size < eoa:
+            self._handle.truncate(eoa)
+        superblock = Superblock(flags, eoa, self._root_address)
+        if self._durability is Durability.FLUSH:
+            self._handle.sync()  # chunk bytes before anything that points at them
+        apply_phases(
+            self._handle,
+            [
+                data_writes,
+                super_writes,
+                index_writes,
+                header_writes,
+                object_writes,
+                group_writes,
+                [(0, superblock.encode())],
+            ],
+            self._durability,
+        )
+        for dataset in self._datasets:
+            dataset.index.release_below(dataset.first_open_chunk())
+
+    def _publish_structure(self) -> list[Write]:
+        """Give new datasets their header address and write every group anew.
+
+        Groups go to fresh addresses (old ones stay intact for readers that still use them);
+        their sizes do not depend on addresses, so all are placed before any is encoded.
+        """
+        if not self._structure_dirty:
+            return []
+        for dataset in self._datasets:
+            node = dataset.node
+            node.published_link_count = node.link_count
+            if node.address == UNDEFINED_ADDRESS:
+                size = dataset_header(dataset, dataset.frames_appended, node.link_count).size
+                node.address = self._allocator.allocate(size, within_page=True)
+                dataset.frames_published = -1  # forces the first write of the header
+        groups = self._tree.groups()
+        for group in groups:
+            group.published_link_count = group.link_count
+            group.address = self._allocator.allocate(group_header(group).size)
+        self._structure_dirty = False
+        return [(group.address, group_header(group).encode()) for group in groups]
+
+
+def _dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
+    try:
+        numpy_dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
+    try:
+        DatatypeMessage.from_numpy(numpy_dtype)
+    except H5SwmrError as exc:
+        raise InvalidDtypeError(f"{where}: {exc}") from exc
+    if numpy_dtype.byteorder == ">":
+        numpy_dtype = numpy_dtype.newbyteorder("<")
+    return numpy_dtype
