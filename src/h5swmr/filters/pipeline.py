@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Final, Self
 
 from h5swmr.errors import FilterError
@@ -37,7 +37,9 @@ class FilterPipeline:
 
     _filters: tuple[Filter, ...]
 
-    def __init__(self, filters: Iterable[Filter]) -> None:
+    def __init__(self, filters: Sequence[Filter]) -> None:
+        if isinstance(filters, Filter) or not isinstance(filters, Sequence):
+            raise FilterError(f"filter pipeline: {filters!r} is not a sequence of Filters")
         items = tuple(filters)
         if not items:
             raise FilterError("filter pipeline: no filters; use None for unfiltered chunks")
@@ -47,6 +49,8 @@ class FilterPipeline:
                     f"filter pipeline: item {position} is {item!r}, not a Filter"
                     " (e.g. DeflateFilter(4))"
                 )
+        if len(items) > MAX_FILTERS:
+            raise FilterError(f"filter pipeline: {len(items)} filters, at most {MAX_FILTERS}")
         seen: dict[int, int] = {}
         for position, item in enumerate(items):
             if item.filter_id in seen:
@@ -55,8 +59,6 @@ class FilterPipeline:
                     f" {int(item.filter_id)} (already at position {seen[item.filter_id]})"
                 )
             seen[item.filter_id] = position
-        if len(items) > MAX_FILTERS:
-            raise FilterError(f"filter pipeline: {len(items)} filters, at most {MAX_FILTERS}")
         self._filters = items
 
     # -- constructors -----------------------------------------------------------------------
