@@ -1,0 +1,185 @@
+"""FilterPipeline: the ordered filters every chunk of a dataset goes through; the filter mask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Self
+
+from h5swmr.errors import FilterError
+from h5swmr.filters.base import Filter
+from h5swmr.filters.deflate import DeflateFilter
+from h5swmr.filters.fletcher32 import Fletcher32Filter
+from h5swmr.filters.shuffle import ShuffleFilter
+from h5swmr.format.constants import FilterId
+from h5swmr.format.cursor import BytesLike
+from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
+
+MAX_FILTERS: Final = 32
+"""libhdf5's H5Z_MAX_NFILTERS: the filter mask has one bit per filter."""
+
+_MAX_MASK: Final = 0xFFFF_FFFF
+_NOT_COMPRESSION: Final = frozenset({FilterId.SHUFFLE, FilterId.FLETCHER32})
+_H5PY_NAMES: Final = {FilterId.DEFLATE: "gzip"}
+
+
+class FilterPipeline:
+    """Filters applied to each chunk in order on write, and in reverse order on read.
+
+    >>> FilterPipeline.shuffle_deflate(4)
+    FilterPipeline([ShuffleFilter(), DeflateFilter(level=4)])
+    >>> FilterPipeline.deflate(6).with_fletcher32().compression_opts
+    6
+
+    Immutable and thread-safe: one pipeline encodes many chunks at once on the writer's executor.
+    """
+
+    __slots__ = ("_filters",)
+
+    _filters: tuple[Filter, ...]
+
+    def __init__(self, filters: Sequence[Filter]) -> None:
+        if isinstance(filters, Filter) or not isinstance(filters, Sequence):
+            raise FilterError(f"filter pipeline: {filters!r} is not a sequence of Filters")
+        items = tuple(filters)
+        if not items:
+            raise FilterError("filter pipeline: no filters; use None for unfiltered chunks")
+        for position, item in enumerate(items):
+            if not isinstance(item, Filter):
+                raise FilterError(
+                    f"filter pipeline: item {position} is {item!r}, not a Filter"
+                    " (e.g. DeflateFilter(4))"
+                )
+        if len(items) > MAX_FILTERS:
+            raise FilterError(f"filter pipeline: {len(items)} filters, at most {MAX_FILTERS}")
+        seen: dict[int, int] = {}
+        for position, item in enumerate(items):
+            if item.filter_id in seen:
+                raise FilterError(
+                    f"filter pipeline: {item!r} at position {position} repeats filter id"
+                    f" {int(item.filter_id)} (already at position {seen[item.filter_id]})"
+                )
+            seen[item.filter_id] = position
+        self._filters = items
+
+    # -- constructors -----------------------------------------------------------------------
+
+    @classmethod
+    def deflate(cls, level: int = 4) -> Self:
+        """zlib at ``level`` 0..9 (h5py ``compression="gzip"``)."""
+        return cls([DeflateFilter(level)])
+
+    @classmethod
+    def shuffle_deflate(cls, level: int = 4) -> Self:
+        """Byte shuffle, then zlib (h5py ``shuffle=True, compression="gzip"``)."""
+        return cls([ShuffleFilter(), DeflateFilter(level)])
+
+    @classmethod
+    def shuffle_only(cls) -> Self:
+        """Byte shuffle alone; chain ``with_*`` to add more."""
+        return cls([ShuffleFilter()])
+
+    @classmethod
+    def fletcher32_only(cls) -> Self:
+        """Fletcher-32 checksum alone; chain ``with_*`` to add more."""
+        return cls([Fletcher32Filter()])
+
+    @classmethod
+    def from_message(cls, message: FilterPipelineMessage) -> Self:
+        """The pipeline a stored filter pipeline message describes.
+
+        Raises FilterUnavailableError naming the id of a filter h5swmr does not implement.
+        """
+        from h5swmr.filters.registry import filter_from_description
+
+        return cls([filter_from_description(d) for d in message.filters])
+
+    def with_filter(self, item: Filter) -> Self:
+        """A copy with ``item`` appended (it runs last on write, first on read)."""
+        return type(self)([*self._filters, item])
+
+    def with_shuffle(self) -> Self:
+        return self.with_filter(ShuffleFilter())
+
+    def with_deflate(self, level: int = 4) -> Self:
+        return self.with_filter(DeflateFilter(level))
+
+    def with_fletcher32(self) -> Self:
+        return self.with_filter(Fletcher32Filter())
+
+    # -- what it is -------------------------------------------------------------------------
+
+    @property
+    def filters(self) -> tuple[Filter, ...]:
+        return self._filters
+
+    def describe(self, element_size: int) -> FilterPipelineMessage:
+        """The filter pipeline message stored for a dataset of ``element_size``-byte elements."""
+        return FilterPipelineMessage(tuple(f.describe(element_size) for f in self._filters))
+
+    @property
+    def compression(self) -> str | None:
+        """h5py's name of the first compressing filter ("gzip" for deflate), or None."""
+        for item in self._filters:
+            if item.filter_id not in _NOT_COMPRESSION:
+                return _H5PY_NAMES.get(item.filter_id, FilterId(item.filter_id).name.lower())
+        return None
+
+    @property
+    def compression_opts(self) -> int | None:
+        """The deflate level when deflate compresses (as h5py reports it), else None."""
+        for item in self._filters:
+            if isinstance(item, DeflateFilter):
+                return item.level
+            if item.filter_id not in _NOT_COMPRESSION:
+                return None
+        return None
+
+    @property
+    def shuffle(self) -> bool:
+        return any(isinstance(f, ShuffleFilter) for f in self._filters)
+
+    @property
+    def fletcher32(self) -> bool:
+        return any(isinstance(f, Fletcher32Filter) for f in self._filters)
+
+    # -- running it -------------------------------------------------------------------------
+
+    def encode(self, chunk: BytesLike, element_size: int) -> tuple[bytes, int]:
+        """Run every filter in order; returns the stored bytes and the chunk's filter mask.
+
+        As in libhdf5 (H5Z_pipeline), an optional filter that cannot encode the chunk is
+        skipped and its bit set in the mask; a mandatory one raises FilterError.
+        """
+        data: BytesLike = chunk
+        mask = 0
+        for position, item in enumerate(self._filters):
+            try:
+                data = item.encode(data, element_size)
+            except FilterError:
+                if not item.optional:
+                    raise
+                mask |= 1 << position
+        return bytes(data), mask
+
+    def decode(self, chunk: BytesLike, element_size: int, filter_mask: int = 0) -> bytes:
+        """Undo ``encode``: filters in reverse order, skipping those whose mask bit is set."""
+        if not 0 <= filter_mask <= _MAX_MASK:
+            raise FilterError(f"filter mask {filter_mask} outside 0..{_MAX_MASK:#x}")
+        data: BytesLike = chunk
+        for position in range(len(self._filters) - 1, -1, -1):
+            if not filter_mask >> position & 1:
+                data = self._filters[position].decode(data, element_size)
+        return bytes(data)
+
+    # -- value semantics --------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FilterPipeline):
+            return NotImplemented
+        return self._filters == other._filters
+
+    def __hash__(self) -> int:
+        return hash(self._filters)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}([{', '.join(repr(f) for f in self._filters)}])"
