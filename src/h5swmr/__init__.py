@@ -1,1 +1,51 @@
-"""h5swmr: stream frames into HDF5 files in SWMR mode, without libhdf5."""
+"""h5swmr: stream frames into HDF5 files in SWMR mode, in pure Python, without libhdf5.
+
+Any libhdf5 reader (h5py with ``swmr=True``, h5watch, silx, h5web) reads the file while it grows.
+"""
+
+from h5swmr.errors import (
+    ChecksumError,
+    DatasetNotFoundError,
+    FileLockedError,
+    FilterError,
+    FilterUnavailableError,
+    FormatError,
+    FrameDtypeError,
+    FrameError,
+    H5SwmrError,
+    InvalidArgumentError,
+    InvalidDtypeError,
+    InvalidStateError,
+    StorageError,
+    TruncatedError,
+    UnsupportedError,
+)
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.storage.commit import Durability
+from h5swmr.storage.locking import FileLocking
+from h5swmr.writer.swmr_file_writer import SwmrFileWriter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ChecksumError",
+    "DatasetNotFoundError",
+    "Durability",
+    "FileLocking",
+    "FileLockedError",
+    "FilterError",
+    "FilterPipeline",
+    "FilterUnavailableError",
+    "FormatError",
+    "FrameDtypeError",
+    "FrameError",
+    "H5SwmrError",
+    "InvalidArgumentError",
+    "InvalidDtypeError",
+    "InvalidStateError",
+    "StorageError",
+    "SwmrFileWriter",
+    "TruncatedError",
+    "UnsupportedError",
+    "__version__",
+]

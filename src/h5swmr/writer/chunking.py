@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -17,7 +16,8 @@ MAX_RANK = 32
 
 def as_bytes(array: np.ndarray) -> memoryview:
     """The bytes of a C-contiguous array, whatever its dtype (complex has no buffer format)."""
-    return memoryview(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+    flat: np.ndarray = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
+    return memoryview(flat)  # type: ignore[arg-type]
 
 
 def check_dims(dims: object, *, what: str) -> tuple[int, ...]:
@@ -65,7 +65,7 @@ class ChunkGrid:
     def tile(self) -> tuple[int, ...]:
         return self.chunk[1:]
 
-    @cached_property
+    @property
     def tiles_per_dim(self) -> tuple[int, ...]:
         return tuple(-(-f // t) for f, t in zip(self.frame_dims, self.tile, strict=True))
 

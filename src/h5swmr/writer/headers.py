@@ -64,12 +64,19 @@ def dataset_header(dataset: StreamingDataset, frames: int, links: int) -> Object
     return ObjectHeader(messages, chunk_size)
 
 
-def group_header(group: GroupNode) -> ObjectHeader:
-    """A compact group: link info, group info and one link message per member."""
+def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
+    """A compact group: link info, group info and one link message per member.
+
+    With ``placed=False`` members may not have addresses yet: the header then has the right size
+    (which addresses do not change) but must not be written.
+    """
     messages = [
         _raw(LinkInfoMessage()),
         _raw(GroupInfoMessage.for_links(len(group.links))),
-        *(_raw(LinkMessage(name, node.address)) for name, node in group.links.items()),
+        *(
+            _raw(LinkMessage(name, node.address if placed else 0))
+            for name, node in group.links.items()
+        ),
         *_reference_count(group.link_count),
     ]
     chunk = tuple(messages)

@@ -431,15 +431,11 @@ class SwmrFileWriter:
             node = dataset.node
             if node.address == UNDEFINED_ADDRESS:
                 continue
-            frames = dataset.frames_appended
-            if (
-                frames != dataset.frames_published
-                or dataset.header_links != node.published_link_count
-            ):
-                header = dataset_header(dataset, frames, node.published_link_count)
-                object_writes.append((node.address, header.encode()))
-                dataset.frames_published = frames
-                dataset.header_links = node.published_link_count
+            frames, links = dataset.frames_appended, node.published_link_count
+            if frames != dataset.frames_published or links != dataset.header_links:
+                encoded = dataset_header(dataset, frames, links).encode()
+                object_writes.append((node.address, encoded))
+                dataset.frames_published, dataset.header_links = frames, links
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
@@ -480,7 +476,7 @@ class SwmrFileWriter:
         groups = self._tree.groups()
         for group in groups:
             group.published_link_count = group.link_count
-            group.address = self._allocator.allocate(group_header(group).size)
+            group.address = self._allocator.allocate(group_header(group, placed=False).size)
         self._structure_dirty = False
         return [(group.address, group_header(group).encode()) for group in groups]
 
