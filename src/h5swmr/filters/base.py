@@ -17,6 +17,8 @@ class Filter(ABC):
     ``set_local`` callback, so they may depend on the element size of the dataset.
     """
 
+    __slots__ = ()
+
     filter_id: ClassVar[FilterId]
     optional: ClassVar[bool] = True
     name: ClassVar[str] = ""
