@@ -17,7 +17,7 @@ TIME_LIMIT = 2.0
 def check_structure(obj: Any, *, garbage_rounds: int = 200, seed: int = 0) -> bytes:
     """decode(encode(x)) == x, size law, every truncation and random garbage raise h5swmr errors."""
     cls = type(obj)
-    encoded = obj.encode()
+    encoded: bytes = obj.encode()
     assert cls.decode(encoded) == obj
     assert cls.decode(bytearray(encoded)) == obj
     assert cls.decode(memoryview(encoded)) == obj
