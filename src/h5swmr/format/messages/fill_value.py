@@ -17,7 +17,7 @@ from h5swmr.format.cursor import ByteCursor, BytesLike
 
 _WHAT = "fill value message"
 _V3_HEADER = struct.Struct("<BB")  # version, flags
-_V12_HEADER = struct.Struct("<4B")  # version, alloc time, fill time, defined
+_V12_HEADER = struct.Struct("<3B")  # alloc time, fill time, defined (after the version)
 _ALLOC_MASK = 0x03
 _FILL_TIME_SHIFT = 2
 _FILL_TIME_MASK = 0x0C
@@ -98,7 +98,7 @@ class FillValueMessage:
             alloc, fill_time = flags & _ALLOC_MASK, (flags & _FILL_TIME_MASK) >> _FILL_TIME_SHIFT
             return cls(alloc, fill_time, value, bool(flags & FLAG_UNDEFINED))  # type: ignore[arg-type]
         if version in (1, 2):
-            _, alloc, fill_time, defined = cur.unpack(_V12_HEADER)
+            alloc, fill_time, defined = cur.unpack(_V12_HEADER)
             value = None
             if version == 1 or defined:
                 value = cur.read(cur.u32()) or None
