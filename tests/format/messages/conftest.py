@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.format.messages.oracle import Oracle, read, write
 
 

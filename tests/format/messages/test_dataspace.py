@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.format.conftest import check_structure
-from tests.format.messages.oracle import DTYPES, Oracle
 
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.dataspace import DataspaceMessage
+from tests.format.conftest import check_structure
+from tests.format.messages.oracle import DTYPES, Oracle
 
 dims_st = st.lists(st.integers(0, 2**63), max_size=5).map(tuple)
 

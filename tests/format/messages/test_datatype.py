@@ -4,8 +4,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.format.conftest import check_structure
-from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, Oracle
 
 from h5swmr.errors import InvalidDtypeError
 from h5swmr.format.messages.datatype import (
@@ -15,6 +13,8 @@ from h5swmr.format.messages.datatype import (
     StringPadding,
     StringType,
 )
+from tests.format.conftest import check_structure
+from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, Oracle
 
 
 @pytest.mark.parametrize("dt", DTYPES)

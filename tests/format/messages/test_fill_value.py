@@ -4,10 +4,10 @@ import struct
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.format.conftest import check_structure
-from tests.format.messages.oracle import DTYPES, Oracle
 
 from h5swmr.format.messages.fill_value import AllocTime, FillTime, FillValueMessage
+from tests.format.conftest import check_structure
+from tests.format.messages.oracle import DTYPES, Oracle
 
 
 @given(

@@ -3,8 +3,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.format.conftest import check_structure
-from tests.format.messages.oracle import DTYPES, Oracle
 
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import ChunkIndexType
@@ -15,6 +13,8 @@ from h5swmr.format.messages.layout import (
     ContiguousLayoutMessage,
     decode_layout,
 )
+from tests.format.conftest import check_structure
+from tests.format.messages.oracle import DTYPES, Oracle
 
 EA = ChunkIndexType.EXTENSIBLE_ARRAY
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.format.conftest import check_structure
-from tests.format.messages.oracle import Oracle, every_message
 
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
@@ -16,6 +14,8 @@ from h5swmr.format.messages.group_info import GroupInfoMessage
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
+from tests.format.conftest import check_structure
+from tests.format.messages.oracle import Oracle, every_message
 
 names = st.text(min_size=1, max_size=300).filter(lambda s: "/" not in s and s != ".")
 
