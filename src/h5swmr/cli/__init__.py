@@ -1,0 +1,1 @@
+"""The ``h5swmr`` command line: ``main.py`` dispatches to one module per subcommand."""
