@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``h5swmr`` command line: ``main.py`` dispatches to one module per subcommand."""

@@ -1,0 +1,21 @@
+"""What a subcommand module provides to ``main``: its name, help, arguments and entry point."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not fit together; ``main`` exits with code 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]

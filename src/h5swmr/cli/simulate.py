@@ -1,0 +1,198 @@
+"""``h5swmr simulate OUT.h5``: stream synthetic detector frames into a file in SWMR mode.
+
+Frames are Poisson-like counts. The first element of frame ``i`` holds :func:`frame_marker`
+``(i, dtype)`` so that a reader can check that frames arrive complete and in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from h5swmr.cli.command import Command, UsageError
+
+if TYPE_CHECKING:
+    from h5swmr import FilterPipeline
+
+FRAME_DTYPES = (
+    *("uint8", "uint16", "uint32", "uint64"),
+    *("int8", "int16", "int32", "int64"),
+    *("float32", "float64"),
+)
+MAX_RANK = 3
+POOL_SIZE = 16
+"""Distinct synthetic frames generated before timing starts; frames reuse them in turn."""
+
+
+def parse_dims(text: str) -> tuple[int, ...]:
+    """``"256x256"`` -> ``(256, 256)``: 1 to 3 positive integers joined by ``x``."""
+    parts = text.lower().split("x")
+    if not 1 <= len(parts) <= MAX_RANK:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to {MAX_RANK} sizes like 256x256")
+    try:
+        dims = tuple(int(part) for part in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: sizes must be integers, as in 256x256"
+        ) from None
+    if any(size <= 0 for size in dims):
+        raise argparse.ArgumentTypeError(f"{text!r}: sizes must be positive")
+    return dims
+
+
+def parse_count(text: str, *, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least {minimum}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    return parse_count(text, minimum=0)
+
+
+def _positive(text: str) -> int:
+    return parse_count(text, minimum=1)
+
+
+def frame_marker(index: int, dtype: np.dtype[Any]) -> int | float:
+    """The value the first element of frame ``index`` holds (wrapping for narrow integers)."""
+    if dtype.kind in "iu":
+        return index % (int(np.iinfo(dtype).max) + 1)
+    return float(index)
+
+
+def synthetic_frames(
+    frame_dims: tuple[int, ...], dtype: np.dtype[Any], seed: int, pool_size: int = POOL_SIZE
+) -> list[np.ndarray[Any, Any]]:
+    """A few distinct Poisson-count frames (mean 10, clipped to the dtype) to cycle through."""
+    rng = np.random.default_rng(seed)
+    # counts are int64: clip to the dtype's top (never above int64's, as for uint64)
+    high = min(int(np.iinfo(dtype).max), 2**63 - 1) if dtype.kind in "iu" else None
+    frames = []
+    for _ in range(pool_size):
+        counts = rng.poisson(10.0, size=frame_dims)
+        if high is not None:
+            counts = np.minimum(counts, high)
+        frames.append(np.ascontiguousarray(counts.astype(dtype)))
+    return frames
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", metavar="OUT.h5", type=Path, help="file to create (overwritten)")
+    parser.add_argument("--frames", type=_non_negative, default=100, help="frames (default 100)")
+    parser.add_argument(
+        "--shape", type=parse_dims, default=(256, 256), help="frame shape (default 256x256)"
+    )
+    parser.add_argument(
+        "--dtype", choices=FRAME_DTYPES, default="uint16", help="pixel type (default uint16)"
+    )
+    parser.add_argument(
+        "--frames-per-chunk",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="frames in one chunk (default 1)",
+    )
+    parser.add_argument(
+        "--tile", type=parse_dims, default=None, metavar="RxC", help="chunk tile within a frame"
+    )
+    parser.add_argument(
+        "--compression",
+        default="none",
+        metavar="SPEC",
+        help="none, deflate:LEVEL or shuffle-deflate:LEVEL (default none)",
+    )
+    parser.add_argument(
+        "--flush-every", type=_positive, default=1, metavar="N", help="flush every N frames"
+    )
+    parser.add_argument(
+        "--dataset", default="/entry/data/data", help="dataset path (default /entry/data/data)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the frames")
+
+
+def run(args: argparse.Namespace) -> int:
+    frame_dims: tuple[int, ...] = args.shape
+    tile: tuple[int, ...] | None = args.tile
+    if tile is not None and len(tile) != len(frame_dims):
+        raise UsageError(
+            f"--tile {_dims_text(tile)} has rank {len(tile)}, "
+            f"--shape {_dims_text(frame_dims)} has rank {len(frame_dims)}"
+        )
+    # imported here, as in _stream, so that `h5swmr --help` and usage errors stay fast
+    from h5swmr.filters.registry import parse_compression
+
+    pipeline = parse_compression(args.compression)
+    dtype = np.dtype(args.dtype)
+    pool = synthetic_frames(frame_dims, dtype, args.seed)
+    started = time.perf_counter()
+    _stream(args, pool, pipeline)
+    elapsed = time.perf_counter() - started
+    megabytes = args.frames * pool[0].nbytes / 1e6
+    rate = megabytes / elapsed if elapsed > 0 else 0.0
+    print(
+        f"simulate: {args.frames} frames of {_dims_text(frame_dims)} {dtype.name} "
+        f"({megabytes:.1f} MB) in {elapsed:.2f} s, {rate:.1f} MB/s -> {Path(args.out).resolve()}"
+    )
+    return 0
+
+
+def _stream(
+    args: argparse.Namespace, pool: list[np.ndarray[Any, Any]], pipeline: FilterPipeline | None
+) -> None:
+    """Create the file and dataset, start SWMR and append ``args.frames`` frames."""
+    from h5swmr import SwmrFileWriter
+
+    name: str = args.dataset
+    frame_dims: tuple[int, ...] = args.shape
+    tile: tuple[int, ...] | None = args.tile
+    k: int = args.frames_per_chunk
+    dtype = pool[0].dtype
+    with SwmrFileWriter.create(args.out) as writer:
+        if k > 1:
+            chunk = (k, *(tile or frame_dims))
+            if pipeline is None:
+                ds = writer.create_streaming_dataset_chunked(name, dtype, frame_dims, chunk)
+            else:
+                ds = writer.create_streaming_dataset_chunked_compressed(
+                    name, dtype, frame_dims, chunk, pipeline
+                )
+        elif tile is not None:
+            if pipeline is None:
+                ds = writer.create_streaming_dataset_tiled(name, dtype, frame_dims, tile)
+            else:
+                ds = writer.create_streaming_dataset_tiled_compressed(
+                    name, dtype, frame_dims, tile, pipeline
+                )
+        elif pipeline is None:
+            ds = writer.create_streaming_dataset(name, dtype, frame_dims)
+        else:
+            ds = writer.create_streaming_dataset_compressed(name, dtype, frame_dims, pipeline)
+        writer.start_swmr()
+        for index in range(args.frames):
+            frame = pool[index % len(pool)].copy()
+            frame.flat[0] = frame_marker(index, dtype)
+            writer.append_frame(ds, frame)
+            if (index + 1) % args.flush_every == 0:
+                writer.flush()
+        writer.flush()
+
+
+def _dims_text(dims: tuple[int, ...]) -> str:
+    return "x".join(map(str, dims))
+
+
+COMMAND = Command(
+    name="simulate",
+    help="stream synthetic detector frames into OUT.h5 in SWMR mode",
+    add_arguments=add_arguments,
+    run=run,
+)

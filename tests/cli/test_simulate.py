@@ -1,0 +1,284 @@
+"""``h5swmr simulate``: argument handling, and the file it writes as libhdf5 reads it.
+
+Tests marked ``writer`` in their name need ``h5swmr.SwmrFileWriter`` (and the filter registry);
+the parsing and usage-error tests need neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import h5swmr.cli
+from h5swmr.cli.main import main
+from h5swmr.cli.simulate import (
+    FRAME_DTYPES,
+    frame_marker,
+    parse_dims,
+    synthetic_frames,
+)
+from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, follow_dataset, h5dump_data
+
+SRC = Path(h5swmr.cli.__file__).resolve().parents[2]
+DEFAULT_DATASET = "/entry/data/data"
+
+
+def _expected_frames(
+    n_frames: int, frame_dims: tuple[int, ...], dtype: str, seed: int = 0
+) -> np.ndarray[Any, Any]:
+    """What ``simulate`` writes: the seeded frame pool in turn, each marked with its index."""
+    pool = synthetic_frames(frame_dims, np.dtype(dtype), seed)
+    frames = np.empty((n_frames, *frame_dims), dtype=dtype)
+    for index in range(n_frames):
+        frames[index] = pool[index % len(pool)]
+        frames[index].flat[0] = frame_marker(index, np.dtype(dtype))
+    return frames
+
+
+# ---- argument parsing: no writer needed -------------------------------------------------------
+
+
+@given(st.lists(st.integers(1, 10**6), min_size=1, max_size=3))
+def test_parse_dims_round_trips(dims: list[int]) -> None:
+    assert parse_dims("x".join(map(str, dims))) == tuple(dims)
+    assert parse_dims("X".join(map(str, dims))) == tuple(dims)
+
+
+@pytest.mark.parametrize("text", ["", "x", "256x", "256xfoo", "0x5", "-1", "1x2x3x4", "2.5x2"])
+def test_parse_dims_rejects(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_dims(text)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ([], "required"),
+        (["simulate"], "OUT.h5"),
+        (["simulate", "x.h5", "--shape", "256xfoo"], "--shape"),
+        (["simulate", "x.h5", "--shape", "0x4"], "positive"),
+        (["simulate", "x.h5", "--tile", "1x2x3x4"], "--tile"),
+        (["simulate", "x.h5", "--frames", "-1"], "--frames"),
+        (["simulate", "x.h5", "--frames", "ten"], "--frames"),
+        (["simulate", "x.h5", "--frames-per-chunk", "0"], "--frames-per-chunk"),
+        (["simulate", "x.h5", "--flush-every", "0"], "--flush-every"),
+        (["simulate", "x.h5", "--dtype", "complex64"], "--dtype"),
+        (["simulate", "x.h5", "--shape", "4x4", "--tile", "2"], "rank"),
+        (["simulate", "x.h5", "--no-such-option"], "unrecognized"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(
+    arguments: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert "usage: h5swmr" in err
+    assert message in err
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--frames", "--shape", "--dtype", "--frames-per-chunk", "--tile"):
+        assert option in out
+    for option in ("--compression", "--flush-every", "--dataset", "--debug"):
+        assert option in out
+
+
+@pytest.mark.parametrize("dtype", FRAME_DTYPES)
+def test_synthetic_frames_fit_the_dtype_and_repeat(dtype: str) -> None:
+    frames = synthetic_frames((5, 7), np.dtype(dtype), seed=3, pool_size=4)
+    again = synthetic_frames((5, 7), np.dtype(dtype), seed=3, pool_size=4)
+    assert len(frames) == 4
+    for frame, same in zip(frames, again, strict=True):
+        assert frame.shape == (5, 7)
+        assert frame.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(frame, same)
+    assert not np.array_equal(frames[0], frames[1])
+    assert 5 < float(np.mean(frames)) < 15  # Poisson counts, mean 10
+
+
+def test_frame_marker_wraps_narrow_integers() -> None:
+    assert frame_marker(300, np.dtype("uint8")) == 300 % 256
+    assert frame_marker(300, np.dtype("int8")) == 300 % 128
+    assert frame_marker(300, np.dtype("uint16")) == 300
+    assert frame_marker(7, np.dtype("float32")) == 7.0
+
+
+# ---- the file written: needs the writer -------------------------------------------------------
+
+
+def _simulate(out: Path, *options: str) -> str:
+    """Run ``python -m h5swmr.cli.main simulate`` in a child; its stdout, or fail."""
+    done = subprocess.run(
+        [sys.executable, "-m", "h5swmr.cli.main", "simulate", str(out), *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        env=_child_env(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    return env
+
+
+def test_writer_default_run_prints_frames_rate_and_path(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", str(tmp_h5), "--frames", "5", "--shape", "16x8"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"\b5 frames\b", out)
+    assert re.search(r"[0-9.]+ MB/s", out)
+    assert str(tmp_h5.resolve()) in out
+    with h5py.File(tmp_h5, "r") as f:
+        ds = f[DEFAULT_DATASET]
+        assert ds.shape == (5, 16, 8)
+        assert ds.maxshape == (None, 16, 8)
+        assert ds.chunks == (1, 16, 8)
+        assert ds.dtype == np.dtype("uint16")
+        assert ds.compression is None
+        np.testing.assert_array_equal(ds[()], _expected_frames(5, (16, 8), "uint16"))
+
+
+@pytest.mark.parametrize(
+    ("options", "shape", "chunks", "compression", "compression_opts", "shuffle"),
+    [
+        (["--frames", "10", "--frames-per-chunk", "4"], (10, 16, 8), (4, 16, 8), None, None, False),
+        (["--frames", "6", "--tile", "8x4"], (6, 16, 8), (1, 8, 4), None, None, False),
+        (
+            ["--frames", "7", "--tile", "8x4", "--frames-per-chunk", "3"],
+            (7, 16, 8),
+            (3, 8, 4),
+            None,
+            None,
+            False,
+        ),
+        (["--frames", "4", "--compression", "deflate:3"], (4, 16, 8), (1, 16, 8), "gzip", 3, False),
+        (
+            ["--frames", "9", "--compression", "shuffle-deflate:5", "--frames-per-chunk", "2"],
+            (9, 16, 8),
+            (2, 16, 8),
+            "gzip",
+            5,
+            True,
+        ),
+        (
+            ["--frames", "5", "--compression", "deflate:1", "--tile", "5x8"],
+            (5, 16, 8),
+            (1, 5, 8),
+            "gzip",
+            1,
+            False,
+        ),
+        (["--frames", "0"], (0, 16, 8), (1, 16, 8), None, None, False),
+    ],
+)
+def test_writer_variants(
+    options: list[str],
+    shape: tuple[int, ...],
+    chunks: tuple[int, ...],
+    compression: str | None,
+    compression_opts: int | None,
+    shuffle: bool,
+    tmp_h5: Path,
+) -> None:
+    assert main(["simulate", str(tmp_h5), "--shape", "16x8", "--flush-every", "3", *options]) == 0
+    with h5py.File(tmp_h5, "r") as f:
+        ds = f[DEFAULT_DATASET]
+        assert ds.shape == shape
+        assert ds.maxshape == (None, *shape[1:])
+        assert ds.chunks == chunks
+        assert ds.compression == compression
+        assert ds.compression_opts == compression_opts
+        assert ds.shuffle is shuffle
+        np.testing.assert_array_equal(ds[()], _expected_frames(shape[0], (16, 8), "uint16"))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "frame_shape", "n_frames"),
+    [("uint8", "300", 300), ("int32", "3x4x5", 6), ("float32", "64x64", 3), ("float64", "9", 2)],
+)
+def test_writer_dtypes_and_ranks_encode_the_index(
+    dtype: str, frame_shape: str, n_frames: int, tmp_h5: Path
+) -> None:
+    dataset = "/frames"
+    arguments = ["simulate", str(tmp_h5), "--dtype", dtype, "--shape", frame_shape]
+    assert main([*arguments, "--frames", str(n_frames), "--dataset", dataset]) == 0
+    frame_dims = parse_dims(frame_shape)
+    with h5py.File(tmp_h5, "r") as f:
+        ds = f[dataset]
+        assert ds.dtype == np.dtype(dtype)
+        assert ds.shape == (n_frames, *frame_dims)
+        firsts = [ds[index].flat[0] for index in range(n_frames)]
+    assert firsts == [frame_marker(index, np.dtype(dtype)) for index in range(n_frames)]
+
+
+def test_writer_file_reads_in_hdf5_1_10_1_12_and_1_14(tmp_h5: Path) -> None:
+    _simulate(tmp_h5, "--frames", "6", "--shape", "12x10", "--compression", "shuffle-deflate:4")
+    expected = _expected_frames(6, (12, 10), "uint16")
+    np.testing.assert_array_equal(
+        h5dump_data(tmp_h5, DEFAULT_DATASET, "<u2", expected.shape), expected
+    )
+    for version in OLD_H5PY_VERSIONS:
+        ds = describe_with(version, tmp_h5)["datasets"][DEFAULT_DATASET]
+        assert ds["shape"] == expected.shape
+        assert (ds["compression"], ds["compression_opts"], ds["shuffle"]) == ("gzip", 4, True)
+        assert ds["sha256"] == array_sha256(expected)
+
+
+def test_writer_frames_reach_a_swmr_reader_in_order(tmp_h5: Path) -> None:
+    n_frames = 40
+    with follow_dataset(tmp_h5, DEFAULT_DATASET, frames=n_frames, timeout=120) as reader:
+        _simulate(tmp_h5, "--frames", str(n_frames), "--shape", "32x32")
+        assert reader.wait(timeout=120) == 0, reader.reports[-3:]
+    seen = [frame for r in reader.reports if r["event"] == "frames" for frame in r["frames"]]
+    assert [frame["index"] for frame in seen] == list(range(n_frames))
+    assert [frame["first"] for frame in seen] == list(range(n_frames))
+
+
+def test_writer_bad_compression_exits_1_with_one_line(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", str(tmp_h5), "--compression", "lz9"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("h5swmr simulate: error:")
+    assert "lz9" in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_writer_unwritable_path_exits_1_traceback_only_with_debug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "no" / "such" / "dir" / "x.h5"
+    assert main(["simulate", str(out), "--frames", "1", "--shape", "4"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("h5swmr simulate: error:")
+    assert "Traceback" not in err
+    assert main(["--debug", "simulate", str(out), "--frames", "1", "--shape", "4"]) == 1
+    assert "Traceback" in capsys.readouterr().err

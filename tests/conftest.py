@@ -1,0 +1,29 @@
+"""Shared test configuration: hypothesis profiles and a fresh ``.h5`` path per test.
+
+Profiles: ``ci`` (small, the default when ``CI`` is set, keeps the suite under 10 minutes on two
+cores) and ``dev`` (larger, the default otherwise). ``HYPOTHESIS_PROFILE`` overrides the choice.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def tmp_h5(tmp_path: Path) -> Path:
+    """A path to a ``.h5`` file that does not exist yet, in a directory of its own."""
+    return tmp_path / "test.h5"
