@@ -53,8 +53,8 @@ class FrameDtypeError(H5SwmrError, TypeError):
         self.dataset = dataset
 
 
-class DatasetNotFoundError(H5SwmrError, KeyError):
-    """A dataset name or index the writer does not know."""
+class DatasetNotFoundError(H5SwmrError, KeyError, IndexError):
+    """A dataset name or number the writer does not know (KeyError and IndexError both match)."""
 
     def __init__(self, message: str, *, dataset: object = None) -> None:
         super().__init__(message)

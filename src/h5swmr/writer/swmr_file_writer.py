@@ -39,6 +39,7 @@ from h5swmr.writer.headers import dataset_header, group_header
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Tree, check_link_name, split_path
 
+STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
 
@@ -486,6 +487,11 @@ def _dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         numpy_dtype = np.dtype(dtype)
     except TypeError as exc:
         raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
+    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
+        raise InvalidDtypeError(
+            f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
+            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
+        )
     try:
         DatatypeMessage.from_numpy(numpy_dtype)
     except H5SwmrError as exc:
