@@ -23,6 +23,7 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
+from h5swmr.writer.recover import RecoveryReport, recover
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
 __version__ = "0.1.0"
@@ -43,9 +44,11 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
+    "RecoveryReport",
     "StorageError",
     "SwmrFileWriter",
     "TruncatedError",
     "UnsupportedError",
     "__version__",
+    "recover",
 ]

@@ -10,11 +10,11 @@ import argparse
 import sys
 import traceback
 
-from h5swmr.cli import simulate
+from h5swmr.cli import recover, simulate
 from h5swmr.cli.command import Command, UsageError
 from h5swmr.errors import H5SwmrError
 
-COMMANDS: tuple[Command, ...] = (simulate.COMMAND,)
+COMMANDS: tuple[Command, ...] = (simulate.COMMAND, recover.COMMAND)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:

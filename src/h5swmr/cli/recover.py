@@ -1,0 +1,30 @@
+"""``h5swmr recover FILE``: make a file a crashed writer left behind open in any HDF5 tool."""
+
+from __future__ import annotations
+
+import argparse
+
+from h5swmr.cli.command import Command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="the HDF5 file a writer left open")
+
+
+def run(args: argparse.Namespace) -> int:
+    from h5swmr import recover
+
+    report = recover(args.file)
+    print(report.summary())
+    return 0
+
+
+COMMAND = Command(
+    name="recover",
+    help=(
+        "clear the SWMR flags a crashed writer left, keeping every flushed frame, so h5py, "
+        "h5dump and every HDF5 tool open the file; a cleanly closed file is left as it is"
+    ),
+    add_arguments=add_arguments,
+    run=run,
+)

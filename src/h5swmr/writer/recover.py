@@ -1,0 +1,159 @@
+"""Make a file that a crashed writer left behind open in every HDF5 tool, keeping every flush.
+
+A crashed h5swmr (or libhdf5 SWMR) writer leaves the superblock's consistency flags set, so plain
+readers refuse the file until the flags are cleared (libhdf5's ``h5clear -s``). SWMR readers read
+such a file as it is; ``recover`` is what makes it ordinary again:
+
+- the flags are cleared and the superblock re-sealed, as the last, single write;
+- the stored end of file is raised to cover every byte on disk (``h5clear --increment``): a commit
+  cut short may already have pointed a chunk index entry at bytes past the stored EOF, and a plain
+  reader refuses any address past it. Nothing is truncated, so no flushed frame can be lost;
+- the datasets are walked and their frame counts (the dims of the last completed flush) reported.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from h5swmr.errors import H5SwmrError
+from h5swmr.format.constants import UNDEFINED_ADDRESS, ChunkIndexType, MessageType
+from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
+from h5swmr.format.messages.dataspace import DataspaceMessage
+from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
+from h5swmr.format.messages.link import LinkMessage, LinkType
+from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
+from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.storage.file import FileHandle
+from h5swmr.storage.locking import FileLocking, lock, unlock
+
+_HEADER_READ = 4096
+"""Bytes read for an object header before its prefix says how long it is."""
+_MAX_OBJECTS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    """What ``recover`` found and did."""
+
+    path: str
+    was_clean: bool
+    """The file was closed cleanly: nothing was changed."""
+    flags_cleared: int
+    """The consistency flags found (0x05 for a crashed SWMR writer)."""
+    eof_before: int
+    eof_after: int
+    datasets: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Every dataset found, with the shape readers now see."""
+    unread: list[str] = field(default_factory=list)
+    """Objects whose headers h5swmr could not walk (structures it does not write)."""
+
+    def summary(self) -> str:
+        if self.was_clean:
+            return f"{self.path}: closed cleanly, nothing to recover"
+        lines = [
+            f"{self.path}: cleared consistency flags {self.flags_cleared:#04x}; "
+            f"end of file {self.eof_before} -> {self.eof_after} bytes"
+        ]
+        for name, shape in sorted(self.datasets.items()):
+            frames = shape[0] if shape else 1
+            lines.append(f"  {name}: {frames} frames kept, shape {shape}")
+        lines += [f"  {name}: not checked" for name in self.unread]
+        return "\n".join(lines)
+
+
+def recover(path: str | os.PathLike[str], *, locking: FileLocking | None = None) -> RecoveryReport:
+    """Clear the SWMR flags of a crashed file so any HDF5 tool opens it; keep every flushed frame.
+
+    Refuses (FileLockedError) while another process holds the file. On a file that was closed
+    cleanly it changes nothing and says so.
+    """
+    path_str = os.fspath(path)
+    policy = FileLocking.from_environment() if locking is None else locking
+    handle = FileHandle.open(path_str)
+    try:
+        locked = lock(handle.fd, path_str, policy, exclusive=True)
+        try:
+            return _recover(handle, path_str)
+        finally:
+            if locked:
+                unlock(handle.fd)
+    finally:
+        handle.close()
+
+
+def _recover(handle: FileHandle, path: str) -> RecoveryReport:
+    superblock = Superblock.decode(handle.pread(0, Superblock.SIZE))
+    datasets, unread = _walk(handle, superblock.root_address)
+    if superblock.flags == ConsistencyFlags.NONE:
+        eof = superblock.eof_address
+        return RecoveryReport(path, True, 0, eof, eof, datasets, unread)
+    eof = max(superblock.eof_address, handle.physical_size)
+    if handle.physical_size < eof:
+        handle.truncate(eof)
+    handle.pwrite(0, Superblock(ConsistencyFlags.NONE, eof, superblock.root_address).encode())
+    handle.sync()
+    return RecoveryReport(
+        path, False, int(superblock.flags), superblock.eof_address, eof, datasets, unread
+    )
+
+
+def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+    """Datasets reachable from the root through compact groups, with their current shapes."""
+    datasets: dict[str, tuple[int, ...]] = {}
+    unread: list[str] = []
+    seen: set[int] = set()
+    pending = [("/", root)]
+    while pending and len(seen) < _MAX_OBJECTS:
+        path, address = pending.pop()
+        if address in seen:
+            continue
+        seen.add(address)
+        try:
+            messages = _read_header(handle, address)
+        except H5SwmrError:
+            unread.append(path)
+            continue
+        links = [m for m in messages if m.type == MessageType.LINK]
+        if links or find_message(messages, MessageType.LINK_INFO):
+            for raw in links:
+                link = LinkMessage.decode(raw.body)
+                if link.link_type == LinkType.HARD:
+                    pending.append((path.rstrip("/") + "/" + link.name, link.address))
+            continue
+        try:
+            shape = _dataset_shape(handle, messages)
+        except H5SwmrError as exc:
+            unread.append(f"{path} ({exc})")
+            continue
+        if shape is None:
+            unread.append(path)
+        else:
+            datasets[path] = shape
+    return datasets, unread
+
+
+def _read_header(handle: FileHandle, address: int) -> tuple[RawMessage, ...]:
+    head = handle.pread(address, _HEADER_READ)
+    size = ObjectHeader.encoded_size(head)
+    if size > len(head):
+        head = handle.pread(address, size)
+    return ObjectHeader.decode(head, address=address).messages
+
+
+def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tuple[int, ...] | None:
+    dataspace = find_message(messages, MessageType.DATASPACE)
+    layout_raw = find_message(messages, MessageType.LAYOUT)
+    if dataspace is None or layout_raw is None:
+        return None
+    layout = decode_layout(layout_raw.body)
+    if (
+        isinstance(layout, ChunkedLayoutMessage)
+        and layout.index_type == ChunkIndexType.EXTENSIBLE_ARRAY
+        and layout.index_address != UNDEFINED_ADDRESS
+    ):  # the index the dims rely on must verify, or SWMR readers would hang on it
+        ExtensibleArrayHeader.decode(
+            handle.pread(layout.index_address, ExtensibleArrayHeader.SIZE),
+            address=layout.index_address,
+        )
+    return DataspaceMessage.decode(dataspace.body).dims

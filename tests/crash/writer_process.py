@@ -1,0 +1,118 @@
+"""A writer process for the crash tests: streams frames and reports each completed step.
+
+Usage: python writer_process.py PATH FRAMES FLUSH_EVERY PACE_S DURABILITY. Every frame's
+elements are non-zero and encode the frame index, so neither zero fill nor a stale frame can pass.
+Prints ``ready`` after start_swmr, ``flushing N`` / ``flushed N`` around each flush of N frames,
+``closing`` and ``closed``; the test kills it with SIGKILL at a moment of its choosing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from h5swmr import FilterPipeline, SwmrFileWriter
+from h5swmr.storage.file import FileHandle
+
+PAGE = 4096
+
+FRAME_DIMS = (6, 10)
+DATASETS = {
+    "/plain": {},
+    "/deflate": {"pipeline": FilterPipeline.deflate(1)},
+    "/tiled": {"tile": (4, 4)},
+    "/tiled_deflate": {"tile": (4, 4), "pipeline": FilterPipeline.shuffle_deflate(2)},
+    "/chunked": {"chunk": (4, 3, 10)},
+    "/chunked_deflate": {"chunk": (3, 6, 10), "pipeline": FilterPipeline.deflate(3)},
+}
+
+
+def frame(index: int) -> np.ndarray:
+    values = (np.arange(60, dtype=np.uint32) * 7919 + index * 104729) % 65521 + 1
+    return values.astype(np.uint16).reshape(FRAME_DIMS)
+
+
+def create(writer: SwmrFileWriter, name: str, options: dict[str, object]) -> int:
+    pipeline = options.get("pipeline")
+    if "chunk" in options:
+        chunk = options["chunk"]
+        if pipeline is None:
+            return writer.create_streaming_dataset_chunked(name, "u2", FRAME_DIMS, chunk)  # type: ignore[arg-type]
+        return writer.create_streaming_dataset_chunked_compressed(
+            name, "u2", FRAME_DIMS, chunk, pipeline
+        )  # type: ignore[arg-type]
+    if "tile" in options:
+        tile = options["tile"]
+        if pipeline is None:
+            return writer.create_streaming_dataset_tiled(name, "u2", FRAME_DIMS, tile)  # type: ignore[arg-type]
+        return writer.create_streaming_dataset_tiled_compressed(
+            name, "u2", FRAME_DIMS, tile, pipeline
+        )  # type: ignore[arg-type]
+    if pipeline is None:
+        return writer.create_streaming_dataset(name, "u2", FRAME_DIMS)
+    return writer.create_streaming_dataset_compressed(name, "u2", FRAME_DIMS, pipeline)  # type: ignore[arg-type]
+
+
+def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
+    """Count the writer's pwrites; kill the process with a real SIGKILL before write number
+    ``kill_after_writes`` (with ``tear``, after writing that write's bytes up to the next 4 KiB
+    boundary, as the kernel may when a fatal signal arrives during a multi-page write). With
+    ``log_path``, record every write's address and size."""
+    original = FileHandle.pwrite
+    count = 0
+    log = Path(log_path).open("a") if log_path else None  # noqa: SIM115 - open until the end
+
+    def pwrite(self: FileHandle, address: int, data: bytes | bytearray | memoryview) -> None:
+        nonlocal count
+        count += 1
+        size = memoryview(data).nbytes
+        if log is not None:
+            log.write(f"{address} {size}\n")
+            log.flush()
+        if count == kill_after_writes:
+            boundary = (address // PAGE + 1) * PAGE
+            if tear and address + size > boundary:
+                original(self, address, memoryview(data).cast("B")[: boundary - address])
+            os.kill(os.getpid(), signal.SIGKILL)
+        original(self, address, data)
+
+    FileHandle.pwrite = pwrite  # type: ignore[method-assign]
+
+
+def say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    path, frames, flush_every = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    pace, durability = float(sys.argv[4]), sys.argv[5]
+    kill_after = int(os.environ.get("H5SWMR_TEST_KILL_AFTER_WRITES", "0"))
+    log_path = os.environ.get("H5SWMR_TEST_WRITE_LOG", "")
+    if kill_after or log_path:
+        inject_faults(kill_after, os.environ.get("H5SWMR_TEST_TEAR") == "1", log_path)
+    writer = SwmrFileWriter.create(path, durability=durability)
+    handles = [create(writer, name, options) for name, options in DATASETS.items()]
+    writer.start_swmr()
+    say("ready")
+    for i in range(frames):
+        for ds in handles:
+            writer.append_frame(ds, frame(i))
+        if (i + 1) % flush_every == 0:
+            say(f"flushing {i + 1}")
+            writer.flush()
+            say(f"flushed {i + 1}")
+        if pace:
+            time.sleep(pace)
+    say("closing")
+    writer.close()
+    say("closed")
+
+
+if __name__ == "__main__":
+    main()
