@@ -35,3 +35,14 @@ class EofAllocator:
                 address = page_end
         self.eoa = address + size
         return address
+
+    def allocate_page_aligned_at(self, size: int, offset: int) -> int:
+        """Address of ``size`` fresh bytes whose byte ``offset`` starts a page."""
+        address = self.eoa + (-(self.eoa + offset)) % PAGE_SIZE
+        self.eoa = address + size
+        return address
+
+
+def crosses_page(address: int, size: int) -> bool:
+    """Whether bytes ``[address, address + size)`` lie in more than one page."""
+    return size > 0 and address // PAGE_SIZE != (address + size - 1) // PAGE_SIZE

@@ -22,12 +22,13 @@ from h5swmr.format.extensible_array.blocks import (
     index_block_size,
     page_address,
     page_bitmap_size,
+    page_size,
     set_page_initialised,
     super_block_size,
 )
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
-from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator
+from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
 
 MIN_PAGE_BITS = 6
@@ -52,6 +53,7 @@ class _DataBlockState:
     """All elements of an unpaged block; None for a paged one, whose pages live in ``pages``."""
     pages: dict[int, bytearray] = field(default_factory=dict)
     dirty_pages: set[int] = field(default_factory=set)
+    pages_on_disk: set[int] = field(default_factory=set)
     is_new: bool = True
     dirty: bool = True
 
@@ -63,15 +65,21 @@ class _SuperBlockState:
     bitmap: bytearray
     data_block_addresses: list[int]
     dirty: bool = True
+    on_disk: bool = False
 
 
 class ExtensibleArrayIndex:
     """The chunk index of one dataset: element ``i`` is the chunk with linear index ``i``."""
 
     def __init__(
-        self, params: ExtensibleArrayParams, codec: ElementCodec, header_address: int
+        self,
+        params: ExtensibleArrayParams,
+        codec: ElementCodec,
+        header_address: int,
+        allocator: EofAllocator,
     ) -> None:
         self.params = params
+        self._allocator = allocator
         self.codec = codec
         self.header = ExtensibleArrayHeader(codec.client_id, codec.element_size, params)
         self.header_address = header_address
@@ -91,18 +99,18 @@ class ExtensibleArrayIndex:
     def max_index_set(self) -> int:
         return self._max_index_set
 
-    def set(self, index: int, record: ChunkRecord, allocator: EofAllocator) -> None:
+    def set(self, index: int, record: ChunkRecord) -> None:
         """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
         element = self.codec.encode(record)
         es = self.codec.element_size
         if self.header.index_block_address == UNDEFINED_ADDRESS:
-            self._create_index_block(allocator)
+            self._create_index_block()
         if index < self.params.idx_blk_elmts:
             self._index_elements[index * es : (index + 1) * es] = element
             self._index_dirty = True
         else:
             info, number, position = self.params.locate(index)
-            block = self._data_block(info, number, allocator)
+            block = self._data_block(info, number)
             if block.elements is not None:
                 block.elements[position * es : (position + 1) * es] = element
             else:
@@ -118,22 +126,20 @@ class ExtensibleArrayIndex:
             self._max_index_set = index + 1
             self._header_dirty = True
 
-    def _create_index_block(self, allocator: EofAllocator) -> None:
+    def _create_index_block(self) -> None:
         size = index_block_size(self.params, self.codec.element_size)
-        address = allocator.allocate(size, within_page=True)
+        address = self._allocator.allocate(size, within_page=True)
         self._realized += self.params.idx_blk_elmts
         self.header = dataclasses.replace(self.header, index_block_address=address)
         self._index_dirty = self._header_dirty = True
 
-    def _data_block(
-        self, info: SuperBlockInfo, number: int, allocator: EofAllocator
-    ) -> _DataBlockState:
+    def _data_block(self, info: SuperBlockInfo, number: int) -> _DataBlockState:
         key = (info.index, number)
         block = self._data_blocks.get(key)
         if block is not None:
             return block
         size = data_block_size(self.params, info, self.codec.element_size)
-        address = allocator.allocate(size, within_page=True)
+        address = self._allocator.allocate(size, within_page=True)
         paged = self.params.is_paged(info)
         elements = None if paged else bytearray(self._fill * info.data_block_elements)
         block = self._data_blocks[key] = _DataBlockState(address, info, number, elements)
@@ -145,16 +151,16 @@ class ExtensibleArrayIndex:
             self._index_data_blocks[info.start_data_block + number] = address
             self._index_dirty = True
         else:
-            parent = self._super_block(info, allocator)
+            parent = self._super_block(info)
             parent.data_block_addresses[number] = address
             parent.dirty = True
         return block
 
-    def _super_block(self, info: SuperBlockInfo, allocator: EofAllocator) -> _SuperBlockState:
+    def _super_block(self, info: SuperBlockInfo) -> _SuperBlockState:
         state = self._super_blocks.get(info.index)
         if state is None:
             size = super_block_size(self.params, info)
-            address = allocator.allocate(size, within_page=True)
+            address = self._allocator.allocate(size, within_page=True)
             bitmap = bytearray(page_bitmap_size(self.params, info))
             addresses = [UNDEFINED_ADDRESS] * info.n_data_blocks
             state = self._super_blocks[info.index] = _SuperBlockState(
@@ -177,25 +183,16 @@ class ExtensibleArrayIndex:
         super_writes: list[Write] = []
         index_writes: list[Write] = []
         header_writes: list[Write] = []
-        client, es = self.codec.client_id, self.codec.element_size
+        client = self.codec.client_id
         for block in self._data_blocks.values():
-            if not block.dirty:
-                continue
-            offset = self.params.data_block_offset(block.info, block.number)
-            if block.elements is not None:
-                encoded = DataBlock(client, self.header_address, offset, bytes(block.elements))
-                data_writes.append((block.address, encoded.encode(self.params)))
-            else:
-                if block.is_new:
-                    prefix = DataBlock(client, self.header_address, offset, b"")
-                    data_writes.append((block.address, prefix.encode(self.params)))
-                for page in sorted(block.dirty_pages):
-                    address = page_address(self.params, block.address, page, es)
-                    data_writes.append((address, encode_page(block.pages[page])))
-                block.dirty_pages.clear()
-            block.is_new = block.dirty = False
+            if block.dirty:
+                data_writes += self._data_block_writes(block)
+                block.is_new = block.dirty = False
         for sblock in self._super_blocks.values():
             if sblock.dirty:
+                size = super_block_size(self.params, sblock.info)
+                if sblock.on_disk and crosses_page(sblock.address, size):
+                    self._move_super_block(sblock, size)
                 encoded_sb = SuperBlock(
                     client,
                     self.header_address,
@@ -205,6 +202,7 @@ class ExtensibleArrayIndex:
                 )
                 super_writes.append((sblock.address, encoded_sb.encode(self.params)))
                 sblock.dirty = False
+                sblock.on_disk = True
         if self._index_dirty:
             index_block = IndexBlock(
                 client,
@@ -230,8 +228,55 @@ class ExtensibleArrayIndex:
             self._header_dirty = False
         return data_writes, super_writes, index_writes, header_writes
 
+    def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
+        """The writes of a changed data block: whole if unpaged (it fits in one page), else its
+        prefix when new and each changed page. A page that was written before and crosses a page
+        boundary is never rewritten in place: the whole block moves to fresh space, placed so the
+        page being filled starts a page, and its super block points at the new copy."""
+        client, es = self.codec.client_id, self.codec.element_size
+        offset = self.params.data_block_offset(block.info, block.number)
+        if block.elements is not None:
+            encoded = DataBlock(client, self.header_address, offset, bytes(block.elements))
+            return [(block.address, encoded.encode(self.params))]
+        size = page_size(self.params, es)
+        if any(
+            page in block.pages_on_disk
+            and crosses_page(page_address(self.params, block.address, page, es), size)
+            for page in block.dirty_pages
+        ):
+            self._move_data_block(block, max(block.dirty_pages))
+        writes: list[Write] = []
+        if block.is_new:
+            prefix = DataBlock(client, self.header_address, offset, b"")
+            writes.append((block.address, prefix.encode(self.params)))
+        for page in sorted(block.dirty_pages):
+            address = page_address(self.params, block.address, page, es)
+            writes.append((address, encode_page(block.pages[page])))
+        block.pages_on_disk |= block.dirty_pages
+        block.dirty_pages.clear()
+        return writes
+
+    def _move_data_block(self, block: _DataBlockState, page: int) -> None:
+        es = self.codec.element_size
+        first_page = page_address(self.params, 0, page, es)
+        size = data_block_size(self.params, block.info, es)
+        block.address = self._allocator.allocate_page_aligned_at(size, first_page)
+        block.is_new = True
+        block.dirty_pages |= set(block.pages)
+        block.pages_on_disk.clear()
+        parent = self._super_blocks[block.info.index]
+        parent.data_block_addresses[block.number] = block.address
+        parent.dirty = True
+
+    def _move_super_block(self, sblock: _SuperBlockState, size: int) -> None:
+        """A super block too big for one page is written anew, never over itself."""
+        sblock.address = self._allocator.allocate(size)
+        slot = sblock.info.index - self.params.index_block_super_blocks
+        self._index_super_blocks[slot] = sblock.address
+        self._index_dirty = True
+
     def release_below(self, index: int) -> None:
-        """Forget the elements of data blocks and pages that lie wholly below ``index``.
+        """Forget the elements of data blocks that lie wholly below ``index``.
 
         The caller promises never to set those elements again, so the writer's memory stays
         bounded by the frames in flight rather than by the frames written.
@@ -243,7 +288,3 @@ class ExtensibleArrayIndex:
             first += block.number * block.info.data_block_elements
             if first + block.info.data_block_elements <= index:
                 del self._data_blocks[key]
-            elif block.elements is None:
-                page_elements = self.params.page_elements
-                for page in [p for p in block.pages if first + (p + 1) * page_elements <= index]:
-                    del block.pages[page]

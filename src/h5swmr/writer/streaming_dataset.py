@@ -46,8 +46,10 @@ class StreamingDataset:
         node: DatasetNode,
         dtype: np.dtype,
         grid: ChunkGrid,
+        *,
         pipeline: FilterPipeline | None,
         index_address: int,
+        allocator: EofAllocator,
     ) -> None:
         self.node = node
         self.dtype = dtype
@@ -55,7 +57,8 @@ class StreamingDataset:
         self.grid = grid
         self.pipeline = pipeline
         codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
-        self.index = ExtensibleArrayIndex(params_for(codec.element_size), codec, index_address)
+        params = params_for(codec.element_size)
+        self.index = ExtensibleArrayIndex(params, codec, index_address, allocator)
         self.frames_appended = 0
         self.frames_published = 0
         self.header_size = 0
@@ -130,13 +133,13 @@ class StreamingDataset:
             address = sink.write(as_bytes(data))
             for tile in range(grid.n_tiles):
                 record = ChunkRecord(address + tile * grid.chunk_nbytes)
-                self.index.set(grid.chunk_index(band, tile), record, sink.allocator)
+                self.index.set(grid.chunk_index(band, tile), record)
             return
         if position == 0:
             self._band_address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
             for tile in range(grid.n_tiles):
                 record = ChunkRecord(self._band_address + tile * grid.chunk_nbytes)
-                self.index.set(grid.chunk_index(band, tile), record, sink.allocator)
+                self.index.set(grid.chunk_index(band, tile), record)
         if not grid.is_tiled:
             sink.handle.pwrite(self._band_address + position * grid.slab_nbytes, as_bytes(frame))
             return
@@ -169,7 +172,7 @@ class StreamingDataset:
 
             def store(data: bytes, mask: int, index: int = index) -> None:
                 address = sink.write(data)
-                self.index.set(index, ChunkRecord(address, len(data), mask), sink.allocator)
+                self.index.set(index, ChunkRecord(address, len(data), mask))
 
             sink.encoder.submit(self.pipeline, tiles[tile], self.dtype.itemsize, store)
 

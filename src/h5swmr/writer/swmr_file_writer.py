@@ -265,7 +265,14 @@ class SwmrFileWriter:
 
         index_address = self._allocator.allocate(ExtensibleArrayHeader.SIZE, within_page=True)
         node = DatasetNode("/" + "/".join(parts), index=len(self._datasets))
-        dataset = StreamingDataset(node, numpy_dtype, grid, pipeline, index_address)
+        dataset = StreamingDataset(
+            node,
+            numpy_dtype,
+            grid,
+            pipeline=pipeline,
+            index_address=index_address,
+            allocator=self._allocator,
+        )
         self._tree.link(self._tree.require_group(parts[:-1]), parts[-1], node)
         self._datasets.append(dataset)
         self._structure_dirty = True
