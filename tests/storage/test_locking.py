@@ -142,8 +142,8 @@ def test_from_environment_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> N
 
 # --- oracle: which values make libhdf5 skip its lock? -----------------------------------------
 
-ORACLE_VALUES = ["FALSE", "0", "TRUE", "1", "BEST_EFFORT", "garbage", None]
-CASE_VALUES = ["false", " FALSE "]
+ORACLE_VALUES: list[str | None] = ["FALSE", "0", "TRUE", "1", "BEST_EFFORT", "garbage", None]
+CASE_VALUES: list[str | None] = ["false", " FALSE "]
 
 
 def _libhdf5_skips_locking(path: Path, values: list[str | None]) -> dict[str | None, bool]:
@@ -198,6 +198,7 @@ def test_oracle_libhdf5_facts(libhdf5_verdicts: dict[str | None, bool]) -> None:
 def test_oracle_case_and_spaces_as_libhdf5(
     libhdf5_verdicts: dict[str | None, bool], value: str
 ) -> None:
+    assert libhdf5_verdicts[value] is False
     assert FileLocking.from_environment({ENVIRONMENT_VARIABLE: value}) is not FileLocking.DISABLED
 
 

@@ -69,7 +69,8 @@ def battery(encoded: bytes, decode: Callable[[bytes], Any], expected: Any) -> No
 @given(client_and_size, st.lists(u64, min_size=6, max_size=6), u64)
 def test_header_round_trip(cs: tuple[int, int], stats: list[int], ib: int) -> None:
     client, es = cs
-    header = ExtensibleArrayHeader(client, es, P, *stats, index_block_address=ib)
+    nsb, sbb, ndb, dbb, mis, ner = stats
+    header = ExtensibleArrayHeader(client, es, P, nsb, sbb, ndb, dbb, mis, ner, ib)
     encoded = check_structure(header, garbage_rounds=5)
     assert len(encoded) == ExtensibleArrayHeader.SIZE == 72
 
@@ -170,14 +171,15 @@ def test_page_round_trip_and_corruption() -> None:
 
 @pytest.mark.parametrize("sig_offset", [0, 4, 5])
 def test_bad_signature_version_client_with_valid_checksum(sig_offset: int) -> None:
-    for block, decode in [
+    cases: list[tuple[bytes, Callable[[bytes], object]]] = [
         (IndexBlock(0, 1, bytes(32), (0,) * 6, (0,) * 25).encode(),
          lambda b: IndexBlock.decode(b, P, 8)),
         (_super_block(4)[1].encode(P), lambda b: SuperBlock.decode(b, P, P.super_block(4))),
         (DataBlock(0, 1, 0, bytes(128)).encode(P),
          lambda b: DataBlock.decode(b, P, P.super_block(0), 8)),
         (ExtensibleArrayHeader(0, 8, P).encode(), ExtensibleArrayHeader.decode),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for block, decode in cases:
         body = bytearray(block[:-4])
         body[sig_offset] = 7
         with pytest.raises(FormatError):
