@@ -128,11 +128,6 @@ def test_message_running_past_its_chunk() -> None:
         ObjectHeader.decode(seal(body))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RawMessage/ObjectHeader validate nothing: a body over 65535 bytes or a type over "
-    "255 makes encode() raise struct.error instead of an h5swmr FormatError",
-)
 @pytest.mark.parametrize(
     "make",
     [

@@ -42,11 +42,6 @@ def test_with_flags_and_eof() -> None:
     assert sb.with_eof(200) == Superblock(ConsistencyFlags.SWMR_WRITING, 200, 48, 77)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Superblock.with_flags/with_eof rebuild the superblock without base_address, "
-    "silently resetting a decoded non-zero base address to 0",
-)
 def test_with_flags_keeps_base_address() -> None:
     sb = Superblock(ConsistencyFlags.NONE, 100, 48, base_address=512)
     assert sb.with_flags(ConsistencyFlags.SWMR_WRITING).base_address == 512

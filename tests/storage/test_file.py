@@ -99,12 +99,6 @@ def test_use_after_close_raises_storage_error(tmp_path: Path) -> None:
             call()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FileHandle.pwrite/pread/truncate/sync read self.fd inside their try blocks; the "
-    "'is closed' StorageError is an OSError, so the except clause wraps it again into "
-    "\"[Errno None] writing 1 bytes at address 0 of '...': None\" and the reason is lost",
-)
 def test_use_after_close_says_closed(tmp_path: Path) -> None:
     h = FileHandle.open(str(tmp_path / "c.bin"), create=True)
     h.close()

@@ -189,11 +189,6 @@ def test_oracle_libhdf5_facts(libhdf5_verdicts: dict[str | None, bool]) -> None:
     assert h5py.h5p.create(h5py.h5p.FILE_ACCESS).get_file_locking() == (True, True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="from_environment strips and upper-cases the value, so 'false' and ' FALSE ' disable "
-    "locking; libhdf5 (H5F__parse_file_lock_env_var, strcmp) treats them as unrecognised and locks",
-)
 @pytest.mark.parametrize("value", CASE_VALUES)
 def test_oracle_case_and_spaces_as_libhdf5(
     libhdf5_verdicts: dict[str | None, bool], value: str
@@ -202,12 +197,6 @@ def test_oracle_case_and_spaces_as_libhdf5(
     assert FileLocking.from_environment({ENVIRONMENT_VARIABLE: value}) is not FileLocking.DISABLED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unset or unrecognised HDF5_USE_FILE_LOCKING gives ENABLED, but libhdf5's default "
-    "fapl is use_file_locking=1, ignore_when_disabled=1 (best effort): on a file system without "
-    "flock h5swmr raises StorageError where libhdf5 carries on",
-)
 @pytest.mark.parametrize("value", [None, "garbage"])
 def test_oracle_default_is_best_effort(value: str | None) -> None:
     environ = {} if value is None else {ENVIRONMENT_VARIABLE: value}

@@ -47,6 +47,19 @@ class RawMessage:
     body: bytes
     flags: int = 0
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.type <= 0xFF or not 0 <= self.flags <= 0xFF:
+            raise FormatError(
+                f"object header message: type {self.type} and flags {self.flags} must fit a byte",
+                structure="object header",
+            )
+        if len(self.body) > 0xFFFF:
+            raise FormatError(
+                f"object header message of type {self.type}: {len(self.body)} bytes, "
+                "at most 65535 fit",
+                structure="object header",
+            )
+
     @property
     def size(self) -> int:
         """Bytes this message takes in a chunk, its 4-byte header included."""

@@ -6,6 +6,7 @@ SWMR writer is active: 0x05 while h5swmr writes, 0x00 only as the very last writ
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from dataclasses import dataclass
 from enum import IntFlag
@@ -91,7 +92,7 @@ class Superblock:
         return cls(ConsistencyFlags(flags), eof, root, ext, base)
 
     def with_flags(self, flags: ConsistencyFlags) -> Self:
-        return type(self)(flags, self.eof_address, self.root_address, self.extension_address)
+        return dataclasses.replace(self, flags=flags)
 
     def with_eof(self, eof_address: int) -> Self:
-        return type(self)(self.flags, eof_address, self.root_address, self.extension_address)
+        return dataclasses.replace(self, eof_address=eof_address)

@@ -39,7 +39,7 @@ class FileHandle:
     @property
     def fd(self) -> int:
         if self._fd < 0:
-            raise StorageError(f"{self.path!r} is closed")
+            raise StorageError(f"{self.path!r} is closed")  # errno None: not the OS's verdict
         return self._fd
 
     @property
@@ -50,9 +50,10 @@ class FileHandle:
         """Write all of ``data`` at ``address``; short writes are continued, failures raised."""
         view = memoryview(data).cast("B")
         written = 0
+        fd = self.fd
         try:
             while written < len(view):
-                written += os.pwrite(self.fd, view[written:], address + written)
+                written += os.pwrite(fd, view[written:], address + written)
         except OSError as exc:
             raise StorageError(
                 exc.errno,
@@ -62,16 +63,18 @@ class FileHandle:
         self.physical_size = max(self.physical_size, address + len(view))
 
     def pread(self, address: int, size: int) -> bytes:
+        fd = self.fd
         try:
-            return os.pread(self.fd, size, address)
+            return os.pread(fd, size, address)
         except OSError as exc:
             raise StorageError(
                 exc.errno, f"reading {size} bytes at {address} of {self.path!r}", self.path
             ) from exc
 
     def truncate(self, size: int) -> None:
+        fd = self.fd
         try:
-            os.ftruncate(self.fd, size)
+            os.ftruncate(fd, size)
         except OSError as exc:
             raise StorageError(
                 exc.errno, f"resizing {self.path!r} to {size} bytes: {exc.strerror}", self.path
@@ -80,8 +83,9 @@ class FileHandle:
 
     def sync(self) -> None:
         """Push written data to the device (fdatasync where the OS has it)."""
+        fd = self.fd
         try:
-            getattr(os, "fdatasync", os.fsync)(self.fd)
+            getattr(os, "fdatasync", os.fsync)(fd)
         except OSError as exc:
             raise StorageError(
                 exc.errno, f"syncing {self.path!r}: {exc.strerror}", self.path

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import fcntl
 import os
+from collections.abc import Mapping
 from enum import Enum
 
 from h5swmr.errors import FileLockedError, StorageError
@@ -28,18 +29,17 @@ class FileLocking(Enum):
     """Lock, but carry on where the file system does not support locks (ENOSYS, ENOLCK)."""
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> FileLocking:
-        """Read ``HDF5_USE_FILE_LOCKING`` as libhdf5 1.10.7+ does: FALSE or 0 turn locks off,
-        BEST_EFFORT ignores unsupported locks, anything else (or nothing) turns them on."""
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> FileLocking:
+        """Read ``HDF5_USE_FILE_LOCKING`` exactly as libhdf5 (H5F__parse_file_lock_env_var):
+        ``FALSE`` or ``0`` turn locks off, ``TRUE`` or ``1`` make a lock failure an error,
+        ``BEST_EFFORT`` ignores file systems without locks. Anything else, or nothing, leaves
+        libhdf5's default file-access setting, which is best effort (locks on)."""
         value = (os.environ if environ is None else environ).get(ENVIRONMENT_VARIABLE)
-        if value is None:
-            return cls.ENABLED
-        value = value.strip().upper()
         if value in ("FALSE", "0"):
             return cls.DISABLED
-        if value == "BEST_EFFORT":
-            return cls.BEST_EFFORT
-        return cls.ENABLED
+        if value in ("TRUE", "1"):
+            return cls.ENABLED
+        return cls.BEST_EFFORT
 
 
 def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:

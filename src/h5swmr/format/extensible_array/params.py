@@ -43,6 +43,7 @@ class ExtensibleArrayParams:
             and is_power_of_two(self.data_blk_min_elmts)
             and 0 < self.max_dblk_page_nelmts_bits <= self.max_nelmts_bits
             and self.data_blk_min_elmts.bit_length() - 1 < self.max_nelmts_bits
+            and self.n_super_blocks >= self.index_block_super_blocks
         ):
             raise FormatError(f"invalid extensible array parameters {self}", structure="EA params")
 
