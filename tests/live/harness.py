@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.oracle import LiveReader, venv_python
+from tests.oracle import LiveReader, LiveReaderError, venv_python
 from tests.oracle.live import Report
 from tests.oracle.old_h5py import cache_dir
 
@@ -224,14 +224,21 @@ def start_writer(
 
 @dataclass
 class ReaderResult:
-    """What one reader reported, and what the checks made of it."""
+    """What one reader reported, and what the checks make of it."""
 
     reader: str
     reports: list[Report]
     returncode: int | None
     stderr: str
-    sizes: dict[str, list[int]] = field(default_factory=dict)
+    sizes: dict[str, list[int]] = field(init=False)
     """Per dataset, every size the reader saw, in order (the size at open first)."""
+
+    def __post_init__(self) -> None:
+        opened = self.opened
+        self.sizes = {} if opened is None else {name: [n] for name, n in opened["sizes"].items()}
+        for report in self.reports:
+            if report.get("event") == "size":
+                self.sizes.setdefault(report["dataset"], []).append(report["n"])
 
     @property
     def done(self) -> Report | None:
@@ -251,17 +258,10 @@ def collect(reader: str, process: LiveReader, timeout: float) -> ReaderResult:
     """Wait (at most ``timeout`` s) for the reader to end and gather its reports."""
     try:
         code: int | None = process.wait(timeout)
-    except Exception:
+    except LiveReaderError:
         process.close()
         code = process.returncode
-    result = ReaderResult(reader, list(process.reports), code, process.stderr)
-    opened = result.opened
-    if opened is not None:
-        result.sizes = {name: [n] for name, n in opened["sizes"].items()}
-    for report in result.reports:
-        if report.get("event") == "size":
-            result.sizes.setdefault(report["dataset"], []).append(report["n"])
-    return result
+    return ReaderResult(reader, list(process.reports), code, process.stderr)
 
 
 def check_reader(

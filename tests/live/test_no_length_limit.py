@@ -84,18 +84,16 @@ def test_million_chunks_followed_live_and_sampled_by_every_reader(tmp_path: Path
         writer.close()
     flushed = harness.flushed_counts(writer.reports)[SPEC.name]
     assert flushed == set(range(PER_FLUSH, FRAMES + 1, PER_FLUSH))
-    targets = {SPEC.name: FRAMES}
+    targets, flushes = {SPEC.name: FRAMES}, {SPEC.name: flushed}
 
     sample_count = len(range(0, FRAMES, STRIDE)) + 1
     for result in sampled.values():
-        harness.check_reader(result, targets, {SPEC.name: flushed}, mode="sample",
-                             checked_every_frame=False)  # fmt: skip
+        harness.check_reader(result, targets, flushes, mode="sample", checked_every_frame=False)
         assert result.done is not None
         assert result.done["checked"] == {SPEC.name: sample_count}, result.summary()
 
     whole = followed["hdf5-1.10"]
-    harness.check_reader(whole, targets, {SPEC.name: flushed}, mode="follow",
-                         checked_every_frame=True)  # fmt: skip
+    harness.check_reader(whole, targets, flushes, mode="follow", checked_every_frame=True)
     partial = followed["hdf5-2.x"]
     assert not _problems(partial) and partial.returncode == 0, partial.summary()
     assert partial.opened is not None and partial.opened["hdf5"].startswith("2."), partial.summary()
