@@ -6,11 +6,12 @@ frame of another dataset cannot pass. ``swmr_reader.c`` computes the same formul
 
 Run as a script (``python -c <this file's source> OPTIONS_JSON``, by any h5py from 3.8 on, with
 numpy 1.x or 2.x) it is the Python twin of ``swmr_reader.c``: it opens the file with
-``swmr=True`` and either *follows* the datasets (``Dataset.refresh()``, read and check every new
-frame, until each holds its target) or *samples* them (size equals the target; check every
-``stride``-th frame and the last one). Reports are the C reader's JSON lines: ``opened`` (hdf5,
-sizes), ``size`` (dataset, n, checked, t), ``bad``, ``shrank``, ``error``, ``timeout``, ``done``
-(sizes, checked, polls, t). Exit status: 0 done, 1 error or bad frame, 3 timeout.
+``swmr=True`` and either *follows* the datasets (``Dataset.refresh()``; read and check every new
+frame, and again the ``RECHECK`` frames before them, until each holds its target) or *samples*
+them (size equals the target; check every ``stride``-th frame and the last one). Reports are the
+C reader's JSON lines: ``opened`` (hdf5, sizes), ``size`` (dataset, n, checked, t), ``bad``,
+``shrank``, ``error``, ``timeout``, ``done`` (sizes, checked, polls, t). Exit status: 0 done,
+1 error or bad frame, 3 timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy as np
 
 BLOCK_ELEMENTS = 1 << 20
 """At most this many elements are read and checked at once."""
+RECHECK = 4
+"""When the size grows, the frames just before the old size are checked again."""
 
 _M32 = np.uint64(0xFFFFFFFF)
 
@@ -67,7 +70,7 @@ class _Followed:
             raise RuntimeError(f"{self.name}: frame dims changed to {shape[1:]}")
         return int(shape[0])
 
-    def check(self, first: int, count: int, n: int) -> bool:
+    def check(self, first: int, count: int, n: int, *, count_checked: bool = True) -> bool:
         data = self.dataset[first : first + count].reshape(count, self.frame_size)
         want = expected_values(first, count, self.frame_size, self.bits, self.salt)
         got = data.astype(np.uint64)
@@ -85,11 +88,15 @@ class _Followed:
                 n=n,
             )
             return False
-        self.checked += count
+        if count_checked:
+            self.checked += count
         return True
 
     def read_new(self, n: int) -> bool:
         block = max(1, BLOCK_ELEMENTS // self.frame_size)
+        back = min(self.seen, RECHECK, block)  # seen frames must not change (re-filtered bands)
+        if back and not self.check(self.seen - back, back, n, count_checked=False):
+            return False
         for first in range(self.seen, n, block):
             if not self.check(first, min(block, n - first), n):
                 return False
