@@ -186,7 +186,7 @@ def test_describe_round_trip(pipeline: FilterPipeline, element_size: int) -> Non
 
 
 @pytest.mark.parametrize(
-    ("filter_id", "words"), [(32004, "32004 \\(lz4\\)"), (12345, "12345"), (4, "4 \\(szip\\)")]
+    ("filter_id", "words"), [(32026, "32026 \\(blosc2\\)"), (12345, "12345"), (4, "4 \\(szip\\)")]
 )
 def test_unknown_filter_ids_are_named(filter_id: int, words: str) -> None:
     message = FilterPipelineMessage(
