@@ -19,6 +19,7 @@ import numpy as np
 from h5swmr.errors import FilterError
 from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
+from h5swmr.filters.lz4 import decompress_block
 from h5swmr.filters.zstd import DEFAULT_LEVEL, check_level, decompress_frame
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
@@ -30,6 +31,7 @@ TARGET_BLOCK_BYTES: Final = 8192
 MIN_DEFAULT_BLOCK: Final = 128
 MAX_BLOCK_SIZE: Final = 1 << 28
 MAX_RATIO: Final = 255
+"""No LZ4 block expands to more than 255 times its size (zstd ones can)."""
 
 _HEADER = struct.Struct(">QI")
 _BLOCK = struct.Struct(">I")
@@ -55,8 +57,9 @@ class BitshuffleFilter(Filter):
 
     cd_values ``(0, 4, element_size, block_size, compression[, level])``; ``level`` (zstd only,
     0..22) is stored for zstd alone and must stay ``None`` otherwise. Backed by the ``bitshuffle``
-    package (its compiled, SIMD bit transpose and LZ4 codec) and ``zstandard``; both release the
-    GIL. The chunk must hold whole elements (HDF5 chunks always do).
+    package (its compiled, SIMD bit transpose and LZ4 codec; OpenMP inside), ``zstandard`` and
+    numcodecs' LZ4 (to decode); all release the GIL. The chunk must hold whole elements (HDF5
+    chunks always do).
     """
 
     filter_id: ClassVar[FilterId] = FilterId.BITSHUFFLE
@@ -85,7 +88,7 @@ class BitshuffleFilter(Filter):
             raise FilterError(f"bitshuffle level {self.level!r}: only zstd takes a level")
         import_codec("bitshuffle", _LABEL)
         if self.compression is BitshuffleCompression.LZ4:
-            import_codec("lz4.block", _LABEL)
+            import_codec("numcodecs.lz4", _LABEL)
 
     def cd_values(self, element_size: int) -> tuple[int, ...]:
         values = (*VERSION, element_size, self.block_size, int(self.compression))
@@ -135,7 +138,7 @@ class BitshuffleFilter(Filter):
             array = _elements(chunk, element_size)
             return bytes(bitshuffle.bitunshuffle(array, self._block(element_size)).data)
         view = memoryview(chunk).cast("B")
-        total, block_bytes = _read_header(view)
+        total, block_bytes = _read_header(view, lz4=self.compression is BitshuffleCompression.LZ4)
         if total % element_size or block_bytes % (element_size * BLOCKED_MULT):
             raise FilterError(
                 f"bitshuffle: header declares {total} bytes in blocks of {block_bytes} bytes,"
@@ -169,18 +172,8 @@ class BitshuffleFilter(Filter):
 
     def _block_decoder(self) -> Any:
         if self.compression is BitshuffleCompression.LZ4:
-            lz4_block = import_codec("lz4.block", _LABEL)
-
-            def lz4(data: memoryview, size: int) -> bytes:
-                try:
-                    out: bytes = lz4_block.decompress(data, uncompressed_size=size)
-                except lz4_block.LZ4BlockError as exc:
-                    raise FilterError(f"bitshuffle: corrupt lz4 block: {exc}") from exc
-                if len(out) != size:
-                    raise FilterError(f"bitshuffle: lz4 block gave {len(out)} of {size} bytes")
-                return out
-
-            return lz4
+            codec = import_codec("numcodecs.lz4", _LABEL)
+            return lambda data, size: decompress_block(codec, data, size, "bitshuffle")
         zstandard = import_codec("zstandard", _LABEL)
         return lambda data, size: decompress_frame(zstandard, data, size, "bitshuffle")
 
@@ -188,7 +181,8 @@ class BitshuffleFilter(Filter):
         """The uncompressed size in the chunk's header (None without compression: no header)."""
         if self.compression is BitshuffleCompression.NONE:
             return None
-        return _read_header(memoryview(chunk).cast("B"))[0]
+        lz4 = self.compression is BitshuffleCompression.LZ4
+        return _read_header(memoryview(chunk).cast("B"), lz4=lz4)[0]
 
 
 def _elements(chunk: BytesLike, element_size: int) -> np.ndarray[Any, Any]:
@@ -214,11 +208,11 @@ def _blocks(count: int, block: int, element_size: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _read_header(view: memoryview) -> tuple[int, int]:
+def _read_header(view: memoryview, *, lz4: bool) -> tuple[int, int]:
     if view.nbytes < _HEADER.size:
         raise FilterError(f"bitshuffle: {view.nbytes}-byte chunk is shorter than its header")
     total, block_bytes = _HEADER.unpack_from(view)
-    if total > MAX_RATIO * view.nbytes + _HEADER.size:
+    if lz4 and total > MAX_RATIO * view.nbytes + _HEADER.size:
         raise FilterError(
             f"bitshuffle: header declares {total} bytes in a {view.nbytes}-byte chunk"
         )

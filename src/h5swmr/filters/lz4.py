@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from types import ModuleType
 from typing import ClassVar, Final, Self
 
 from h5swmr.errors import FilterError
@@ -26,13 +27,16 @@ MAX_RATIO: Final = 255
 
 _HEADER = struct.Struct(">QI")
 _BLOCK = struct.Struct(">I")
+_NUMCODECS_SIZE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
 class LZ4Filter(Filter):
     """LZ4 blocks of ``block_size`` bytes (0: one block per chunk); cd_values ``(block_size,)``.
 
-    Backed by python-lz4 (``lz4.block``), which releases the GIL while it compresses.
+    Backed by numcodecs' LZ4 (a core dependency; it bundles lz4 1.10 as hdf5plugin does, so the
+    bytes are identical, where python-lz4's 1.9.4 differs), which releases the GIL. numcodecs
+    frames a block with a 4-byte LE size, which is dropped here and put back to decode.
     """
 
     filter_id: ClassVar[FilterId] = FilterId.LZ4
@@ -48,7 +52,7 @@ class LZ4Filter(Filter):
             raise FilterError(f"lz4 block size {self.block_size!r}: expected an int of bytes")
         if not 0 <= self.block_size <= MAX_BLOCK_SIZE:
             raise FilterError(f"lz4 block size {self.block_size} outside 0..{MAX_BLOCK_SIZE}")
-        import_codec("lz4.block", "the lz4 filter")
+        import_codec("numcodecs.lz4", "the lz4 filter")
 
     def cd_values(self, element_size: int) -> tuple[int, ...]:
         return (self.block_size,)
@@ -60,22 +64,22 @@ class LZ4Filter(Filter):
         return cls(cd_values[0] if cd_values else 0)
 
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
-        lz4_block = import_codec("lz4.block", "the lz4 filter")
+        codec = import_codec("numcodecs.lz4", "the lz4 filter")
         view = memoryview(chunk).cast("B")
         total = view.nbytes
         block = min(self.block_size or DEFAULT_BLOCK_SIZE, total)
         parts: list[BytesLike] = [_HEADER.pack(total, block)]
         for start in range(0, total, block or 1):
             raw = view[start : start + block]
-            packed: bytes = lz4_block.compress(raw, store_size=False)
-            if len(packed) >= raw.nbytes:
+            packed = memoryview(codec.compress(raw))[_NUMCODECS_SIZE.size :]
+            if packed.nbytes >= raw.nbytes:
                 parts += (_BLOCK.pack(raw.nbytes), raw)
             else:
-                parts += (_BLOCK.pack(len(packed)), packed)
+                parts += (_BLOCK.pack(packed.nbytes), packed)
         return b"".join(parts)
 
     def decode(self, chunk: BytesLike, element_size: int) -> bytes:
-        lz4_block = import_codec("lz4.block", "the lz4 filter")
+        codec = import_codec("numcodecs.lz4", "the lz4 filter")
         view = memoryview(chunk).cast("B")
         total, block = _read_header(view)
         block = min(block, total)
@@ -94,13 +98,7 @@ class LZ4Filter(Filter):
             if packed == size:
                 parts.append(bytes(data))
             else:
-                try:
-                    out = lz4_block.decompress(data, uncompressed_size=size)
-                except lz4_block.LZ4BlockError as exc:
-                    raise FilterError(f"lz4: corrupt block at byte {done}: {exc}") from exc
-                if len(out) != size:
-                    raise FilterError(f"lz4: block at byte {done} gave {len(out)} of {size} bytes")
-                parts.append(out)
+                parts.append(decompress_block(codec, data, size, f"lz4: block at byte {done}"))
             done += size
         if pos != view.nbytes:
             raise FilterError(f"lz4: {view.nbytes - pos} bytes after the last block")
@@ -109,6 +107,17 @@ class LZ4Filter(Filter):
     def declared_size(self, chunk: BytesLike) -> int | None:
         """The uncompressed size in the chunk's header, without decoding."""
         return _read_header(memoryview(chunk).cast("B"))[0]
+
+
+def decompress_block(codec: ModuleType, block: BytesLike, size: int, where: str) -> bytes:
+    """Decompress one raw LZ4 block that must give exactly ``size`` bytes (numcodecs.lz4)."""
+    try:
+        out = bytes(codec.decompress(b"".join((_NUMCODECS_SIZE.pack(size), block))))
+    except RuntimeError as exc:
+        raise FilterError(f"{where}: corrupt lz4 block: {exc}") from exc
+    if len(out) != size:
+        raise FilterError(f"{where}: lz4 block gave {len(out)} of {size} bytes")
+    return out
 
 
 def _read_header(view: memoryview) -> tuple[int, int]:
