@@ -9,14 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import h5py
+import hdf5plugin
 import numpy as np
 import numpy.typing as npt
 
 from h5swmr.filters.base import Filter
+from h5swmr.filters.bitshuffle import BitshuffleFilter
+from h5swmr.filters.blosc import BloscFilter
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
+from h5swmr.filters.lz4 import LZ4Filter
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.filters.shuffle import ShuffleFilter
+from h5swmr.filters.zstd import ZstdFilter
 from h5swmr.format.messages.filter_pipeline import FilterDescription
 
 Array = npt.NDArray[Any]
@@ -50,6 +55,22 @@ LAYOUTS = (
 )
 
 
+CODEC_LAYOUTS = (
+    *LAYOUTS,
+    Layout("|i1", (4, 33, 17), (2, 33, 17)),  # frames of 561 elements: not a multiple of 8
+    Layout("<i2", (2, 40, 30), (1, 20, 15)),  # tiles of 300 elements
+    Layout("<u4", (3, 7, 5), (1, 7, 5)),  # 35 elements: smaller than one bitshuffle block
+    Layout("<i4", (2, 64, 70), (1, 64, 70)),  # 4480 elements: more than one block
+    Layout("<u8", (4, 9, 11), (2, 9, 11)),
+    Layout("<f2", (2, 50, 50), (1, 50, 50)),
+    Layout("<f8", (3, 17, 19), (1, 17, 19)),
+    Layout("<c8", (2, 31, 13), (1, 31, 13)),
+    Layout("<c16", (2, 600, 3), (1, 600, 3)),  # 28800 bytes: several blocks of 16-byte elements
+    Layout("|b1", (2, 1000, 9), (1, 1000, 9)),
+)
+"""Dtypes of 1 to 16 bytes, tiles and multi-frame chunks of odd sizes, chunks below a block."""
+
+
 def numpy_dtype(layout: Layout) -> np.dtype[Any]:
     return COMPOUND_3 if layout.dtype == "compound3" else np.dtype(layout.dtype)
 
@@ -67,8 +88,17 @@ def sample_data(layout: Layout, seed: int = 0) -> Array:
     data = raw.view(dtype).reshape(layout.shape).copy()
     if dtype.kind == "f":
         data[...] = np.sin(np.arange(count, dtype=dtype) / 7).reshape(layout.shape)
+    elif dtype.kind in "iu" and dtype.itemsize > 1:
+        data[...] = rng.poisson(2, layout.shape)
+    elif dtype.kind == "c":
+        data[...] = rng.poisson(3, layout.shape) + 1j * np.cos(np.arange(count) / 5).reshape(
+            layout.shape
+        )
+    elif dtype.kind == "b":
+        data[...] = rng.random(layout.shape) < 0.1
     rows = layout.chunks[0]
-    data[rows : 2 * rows].view(np.uint8)[...] = 0xFF
+    if dtype.kind != "b":
+        data[rows : 2 * rows].view(np.uint8)[...] = 0xFF
     return data
 
 
@@ -80,8 +110,27 @@ def add_filter(dcpl: Any, item: Filter) -> None:
         dcpl.set_shuffle()
     elif isinstance(item, Fletcher32Filter):
         dcpl.set_fletcher32()
+    elif isinstance(item, (LZ4Filter, ZstdFilter, BitshuffleFilter, BloscFilter)):
+        plugin = hdf5plugin_filter(item)
+        dcpl.set_filter(plugin.filter_id, h5py.h5z.FLAG_OPTIONAL, plugin.filter_options)
     else:
         raise NotImplementedError(f"no h5py setter for {item!r}")
+
+
+def hdf5plugin_filter(item: Filter) -> Any:
+    """The hdf5plugin object a user would pass to h5py for ``item``."""
+    if isinstance(item, LZ4Filter):
+        return hdf5plugin.LZ4(nbytes=item.block_size)
+    if isinstance(item, ZstdFilter):
+        return hdf5plugin.Zstd(clevel=item.level)
+    if isinstance(item, BitshuffleFilter):
+        cname = item.compression.name.lower()
+        return hdf5plugin.Bitshuffle(nelems=item.block_size, cname=cname, clevel=item.level or 3)
+    if isinstance(item, BloscFilter):
+        return hdf5plugin.Blosc(
+            cname=item.compressor.name.lower(), clevel=item.level, shuffle=int(item.shuffle)
+        )
+    raise NotImplementedError(f"no hdf5plugin filter for {item!r}")
 
 
 def create_dataset(

@@ -186,7 +186,7 @@ def test_describe_round_trip(pipeline: FilterPipeline, element_size: int) -> Non
 
 
 @pytest.mark.parametrize(
-    ("filter_id", "words"), [(32004, "32004 \\(lz4\\)"), (12345, "12345"), (4, "4 \\(szip\\)")]
+    ("filter_id", "words"), [(32026, "32026 \\(blosc2\\)"), (12345, "12345"), (4, "4 \\(szip\\)")]
 )
 def test_unknown_filter_ids_are_named(filter_id: int, words: str) -> None:
     message = FilterPipelineMessage(
@@ -302,3 +302,26 @@ def test_oracle_h5py_honours_our_filter_masks(tmp_path: Path) -> None:
             got_mask, stored = dset.id.read_direct_chunk(offset)
             assert got_mask == mask
             assert pipeline.decode(stored, 2, got_mask) == chunk_of(data, layout, offset)
+
+
+def test_declared_size_uses_the_last_filter() -> None:
+    chunk = bytes(range(256)) * 40
+    for pipeline in (
+        FilterPipeline([SHUFFLE]).with_filter(FilterPipeline.lz4().filters[0]),
+        FilterPipeline.bitshuffle_lz4(),
+        FilterPipeline.bitshuffle_zstd(3),
+        FilterPipeline.zstd(3),
+        FilterPipeline.blosc(),
+    ):
+        stored, mask = pipeline.encode(chunk, 2)
+        assert mask == 0
+        assert pipeline.declared_size(stored) == len(chunk)
+    assert FilterPipeline.shuffle_deflate().declared_size(b"anything") is None
+    assert FilterPipeline.lz4().with_fletcher32().declared_size(b"anything") is None
+
+
+def test_describe_fills_blosc_chunk_size_only_when_given() -> None:
+    pipeline = FilterPipeline.shuffle_only().with_filter(FilterPipeline.blosc().filters[0])
+    assert pipeline.describe(4).filters[1].cd_values[3] == 0
+    assert pipeline.describe(4, 4000).filters[1].cd_values[3] == 4000
+    assert pipeline.describe(4, 4000).filters[0] == pipeline.describe(4).filters[0]

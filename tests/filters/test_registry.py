@@ -25,7 +25,7 @@ def test_filter_from_description() -> None:
     assert filter_from_description(FilterDescription(2, 1, "", (8,))) == ShuffleFilter()
 
 
-@pytest.mark.parametrize("filter_id", [FilterId.ZSTD, FilterId.BLOSC2, 0, 999, 65535])
+@pytest.mark.parametrize("filter_id", [FilterId.SZIP, FilterId.BLOSC2, 0, 999, 65535])
 def test_unknown_id_names_the_id(filter_id: int) -> None:
     with pytest.raises(FilterUnavailableError, match=str(int(filter_id))) as info:
         filter_class(filter_id)
@@ -52,7 +52,7 @@ def test_parse_compression(spec: str, expected: FilterPipeline | None) -> None:
     assert parse_compression(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["lzf", "zstd:3", "", "deflate-shuffle", "none:1"])
+@pytest.mark.parametrize("spec", ["lzf", "bitshuffle", "", "deflate-shuffle", "none:1"])
 def test_unknown_names_list_the_accepted_ones(spec: str) -> None:
     with pytest.raises(FilterError, match="accepted: none, deflate\\[:level\\], gzip") as info:
         parse_compression(spec)
@@ -65,3 +65,60 @@ def test_unknown_names_list_the_accepted_ones(spec: str) -> None:
 def test_bad_levels(spec: str, words: str) -> None:
     with pytest.raises(FilterError, match=words):
         parse_compression(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("lz4", FilterPipeline.lz4()),
+        ("bslz4", FilterPipeline.bitshuffle_lz4()),
+        ("zstd", FilterPipeline.zstd(3)),
+        ("zstd:9", FilterPipeline.zstd(9)),
+        ("zstd:-3", FilterPipeline.zstd(-3)),
+        ("bszstd", FilterPipeline.bitshuffle_zstd(3)),
+        ("BSZSTD:5", FilterPipeline.bitshuffle_zstd(5)),
+        ("blosc", FilterPipeline.blosc()),
+        ("blosc:zstd", FilterPipeline.blosc("zstd")),
+        ("blosc:zstd:7", FilterPipeline.blosc("zstd", 7)),
+        ("blosc:blosclz:9:bit", FilterPipeline.blosc("blosclz", 9, "bit")),
+        ("blosc:lz4::none", FilterPipeline.blosc("lz4", 5, "none")),
+    ],
+)
+def test_parse_codecs(spec: str, expected: FilterPipeline) -> None:
+    assert parse_compression(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("lz4:3", "no options"),
+        ("bslz4:1", "no options"),
+        ("zstd:x", "'x'"),
+        ("zstd:", "empty"),
+        ("zstd:23", "23"),
+        ("blosc:lz5", "lz5"),
+        ("blosc:lz4:5:bits", "bits"),
+        ("blosc:lz4:5:bit:1", "cname"),
+    ],
+)
+def test_bad_codec_specs(spec: str, words: str) -> None:
+    with pytest.raises(FilterError, match=words) as info:
+        parse_compression(spec)
+    assert spec in str(info.value)
+
+
+def test_unknown_names_list_the_codecs() -> None:
+    with pytest.raises(FilterError, match=r"bszstd\[:level\], blosc\[:cname"):
+        parse_compression("lzf")
+
+
+def test_codec_classes_by_id() -> None:
+    from h5swmr.filters.bitshuffle import BitshuffleFilter
+    from h5swmr.filters.blosc import BloscFilter
+    from h5swmr.filters.lz4 import LZ4Filter
+    from h5swmr.filters.zstd import ZstdFilter
+
+    assert filter_class(32001) is BloscFilter
+    assert filter_class(32004) is LZ4Filter
+    assert filter_class(32008) is BitshuffleFilter
+    assert filter_class(32015) is ZstdFilter

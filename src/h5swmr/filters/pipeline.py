@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Self
+from typing import Final, Literal, Self
 
 from h5swmr.errors import FilterError
 from h5swmr.filters.base import Filter
+from h5swmr.filters.bitshuffle import BitshuffleCompression, BitshuffleFilter
+from h5swmr.filters.blosc import BloscCompressor, BloscFilter, BloscShuffle
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
+from h5swmr.filters.lz4 import LZ4Filter
 from h5swmr.filters.shuffle import ShuffleFilter
+from h5swmr.filters.zstd import ZstdFilter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
@@ -20,6 +24,14 @@ MAX_FILTERS: Final = 32
 _MAX_MASK: Final = 0xFFFF_FFFF
 _NOT_COMPRESSION: Final = frozenset({FilterId.SHUFFLE, FilterId.FLETCHER32})
 _H5PY_NAMES: Final = {FilterId.DEFLATE: "gzip"}
+_BLOSC_SHUFFLES: Final = {
+    "none": BloscShuffle.NONE,
+    "byte": BloscShuffle.BYTE,
+    "bit": BloscShuffle.BIT,
+}
+
+BloscName = Literal["blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"]
+BloscShuffleName = Literal["none", "byte", "bit"]
 
 
 class FilterPipeline:
@@ -84,6 +96,40 @@ class FilterPipeline:
         return cls([Fletcher32Filter()])
 
     @classmethod
+    def lz4(cls, block_size: int = 0) -> Self:
+        """LZ4, filter 32004, in blocks of ``block_size`` bytes (0: one block per chunk)."""
+        return cls([LZ4Filter(block_size)])
+
+    @classmethod
+    def bitshuffle_lz4(cls, block_size: int = 0) -> Self:
+        """Bitshuffle with LZ4, filter 32008, in blocks of ``block_size`` elements (0: ~8 KiB)."""
+        return cls([BitshuffleFilter(block_size, BitshuffleCompression.LZ4)])
+
+    @classmethod
+    def bitshuffle_zstd(cls, level: int = 3, block_size: int = 0) -> Self:
+        """Bitshuffle with zstd at ``level`` 0..22, filter 32008."""
+        return cls([BitshuffleFilter(block_size, BitshuffleCompression.ZSTD, level)])
+
+    @classmethod
+    def zstd(cls, level: int = 3) -> Self:
+        """Zstandard, filter 32015, at ``level`` -131072..22."""
+        return cls([ZstdFilter(level)])
+
+    @classmethod
+    def blosc(
+        cls, cname: BloscName = "lz4", clevel: int = 5, shuffle: BloscShuffleName = "byte"
+    ) -> Self:
+        """Blosc 1, filter 32001: ``cname`` at ``clevel`` 0..9 after a byte, bit or no shuffle."""
+        try:
+            compressor = BloscCompressor[str(cname).upper()]
+        except KeyError:
+            names = ", ".join(c.name.lower() for c in BloscCompressor)
+            raise FilterError(f"blosc cname {cname!r}: expected one of {names}") from None
+        if shuffle not in _BLOSC_SHUFFLES:
+            raise FilterError(f"blosc shuffle {shuffle!r}: expected 'byte', 'bit' or 'none'")
+        return cls([BloscFilter(compressor, clevel, _BLOSC_SHUFFLES[shuffle])])
+
+    @classmethod
     def from_message(cls, message: FilterPipelineMessage) -> Self:
         """The pipeline a stored filter pipeline message describes.
 
@@ -112,9 +158,34 @@ class FilterPipeline:
     def filters(self) -> tuple[Filter, ...]:
         return self._filters
 
-    def describe(self, element_size: int) -> FilterPipelineMessage:
-        """The filter pipeline message stored for a dataset of ``element_size``-byte elements."""
-        return FilterPipelineMessage(tuple(f.describe(element_size) for f in self._filters))
+    def describe(self, element_size: int, chunk_bytes: int | None = None) -> FilterPipelineMessage:
+        """The filter pipeline message stored for a dataset of ``element_size``-byte elements.
+
+        Give ``chunk_bytes`` (the unfiltered size of one chunk) too: blosc's set_local stores it.
+        """
+        pipeline = self if chunk_bytes is None else self.for_chunk(element_size, chunk_bytes)
+        return FilterPipelineMessage(tuple(f.describe(element_size) for f in pipeline._filters))
+
+    def for_chunk(self, element_size: int, chunk_bytes: int) -> Self:
+        """A copy whose cd_values that depend on the chunk size (blosc's) are filled in."""
+        return type(self)(
+            [
+                f.with_chunk_size(element_size, chunk_bytes) if isinstance(f, BloscFilter) else f
+                for f in self._filters
+            ]
+        )
+
+    def declared_size(self, chunk: BytesLike) -> int | None:
+        """The unfiltered size a stored chunk declares in its header, without decoding it.
+
+        Read from the last filter (the first to decode) when its format records the size
+        (LZ4, bitshuffle with LZ4 or zstd, blosc, a zstd frame with a content size); else None.
+        Raises FilterError if the header is malformed.
+        """
+        last = self._filters[-1]
+        if isinstance(last, LZ4Filter | BitshuffleFilter | BloscFilter | ZstdFilter):
+            return last.declared_size(chunk)
+        return None
 
     @property
     def compression(self) -> str | None:

@@ -1,0 +1,219 @@
+"""Bitshuffle, filter id 32008 (bshuf_h5filter.c, bitshuffle.c, as hdf5plugin builds them).
+
+With LZ4 or zstd, chunk bytes are a 12-byte header (u64 BE uncompressed bytes, u32 BE block size
+in bytes), then per whole block of ``block_size`` elements a u32 BE compressed size and an LZ4
+raw block (or a zstd frame) of the bit-shuffled block; then the last partial block, rounded down
+to a multiple of 8 elements, the same way; then the last ``(n % 8) * element_size`` bytes raw.
+Without compression the chunk is the bit-shuffled data alone, no header.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, ClassVar, Final, Self
+
+import numpy as np
+
+from h5swmr.errors import FilterError
+from h5swmr.filters._optional import import_codec
+from h5swmr.filters.base import Filter
+from h5swmr.filters.lz4 import decompress_block
+from h5swmr.filters.zstd import DEFAULT_LEVEL, check_level, decompress_frame
+from h5swmr.format.constants import FilterId
+from h5swmr.format.cursor import BytesLike
+
+VERSION: Final = (0, 4)
+"""Major and minor version the plugin stores in cd_values[0:2]."""
+BLOCKED_MULT: Final = 8
+TARGET_BLOCK_BYTES: Final = 8192
+MIN_DEFAULT_BLOCK: Final = 128
+MAX_BLOCK_SIZE: Final = 1 << 28
+MAX_RATIO: Final = 255
+"""No LZ4 block expands to more than 255 times its size (zstd ones can)."""
+
+_HEADER = struct.Struct(">QI")
+_BLOCK = struct.Struct(">I")
+_LABEL: Final = "the bitshuffle filter"
+
+
+class BitshuffleCompression(IntEnum):
+    """cd_values[4]: what compresses each bit-shuffled block."""
+
+    NONE = 0
+    LZ4 = 2
+    ZSTD = 3
+
+
+def default_block_size(element_size: int) -> int:
+    """bshuf_default_block_size: about 8 KiB of elements, a multiple of 8, at least 128."""
+    return max(MIN_DEFAULT_BLOCK, TARGET_BLOCK_BYTES // element_size // BLOCKED_MULT * BLOCKED_MULT)
+
+
+@dataclass(frozen=True, slots=True)
+class BitshuffleFilter(Filter):
+    """Bit shuffle in blocks of ``block_size`` elements (0: about 8 KiB), then LZ4 or zstd.
+
+    cd_values ``(0, 4, element_size, block_size, compression[, level])``; ``level`` (zstd only,
+    0..22) is stored for zstd alone and must stay ``None`` otherwise. Backed by the ``bitshuffle``
+    package (its compiled, SIMD bit transpose and LZ4 codec; OpenMP inside), ``zstandard`` and
+    numcodecs' LZ4 (to decode); all release the GIL. The chunk must hold whole elements (HDF5
+    chunks always do).
+    """
+
+    filter_id: ClassVar[FilterId] = FilterId.BITSHUFFLE
+    name: ClassVar[str] = "bitshuffle; see https://github.com/kiyo-masui/bitshuffle"
+
+    block_size: int = 0
+    compression: BitshuffleCompression = BitshuffleCompression.LZ4
+    level: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.block_size, bool) or not isinstance(self.block_size, int):
+            raise FilterError(f"bitshuffle block size {self.block_size!r}: expected an int")
+        if not 0 <= self.block_size <= MAX_BLOCK_SIZE or self.block_size % BLOCKED_MULT:
+            raise FilterError(
+                f"bitshuffle block size {self.block_size}: expected a multiple of"
+                f" {BLOCKED_MULT} elements in 0..{MAX_BLOCK_SIZE} (0 = default)"
+            )
+        if not isinstance(self.compression, BitshuffleCompression):
+            raise FilterError(
+                f"bitshuffle compression {self.compression!r}: expected a BitshuffleCompression"
+            )
+        if self.compression is BitshuffleCompression.ZSTD:
+            check_level(self.level, "bitshuffle zstd", minimum=0)
+            import_codec("zstandard", _LABEL)
+        elif self.level is not None:
+            raise FilterError(f"bitshuffle level {self.level!r}: only zstd takes a level")
+        import_codec("bitshuffle", _LABEL)
+        if self.compression is BitshuffleCompression.LZ4:
+            import_codec("numcodecs.lz4", _LABEL)
+
+    def cd_values(self, element_size: int) -> tuple[int, ...]:
+        values = (*VERSION, element_size, self.block_size, int(self.compression))
+        return values if self.level is None else (*values, self.level)
+
+    @classmethod
+    def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
+        if len(cd_values) not in (5, 6):
+            raise FilterError(
+                f"bitshuffle: cd_values {cd_values}, expected (major, minor, element size,"
+                " block size, compression[, level])"
+            )
+        try:
+            compression = BitshuffleCompression(cd_values[4])
+        except ValueError:
+            raise FilterError(f"bitshuffle: unknown compression {cd_values[4]}") from None
+        level: int | None = None
+        if compression is BitshuffleCompression.ZSTD:
+            level = cd_values[5] if len(cd_values) == 6 else DEFAULT_LEVEL
+        return cls(cd_values[3], compression, level)
+
+    def _block(self, element_size: int) -> int:
+        return self.block_size or default_block_size(element_size)
+
+    def encode(self, chunk: BytesLike, element_size: int) -> bytes:
+        bitshuffle = import_codec("bitshuffle", _LABEL)
+        array = _elements(chunk, element_size)
+        block = self._block(element_size)
+        if self.compression is BitshuffleCompression.LZ4:
+            body = bitshuffle.compress_lz4(array, block)
+            return b"".join((_HEADER.pack(array.nbytes, block * element_size), body))
+        shuffled = memoryview(bitshuffle.bitshuffle(array, block).view(np.uint8))
+        if self.compression is BitshuffleCompression.NONE:
+            return shuffled.tobytes()
+        zstandard = import_codec("zstandard", _LABEL)
+        compressor = zstandard.ZstdCompressor(level=self.level)
+        parts: list[BytesLike] = [_HEADER.pack(array.nbytes, block * element_size)]
+        for start, stop in _blocks(array.size, block, element_size):
+            packed: bytes = compressor.compress(shuffled[start:stop])
+            parts += (_BLOCK.pack(len(packed)), packed)
+        parts.append(shuffled[len(array) // BLOCKED_MULT * BLOCKED_MULT * element_size :])
+        return b"".join(parts)
+
+    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+        bitshuffle = import_codec("bitshuffle", _LABEL)
+        if self.compression is BitshuffleCompression.NONE:
+            array = _elements(chunk, element_size)
+            return bytes(bitshuffle.bitunshuffle(array, self._block(element_size)).data)
+        view = memoryview(chunk).cast("B")
+        total, block_bytes = _read_header(view, lz4=self.compression is BitshuffleCompression.LZ4)
+        if total % element_size or block_bytes % (element_size * BLOCKED_MULT):
+            raise FilterError(
+                f"bitshuffle: header declares {total} bytes in blocks of {block_bytes} bytes,"
+                f" not whole {element_size}-byte elements in multiples of {BLOCKED_MULT}"
+            )
+        count, block = total // element_size, block_bytes // element_size
+        if count and not block:
+            raise FilterError(f"bitshuffle: header declares {total} bytes in blocks of 0 bytes")
+        codec = self._block_decoder()
+        shuffled = np.empty(total, dtype=np.uint8)
+        pos = _HEADER.size
+        for start, stop in _blocks(count, block, element_size):
+            if pos + _BLOCK.size > view.nbytes:
+                raise FilterError(f"bitshuffle: chunk ends before the block at byte {start}")
+            (packed,) = _BLOCK.unpack_from(view, pos)
+            pos += _BLOCK.size
+            data = view[pos : pos + packed]
+            if data.nbytes != packed:
+                raise FilterError(f"bitshuffle: block at byte {start} runs past the chunk's end")
+            pos += packed
+            shuffled[start:stop] = np.frombuffer(codec(data, stop - start), dtype=np.uint8)
+        tail = count // BLOCKED_MULT * BLOCKED_MULT * element_size
+        if view.nbytes - pos != total - tail:
+            raise FilterError(
+                f"bitshuffle: {view.nbytes - pos} bytes after the last block, expected"
+                f" {total - tail}"
+            )
+        shuffled[tail:] = np.frombuffer(view[pos:], dtype=np.uint8)
+        array = shuffled.view(np.dtype(f"V{element_size}"))
+        return bytes(bitshuffle.bitunshuffle(array, block).data)
+
+    def _block_decoder(self) -> Any:
+        if self.compression is BitshuffleCompression.LZ4:
+            codec = import_codec("numcodecs.lz4", _LABEL)
+            return lambda data, size: decompress_block(codec, data, size, "bitshuffle")
+        zstandard = import_codec("zstandard", _LABEL)
+        return lambda data, size: decompress_frame(zstandard, data, size, "bitshuffle")
+
+    def declared_size(self, chunk: BytesLike) -> int | None:
+        """The uncompressed size in the chunk's header (None without compression: no header)."""
+        if self.compression is BitshuffleCompression.NONE:
+            return None
+        lz4 = self.compression is BitshuffleCompression.LZ4
+        return _read_header(memoryview(chunk).cast("B"), lz4=lz4)[0]
+
+
+def _elements(chunk: BytesLike, element_size: int) -> np.ndarray[Any, Any]:
+    """The chunk as a 1-D array of ``element_size``-byte elements, as bitshuffle wants it."""
+    if isinstance(element_size, bool) or not isinstance(element_size, int) or element_size < 1:
+        raise FilterError(f"bitshuffle: element size {element_size!r}, expected an int >= 1")
+    raw = np.frombuffer(chunk, dtype=np.uint8)
+    if raw.size % element_size:
+        raise FilterError(
+            f"bitshuffle: {raw.size}-byte chunk is not whole {element_size}-byte elements"
+        )
+    return raw.view(np.dtype(f"V{element_size}"))
+
+
+def _blocks(count: int, block: int, element_size: int) -> list[tuple[int, int]]:
+    """Byte ranges of the compressed blocks: whole ones, then the rest rounded down to 8."""
+    whole, rest = divmod(count, block)
+    step = block * element_size
+    ranges = [(i * step, (i + 1) * step) for i in range(whole)]
+    last = rest // BLOCKED_MULT * BLOCKED_MULT * element_size
+    if last:
+        ranges.append((whole * step, whole * step + last))
+    return ranges
+
+
+def _read_header(view: memoryview, *, lz4: bool) -> tuple[int, int]:
+    if view.nbytes < _HEADER.size:
+        raise FilterError(f"bitshuffle: {view.nbytes}-byte chunk is shorter than its header")
+    total, block_bytes = _HEADER.unpack_from(view)
+    if lz4 and total > MAX_RATIO * view.nbytes + _HEADER.size:
+        raise FilterError(
+            f"bitshuffle: header declares {total} bytes in a {view.nbytes}-byte chunk"
+        )
+    return total, block_bytes

@@ -1,0 +1,131 @@
+"""LZ4, filter id 32004 (HDF5 plugin H5Zlz4.c, as hdf5plugin builds it).
+
+Chunk bytes: u64 BE uncompressed size, u32 BE block size, then per block a u32 BE compressed size
+and a raw LZ4 block (no frame). A block that does not shrink is stored as is, with its compressed
+size equal to its own size. The last block may be short.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from types import ModuleType
+from typing import ClassVar, Final, Self
+
+from h5swmr.errors import FilterError
+from h5swmr.filters._optional import import_codec
+from h5swmr.filters.base import Filter
+from h5swmr.format.constants import FilterId
+from h5swmr.format.cursor import BytesLike
+
+DEFAULT_BLOCK_SIZE: Final = 1 << 30
+"""Block size (bytes) the plugin uses for cd_values ``(0,)``, clamped to the chunk size."""
+MAX_BLOCK_SIZE: Final = 0x7E00_0000
+"""LZ4_MAX_INPUT_SIZE."""
+MAX_RATIO: Final = 255
+"""No LZ4 block expands to more than 255 times its compressed size."""
+
+_HEADER = struct.Struct(">QI")
+_BLOCK = struct.Struct(">I")
+_NUMCODECS_SIZE = struct.Struct("<I")
+
+
+@dataclass(frozen=True, slots=True)
+class LZ4Filter(Filter):
+    """LZ4 blocks of ``block_size`` bytes (0: one block per chunk); cd_values ``(block_size,)``.
+
+    Backed by numcodecs' LZ4 (a core dependency; it bundles lz4 1.10 as hdf5plugin does, so the
+    bytes are identical, where python-lz4's 1.9.4 differs), which releases the GIL. numcodecs
+    frames a block with a 4-byte LE size, which is dropped here and put back to decode.
+    """
+
+    filter_id: ClassVar[FilterId] = FilterId.LZ4
+    name: ClassVar[str] = (
+        "HDF5 lz4 filter; see"
+        " https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md"
+    )
+
+    block_size: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.block_size, bool) or not isinstance(self.block_size, int):
+            raise FilterError(f"lz4 block size {self.block_size!r}: expected an int of bytes")
+        if not 0 <= self.block_size <= MAX_BLOCK_SIZE:
+            raise FilterError(f"lz4 block size {self.block_size} outside 0..{MAX_BLOCK_SIZE}")
+        import_codec("numcodecs.lz4", "the lz4 filter")
+
+    def cd_values(self, element_size: int) -> tuple[int, ...]:
+        return (self.block_size,)
+
+    @classmethod
+    def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
+        if len(cd_values) > 1:
+            raise FilterError(f"lz4: cd_values {cd_values}, expected (block size,) or ()")
+        return cls(cd_values[0] if cd_values else 0)
+
+    def encode(self, chunk: BytesLike, element_size: int) -> bytes:
+        codec = import_codec("numcodecs.lz4", "the lz4 filter")
+        view = memoryview(chunk).cast("B")
+        total = view.nbytes
+        block = min(self.block_size or DEFAULT_BLOCK_SIZE, total)
+        parts: list[BytesLike] = [_HEADER.pack(total, block)]
+        for start in range(0, total, block or 1):
+            raw = view[start : start + block]
+            packed = memoryview(codec.compress(raw))[_NUMCODECS_SIZE.size :]
+            if packed.nbytes >= raw.nbytes:
+                parts += (_BLOCK.pack(raw.nbytes), raw)
+            else:
+                parts += (_BLOCK.pack(packed.nbytes), packed)
+        return b"".join(parts)
+
+    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+        codec = import_codec("numcodecs.lz4", "the lz4 filter")
+        view = memoryview(chunk).cast("B")
+        total, block = _read_header(view)
+        block = min(block, total)
+        parts: list[bytes] = []
+        done, pos = 0, _HEADER.size
+        while done < total:
+            size = min(block, total - done)
+            if pos + _BLOCK.size > view.nbytes:
+                raise FilterError(f"lz4: chunk ends before the block at byte {done} of {total}")
+            (packed,) = _BLOCK.unpack_from(view, pos)
+            pos += _BLOCK.size
+            data = view[pos : pos + packed]
+            if data.nbytes != packed:
+                raise FilterError(f"lz4: block at byte {done} runs past the chunk's end")
+            pos += packed
+            if packed == size:
+                parts.append(bytes(data))
+            else:
+                parts.append(decompress_block(codec, data, size, f"lz4: block at byte {done}"))
+            done += size
+        if pos != view.nbytes:
+            raise FilterError(f"lz4: {view.nbytes - pos} bytes after the last block")
+        return b"".join(parts)
+
+    def declared_size(self, chunk: BytesLike) -> int | None:
+        """The uncompressed size in the chunk's header, without decoding."""
+        return _read_header(memoryview(chunk).cast("B"))[0]
+
+
+def decompress_block(codec: ModuleType, block: BytesLike, size: int, where: str) -> bytes:
+    """Decompress one raw LZ4 block that must give exactly ``size`` bytes (numcodecs.lz4)."""
+    try:
+        out = bytes(codec.decompress(b"".join((_NUMCODECS_SIZE.pack(size), block))))
+    except RuntimeError as exc:
+        raise FilterError(f"{where}: corrupt lz4 block: {exc}") from exc
+    if len(out) != size:
+        raise FilterError(f"{where}: lz4 block gave {len(out)} of {size} bytes")
+    return out
+
+
+def _read_header(view: memoryview) -> tuple[int, int]:
+    if view.nbytes < _HEADER.size:
+        raise FilterError(f"lz4: {view.nbytes}-byte chunk is shorter than its 12-byte header")
+    total, block = _HEADER.unpack_from(view)
+    if total and not block:
+        raise FilterError(f"lz4: header declares {total} bytes in blocks of 0 bytes")
+    if total > MAX_RATIO * view.nbytes + _HEADER.size:
+        raise FilterError(f"lz4: header declares {total} bytes in a {view.nbytes}-byte chunk")
+    return total, block

@@ -1,0 +1,112 @@
+"""Zstandard, filter id 32015 (HDF5 plugin zstd_h5plugin.c, as hdf5plugin builds it).
+
+Chunk bytes: one zstd frame that records its content size (the plugin sizes its output buffer
+from it). Also holds the frame-header reader that bitshuffle+zstd chunks share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import ClassVar, Final, Self
+
+from h5swmr.errors import FilterError
+from h5swmr.filters._optional import import_codec
+from h5swmr.filters.base import Filter
+from h5swmr.format.constants import FilterId
+from h5swmr.format.cursor import BytesLike
+
+MIN_LEVEL: Final = -131072
+"""ZSTD_minCLevel(); hdf5plugin stores negative levels as their uint32 two's complement."""
+MAX_LEVEL: Final = 22
+DEFAULT_LEVEL: Final = 3
+
+_MAGIC: Final = 0xFD2FB528
+_U32: Final = 1 << 32
+_FCS_SIZES: Final = (0, 2, 4, 8)
+_DICT_ID_SIZES: Final = (0, 1, 2, 4)
+
+
+def check_level(level: object, label: str, minimum: int = MIN_LEVEL) -> int:
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise FilterError(f"{label} level {level!r}: expected an int {minimum}..{MAX_LEVEL}")
+    if not minimum <= level <= MAX_LEVEL:
+        raise FilterError(f"{label} level {level} outside {minimum}..{MAX_LEVEL}")
+    return level
+
+
+def frame_content_size(frame: BytesLike) -> int | None:
+    """The Frame_Content_Size of a zstd frame header (RFC 8878 3.1.1.1), or None if absent."""
+    view = memoryview(frame).cast("B")
+    if view.nbytes < 5 or int.from_bytes(view[:4], "little") != _MAGIC:
+        raise FilterError("zstd: chunk does not start with a zstd frame (magic 28 b5 2f fd)")
+    descriptor = view[4]
+    single_segment = descriptor >> 5 & 1
+    fcs_size = _FCS_SIZES[descriptor >> 6] or single_segment
+    start = 5 + (0 if single_segment else 1) + _DICT_ID_SIZES[descriptor & 3]
+    if fcs_size == 0:
+        return None
+    if view.nbytes < start + fcs_size:
+        raise FilterError("zstd: chunk ends inside its frame header")
+    size = int.from_bytes(view[start : start + fcs_size], "little")
+    return size + 256 if fcs_size == 2 else size
+
+
+@dataclass(frozen=True, slots=True)
+class ZstdFilter(Filter):
+    """One zstd frame per chunk at ``level`` (-131072..22, 0 = zstd's default 3).
+
+    cd_values ``(level,)``, a negative level as its uint32 two's complement as hdf5plugin stores
+    it. Backed by ``zstandard``, which releases the GIL while it compresses.
+    """
+
+    filter_id: ClassVar[FilterId] = FilterId.ZSTD
+    name: ClassVar[str] = (
+        "HDF5 zstd filter; see"
+        " https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md"
+    )
+
+    level: int = DEFAULT_LEVEL
+
+    def __post_init__(self) -> None:
+        check_level(self.level, "zstd")
+        import_codec("zstandard", "the zstd filter")
+
+    def cd_values(self, element_size: int) -> tuple[int, ...]:
+        return (self.level % _U32,)
+
+    @classmethod
+    def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
+        if len(cd_values) > 1:
+            raise FilterError(f"zstd: cd_values {cd_values}, expected (level,) or ()")
+        if not cd_values:
+            return cls(DEFAULT_LEVEL)
+        level = cd_values[0]
+        return cls(level - _U32 if level >= 1 << 31 else level)
+
+    def encode(self, chunk: BytesLike, element_size: int) -> bytes:
+        zstandard = import_codec("zstandard", "the zstd filter")
+        packed: bytes = zstandard.ZstdCompressor(level=self.level).compress(chunk)
+        return packed
+
+    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+        zstandard = import_codec("zstandard", "the zstd filter")
+        size = frame_content_size(chunk)
+        if size is None:
+            raise FilterError("zstd: frame without a content size (the plugin cannot read it)")
+        return decompress_frame(zstandard, chunk, size, "zstd")
+
+    def declared_size(self, chunk: BytesLike) -> int | None:
+        """The frame content size in the chunk's zstd frame header, without decoding."""
+        return frame_content_size(chunk)
+
+
+def decompress_frame(zstandard: ModuleType, frame: BytesLike, size: int, label: str) -> bytes:
+    """Decompress one whole zstd frame that must give exactly ``size`` bytes."""
+    try:
+        out: bytes = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
+    except zstandard.ZstdError as exc:
+        raise FilterError(f"{label}: corrupt zstd frame: {exc}") from exc
+    if len(out) != size:
+        raise FilterError(f"{label}: zstd frame gave {len(out)} bytes, expected {size}")
+    return out
