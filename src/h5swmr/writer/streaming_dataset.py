@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from h5swmr.errors import FrameDtypeError, FrameError
+from h5swmr.errors import (
+    FilterError,
+    FrameDtypeError,
+    FrameError,
+    InvalidStateError,
+    UnsupportedError,
+)
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -175,6 +182,64 @@ class StreamingDataset:
                 self.index.set(index, ChunkRecord(address, len(data), mask))
 
             sink.encoder.submit(self.pipeline, tiles[tile], self.dtype.itemsize, store)
+
+    def append_chunk(self, chunk: object, filter_mask: int, sink: ChunkSink) -> None:
+        """Store an already-filtered chunk of ``frames_per_chunk`` whole frames verbatim."""
+        where = f"append_chunk({self.name!r})"
+        grid = self.grid
+        if grid.is_tiled:
+            raise UnsupportedError(
+                f"{where}: chunks {grid.chunk} hold tiles of a frame; pre-compressed chunks need "
+                f"chunks of whole frames ({grid.frames_per_chunk}, *{grid.frame_dims})"
+            )
+        position = self.frames_appended % grid.frames_per_chunk
+        if position:
+            raise InvalidStateError(
+                f"{where}: {position} frames of an incomplete chunk came from append_frame; "
+                f"append {grid.frames_per_chunk - position} more frames first"
+            )
+        try:
+            view = memoryview(chunk).cast("B")  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise FrameDtypeError(
+                f"{where}: a chunk is bytes-like, not {type(chunk).__name__}", dataset=self.name
+            ) from exc
+        record = self._chunk_record(view, filter_mask, where)
+        band = self.frames_appended // grid.frames_per_chunk
+        address = sink.write(view)
+        self.index.set(grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
+        self.frames_appended += grid.frames_per_chunk
+
+    def _chunk_record(self, view: memoryview, filter_mask: int, where: str) -> ChunkRecord:
+        """Check a pre-filtered chunk against the dataset before anything is written."""
+        expected = self.grid.chunk_nbytes
+        if self.pipeline is None:
+            if filter_mask:
+                raise FilterError(f"{where}: filter_mask {filter_mask:#x} on an unfiltered dataset")
+            if view.nbytes != expected:
+                raise FrameError(
+                    f"{where}: {view.nbytes} bytes, expected {expected} (chunk {self.grid.chunk} "
+                    f"{self.dtype.str}, unfiltered)",
+                    dataset=self.name,
+                )
+            return ChunkRecord()
+        n_filters = len(self.pipeline.filters)
+        if not isinstance(filter_mask, int) or not 0 <= filter_mask < 1 << n_filters:
+            raise FilterError(
+                f"{where}: filter_mask {filter_mask!r}; the pipeline has {n_filters} filters "
+                f"(mask bits 0..{n_filters - 1})"
+            )
+        if not view.nbytes:
+            raise FrameError(f"{where}: an empty chunk", dataset=self.name)
+        last_skipped = filter_mask >> (n_filters - 1) & 1
+        declared = None if last_skipped else self.pipeline.declared_size(view)
+        if declared is not None and declared != expected:
+            raise FrameError(
+                f"{where}: the chunk's header declares {declared} bytes uncompressed, expected "
+                f"{expected} (chunk {self.grid.chunk} {self.dtype.str})",
+                dataset=self.name,
+            )
+        return ChunkRecord(size=view.nbytes, filter_mask=filter_mask)
 
     def filter_partial_band(self, sink: ChunkSink) -> None:
         """Make frames of an incomplete filtered band readable: filter the band, zero-padded,

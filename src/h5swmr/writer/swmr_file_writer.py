@@ -259,7 +259,8 @@ class SwmrFileWriter:
             raise InvalidArgumentError(
                 f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
             )
-        if pipeline is not None:
+        if pipeline is not None:  # fills in what depends on the chunk (blosc stores its size)
+            pipeline = pipeline.for_chunk(numpy_dtype.itemsize, grid.chunk_nbytes)
             pipeline.describe(numpy_dtype.itemsize)  # rejects filters that cannot take the dtype
         self._check_new_link(parts, where)
 
@@ -335,6 +336,15 @@ class SwmrFileWriter:
         self._require_state("append_frame", _State.DEFINING, _State.SWMR)
         dataset = self._dataset(ds, "append_frame")
         dataset.append(dataset.coerce(data), self._sink)
+
+    def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
+        """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
+        dataset's pipeline (a DECTRIS stream bitshuffle-LZ4 payload, an NDPluginCodec array),
+        stored verbatim. ``filter_mask`` bit k says filter k was skipped. The dataset's chunks
+        must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
+        blosc, zstd), a chunk that declares another size is refused."""
+        self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
+        self._dataset(ds, "append_chunk").append_chunk(chunk_bytes, filter_mask, self._sink)
 
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
