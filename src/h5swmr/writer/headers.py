@@ -6,6 +6,7 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
+from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.dataspace import DataspaceMessage
@@ -16,7 +17,8 @@ from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage, message_bytes
-from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.chunk_index import ExtensibleArrayIndex
+from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.tree import GroupNode
 
 DATASET_HEADER_SPARE = 64
@@ -32,36 +34,52 @@ def _reference_count(count: int) -> list[RawMessage]:
     return [_raw(ReferenceCountMessage(count))] if count > 1 else []
 
 
-def dataset_messages(dataset: StreamingDataset, frames: int, links: int) -> tuple[RawMessage, ...]:
-    grid = dataset.grid
-    messages: list[Message] = [
-        DataspaceMessage((frames, *grid.frame_dims), (UNLIMITED, *grid.frame_dims)),
-        dataset.datatype,
-        FillValueMessage(),
-    ]
-    if dataset.pipeline is not None:
-        messages.append(dataset.pipeline.describe(dataset.dtype.itemsize))
+def dataset_fixed_messages(
+    datatype: Message,
+    grid: ChunkGrid,
+    pipeline: FilterPipeline | None,
+    index: ExtensibleArrayIndex,
+) -> tuple[RawMessage, ...]:
+    """The messages of a new dataset that never change: datatype, fill value, pipeline, layout."""
+    itemsize = grid.itemsize
+    messages: list[Message] = [datatype, FillValueMessage()]
+    if pipeline is not None:
+        messages.append(pipeline.describe(itemsize))
     messages.append(
         ChunkedLayoutMessage(
             chunk_dims=grid.chunk,
-            element_size=dataset.dtype.itemsize,
+            element_size=itemsize,
             index_type=ChunkIndexType.EXTENSIBLE_ARRAY,
-            index_address=dataset.index.header_address,
-            ea_params=dataset.index.params,
+            index_address=index.header_address,
+            ea_params=index.params,
         )
     )
-    return tuple(_raw(m) for m in messages) + tuple(_reference_count(links))
+    return tuple(_raw(m) for m in messages)
 
 
-def dataset_header(dataset: StreamingDataset, frames: int, links: int) -> ObjectHeader:
-    """The dataset's header; its size is fixed by the first call (``dataset.header_size``)."""
-    messages = dataset_messages(dataset, frames, links)
-    if not dataset.header_size:
-        without_count = dataset_messages(dataset, frames, 1)
-        chunk_size = message_bytes(without_count) + DATASET_HEADER_SPARE
-        dataset.header_size = ObjectHeader.size_for(chunk_size)
-    chunk_size = dataset.header_size - ObjectHeader.size_for(0)
-    return ObjectHeader(messages, chunk_size)
+def dataset_messages(
+    fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], frames: int, links: int
+) -> tuple[RawMessage, ...]:
+    """Dims first (rewritten at every commit), then what never changes, then the link count."""
+    dataspace = DataspaceMessage((frames, *frame_dims), (UNLIMITED, *frame_dims))
+    return (_raw(dataspace), *fixed, *_reference_count(links))
+
+
+def dataset_header_size(fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...]) -> int:
+    """A size for life: the messages with one link, plus DATASET_HEADER_SPARE."""
+    chunk_size = message_bytes(dataset_messages(fixed, frame_dims, 0, 1)) + DATASET_HEADER_SPARE
+    return ObjectHeader.size_for(chunk_size)
+
+
+def dataset_header(
+    fixed: tuple[RawMessage, ...],
+    frame_dims: tuple[int, ...],
+    frames: int,
+    links: int,
+    header_size: int,
+) -> ObjectHeader:
+    chunk_size = header_size - ObjectHeader.size_for(0)
+    return ObjectHeader(dataset_messages(fixed, frame_dims, frames, links), chunk_size)
 
 
 def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:

@@ -17,11 +17,13 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.headers import dataset_fixed_messages, dataset_header, dataset_header_size
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -55,24 +57,48 @@ class StreamingDataset:
         grid: ChunkGrid,
         *,
         pipeline: FilterPipeline | None,
-        index_address: int,
-        allocator: EofAllocator,
+        index: ExtensibleArrayIndex,
+        fixed_messages: tuple[RawMessage, ...],
+        frames: int = 0,
     ) -> None:
         self.node = node
         self.dtype = dtype
-        self.datatype = DatatypeMessage.from_numpy(dtype)
         self.grid = grid
         self.pipeline = pipeline
-        codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
-        params = params_for(codec.element_size)
-        self.index = ExtensibleArrayIndex(params, codec, index_address, allocator)
-        self.frames_appended = 0
-        self.frames_published = 0
-        self.header_size = 0
+        self.index = index
+        self.fixed_messages = fixed_messages
+        """Header messages that never change; only the dims and the link count are rewritten."""
+        self.frames_appended = frames
+        self.frames_published = frames
+        self.header_size = dataset_header_size(fixed_messages, grid.frame_dims)
         self.header_links = 0
         self._band: np.ndarray | None = None
-        self._band_address = 0
+        self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
+
+    @classmethod
+    def create(
+        cls,
+        node: DatasetNode,
+        dtype: np.dtype,
+        grid: ChunkGrid,
+        *,
+        pipeline: FilterPipeline | None,
+        index_address: int,
+        allocator: EofAllocator,
+    ) -> StreamingDataset:
+        """A new, empty dataset whose chunk index header will live at ``index_address``."""
+        codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
+        index = ExtensibleArrayIndex(
+            params_for(codec.element_size), codec, index_address, allocator
+        )
+        fixed = dataset_fixed_messages(DatatypeMessage.from_numpy(dtype), grid, pipeline, index)
+        return cls(node, dtype, grid, pipeline=pipeline, index=index, fixed_messages=fixed)
+
+    def header(self, frames: int, links: int) -> ObjectHeader:
+        return dataset_header(
+            self.fixed_messages, self.grid.frame_dims, frames, links, self.header_size
+        )
 
     @property
     def name(self) -> str:
@@ -143,17 +169,17 @@ class StreamingDataset:
                 self.index.set(grid.chunk_index(band, tile), record)
             return
         if position == 0:
-            self._band_address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
-            for tile in range(grid.n_tiles):
-                record = ChunkRecord(self._band_address + tile * grid.chunk_nbytes)
-                self.index.set(grid.chunk_index(band, tile), record)
+            base = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
+            self._band_addresses = [base + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+            for tile, address in enumerate(self._band_addresses):
+                self.index.set(grid.chunk_index(band, tile), ChunkRecord(address))
+        offset = position * grid.slab_nbytes
         if not grid.is_tiled:
-            sink.handle.pwrite(self._band_address + position * grid.slab_nbytes, as_bytes(frame))
+            sink.handle.pwrite(self._band_addresses[0] + offset, as_bytes(frame))
             return
         tiles = grid.split(frame[np.newaxis])
-        for tile in range(grid.n_tiles):
-            address = self._band_address + tile * grid.chunk_nbytes + position * grid.slab_nbytes
-            sink.handle.pwrite(address, as_bytes(tiles[tile]))
+        for tile, address in enumerate(self._band_addresses):
+            sink.handle.pwrite(address + offset, as_bytes(tiles[tile]))
 
     def _append_filtered(
         self, frame: np.ndarray, band: int, position: int, sink: ChunkSink

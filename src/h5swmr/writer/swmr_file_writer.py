@@ -35,7 +35,7 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer.chunking import ChunkGrid, check_dims
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.headers import dataset_header, group_header
+from h5swmr.writer.headers import group_header
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Tree, check_link_name, split_path
 
@@ -266,7 +266,7 @@ class SwmrFileWriter:
 
         index_address = self._allocator.allocate(ExtensibleArrayHeader.SIZE, within_page=True)
         node = DatasetNode("/" + "/".join(parts), index=len(self._datasets))
-        dataset = StreamingDataset(
+        dataset = StreamingDataset.create(
             node,
             numpy_dtype,
             grid,
@@ -451,7 +451,7 @@ class SwmrFileWriter:
                 continue
             frames, links = dataset.frames_appended, node.published_link_count
             if frames != dataset.frames_published or links != dataset.header_links:
-                encoded = dataset_header(dataset, frames, links).encode()
+                encoded = dataset.header(frames, links).encode()
                 object_writes.append((node.address, encoded))
                 dataset.frames_published, dataset.header_links = frames, links
         eoa = self._allocator.eoa
@@ -488,8 +488,7 @@ class SwmrFileWriter:
             node = dataset.node
             node.published_link_count = node.link_count
             if node.address == UNDEFINED_ADDRESS:
-                size = dataset_header(dataset, dataset.frames_appended, node.link_count).size
-                node.address = self._allocator.allocate(size, within_page=True)
+                node.address = self._allocator.allocate(dataset.header_size, within_page=True)
                 dataset.frames_published = -1  # forces the first write of the header
         groups = self._tree.groups()
         for group in groups:
