@@ -49,7 +49,9 @@ def follow_live(path: Path, n: int, interval: float, variant: str) -> list[float
                 seen[index] = time.time()
                 assert (frame == float(index)).all(), index
     finally:
-        out, _ = proc.communicate(timeout=30)
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # not communicate(timeout=...): it skips buffered lines
+        proc.wait(timeout=30)
     assert proc.returncode == 0
     assert sorted(seen) == list(range(n))
     flushed = {int(i): float(t) for i, t in (line.split() for line in out.splitlines())}
@@ -89,4 +91,5 @@ def test_h5py_swmr_reader_alongside(tmp_h5: Path) -> None:
                 assert r.read_frames("frames", 0, n).tobytes() == f["frames"][:n].tobytes()
                 time.sleep(0.01)
     finally:
-        proc.communicate(timeout=30)
+        proc.kill()
+        proc.wait(timeout=30)

@@ -16,7 +16,10 @@ from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType
 from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import CHUNK_FLAG_SINGLE_INDEX_WITH_FILTER, ChunkedLayoutMessage
+from h5swmr.reader.btree_v1 import btree_v1_chunk_records
+from h5swmr.reader.btree_v2 import chunk_records
 from h5swmr.reader.extensible_array import ExtensibleArrayIndex
+from h5swmr.reader.fixed_array import FixedArrayIndex
 from h5swmr.reader.source import FileSource
 
 Scaled = tuple[int, ...]
@@ -135,4 +138,12 @@ def _open_other(
     *,
     filtered: bool,
 ) -> ChunkIndex:
-    raise UnsupportedError(f"chunk index {kind.name} is not supported yet")
+    if kind == ChunkIndexType.FIXED_ARRAY:
+        return ArrayChunkIndex(FixedArrayIndex(src, layout.index_address), counts, None)
+    if kind == ChunkIndexType.BTREE_V2:
+        return MappingChunkIndex(chunk_records(src, layout.index_address, layout.rank))
+    if kind == ChunkIndexType.BTREE_V1:
+        return MappingChunkIndex(
+            btree_v1_chunk_records(src, layout.index_address, layout.chunk_dims, filtered=filtered)
+        )
+    raise UnsupportedError(f"chunk index {kind.name} is not supported")
