@@ -98,6 +98,15 @@ class _Target:
     view: np.ndarray
     start: int
 
+    @property
+    def whole_rows(self) -> bool:
+        """Chunks span whole rows (every other dimension entire): a run of chunks is a run of
+        rows, read straight into the result."""
+        dims = self.state.dims
+        return (
+            bool(dims) and self.layout.chunk_dims[1:] == dims[1:] and self.view.flags.c_contiguous
+        )
+
     def place(self, scaled: tuple[int, ...], data: bytes | memoryview) -> None:
         """Copy the part of one chunk that lies inside the dims and the selected rows."""
         chunk = self.layout.chunk_dims
@@ -145,6 +154,9 @@ def _runs(planned: list[_Planned], nbytes: int) -> list[list[_Planned]]:
 
 def _read_run(src: FileSource, target: _Target, run: list[_Planned]) -> None:
     nbytes = target.layout.chunk_nbytes
+    if target.whole_rows:
+        _read_rows_into(src, target, run)
+        return
     data = src.read_padded(run[0].record.address, nbytes * len(run), "chunk data")
     for position, item in enumerate(run):
         target.place(item.scaled, memoryview(data)[position * nbytes : (position + 1) * nbytes])
@@ -162,3 +174,16 @@ def _read_filtered(src: FileSource, state: DatasetState, record: ChunkRecord) ->
             address=record.address,
         )
     return data
+
+
+def _read_rows_into(src: FileSource, target: _Target, run: list[_Planned]) -> None:
+    """The selected rows of a run of whole-row chunks: one read into the result."""
+    rows_per_chunk = target.layout.chunk_dims[0]
+    row_bytes = target.layout.chunk_nbytes // rows_per_chunk
+    first = run[0].scaled[0] * rows_per_chunk
+    lo = max(first, target.start)
+    hi = min(first + rows_per_chunk * len(run), target.start + target.view.shape[0])
+    out = memoryview(target.view.reshape(-1).view(np.uint8).data)
+    begin = (lo - target.start) * row_bytes
+    address = run[0].record.address + (lo - first) * row_bytes
+    src.read_into(address, out[begin : begin + (hi - lo) * row_bytes], "chunk data")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from h5swmr.errors import ChecksumError, TruncatedError
+from h5swmr.errors import ChecksumError, StorageError, TruncatedError
 from h5swmr.storage.file import FileHandle
 
 T = TypeVar("T")
@@ -112,3 +112,23 @@ class FileSource:
         self.check(address, min(size, 1), what)
         data = self._handle.pread(address, min(size, self.size - address))
         return data if len(data) == size else data + bytes(size - len(data))
+
+    def read_into(self, address: int, out: memoryview, what: str) -> None:
+        """Fill ``out`` with the bytes at ``address``; bytes past the end of the file are zeros.
+
+        One ``preadv`` straight into the caller's buffer (no intermediate bytes object).
+        FileHandle has no such call yet: it belongs in ``storage/file.py``.
+        """
+        self.check(address, min(out.nbytes, 1), what)
+        done = 0
+        while done < out.nbytes:
+            try:
+                n = os.preadv(self._handle.fd, [out[done:]], address + done)
+            except OSError as exc:
+                raise StorageError(
+                    exc.errno, f"reading {out.nbytes} bytes at {address} of {self.path!r}"
+                ) from exc
+            if n <= 0:
+                out[done:] = bytes(out.nbytes - done)
+                return
+            done += n
