@@ -1,0 +1,108 @@
+"""One dataset as its object header describes it at one moment: shape, type, layout, filters."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import MessageType
+from h5swmr.format.cursor import ByteCursor
+from h5swmr.format.messages.dataspace import DataspaceMessage
+from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.messages.fill_value import FillValueMessage
+from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
+from h5swmr.format.messages.layout import (
+    ChunkedLayoutMessage,
+    LayoutMessage,
+    decode_layout,
+)
+from h5swmr.format.object_header import RawMessage
+from h5swmr.reader.chunk_index import ChunkIndex, open_chunk_index
+from h5swmr.reader.objects import first_of
+from h5swmr.reader.source import FileSource
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetState:
+    """A snapshot of one dataset: what ``refresh`` re-reads, and its chunk index."""
+
+    address: int
+    dims: tuple[int, ...]
+    maxdims: tuple[int, ...]
+    dtype: np.dtype[np.generic]
+    layout: LayoutMessage
+    pipeline: FilterPipeline | None
+    fill: bytes
+    index: ChunkIndex | None
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        return self.layout.chunk_dims if isinstance(self.layout, ChunkedLayoutMessage) else None
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.dims) * self.dtype.itemsize
+
+
+def is_dataset(messages: tuple[RawMessage, ...]) -> bool:
+    return first_of(messages, MessageType.LAYOUT) is not None
+
+
+def _required(messages: tuple[RawMessage, ...], kind: MessageType, address: int) -> RawMessage:
+    message = first_of(messages, kind)
+    if message is None:
+        raise FormatError(
+            f"dataset at address {address}: no {kind.name.lower()} message", address=address
+        )
+    return message
+
+
+def fill_bytes(messages: tuple[RawMessage, ...], itemsize: int) -> bytes:
+    """The fill value of one element: the stored one, else zeros (libhdf5's default)."""
+    value = None
+    new = first_of(messages, MessageType.FILL_VALUE)
+    if new is not None:
+        value = FillValueMessage.decode(new.body).value
+    else:
+        old = first_of(messages, MessageType.FILL_VALUE_OLD)
+        if old is not None:
+            cur = ByteCursor(old.body, "old fill value message")
+            value = cur.read(cur.u32()) or None
+    if value is None:
+        return bytes(itemsize)
+    if len(value) != itemsize:
+        raise FormatError(f"fill value of {len(value)} bytes for {itemsize}-byte elements")
+    return value
+
+
+def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]) -> DatasetState:
+    """Decode a dataset's header messages and open its chunk index (one consistent snapshot)."""
+    space = DataspaceMessage.decode(_required(messages, MessageType.DATASPACE, address).body)
+    dtype = DatatypeMessage.decode(
+        _required(messages, MessageType.DATATYPE, address).body
+    ).to_numpy()
+    if dtype.itemsize == 0:
+        raise UnsupportedError(f"dataset at address {address}: zero-size datatype")
+    layout = decode_layout(_required(messages, MessageType.LAYOUT, address).body)
+    pipeline_msg = first_of(messages, MessageType.FILTER_PIPELINE)
+    pipeline = None
+    if pipeline_msg is not None:
+        pipeline = FilterPipeline.from_message(FilterPipelineMessage.decode(pipeline_msg.body))
+        if not pipeline.filters:
+            pipeline = None
+    dims = space.dims
+    maxdims = space.maxdims if space.maxdims is not None else dims
+    index = None
+    if isinstance(layout, ChunkedLayoutMessage):
+        if layout.element_size != dtype.itemsize:
+            raise FormatError(
+                f"dataset at address {address}: chunk element size {layout.element_size}, "
+                f"datatype size {dtype.itemsize}"
+            )
+        index = open_chunk_index(src, layout, dims, maxdims, filtered=pipeline is not None)
+    fill = fill_bytes(messages, dtype.itemsize)
+    return DatasetState(address, dims, maxdims, dtype, layout, pipeline, fill, index)

@@ -1,0 +1,254 @@
+"""SwmrFileReader: read an HDF5 file while a SWMR writer appends to it, without libhdf5.
+
+The reader never locks the file, so it never blocks a writer (h5swmr's, or libhdf5's, which
+takes LOCK_EX only while it opens). It reads the superblock and object headers once per
+``refresh()``; everything a snapshot needs is read again only after the next refresh.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from h5swmr.errors import (
+    DatasetNotFoundError,
+    InvalidArgumentError,
+    InvalidStateError,
+    UnsupportedError,
+)
+from h5swmr.format.object_header import RawMessage
+from h5swmr.reader.attributes import read_attributes
+from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
+from h5swmr.reader.follow import follow_frames
+from h5swmr.reader.groups import Link, is_group, read_links, split_path
+from h5swmr.reader.objects import read_object_header
+from h5swmr.reader.rows import read_rows
+from h5swmr.reader.source import FileSource
+from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
+
+MAX_LINK_DEPTH = 16
+DEFAULT_READ_LIMIT = 1 << 30
+"""Largest result of one read unless ``max_read_bytes`` says otherwise: sizes come from the file."""
+
+
+class SwmrFileReader:
+    """A read-only view of an HDF5 file that may still be growing.
+
+    ``shape``, ``dtype``, ``chunks``, ``maxshape`` and reads use the snapshot taken at open or at
+    the last ``refresh()``. Paths are "/"-separated, relative to the root group.
+    """
+
+    def __init__(self, src: FileSource, *, max_read_bytes: int = DEFAULT_READ_LIMIT) -> None:
+        self._src = src
+        self.max_read_bytes = max_read_bytes
+        self._info: FileInfo = read_file_info(src)
+        self._headers: dict[int, tuple[RawMessage, ...]] = {}
+        self._links: dict[int, dict[str, Link]] = {}
+        self._datasets: dict[int, DatasetState] = {}
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, max_read_bytes: int = DEFAULT_READ_LIMIT
+    ) -> Self:
+        src = FileSource.open(path)
+        try:
+            return cls(src, max_read_bytes=max_read_bytes)
+        except BaseException:
+            src.close()
+            raise
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        return self._src.path
+
+    @property
+    def closed(self) -> bool:
+        return self._src.closed
+
+    def close(self) -> None:
+        self._src.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"superblock v{self._info.superblock_version}"
+        return f"<SwmrFileReader {self.path!r} ({state})>"
+
+    def refresh(self) -> None:
+        """Forget every header and index read so far; the next call reads them again."""
+        self._check_open()
+        self._src.update_size()
+        self._headers.clear()
+        self._links.clear()
+        self._datasets.clear()
+
+    @property
+    def writer_active(self) -> bool:
+        """True while the superblock's consistency flags say a writer has the file open."""
+        self._check_open()
+        return writer_is_active(self._src, self._info)
+
+    # -- datasets ---------------------------------------------------------------------------------
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self._dataset(name).dims
+
+    def maxshape(self, name: str) -> tuple[int | None, ...]:
+        return tuple(None if m == 0xFFFF_FFFF_FFFF_FFFF else m for m in self._dataset(name).maxdims)
+
+    def dtype(self, name: str) -> np.dtype[np.generic]:
+        return self._dataset(name).dtype
+
+    def chunks(self, name: str) -> tuple[int, ...] | None:
+        return self._dataset(name).chunks
+
+    def read(self, name: str) -> np.ndarray:
+        """The whole dataset."""
+        state = self._dataset(name)
+        return self._rows(state, 0, state.dims[0] if state.dims else 1)
+
+    def read_frame(self, name: str, index: int) -> np.ndarray:
+        """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
+        state = self._dataset(name)
+        n = self._frame_count(name, state)
+        position = index + n if index < 0 else index
+        if not 0 <= position < n:
+            raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
+        frame: np.ndarray = self._rows(state, position, position + 1)[0]
+        return frame
+
+    def read_frames(self, name: str, start: int, stop: int | None = None) -> np.ndarray:
+        """Frames ``start`` to ``stop - 1``, clipped like a Python slice."""
+        state = self._dataset(name)
+        first, last, _ = slice(start, stop).indices(self._frame_count(name, state))
+        return self._rows(state, first, max(first, last))
+
+    def follow(
+        self,
+        name: str,
+        *,
+        timeout: float = 5.0,
+        poll_interval: float = 0.005,
+        start: int | None = None,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """(index, frame) for every frame flushed from now on (or from ``start``).
+
+        Refreshes as needed; ends ``timeout`` seconds after the last new frame, or once the writer
+        has closed the file and every frame has been yielded.
+        """
+        return follow_frames(self, name, timeout=timeout, poll_interval=poll_interval, start=start)
+
+    # -- groups, links, attributes ---------------------------------------------------------------
+
+    def keys(self, path: str = "/") -> list[str]:
+        """Names of the links of the group at ``path``."""
+        return list(self._group_links(self._resolve(path)))
+
+    def links(self, path: str = "/") -> dict[str, Link]:
+        return dict(self._group_links(self._resolve(path)))
+
+    def attrs(self, path: str = "/") -> dict[str, object]:
+        """Name -> value of the attributes of the object at ``path``."""
+        return read_attributes(self._src, self._header(self._resolve(path)))
+
+    def kind(self, path: str) -> str:
+        """ "group", "dataset" or "other" for the object at ``path``."""
+        messages = self._header(self._resolve(path))
+        return "dataset" if is_dataset(messages) else "group" if is_group(messages) else "other"
+
+    def tree(self) -> dict[str, str]:
+        """Every object path reachable from the root -> its kind; each object listed once."""
+        found: dict[str, str] = {"/": "group"}
+        seen = {self._info.root_address}
+        self._walk(self._info.root_address, "", found, seen)
+        return found
+
+    def _walk(self, address: int, prefix: str, found: dict[str, str], seen: set[int]) -> None:
+        for name, link in self._group_links(address).items():
+            path = f"{prefix}/{name}"
+            if link.kind != "hard":
+                found[path] = f"{link.kind} link"
+                continue
+            kind = self.kind(path)
+            found[path] = kind
+            if kind == "group" and link.address not in seen:
+                seen.add(link.address)
+                self._walk(link.address, path, found, seen)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._src.closed:
+            raise InvalidStateError(f"{self._src.path!r}: the reader is closed")
+
+    def _header(self, address: int) -> tuple[RawMessage, ...]:
+        self._check_open()
+        if address not in self._headers:
+            self._headers[address] = read_object_header(self._src, address)
+        return self._headers[address]
+
+    def _group_links(self, address: int) -> dict[str, Link]:
+        if address not in self._links:
+            messages = self._header(address)
+            if not is_group(messages):
+                raise InvalidArgumentError(f"object at address {address} is not a group")
+            self._links[address] = read_links(self._src, messages)
+        return self._links[address]
+
+    def _resolve(self, path: str, depth: int = 0) -> int:
+        """The object header address of ``path``, following soft links."""
+        address = self._info.root_address
+        parts = split_path(path)
+        for position, part in enumerate(parts):
+            link = self._group_links(address).get(part)
+            if link is None:
+                raise DatasetNotFoundError(f"{path!r}: no link {part!r}", dataset=path)
+            if link.kind == "soft":
+                if depth >= MAX_LINK_DEPTH:
+                    raise InvalidArgumentError(f"{path!r}: soft links nested too deeply")
+                rest = "/".join(parts[position + 1 :])
+                parent = "/".join(parts[:position])
+                base = link.target if link.target.startswith("/") else f"{parent}/{link.target}"
+                return self._resolve(f"{base}/{rest}", depth + 1)
+            if link.kind != "hard":
+                raise UnsupportedError(f"{path!r}: external link to {link.file_name!r}")
+            address = link.address
+        return address
+
+    def _dataset(self, name: str) -> DatasetState:
+        address = self._resolve(name)
+        if address not in self._datasets:
+            messages = self._header(address)
+            if not is_dataset(messages):
+                raise DatasetNotFoundError(f"{name!r} is not a dataset", dataset=name)
+            self._datasets[address] = self._src.retried(
+                lambda: load_dataset(self._src, address, messages), f"dataset {name!r}"
+            )
+        return self._datasets[address]
+
+    @staticmethod
+    def _frame_count(name: str, state: DatasetState) -> int:
+        if not state.dims:
+            raise InvalidArgumentError(f"{name!r} is a scalar dataset: use read()")
+        return state.dims[0]
+
+    def _rows(self, state: DatasetState, start: int, stop: int) -> np.ndarray:
+        rows: np.ndarray = self._src.retried(
+            lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
+        )
+        return rows

@@ -1,0 +1,134 @@
+"""Bounded, retried reads of metadata blocks from one file.
+
+Every size read from the file is checked against the file's size before anything is allocated,
+and every checksummed block is decoded in a short retry loop: a SWMR writer rewrites some
+blocks in place, so a read that races it may see a torn block once. A block that stays bad after
+the last attempt raises ChecksumError: never a hang (libhdf5 backs off over 100 attempts).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+from h5swmr.errors import ChecksumError, StorageError, TruncatedError
+from h5swmr.storage.file import FileHandle
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+READ_ATTEMPTS: Final = 6
+"""Tries per checksummed block; the sleeps between them double from FIRST_SLEEP (31 ms in all)."""
+FIRST_SLEEP: Final = 0.001
+
+
+class FileSource:
+    """Positional reads from an HDF5 file opened read-only, never past its physical end."""
+
+    __slots__ = ("_handle", "attempts", "size")
+
+    def __init__(self, handle: FileHandle, *, attempts: int = READ_ATTEMPTS) -> None:
+        self._handle = handle
+        self.size = handle.physical_size
+        self.attempts = attempts
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> FileSource:
+        return cls(FileHandle.open(os.fspath(path), writable=False))
+
+    @property
+    def path(self) -> str:
+        return self._handle.path
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def update_size(self) -> int:
+        """Re-read the file's size (it grows while a writer appends)."""
+        self.size = max(self.size, os.fstat(self._handle.fd).st_size)
+        return self.size
+
+    def check(self, address: int, size: int, what: str) -> None:
+        """TruncatedError unless ``size`` bytes at ``address`` lie inside the file."""
+        if size < 0 or address < 0 or address + size > self.size:
+            self.update_size()
+            if size < 0 or address < 0 or address + size > self.size:
+                raise TruncatedError(
+                    f"{what}: {size} bytes at address {address} run past the end of "
+                    f"{self.path!r} ({self.size} bytes)",
+                    structure=what,
+                    address=address,
+                )
+
+    def read(self, address: int, size: int, what: str) -> bytes:
+        """Exactly ``size`` bytes at ``address``, or TruncatedError."""
+        self.check(address, size, what)
+        data = self._handle.pread(address, size)
+        if len(data) != size:
+            raise TruncatedError(
+                f"{what}: read {len(data)} of {size} bytes at address {address}",
+                structure=what,
+                address=address,
+            )
+        return data
+
+    def read_upto(self, address: int, size: int, what: str) -> bytes:
+        """Up to ``size`` bytes at ``address`` (fewer at the end of the file), at least one."""
+        self.check(address, 1, what)
+        return self._handle.pread(address, min(size, self.size - address))
+
+    def retried(self, load: Callable[[], T], what: str) -> T:
+        """``load()``, tried again after a ChecksumError a few times with short sleeps."""
+        delay = FIRST_SLEEP
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return load()
+            except ChecksumError:
+                if attempt == self.attempts:
+                    raise
+                log.debug("%s: bad checksum, attempt %d of %d", what, attempt, self.attempts)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def block(self, address: int, size: int, decode: Callable[[bytes], T], what: str) -> T:
+        """Read ``size`` bytes at ``address`` and decode them, retrying torn reads."""
+        return self.retried(lambda: decode(self.read(address, size, what)), what)
+
+    def read_padded(self, address: int, size: int, what: str) -> bytes:
+        """``size`` bytes at ``address``; bytes past the end of the file read as zeros.
+
+        An unfiltered chunk is indexed when its first frame is written, before the rest of it
+        exists (libhdf5's sec2 driver reads zeros there too). ``address`` must be in the file.
+        """
+        self.check(address, min(size, 1), what)
+        data = self._handle.pread(address, min(size, self.size - address))
+        return data if len(data) == size else data + bytes(size - len(data))
+
+    def read_into(self, address: int, out: memoryview, what: str) -> None:
+        """Fill ``out`` with the bytes at ``address``; bytes past the end of the file are zeros.
+
+        One ``preadv`` straight into the caller's buffer (no intermediate bytes object).
+        FileHandle has no such call yet: it belongs in ``storage/file.py``.
+        """
+        self.check(address, min(out.nbytes, 1), what)
+        done = 0
+        while done < out.nbytes:
+            try:
+                n = os.preadv(self._handle.fd, [out[done:]], address + done)
+            except OSError as exc:
+                raise StorageError(
+                    exc.errno, f"reading {out.nbytes} bytes at {address} of {self.path!r}"
+                ) from exc
+            if n <= 0:
+                out[done:] = bytes(out.nbytes - done)
+                return
+            done += n

@@ -1,0 +1,58 @@
+"""Finding and reading the superblock, whatever its version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.superblock import FLAGS_OFFSET, SIGNATURE, Superblock
+from h5swmr.format.superblock_v0 import SuperblockV0
+from h5swmr.reader.source import FileSource
+
+_SEARCH_LIMIT = 1 << 40
+_V0_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What the reader keeps from the superblock."""
+
+    superblock_version: int
+    root_address: int
+    chunk_btree_k: int = 32
+
+
+def _find_signature(src: FileSource) -> int:
+    """The superblock's address: 0, 512, 1024, 2048, ... (a user block may come first)."""
+    address = 0
+    while address < min(src.size, _SEARCH_LIMIT):
+        if src.read_upto(address, len(SIGNATURE), "superblock") == SIGNATURE:
+            return address
+        address = 512 if address == 0 else address * 2
+    raise FormatError(f"{src.path!r}: HDF5 signature not found", structure="superblock")
+
+
+def read_file_info(src: FileSource) -> FileInfo:
+    address = _find_signature(src)
+    if address:
+        raise UnsupportedError(f"{src.path!r}: a user block of {address} bytes is not supported")
+    head = src.read_upto(0, 128, "superblock")
+    version = head[8] if len(head) > 8 else -1
+    if version in (2, 3):
+        sb = src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
+        if sb.base_address:
+            raise UnsupportedError(f"{src.path!r}: base address {sb.base_address}")
+        return FileInfo(version, sb.root_address)
+    if version in (0, 1):
+        v0 = SuperblockV0.decode(src.read(0, _V0_SIZE if version else _V0_SIZE - 4, "superblock"))
+        if v0.base_address:
+            raise UnsupportedError(f"{src.path!r}: base address {v0.base_address}")
+        return FileInfo(version, v0.root_address, v0.chunk_internal_k)
+    raise FormatError(f"{src.path!r}: superblock version {version}", structure="superblock")
+
+
+def writer_is_active(src: FileSource, info: FileInfo) -> bool:
+    """Whether the consistency flags (v3: byte 11) say a writer has the file open."""
+    if info.superblock_version < 3:
+        return False
+    return bool(src.read(FLAGS_OFFSET, 1, "superblock flags")[0] & 0x05)
