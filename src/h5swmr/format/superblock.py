@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import ClassVar, Self
 
-from h5swmr.errors import FormatError, TruncatedError
+from h5swmr.errors import FormatError, TruncatedError, UnsupportedError
 from h5swmr.format.checksum import seal, verified
 from h5swmr.format.constants import (
     CHECKSUM_SIZE,
@@ -77,6 +77,11 @@ class Superblock:
         if head[:8] != SIGNATURE:
             raise FormatError("superblock: HDF5 signature not found", structure="superblock")
         version, offsets, lengths, flags = head[8:12]
+        if version in (0, 1):
+            raise UnsupportedError(
+                f"superblock version {version}: a file in libhdf5's default (pre-1.10) format; "
+                "h5swmr writes and appends to the latest format (superblock 2 and 3)",
+            )
         if version not in (2, 3) or (offsets, lengths) != (SIZE_OF_OFFSETS, SIZE_OF_LENGTHS):
             raise FormatError(
                 f"superblock: version {version} with {offsets}-byte offsets and {lengths}-byte "

@@ -9,8 +9,10 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -18,8 +20,10 @@ from h5swmr.format.extensible_array.blocks import (
     IndexBlock,
     SuperBlock,
     data_block_size,
+    decode_page,
     encode_page,
     index_block_size,
+    is_page_initialised,
     page_address,
     page_bitmap_size,
     page_size,
@@ -94,6 +98,7 @@ class ExtensibleArrayIndex:
         self._max_index_set = 0
         self._realized = 0
         self._header_dirty = True
+        self._read: Callable[[int, int], bytes] | None = None
 
     @property
     def max_index_set(self) -> int:
@@ -115,16 +120,51 @@ class ExtensibleArrayIndex:
                 block.elements[position * es : (position + 1) * es] = element
             else:
                 page, within = divmod(position, self.params.page_elements)
-                elements = block.pages.get(page)
-                if elements is None:
-                    elements = block.pages[page] = bytearray(self._fill * self.params.page_elements)
-                    self._mark_page_initialised(info, number, page)
+                elements = block.pages.get(page) or self._page(block, page)
                 elements[within * es : (within + 1) * es] = element
                 block.dirty_pages.add(page)
             block.dirty = True
         if index >= self._max_index_set:
             self._max_index_set = index + 1
             self._header_dirty = True
+
+    def get(self, index: int) -> ChunkRecord:
+        """Chunk ``index`` as recorded (read from the file for an index loaded from one)."""
+        es = self.codec.element_size
+        if index >= self._max_index_set:
+            return ChunkRecord()
+        if index < self.params.idx_blk_elmts:
+            return self.codec.decode(self._index_elements[index * es : (index + 1) * es])
+        info, number, position = self.params.locate(index)
+        block = self._data_blocks.get((info.index, number)) or self._load_data_block(info, number)
+        if block is None:
+            return ChunkRecord()
+        self._data_blocks[(info.index, number)] = block
+        if block.elements is not None:
+            return self.codec.decode(block.elements[position * es : (position + 1) * es])
+        page, within = divmod(position, self.params.page_elements)
+        parent = self._super_blocks[info.index]
+        bit = number * self.params.pages_per_data_block(info) + page
+        if page not in block.pages and not is_page_initialised(parent.bitmap, bit):
+            return ChunkRecord()
+        elements = block.pages.get(page) or self._page(block, page)
+        return self.codec.decode(elements[within * es : (within + 1) * es])
+
+    def _page(self, block: _DataBlockState, page: int) -> bytearray:
+        """A page of a paged data block: read back if the file has it, else a new one."""
+        parent = self._super_blocks[block.info.index]
+        bit = block.number * self.params.pages_per_data_block(block.info) + page
+        if self._read is not None and is_page_initialised(parent.bitmap, bit):
+            es = self.codec.element_size
+            address = page_address(self.params, block.address, page, es)
+            raw = self._read(address, page_size(self.params, es))
+            elements = bytearray(decode_page(raw, self.params, es, address=address))
+            block.pages_on_disk.add(page)
+        else:
+            elements = bytearray(self._fill * self.params.page_elements)
+            self._mark_page_initialised(block.info, block.number, page)
+        block.pages[page] = elements
+        return elements
 
     def _create_index_block(self) -> None:
         size = index_block_size(self.params, self.codec.element_size)
@@ -137,6 +177,10 @@ class ExtensibleArrayIndex:
         key = (info.index, number)
         block = self._data_blocks.get(key)
         if block is not None:
+            return block
+        block = self._load_data_block(info, number)
+        if block is not None:
+            self._data_blocks[key] = block
             return block
         size = data_block_size(self.params, info, self.codec.element_size)
         address = self._allocator.allocate(size, within_page=True)
@@ -155,6 +199,85 @@ class ExtensibleArrayIndex:
             parent.data_block_addresses[number] = address
             parent.dirty = True
         return block
+
+    def _load_data_block(self, info: SuperBlockInfo, number: int) -> _DataBlockState | None:
+        """The data block as the file has it, when this index was loaded from a file."""
+        if info.index < self.params.index_block_super_blocks:
+            address = self._index_data_blocks[info.start_data_block + number]
+        else:
+            parent = self._super_blocks.get(info.index)
+            address = UNDEFINED_ADDRESS if parent is None else parent.data_block_addresses[number]
+        if address == UNDEFINED_ADDRESS or self._read is None:
+            return None
+        elements = None
+        if not self.params.is_paged(info):
+            es = self.codec.element_size
+            raw = self._read(address, data_block_size(self.params, info, es))
+            decoded = DataBlock.decode(raw, self.params, info, es, address=address)
+            elements = bytearray(decoded.elements)
+        return _DataBlockState(address, info, number, elements, is_new=False, dirty=False)
+
+    @classmethod
+    def load(
+        cls,
+        header: ExtensibleArrayHeader,
+        header_address: int,
+        codec: ElementCodec,
+        allocator: EofAllocator,
+        read: Callable[[int, int], bytes],
+    ) -> ExtensibleArrayIndex:
+        """The index a file holds, to append to; its blocks are read as appends reach them."""
+        if header.element_size != codec.element_size or header.client_id != codec.client_id:
+            raise FormatError(
+                f"extensible array at {header_address}: elements of {header.element_size} bytes "
+                f"(client {header.client_id}), expected {codec.element_size} "
+                f"(client {codec.client_id})",
+                structure="extensible array header",
+                address=header_address,
+            )
+        index = cls(header.params, codec, header_address, allocator)
+        index.header = header
+        index._read = read
+        index._stats = [
+            header.n_super_blocks,
+            header.super_block_bytes,
+            header.n_data_blocks,
+            header.data_block_bytes,
+        ]
+        index._max_index_set = header.max_index_set
+        index._realized = header.n_elements_realized
+        index._header_dirty = False
+        if header.index_block_address != UNDEFINED_ADDRESS:
+            index._load_index_block(header.index_block_address)
+        return index
+
+    def _load_index_block(self, address: int) -> None:
+        es = self.codec.element_size
+        raw = self._read_checked(address, index_block_size(self.params, es))
+        block = IndexBlock.decode(raw, self.params, es, address=address)
+        self._index_elements = bytearray(block.elements)
+        self._index_data_blocks = list(block.data_block_addresses)
+        self._index_super_blocks = list(block.super_block_addresses)
+        first = self.params.index_block_super_blocks
+        for slot, sblock_address in enumerate(block.super_block_addresses):
+            if sblock_address == UNDEFINED_ADDRESS:
+                continue
+            info = self.params.super_block(first + slot)
+            size = super_block_size(self.params, info)
+            raw = self._read_checked(sblock_address, size)
+            decoded = SuperBlock.decode(raw, self.params, info, address=sblock_address)
+            self._super_blocks[info.index] = _SuperBlockState(
+                sblock_address,
+                info,
+                bytearray(decoded.page_bitmap),
+                list(decoded.data_block_addresses),
+                dirty=False,
+                on_disk=True,
+            )
+
+    def _read_checked(self, address: int, size: int) -> bytes:
+        assert self._read is not None
+        return self._read(address, size)
 
     def _super_block(self, info: SuperBlockInfo) -> _SuperBlockState:
         state = self._super_blocks.get(info.index)

@@ -112,3 +112,17 @@ class ChunkGrid:
         blocks = frames.reshape(split_shape)
         order = [1 + 2 * i for i in range(rank)] + [0] + [2 + 2 * i for i in range(rank)]
         return np.ascontiguousarray(blocks.transpose(order)).reshape((self.n_tiles, n, *self.tile))
+
+    def merge(self, tiles: np.ndarray) -> np.ndarray:
+        """Undo ``split``: tiles ``(n_tiles, n, *tile)`` back into frames ``(n, *frame_dims)``."""
+        n = tiles.shape[1]
+        if not self.is_tiled:
+            return tiles.reshape((n, *self.frame_dims))
+        rank = len(self.frame_dims)
+        blocks = tiles.reshape((*self.tiles_per_dim, n, *self.tile))
+        order = [rank] + [
+            i for pair in zip(range(rank), range(rank + 1, 2 * rank + 1), strict=True) for i in pair
+        ]
+        padded_dims = tuple(c * t for c, t in zip(self.tiles_per_dim, self.tile, strict=True))
+        padded = blocks.transpose(order).reshape((n, *padded_dims))
+        return np.ascontiguousarray(padded[(slice(None), *(slice(0, f) for f in self.frame_dims))])

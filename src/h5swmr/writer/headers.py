@@ -95,6 +95,7 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
             _raw(LinkMessage(name, node.address if placed else 0))
             for name, node in group.links.items()
         ),
+        *group.extra_messages,
         *_reference_count(group.link_count),
     ]
     chunk = tuple(messages)

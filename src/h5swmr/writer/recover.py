@@ -22,13 +22,12 @@ from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
-from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
+from h5swmr.format.object_header import RawMessage, find_message
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
+from h5swmr.writer.file_walk import all_messages, read_object_header
 
-_HEADER_READ = 4096
-"""Bytes read for an object header before its prefix says how long it is."""
 _MAX_OBJECTS = 100_000
 
 
@@ -134,11 +133,7 @@ def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], li
 
 
 def _read_header(handle: FileHandle, address: int) -> tuple[RawMessage, ...]:
-    head = handle.pread(address, _HEADER_READ)
-    size = ObjectHeader.encoded_size(head)
-    if size > len(head):
-        head = handle.pread(address, size)
-    return ObjectHeader.decode(head, address=address).messages
+    return all_messages(handle.pread, read_object_header(handle.pread, address))
 
 
 def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tuple[int, ...] | None:

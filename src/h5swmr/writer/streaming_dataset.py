@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from h5swmr.errors import (
     FilterError,
+    FormatError,
     FrameDtypeError,
     FrameError,
     InvalidStateError,
@@ -274,6 +276,39 @@ class StreamingDataset:
         if self._band is None or position in (0, self._band_frames_filtered):
             return
         self._submit(self.grid.split(self._band.copy()), band, sink)
+        self._band_frames_filtered = position
+
+    def resume_band(self, read: Callable[[int, int], bytes]) -> None:
+        """Pick up an incomplete band of a reopened dataset, so appends continue inside it: the
+        addresses of unfiltered chunks, or the frames of filtered ones (decoded)."""
+        grid = self.grid
+        band, position = divmod(self.frames_appended, grid.frames_per_chunk)
+        if position == 0:
+            return
+        records = [self.index.get(grid.chunk_index(band, t)) for t in range(grid.n_tiles)]
+        if any(not r.is_allocated for r in records):
+            raise FormatError(
+                f"{self.name!r}: {self.frames_appended} frames but the chunks of its last "
+                "band are not in its index",
+                structure="chunk index",
+            )
+        if self.pipeline is None:
+            self._band_addresses = [r.address for r in records]
+            return
+        itemsize = self.dtype.itemsize
+        tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
+        for tile, record in enumerate(records):
+            raw = read(record.address, record.size)
+            decoded = self.pipeline.decode(raw, itemsize, record.filter_mask)
+            if len(decoded) != grid.chunk_nbytes:
+                raise FormatError(
+                    f"{self.name!r}: chunk at {record.address} decodes to {len(decoded)} bytes, "
+                    f"expected {grid.chunk_nbytes}",
+                    structure="chunk",
+                    address=record.address,
+                )
+            tiles[tile] = np.frombuffer(decoded, self.dtype).reshape(tiles.shape[1:])
+        self._band = grid.merge(tiles)
         self._band_frames_filtered = position
 
     def first_open_chunk(self) -> int:

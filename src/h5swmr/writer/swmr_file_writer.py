@@ -33,6 +33,7 @@ from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, Write, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
+from h5swmr.writer import resume
 from h5swmr.writer.chunking import ChunkGrid, check_dims
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.headers import group_header
@@ -68,6 +69,8 @@ class SwmrFileWriter:
         locked: bool,
         durability: Durability,
         workers: int,
+        *,
+        reopen: bool = False,
     ) -> None:
         self._handle = handle
         self._locking = locking
@@ -79,7 +82,12 @@ class SwmrFileWriter:
         self._tree = Tree()
         self._datasets: list[StreamingDataset] = []
         self._state = _State.DEFINING
-        self._structure_dirty = True
+        self._structure_dirty = not reopen
+        if reopen:
+            reopened = resume.reopen(handle.path, handle.pread, self._allocator)
+            self._tree, self._datasets = reopened.tree, reopened.datasets
+            if handle.physical_size < self._allocator.eoa:
+                handle.truncate(self._allocator.eoa)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
 
     # -- creation ------------------------------------------------------------------------------
@@ -112,6 +120,46 @@ class SwmrFileWriter:
         The file is locked before it is truncated, so a file another process holds is refused
         with FileLockedError and left untouched.
         """
+        return cls._open(path, locking, durability, workers, reopen=False)
+
+    @classmethod
+    def open_append(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability | str = Durability.NONE,
+        workers: int | None = None,
+    ) -> Self:
+        """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
+        frames to its streaming datasets; readers see one continuous stream. Datasets keep their
+        numbers in the order they are found (see ``dataset_index``); new ones may be created
+        before ``start_swmr``."""
+        return cls.open_append_with_locking(
+            path, FileLocking.from_environment(), durability=durability, workers=workers
+        )
+
+    @classmethod
+    def open_append_with_locking(
+        cls,
+        path: str | os.PathLike[str],
+        locking: FileLocking,
+        *,
+        durability: Durability | str = Durability.NONE,
+        workers: int | None = None,
+    ) -> Self:
+        """Like ``open_append`` with an explicit locking policy."""
+        return cls._open(path, locking, durability, workers, reopen=True)
+
+    @classmethod
+    def _open(
+        cls,
+        path: str | os.PathLike[str],
+        locking: FileLocking,
+        durability: Durability | str,
+        workers: int | None,
+        *,
+        reopen: bool,
+    ) -> Self:
         if not isinstance(locking, FileLocking):
             raise InvalidArgumentError(f"locking must be a FileLocking, not {locking!r}")
         try:
@@ -123,12 +171,12 @@ class SwmrFileWriter:
         if not isinstance(workers, int) or workers < 0:
             raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
         path_str = os.fspath(path)
-        handle = FileHandle.open(path_str, create=True)
+        handle = FileHandle.open(path_str, create=not reopen)
         try:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
-            if handle.physical_size:
+            if handle.physical_size and not reopen:
                 handle.truncate(0)
-            return cls(handle, locking, locked, durability, workers)
+            return cls(handle, locking, locked, durability, workers, reopen=reopen)
         except BaseException:
             handle.close()
             raise

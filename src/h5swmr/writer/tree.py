@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.object_header import RawMessage
 
 MAX_NAME_BYTES = 65535
 
@@ -54,6 +55,9 @@ class Node:
 @dataclass(eq=False, slots=True)
 class GroupNode(Node):
     links: dict[str, Node] = field(default_factory=dict)
+    extra_messages: list[RawMessage] = field(default_factory=list)
+    """Messages of a reopened group that h5swmr keeps verbatim: soft and external links,
+    attributes."""
 
 
 @dataclass(eq=False, slots=True)

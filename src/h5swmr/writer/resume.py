@@ -1,0 +1,209 @@
+"""Reopening a closed (or recovered) file: its groups, links and streaming datasets, to append.
+
+Groups are rebuilt as the writer's tree, keeping messages h5swmr does not write itself (soft and
+external links, attributes) verbatim. A dataset h5swmr can append to (chunked, extensible-array
+index, first dimension unlimited, a header h5swmr can rewrite in place) becomes a
+StreamingDataset again; any other object is kept as it is and linked as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from h5swmr.errors import FileLockedError, FilterUnavailableError, H5SwmrError, UnsupportedError
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType, MessageType
+from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
+from h5swmr.format.extensible_array.elements import ElementCodec
+from h5swmr.format.messages.dataspace import DataspaceMessage
+from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
+from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
+from h5swmr.format.messages.link import LinkMessage, LinkType
+from h5swmr.format.messages.link_info import LinkInfoMessage
+from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
+from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.storage.allocator import EofAllocator
+from h5swmr.writer.chunk_index import ExtensibleArrayIndex
+from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.file_walk import Read, all_messages, read_object_header
+from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
+
+STREAMING_KINDS = "biufc"
+_REWRITTEN = {MessageType.DATASPACE, MessageType.REFERENCE_COUNT, MessageType.NIL}
+_GROUP_OWN = {
+    MessageType.CONTINUATION,  # a rewritten group holds all its messages in one chunk
+    MessageType.LINK_INFO,
+    MessageType.GROUP_INFO,
+    MessageType.REFERENCE_COUNT,
+    MessageType.NIL,
+}
+MAX_OBJECTS = 1_000_000
+
+
+@dataclass
+class ReopenedFile:
+    superblock: Superblock
+    tree: Tree
+    datasets: list[StreamingDataset]
+
+
+def reopen(path: str, read: Read, allocator: EofAllocator) -> ReopenedFile:
+    """Read the structure of a closed file; ``allocator`` continues after its end."""
+    superblock = Superblock.decode(read(0, Superblock.SIZE))
+    if superblock.flags != ConsistencyFlags.NONE:
+        raise FileLockedError(
+            f"{path!r} is open for writing, or its writer crashed (flags "
+            f"{int(superblock.flags):#04x}); if no writer is running, run h5swmr.recover() or "
+            "`h5swmr recover` on it first"
+        )
+    allocator.eoa = superblock.eof_address
+    walker = _Walker(read, allocator)
+    root = walker.node("/", superblock.root_address)
+    if not isinstance(root, GroupNode):
+        raise UnsupportedError(f"{path!r}: the root object is not a group h5swmr can read")
+    tree = Tree()
+    root.link_count += 1  # the superblock points at it
+    tree.root = root
+    for node in walker.nodes.values():
+        node.published_link_count = node.link_count
+    return ReopenedFile(superblock, tree, walker.datasets)
+
+
+class _Walker:
+    def __init__(self, read: Read, allocator: EofAllocator) -> None:
+        self.read = read
+        self.allocator = allocator
+        self.nodes: dict[int, Node] = {}
+        self.datasets: list[StreamingDataset] = []
+
+    def node(self, path: str, address: int) -> Node:
+        known = self.nodes.get(address)
+        if known is not None:
+            return known
+        if len(self.nodes) >= MAX_OBJECTS:
+            raise UnsupportedError(f"more than {MAX_OBJECTS} objects")
+        header = read_object_header(self.read, address)
+        messages = all_messages(self.read, header)
+        if find_message(messages, MessageType.SYMBOL_TABLE) is not None:
+            raise UnsupportedError(
+                f"{path!r} is a group in libhdf5's default (v1.8) format; h5swmr appends to "
+                "files in the latest format only"
+            )
+        if find_message(messages, MessageType.LINK_INFO) is not None:
+            return self._group(path, address, messages)
+        dataset = self._streaming_dataset(path, address, header, messages)
+        node: Node = dataset.node if dataset is not None else Node(path, address)
+        self.nodes[address] = node
+        if dataset is not None:
+            self.datasets.append(dataset)
+        return node
+
+    def _group(self, path: str, address: int, messages: tuple[RawMessage, ...]) -> GroupNode:
+        link_info = LinkInfoMessage.decode(_body(messages, MessageType.LINK_INFO))
+        if link_info.fractal_heap_address != UNDEFINED_ADDRESS:
+            raise UnsupportedError(
+                f"group {path!r} keeps its links in dense storage (a fractal heap), which h5swmr "
+                "does not rewrite"
+            )
+        group = GroupNode(path, address)
+        self.nodes[address] = group
+        for raw in messages:
+            if raw.type == MessageType.LINK:
+                link = LinkMessage.decode(raw.body)
+                if link.link_type == LinkType.HARD:
+                    child = self.node(path.rstrip("/") + "/" + link.name, link.address)
+                    group.links[link.name] = child
+                    child.link_count += 1
+                else:
+                    group.extra_messages.append(raw)
+            elif raw.type not in _GROUP_OWN:
+                group.extra_messages.append(raw)
+        return group
+
+    def _streaming_dataset(
+        self,
+        path: str,
+        address: int,
+        header: ObjectHeader,
+        messages: tuple[RawMessage, ...],
+    ) -> StreamingDataset | None:
+        """The dataset as a StreamingDataset, or None if h5swmr cannot append to it."""
+        in_chunk0 = {m.type for m in header.messages}
+        moved = {m.type for m in messages[len(header.messages) :]}
+        if (
+            header.flags != ObjectHeader.WRITE_FLAGS
+            or MessageType.DATASPACE not in in_chunk0
+            or MessageType.REFERENCE_COUNT in moved
+        ):
+            return None  # a header h5swmr cannot rewrite in place: left as it is
+        try:
+            dataspace = DataspaceMessage.decode(_body(messages, MessageType.DATASPACE))
+            layout = decode_layout(_body(messages, MessageType.LAYOUT))
+            dtype = DatatypeMessage.decode(_body(messages, MessageType.DATATYPE)).to_numpy()
+            raw_pipeline = find_message(messages, MessageType.FILTER_PIPELINE)
+            pipeline = (
+                None
+                if raw_pipeline is None
+                else FilterPipeline.from_message(FilterPipelineMessage.decode(raw_pipeline.body))
+            )
+        except FilterUnavailableError:
+            raise
+        except H5SwmrError:
+            return None
+        dims, maxdims = dataspace.dims, dataspace.maxdims
+        if (
+            not isinstance(layout, ChunkedLayoutMessage)
+            or layout.index_type != ChunkIndexType.EXTENSIBLE_ARRAY
+            or layout.index_address == UNDEFINED_ADDRESS
+            or maxdims is None
+            or len(dims) < 2
+            or maxdims[0] != UNLIMITED
+            or tuple(maxdims[1:]) != tuple(dims[1:])
+            or dtype.kind not in STREAMING_KINDS
+            or dtype.byteorder == ">"
+        ):
+            return None
+        grid = ChunkGrid(tuple(dims[1:]), tuple(layout.chunk_dims), dtype.itemsize)
+        codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
+        ea_header = ExtensibleArrayHeader.decode(
+            self.read(layout.index_address, ExtensibleArrayHeader.SIZE),
+            address=layout.index_address,
+        )
+        index = ExtensibleArrayIndex.load(
+            ea_header, layout.index_address, codec, self.allocator, self.read
+        )
+        fixed = tuple(m for m in header.messages if m.type not in _REWRITTEN)  # chunk 0's
+        node = DatasetNode(path, address, index=len(self.datasets))
+        dataset = StreamingDataset(
+            node,
+            np.dtype(dtype),
+            grid,
+            pipeline=pipeline,
+            index=index,
+            fixed_messages=fixed,
+            frames=dims[0],
+        )
+        dataset.header_size = header.size
+        dataset.header_links = _reference_count(messages)
+        try:  # the dims must be rewritable in place, with the link count it has
+            dataset.header(dims[0], dataset.header_links).encode()
+        except H5SwmrError:
+            return None
+        dataset.resume_band(self.read)
+        return dataset
+
+
+def _body(messages: tuple[RawMessage, ...], message_type: MessageType) -> bytes:
+    raw = find_message(messages, message_type)
+    if raw is None:
+        raise UnsupportedError(f"object header without a {message_type.name} message")
+    return raw.body
+
+
+def _reference_count(messages: tuple[RawMessage, ...]) -> int:
+    raw = find_message(messages, MessageType.REFERENCE_COUNT)
+    return 1 if raw is None else int.from_bytes(raw.body[1:5], "little")

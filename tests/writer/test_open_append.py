@@ -1,0 +1,150 @@
+"""open_append: a closed or recovered file takes more frames; readers see one stream."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from h5swmr import (
+    DatasetNotFoundError,
+    FileLockedError,
+    FileLocking,
+    SwmrFileWriter,
+    UnsupportedError,
+    recover,
+)
+from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with
+from tests.writer.conftest import FRAME_DIMS, VARIANTS, random_frames, same_bits
+
+SESSIONS = (0, 1, 5, 6, 40, 41, 97, 100)
+
+
+def test_sessions_make_one_stream(tmp_h5: Path) -> None:
+    data = {
+        v.name: random_frames("i2", (100, *FRAME_DIMS[2]), seed=i) for i, v in enumerate(VARIANTS)
+    }
+    writer = SwmrFileWriter.create(tmp_h5)
+    for v in VARIANTS:
+        v.create(writer, f"/entry/{v.name}", "i2", 2)
+    writer.create_hard_link("/", "alias", "/entry/chunked_compressed")
+    for start, stop in itertools.pairwise(SESSIONS):
+        if start:
+            writer = SwmrFileWriter.open_append(tmp_h5)
+            assert writer.frame_count("/entry/plain") == start
+        writer.start_swmr()
+        with h5py.File(tmp_h5, "r", swmr=True) as f:
+            for i in range(start, stop):
+                for v in VARIANTS:
+                    writer.append_frame(f"/entry/{v.name}", data[v.name][i])
+            writer.flush()
+            for v in VARIANTS:
+                ds = f[f"/entry/{v.name}"]
+                ds.refresh()
+                assert same_bits(ds[()], data[v.name][:stop]), (v.name, start, stop)
+        writer.close()
+    with h5py.File(tmp_h5, "r") as f:
+        for v in VARIANTS:
+            assert same_bits(f[f"/entry/{v.name}"][()], data[v.name])
+        assert h5py.h5o.get_info(f["/alias"].id).rc == 2
+    for version in OLD_H5PY_VERSIONS:
+        described = describe_with(version, tmp_h5)
+        for v in VARIANTS:
+            assert described["datasets"][f"/entry/{v.name}"]["sha256"] == array_sha256(data[v.name])
+
+
+def test_a_reader_follows_across_sessions_without_locks(tmp_h5: Path) -> None:
+    """With locking off, a SWMR reader opened in the first session follows the later ones."""
+    frames = random_frames("f4", (30, 5), seed=9)
+    writer = SwmrFileWriter.create_with_locking(tmp_h5, FileLocking.DISABLED)
+    ds = writer.create_streaming_dataset_chunked("/d", "f4", (5,), (4, 5))
+    writer.start_swmr()
+    with h5py.File(tmp_h5, "r", swmr=True, locking=False) as f:
+        for session in range(3):
+            if session:
+                writer = SwmrFileWriter.open_append_with_locking(tmp_h5, FileLocking.DISABLED)
+                writer.start_swmr()
+            for i in range(session * 10, session * 10 + 10):
+                writer.append_frame(ds, frames[i])
+                writer.flush()
+                f["/d"].refresh()
+                assert same_bits(f["/d"][()], frames[: i + 1])
+            writer.close()
+
+
+def test_resume_after_a_crash_and_recover(tmp_h5: Path) -> None:
+    script = f"""
+import numpy as np, os, signal
+from h5swmr import SwmrFileWriter, FilterPipeline
+w = SwmrFileWriter.create({str(tmp_h5)!r})
+pipeline = FilterPipeline.deflate(1)
+a = w.create_streaming_dataset_chunked_compressed("/a", "u2", (8,), (3, 8), pipeline)
+b = w.create_streaming_dataset_chunked("/b", "u2", (8,), (3, 8))
+w.start_swmr()
+for i in range(7):
+    w.append_frame(a, np.full(8, i + 1, "u2"))
+    w.append_frame(b, np.full(8, i + 1, "u2"))
+    if i in (3, 4):
+        w.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, check=False)
+    assert done.returncode == -signal.SIGKILL
+    with pytest.raises(FileLockedError, match="recover"):
+        SwmrFileWriter.open_append(tmp_h5)
+    report = recover(tmp_h5)
+    assert report.datasets == {"/a": (5, 8), "/b": (5, 8)}
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        writer.start_swmr()
+        for i in range(5, 9):
+            writer.append_frame("/a", np.full(8, i + 1, "u2"))
+            writer.append_frame("/b", np.full(8, i + 1, "u2"))
+    expected = np.repeat(np.arange(1, 10, dtype="u2")[:, None], 8, axis=1)
+    with h5py.File(tmp_h5, "r") as f:
+        assert (f["/a"][()] == expected).all()
+        assert (f["/b"][()] == expected).all()
+
+
+def test_objects_h5swmr_did_not_write_are_kept(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.create_streaming_dataset("/stream", "u1", (2,))
+    with h5py.File(tmp_h5, "r+", libver="latest") as f:  # libhdf5 adds what it likes
+        f["/fixed"] = np.arange(6)
+        f["/stream"].attrs["units"] = "counts"
+        f["/soft"] = h5py.SoftLink("/fixed")
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        assert writer.dataset_names == ["/stream"]
+        with pytest.raises(DatasetNotFoundError):
+            writer.append_frame("/fixed", np.arange(6))
+        writer.create_streaming_dataset("/new/data", "u1", (2,))
+        writer.create_hard_link("/new", "fixed", "/fixed")
+        writer.start_swmr()
+        writer.append_frame("/stream", b"\x01\x02")
+        writer.append_frame("/new/data", b"\x03\x04")
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/stream"][()].tolist() == [[1, 2]]
+        assert f["/new/data"][()].tolist() == [[3, 4]]
+        assert f["/soft"][()].tolist() == list(range(6))
+        assert f["/new/fixed"][()].tolist() == list(range(6))
+        assert f["/stream"].attrs["units"] == "counts"
+
+
+def test_default_format_files_are_refused(tmp_h5: Path) -> None:
+    with h5py.File(tmp_h5, "w") as f:
+        f.create_group("g")
+    with pytest.raises(UnsupportedError, match="default"):
+        SwmrFileWriter.open_append(tmp_h5)
+    with h5py.File(tmp_h5, "r") as f:
+        assert list(f) == ["g"]
+
+
+def test_a_missing_file_is_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="cannot open"):
+        SwmrFileWriter.open_append(tmp_path / "absent.h5")
+    assert not (tmp_path / "absent.h5").exists()
