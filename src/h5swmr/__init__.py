@@ -21,6 +21,7 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.recover import RecoveryReport, recover
@@ -46,6 +47,7 @@ __all__ = [
     "InvalidStateError",
     "RecoveryReport",
     "StorageError",
+    "SwmrFileReader",
     "SwmrFileWriter",
     "TruncatedError",
     "UnsupportedError",

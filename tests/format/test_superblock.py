@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from h5swmr.errors import ChecksumError, FormatError, TruncatedError
+from h5swmr.errors import ChecksumError, FormatError, TruncatedError, UnsupportedError
 from h5swmr.format.checksum import seal
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.superblock import FLAGS_OFFSET, SIGNATURE, ConsistencyFlags, Superblock
@@ -76,7 +76,10 @@ def _resealed(encoded: bytes, offset: int, value: int) -> bytes:
 def test_version_2_accepted_others_rejected() -> None:
     encoded = Superblock(ConsistencyFlags.NONE, 4096, 48).encode()
     assert Superblock.decode(_resealed(encoded, 8, 2)).eof_address == 4096
-    for version in (0, 1, 4, 255):
+    for version in (0, 1):  # valid HDF5 (libhdf5's default format), not this structure
+        with pytest.raises(UnsupportedError, match="default"):
+            Superblock.decode(_resealed(encoded, 8, version))
+    for version in (4, 255):
         with pytest.raises(FormatError, match="version"):
             Superblock.decode(_resealed(encoded, 8, version))
     for offset in (9, 10):

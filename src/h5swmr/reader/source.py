@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from h5swmr.errors import ChecksumError, StorageError, TruncatedError
+from h5swmr.errors import ChecksumError, TruncatedError
 from h5swmr.storage.file import FileHandle
 
 T = TypeVar("T")
@@ -53,7 +53,7 @@ class FileSource:
 
     def update_size(self) -> int:
         """Re-read the file's size (it grows while a writer appends)."""
-        self.size = max(self.size, os.fstat(self._handle.fd).st_size)
+        self.size = max(self.size, self._handle.current_size())
         return self.size
 
     def check(self, address: int, size: int, what: str) -> None:
@@ -116,19 +116,9 @@ class FileSource:
     def read_into(self, address: int, out: memoryview, what: str) -> None:
         """Fill ``out`` with the bytes at ``address``; bytes past the end of the file are zeros.
 
-        One ``preadv`` straight into the caller's buffer (no intermediate bytes object).
-        FileHandle has no such call yet: it belongs in ``storage/file.py``.
+        Straight into the caller's buffer, with no intermediate bytes object.
         """
         self.check(address, min(out.nbytes, 1), what)
-        done = 0
-        while done < out.nbytes:
-            try:
-                n = os.preadv(self._handle.fd, [out[done:]], address + done)
-            except OSError as exc:
-                raise StorageError(
-                    exc.errno, f"reading {out.nbytes} bytes at {address} of {self.path!r}"
-                ) from exc
-            if n <= 0:
-                out[done:] = bytes(out.nbytes - done)
-                return
-            done += n
+        done = self._handle.pread_into(address, out)
+        if done < out.nbytes:
+            out[done:] = bytes(out.nbytes - done)

@@ -71,6 +71,30 @@ class FileHandle:
                 exc.errno, f"reading {size} bytes at {address} of {self.path!r}", self.path
             ) from exc
 
+    def current_size(self) -> int:
+        """The file's size now, as another process may have grown it."""
+        try:
+            return os.fstat(self.fd).st_size
+        except OSError as exc:
+            raise StorageError(exc.errno, f"stat of {self.path!r}: {exc.strerror}") from exc
+
+    def pread_into(self, address: int, out: memoryview) -> int:
+        """Fill ``out`` from ``address`` with as few ``preadv`` calls as it takes, no copy; returns
+        the bytes read (fewer than asked only at the end of the file)."""
+        fd = self.fd
+        done = 0
+        while done < out.nbytes:
+            try:
+                n = os.preadv(fd, [out[done:]], address + done)
+            except OSError as exc:
+                raise StorageError(
+                    exc.errno, f"reading {out.nbytes} bytes at {address} of {self.path!r}"
+                ) from exc
+            if n <= 0:
+                break
+            done += n
+        return done
+
     def truncate(self, size: int) -> None:
         fd = self.fd
         try:
