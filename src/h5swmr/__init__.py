@@ -25,7 +25,7 @@ from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.recover import RecoveryReport, recover
-from h5swmr.writer.swmr_file_writer import SwmrFileWriter
+from h5swmr.writer.swmr_file_writer import SwmrFileWriter, UnorderedFileSystemWarning
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "SwmrFileReader",
     "SwmrFileWriter",
     "TruncatedError",
+    "UnorderedFileSystemWarning",
     "UnsupportedError",
     "__version__",
     "recover",

@@ -10,6 +10,7 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 from __future__ import annotations
 
 import os
+import warnings
 from enum import Enum
 from types import TracebackType
 from typing import Self
@@ -32,6 +33,7 @@ from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, Write, apply_phases
 from h5swmr.storage.file import FileHandle
+from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import ChunkGrid, check_dims
@@ -43,6 +45,10 @@ from h5swmr.writer.tree import DatasetNode, GroupNode, Tree, check_link_name, sp
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
+
+
+class UnorderedFileSystemWarning(UserWarning):
+    """The file is on a network file system where SWMR readers may see stale or zero data."""
 
 
 class _State(Enum):
@@ -171,6 +177,15 @@ class SwmrFileWriter:
         if not isinstance(workers, int) or workers < 0:
             raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
         path_str = os.fspath(path)
+        fs_type = file_system_type(path_str)
+        if is_unordered(fs_type):
+            warnings.warn(
+                f"{path_str!r} is on {fs_type}, which does not keep the write order SWMR readers "
+                "rely on: readers in other processes may see zeros or stale data while the file "
+                "grows (the closed file is fine). Write to a local disk, Lustre or GPFS instead.",
+                UnorderedFileSystemWarning,
+                stacklevel=3,
+            )
         handle = FileHandle.open(path_str, create=not reopen)
         try:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
