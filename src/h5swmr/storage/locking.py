@@ -17,7 +17,9 @@ from enum import Enum
 from h5swmr.errors import FileLockedError, StorageError
 
 ENVIRONMENT_VARIABLE = "HDF5_USE_FILE_LOCKING"
-_UNSUPPORTED = {errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", -1)}
+_IGNORED_WHEN_BEST_EFFORT = {errno.ENOSYS}
+"""As libhdf5 (H5FDsec2.c): best effort forgives a file system without flock (ENOSYS) only;
+ENOLCK ("No locks available", NFS without a lock daemon) still fails, as with libhdf5."""
 
 
 class FileLocking(Enum):
@@ -56,12 +58,14 @@ def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:
                 f"close it first, or set {ENVIRONMENT_VARIABLE}=FALSE to skip locking",
                 path,
             ) from exc
-        if policy is FileLocking.BEST_EFFORT and exc.errno in _UNSUPPORTED:
+        if policy is FileLocking.BEST_EFFORT and exc.errno in _IGNORED_WHEN_BEST_EFFORT:
             return False
+        advice = "FALSE" if exc.errno != errno.ENOSYS else "BEST_EFFORT or FALSE"
         raise StorageError(
             exc.errno,
-            f"cannot lock {path!r}: {exc.strerror}; the file system may not support locks: "
-            f"set {ENVIRONMENT_VARIABLE}=BEST_EFFORT or FALSE",
+            f"cannot lock {path!r}: {exc.strerror}; its file system does not support locks "
+            f"(as on NFS without a lock daemon): set {ENVIRONMENT_VARIABLE}={advice} to write "
+            "without them, as with libhdf5",
             path,
         ) from exc
     return True

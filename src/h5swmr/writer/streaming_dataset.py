@@ -211,8 +211,9 @@ class StreamingDataset:
 
             sink.encoder.submit(self.pipeline, tiles[tile], self.dtype.itemsize, store)
 
-    def append_chunk(self, chunk: object, filter_mask: int, sink: ChunkSink) -> None:
-        """Store an already-filtered chunk of ``frames_per_chunk`` whole frames verbatim."""
+    def check_chunk(self, chunk: object, filter_mask: int) -> tuple[memoryview, ChunkRecord]:
+        """An already-filtered chunk of ``frames_per_chunk`` whole frames, checked against the
+        dataset before anything is written (``store_chunk`` then writes it)."""
         where = f"append_chunk({self.name!r})"
         grid = self.grid
         if grid.is_tiled:
@@ -232,11 +233,13 @@ class StreamingDataset:
             raise FrameDtypeError(
                 f"{where}: a chunk is bytes-like, not {type(chunk).__name__}", dataset=self.name
             ) from exc
-        record = self._chunk_record(view, filter_mask, where)
-        band = self.frames_appended // grid.frames_per_chunk
+        return view, self._chunk_record(view, filter_mask, where)
+
+    def store_chunk(self, view: memoryview, record: ChunkRecord, sink: ChunkSink) -> None:
+        band = self.frames_appended // self.grid.frames_per_chunk
         address = sink.write(view)
-        self.index.set(grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
-        self.frames_appended += grid.frames_per_chunk
+        self.index.set(self.grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
+        self.frames_appended += self.grid.frames_per_chunk
 
     def _chunk_record(self, view: memoryview, filter_mask: int, where: str) -> ChunkRecord:
         """Check a pre-filtered chunk against the dataset before anything is written."""

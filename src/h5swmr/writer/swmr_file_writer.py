@@ -9,8 +9,10 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from types import TracebackType
 from typing import Self
@@ -88,6 +90,7 @@ class SwmrFileWriter:
         self._tree = Tree()
         self._datasets: list[StreamingDataset] = []
         self._state = _State.DEFINING
+        self._failure: BaseException | None = None
         self._structure_dirty = not reopen
         if reopen:
             reopened = resume.reopen(handle.path, handle.pread, self._allocator)
@@ -385,7 +388,8 @@ class SwmrFileWriter:
         After this, ``h5py.File(path, "r", swmr=True)`` opens the file; no dataset can be created.
         """
         self._require_state("start_swmr", _State.DEFINING)
-        self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
+        with self._failing_on_error("start_swmr"):
+            self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
         self._state = _State.SWMR
         if self._locked:
             lock(self._handle.fd, self.path, self._locking, exclusive=False)
@@ -398,7 +402,9 @@ class SwmrFileWriter:
         """
         self._require_state("append_frame", _State.DEFINING, _State.SWMR)
         dataset = self._dataset(ds, "append_frame")
-        dataset.append(dataset.coerce(data), self._sink)
+        frame = dataset.coerce(data)
+        with self._failing_on_error("append_frame"):
+            dataset.append(frame, self._sink)
 
     def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
@@ -407,12 +413,16 @@ class SwmrFileWriter:
         must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
         blosc, zstd), a chunk that declares another size is refused."""
         self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
-        self._dataset(ds, "append_chunk").append_chunk(chunk_bytes, filter_mask, self._sink)
+        dataset = self._dataset(ds, "append_chunk")
+        view, record = dataset.check_chunk(chunk_bytes, filter_mask)
+        with self._failing_on_error("append_chunk"):
+            dataset.store_chunk(view, record, self._sink)
 
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
         self._require_state("flush", _State.DEFINING, _State.SWMR)
-        self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+        with self._failing_on_error("flush"):
+            self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
 
     def close(self) -> None:
         """Write what is pending, publish late links, clear the SWMR flags, release the file.
@@ -420,6 +430,9 @@ class SwmrFileWriter:
         Closing a closed writer does nothing.
         """
         if self._state is _State.CLOSED:
+            return
+        if self._failure is not None:  # the file keeps its last good commit; see recover()
+            self._release()
             return
         try:
             self._commit(self._flags, publish_structure=True)
@@ -431,11 +444,7 @@ class SwmrFileWriter:
             if self._durability is not Durability.NONE:
                 self._handle.sync()
         finally:
-            self._state = _State.CLOSED
-            self._encoder.shutdown()
-            if self._locked:
-                unlock(self._handle.fd)
-            self._handle.close()
+            self._release()
 
     def __enter__(self) -> Self:
         return self
@@ -450,6 +459,25 @@ class SwmrFileWriter:
 
     # -- internals -----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _failing_on_error(self, call: str) -> Iterator[None]:
+        """A write that failed midway (disk full, I/O error, a filter that broke) leaves the
+        writer's memory ahead of the file: from then on only close() is allowed, and the file
+        keeps every frame of its last completed flush (readers see them; recover() clears the
+        flags). Errors raised before anything is written (bad frames) do not count."""
+        try:
+            yield
+        except BaseException as exc:
+            self._failure = exc
+            raise
+
+    def _release(self) -> None:
+        self._state = _State.CLOSED
+        self._encoder.shutdown()
+        if self._locked:
+            unlock(self._handle.fd)
+        self._handle.close()
+
     @property
     def _flags(self) -> ConsistencyFlags:
         if self._state is _State.SWMR:
@@ -461,6 +489,12 @@ class SwmrFileWriter:
         return self._tree.root.address
 
     def _require_state(self, call: str, *allowed: _State) -> None:
+        if self._failure is not None and self._state is not _State.CLOSED:
+            raise InvalidStateError(
+                f"{call}: an earlier write to {self.path!r} failed ({self._failure}); the file "
+                "keeps every frame of the last completed flush. close() the writer, then "
+                "h5swmr.recover() the file and open_append() it to go on"
+            ) from self._failure
         if self._state in allowed:
             return
         if self._state is _State.CLOSED:
