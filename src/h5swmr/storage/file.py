@@ -33,7 +33,7 @@ class FileHandle:
         try:
             fd = os.open(path, flags, 0o666)
         except OSError as exc:
-            raise StorageError(exc.errno, f"cannot open {path!r}: {exc.strerror}", path) from exc
+            raise StorageError(exc.errno, f"cannot open: {exc.strerror}", path) from exc
         return cls(fd, path)
 
     @property
@@ -57,7 +57,7 @@ class FileHandle:
         except OSError as exc:
             raise StorageError(
                 exc.errno,
-                f"writing {len(view)} bytes at address {address} of {self.path!r}: {exc.strerror}",
+                f"writing {len(view)} bytes at address {address}: {exc.strerror}",
                 self.path,
             ) from exc
         self.physical_size = max(self.physical_size, address + len(view))
@@ -68,7 +68,7 @@ class FileHandle:
             return os.pread(fd, size, address)
         except OSError as exc:
             raise StorageError(
-                exc.errno, f"reading {size} bytes at {address} of {self.path!r}", self.path
+                exc.errno, f"reading {size} bytes at {address}: {exc.strerror}", self.path
             ) from exc
 
     def current_size(self) -> int:
@@ -101,7 +101,7 @@ class FileHandle:
             os.ftruncate(fd, size)
         except OSError as exc:
             raise StorageError(
-                exc.errno, f"resizing {self.path!r} to {size} bytes: {exc.strerror}", self.path
+                exc.errno, f"resizing to {size} bytes: {exc.strerror}", self.path
             ) from exc
         self.physical_size = size
 
@@ -111,9 +111,7 @@ class FileHandle:
         try:
             getattr(os, "fdatasync", os.fsync)(fd)
         except OSError as exc:
-            raise StorageError(
-                exc.errno, f"syncing {self.path!r}: {exc.strerror}", self.path
-            ) from exc
+            raise StorageError(exc.errno, f"syncing: {exc.strerror}", self.path) from exc
 
     def close(self) -> None:
         if self._fd >= 0:

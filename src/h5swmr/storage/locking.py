@@ -54,7 +54,7 @@ def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:
         if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
             raise FileLockedError(
                 exc.errno,
-                f"{path!r} is locked by another process (an HDF5 reader or writer has it open); "
+                f"locked by another process (an HDF5 reader or writer has it open); "
                 f"close it first, or set {ENVIRONMENT_VARIABLE}=FALSE to skip locking",
                 path,
             ) from exc
@@ -63,7 +63,7 @@ def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:
         advice = "FALSE" if exc.errno != errno.ENOSYS else "BEST_EFFORT or FALSE"
         raise StorageError(
             exc.errno,
-            f"cannot lock {path!r}: {exc.strerror}; its file system does not support locks "
+            f"cannot lock: {exc.strerror}; its file system does not support locks "
             f"(as on NFS without a lock daemon): set {ENVIRONMENT_VARIABLE}={advice} to write "
             "without them, as with libhdf5",
             path,

@@ -500,10 +500,8 @@ class SwmrFileWriter:
         if self._state is _State.CLOSED:
             raise InvalidStateError(f"{call}: the writer of {self.path!r} is closed")
         if self._state is _State.SWMR:
-            raise InvalidStateError(
-                f"{call}: {self.path!r} is already in SWMR mode; create every dataset before "
-                "start_swmr()"
-            )
+            advice = "" if call == "start_swmr" else "; create every dataset before start_swmr()"
+            raise InvalidStateError(f"{call}: {self.path!r} is already in SWMR mode{advice}")
         raise InvalidStateError(f"{call}: call start_swmr() first")
 
     def _dataset(self, ds: object, call: str) -> StreamingDataset:

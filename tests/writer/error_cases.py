@@ -1,0 +1,151 @@
+"""Every bad call h5swmr documents in docs/errors.md, tried on a writer with flushed frames.
+
+``python -m tests.writer.error_cases`` prints the table rows the docs show; the tests in
+test_error_table.py check the docs against what these calls really raise.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from h5swmr import FilterPipeline, SwmrFileWriter
+from h5swmr.filters.pipeline import FilterPipeline as _Pipeline
+
+FRAME = np.arange(12, dtype="<u2").reshape(3, 4)
+
+
+@dataclass(frozen=True)
+class Case:
+    what: str
+    call: Callable[[SwmrFileWriter, int, Path], object]
+    closes_writer: bool = False
+
+
+def _dataset_after_start(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
+    return w.create_streaming_dataset("/late", "u2", (3, 4))
+
+
+def _append_after_close(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
+    w.close()
+    return w.append_frame(ds, FRAME)
+
+
+def _not_writable(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
+    folder = tmp / "read-only"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o500)
+    target = folder if not os.access(folder, os.W_OK) else Path("/sys")  # root writes anywhere
+    return SwmrFileWriter.create(target / "x.h5")
+
+
+CASES = [
+    Case("frame of the wrong size (bytes)", lambda w, ds, t: w.append_frame(ds, bytes(23))),
+    Case("frame of the wrong dtype", lambda w, ds, t: w.append_frame(ds, FRAME.astype("f4"))),
+    Case("frame of the wrong shape", lambda w, ds, t: w.append_frame(ds, FRAME.reshape(4, 3))),
+    Case("frame that is not an array or bytes", lambda w, ds, t: w.append_frame(ds, [1, 2])),
+    Case("unknown dataset number", lambda w, ds, t: w.append_frame(7, FRAME)),
+    Case("unknown dataset name", lambda w, ds, t: w.append_frame("/nope", FRAME)),
+    Case("dataset created after start_swmr", _dataset_after_start),
+    Case("start_swmr twice", lambda w, ds, t: w.start_swmr()),
+    Case("append after close", _append_after_close, closes_writer=True),
+    Case(
+        "empty dataset name",
+        lambda w, ds, t: _new(t).create_streaming_dataset_compressed("", "u2", (3, 4), _deflate()),
+    ),
+    Case("name through a dataset", lambda w, ds, t: w.create_hard_link("/entry/data", "x", "/")),
+    Case("link name with a slash", lambda w, ds, t: w.create_hard_link("/", "a/b", "/entry")),
+    Case("hard link to nothing", lambda w, ds, t: w.create_hard_link("/", "x", "/missing")),
+    Case(
+        "dtype that is not a number",
+        lambda w, ds, t: _new(t).create_streaming_dataset("d", "U8", (3, 4)),
+    ),
+    Case(
+        "zero or negative frame dims",
+        lambda w, ds, t: _new(t).create_streaming_dataset("d", "u2", (0, 4)),
+    ),
+    Case(
+        "chunk of the wrong rank",
+        lambda w, ds, t: _new(t).create_streaming_dataset_chunked("d", "u2", (3, 4), (2, 3)),
+    ),
+    Case(
+        "tile larger than the frame",
+        lambda w, ds, t: _new(t).create_streaming_dataset_tiled("d", "u2", (3, 4), (4, 4)),
+    ),
+    Case(
+        "chunk of 4 GiB or more",
+        lambda w, ds, t: _new(t).create_streaming_dataset_chunked("d", "u2", (3, 4), (2**30, 3, 4)),
+    ),
+    Case(
+        "pipeline that is not a FilterPipeline",
+        lambda w, ds, t: _new(t).create_streaming_dataset_compressed("d", "u2", (3, 4), "gzip"),
+    ),
+    Case("empty filter pipeline", lambda w, ds, t: _Pipeline([])),
+    Case("deflate level out of range", lambda w, ds, t: FilterPipeline.deflate(12)),
+    Case("same filter twice", lambda w, ds, t: FilterPipeline.deflate(1).with_deflate(2)),
+    Case("pre-compressed chunk declaring the wrong size", lambda w, ds, t: _bad_chunk(t)),
+    Case("directory that is not writable", _not_writable),
+    Case("file another writer holds", lambda w, ds, t: SwmrFileWriter.create(w.path)),
+]
+
+
+_OTHERS: list[SwmrFileWriter] = []
+
+
+def _new(tmp: Path) -> SwmrFileWriter:
+    writer = SwmrFileWriter.create(tmp / f"other{len(_OTHERS)}.h5")
+    _OTHERS.append(writer)
+    return writer
+
+
+def _deflate() -> FilterPipeline:
+    return FilterPipeline.deflate(4)
+
+
+def _bad_chunk(tmp: Path) -> object:
+    writer = _new(tmp)
+    pipeline = FilterPipeline.lz4()
+    ds = writer.create_streaming_dataset_compressed("d", "u2", (3, 4), pipeline)
+    return writer.append_chunk(ds, pipeline.encode(bytes(12), 2)[0])
+
+
+def writer_with_frames(path: Path) -> tuple[SwmrFileWriter, int]:
+    writer = SwmrFileWriter.create(path)
+    ds = writer.create_streaming_dataset("/entry/data", "u2", (3, 4))
+    writer.start_swmr()
+    writer.append_frame(ds, FRAME)
+    writer.flush()
+    return writer, ds
+
+
+def try_case(case: Case, tmp: Path) -> BaseException:
+    """Run ``case``; returns what it raised (it must raise)."""
+    writer, ds = writer_with_frames(tmp / "f.h5")
+    try:
+        case.call(writer, ds, tmp)
+    except Exception as exc:
+        return exc
+    finally:
+        writer.close()
+        while _OTHERS:
+            _OTHERS.pop().close()
+    raise AssertionError(f"{case.what}: nothing raised")
+
+
+def main() -> None:
+    for case in CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            exc = try_case(case, Path(tmp))
+            kinds = [c.__name__ for c in type(exc).__mro__ if c.__module__ == "builtins"]
+            builtin = kinds[0] if kinds else ""
+            message = str(exc).replace(tmp, "…").replace("|", "\\\\|")
+            print(f"| {case.what} | `{type(exc).__name__}` ({builtin}) | {message} |")
+
+
+if __name__ == "__main__":
+    main()
