@@ -13,9 +13,13 @@ class UsageError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``."""
+    """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``.
+
+    ``epilog`` is shown at the end of ``h5swmr NAME --help``: examples, kept as written.
+    """
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    epilog: str = ""
