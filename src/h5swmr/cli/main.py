@@ -8,25 +8,58 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import traceback
 
-from h5swmr.cli import recover, simulate
+from h5swmr.cli import bench, ls, recover, simulate, watch
 from h5swmr.cli.command import Command, UsageError
 from h5swmr.errors import H5SwmrError
 
-COMMANDS: tuple[Command, ...] = (simulate.COMMAND, recover.COMMAND)
+COMMANDS: tuple[Command, ...] = (
+    simulate.COMMAND,
+    watch.COMMAND,
+    ls.COMMAND,
+    recover.COMMAND,
+    bench.COMMAND,
+)
+
+EPILOG = """\
+examples:
+  h5swmr simulate scan.h5 --frames 1000 --rate 100 &   a detector writing at 100 Hz
+  h5swmr watch scan.h5 --png latest.png                 follow it live, image of the latest frame
+  h5swmr ls scan.h5                                     groups, datasets, links and attributes
+  h5swmr recover scan.h5                                after a crash: keep every flushed frame
+  h5swmr bench                                          write speed against h5py and pwrite
+  h5swmr COMMAND --help                                 options and examples of one command
+
+exit codes:
+  0    success (watch: also when it stops after --timeout without new frames)
+  1    an error h5swmr or the OS reported: one line "h5swmr COMMAND: error: ..." on stderr,
+       the traceback too with --debug
+  2    usage error: bad or missing arguments ("usage: ..." and the error on stderr)
+  130  interrupted (Ctrl-C)
+"""
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The top-level parser and each subcommand's parser, by name."""
     parser = argparse.ArgumentParser(
-        prog="h5swmr", description="Stream frames into HDF5 files in SWMR mode."
+        prog="h5swmr",
+        description="Stream frames into HDF5 files in SWMR mode, and read them back live.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     by_name: dict[str, argparse.ArgumentParser] = {}
     for command in COMMANDS:
-        sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        sub = subparsers.add_parser(
+            command.name,
+            help=command.help,
+            description=textwrap.fill(command.help, width=92),
+            epilog=command.epilog or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
         )
