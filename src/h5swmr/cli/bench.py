@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, UsageError
+from h5swmr.cli.command import Command, CommandError, UsageError
 
 SCRIPT = Path("benchmarks") / "bench_write.py"
 NOTE = (
@@ -102,7 +102,12 @@ def script_arguments(args: argparse.Namespace) -> list[str]:
 def run_script(script: Path, args: argparse.Namespace) -> int:
     argv = script_arguments(args)
     print(f"bench: {script} {' '.join(argv)}", file=sys.stderr, flush=True)
-    code = load_script(script).main(argv)
+    try:
+        code = load_script(script).main(argv)
+    except SystemExit as exc:  # its argparse refused the arguments (and said why)
+        return exc.code if isinstance(exc.code, int) else 2
+    except RuntimeError as exc:  # a measurement's child process failed
+        raise CommandError(str(exc).strip().splitlines()[0]) from exc
     return int(code or 0)
 
 

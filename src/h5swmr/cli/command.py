@@ -11,6 +11,11 @@ class UsageError(Exception):
     """Arguments that parse but do not fit together; ``main`` exits with code 2."""
 
 
+class CommandError(Exception):
+    """A failure a subcommand reports itself (not one h5swmr or the OS raised); ``main`` prints
+    it as one line and exits with code 1."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``.
