@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from h5swmr.cli.command import Command
+from h5swmr.cli.command import Command, CommandError
 
 if TYPE_CHECKING:
     from h5swmr import SwmrFileReader
@@ -130,17 +129,45 @@ def value_text(value: object, width: int = VALUE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def object_lines(reader: SwmrFileReader, entry: Entry, column: int) -> list[str]:
-    """The line of ``entry`` and those of its attributes."""
-    label = entry.path.ljust(column)
-    if not entry.is_object:
-        return [f"{label} {entry.kind} -> {entry.target}"]
-    text = entry.kind
-    if entry.kind == "dataset":
-        text = f"dataset {dataset_text(reader, entry.path)}"
-    lines = [f"{label} {text}"]
-    lines += [f"    @{name} = {value_text(v)}" for name, v in reader.attrs(entry.path).items()]
-    return lines
+class Listing:
+    """Lines for entries, counting the objects that could not be read.
+
+    A structure h5swmr does not read (``UnsupportedError``, e.g. variable-length strings) is
+    marked ``(not shown: ...)``; anything else (a damaged file) ``(cannot read: ...)`` and counted.
+    """
+
+    def __init__(self, reader: SwmrFileReader, column: int) -> None:
+        self.reader = reader
+        self.column = column
+        self.failed = 0
+
+    def lines(self, entry: Entry) -> list[str]:
+        """The line of ``entry`` and those of its attributes."""
+        from h5swmr import H5SwmrError
+
+        label = entry.path.ljust(self.column)
+        if not entry.is_object:
+            return [f"{label} {entry.kind} -> {entry.target}"]
+        text = entry.kind
+        if entry.kind == "dataset":
+            try:
+                text = f"dataset {dataset_text(self.reader, entry.path)}"
+            except H5SwmrError as exc:
+                text = f"dataset {self._problem(exc)}"
+        lines = [f"{label} {text}"]
+        try:
+            attrs = self.reader.attrs(entry.path)
+        except H5SwmrError as exc:
+            return [*lines, f"    @ attributes {self._problem(exc)}"]
+        return lines + [f"    @{name} = {value_text(value)}" for name, value in attrs.items()]
+
+    def _problem(self, exc: Exception) -> str:
+        from h5swmr import UnsupportedError
+
+        if isinstance(exc, UnsupportedError):
+            return f"(not shown: {exc})"
+        self.failed += 1
+        return f"(cannot read: {exc})"
 
 
 def status_text(reader: SwmrFileReader) -> str:
@@ -154,23 +181,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from h5swmr import H5SwmrError, SwmrFileReader
+    from h5swmr import SwmrFileReader
 
     with SwmrFileReader.open(args.file) as reader:
         print(f"{args.file}: {status_text(reader)}")
         entries = walk(reader)
-        column = min(PATH_COLUMN, max(len(e.path) for e in entries))
-        failed = 0
+        listing = Listing(reader, min(PATH_COLUMN, max(len(e.path) for e in entries)))
         for entry in entries:
-            try:
-                lines = object_lines(reader, entry, column)
-            except H5SwmrError as exc:  # one unreadable object: say so, list the rest
-                failed += 1
-                lines = [f"{entry.path.ljust(column)} {entry.kind} (cannot read: {exc})"]
-            print("\n".join(lines))
-    if failed:
-        print(f"h5swmr ls: error: {failed} object(s) could not be read", file=sys.stderr)
-        return 1
+            print("\n".join(listing.lines(entry)))
+    if listing.failed:
+        raise CommandError(f"{listing.failed} object(s) could not be read (see 'cannot read')")
     return 0
 
 
@@ -184,7 +204,8 @@ Each line: full path, then "group", "dataset SHAPE DTYPE, maxshape, chunks[, fil
 "hard link -> PATH" (an object already listed under another path), "soft link -> PATH" or
 "external link -> FILE:PATH"; attributes follow their object as "    @NAME = VALUE".
 A file a writer still has open is read as it is now ("live" on the first line).
-Exit code 1 if the file, or any object in it, cannot be read (the rest is still listed).
+Exit code 1 if the file, or any object in it, cannot be read (the rest is still listed);
+what h5swmr's reader does not decode yet (e.g. variable-length strings) is "(not shown: ...)".
 """
 
 COMMAND = Command(
