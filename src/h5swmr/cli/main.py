@@ -1,19 +1,23 @@
 """``h5swmr``: the console script. Parses arguments and dispatches to one module per subcommand.
 
 Exit codes: 0 success, 1 an error h5swmr or the OS reported (one line on stderr; the traceback
-only with ``--debug``), 2 a usage error, 130 interrupted.
+only with ``--debug``), 2 a usage error, 130 interrupted, 141 stdout closed early (SIGPIPE).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import traceback
 
 from h5swmr.cli import bench, ls, recover, simulate, watch
-from h5swmr.cli.command import Command, UsageError
+from h5swmr.cli.command import Command, CommandError, UsageError
 from h5swmr.errors import H5SwmrError
+
+SIGPIPE_EXIT = 141
+"""128 + SIGPIPE: what a shell reports for any Unix tool whose output pipe was closed."""
 
 COMMANDS: tuple[Command, ...] = (
     simulate.COMMAND,
@@ -38,6 +42,7 @@ exit codes:
        the traceback too with --debug
   2    usage error: bad or missing arguments ("usage: ..." and the error on stderr)
   130  interrupted (Ctrl-C)
+  141  stdout was closed early (as in "h5swmr ls FILE | head"), like any Unix tool
 """
 
 
@@ -82,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         subparsers[command.name].print_usage(sys.stderr)
         print(f"h5swmr {command.name}: error: {exc}", file=sys.stderr)
         return 2
-    except (H5SwmrError, OSError) as exc:
+    except BrokenPipeError:  # `h5swmr ls FILE | head`: the reader of stdout went away
+        _silence_stdout()
+        return SIGPIPE_EXIT
+    except (H5SwmrError, OSError, CommandError) as exc:
         if args.debug:
             traceback.print_exc()
         print(f"h5swmr {command.name}: error: {exc}", file=sys.stderr)
@@ -90,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"h5swmr {command.name}: interrupted", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":
