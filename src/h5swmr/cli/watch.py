@@ -132,7 +132,8 @@ class Watcher:
         self.timeout: float = args.timeout
         self.png: Path | None = args.png
         self._stats: FrameStats | None = None
-        self._png_index = -1
+        self._shown = -1
+        """The frame the statistics (and the PNG) describe."""
 
     def run(self) -> int:
         from h5swmr import InvalidArgumentError
@@ -172,10 +173,11 @@ class Watcher:
 
     def report(self, count: int, rate: float) -> None:
         parts = [f"{count} frames", f"{rate:.1f} frames/s"]
-        if count and (self._stats is None or self._stats.index != count - 1):
+        if count and self._shown != count - 1:
             frame = self.reader.read_frame(self.name, count - 1)
+            self._shown = count - 1
             self._stats = frame_stats(count - 1, frame)
-            if self.png is not None and self._png_index != count - 1:
+            if self.png is not None and frame.dtype.kind in "biufc":
                 self._write_png(self.png, count - 1, frame)
         if count and self._stats is not None:
             parts.append(self._stats.text())
@@ -185,7 +187,6 @@ class Watcher:
         from h5swmr.cli.png import write_frame_png
 
         write_frame_png(path, frame, f"{self.reader.path}:{self.name} frame {index}")
-        self._png_index = index
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
