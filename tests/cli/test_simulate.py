@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from h5swmr.cli.simulate import (
     parse_dims,
     synthetic_frames,
 )
+from tests.cli.conftest import run_h5swmr
 from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, follow_dataset, h5dump_data
 
 SRC = Path(h5swmr.cli.__file__).resolve().parents[2]
@@ -77,6 +79,9 @@ def test_parse_dims_rejects(text: str) -> None:
         (["simulate", "x.h5", "--shape", "4x4", "--tile", "2"], "rank"),
         (["simulate", "x.h5", "--no-such-option"], "unrecognized"),
         (["frobnicate"], "invalid choice"),
+        (["simulate", "x.h5", "--rate", "-1"], "--rate"),
+        (["simulate", "x.h5", "--rate", "fast"], "--rate"),
+        (["simulate", "x.h5", "--rate", "inf"], "--rate"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -99,8 +104,9 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for option in ("--frames", "--shape", "--dtype", "--frames-per-chunk", "--tile"):
         assert option in out
-    for option in ("--compression", "--flush-every", "--dataset", "--debug"):
+    for option in ("--compression", "--flush-every", "--dataset", "--debug", "--rate", "--quiet"):
         assert option in out
+    assert "examples:\n" in out
 
 
 @pytest.mark.parametrize("dtype", FRAME_DTYPES)
@@ -282,3 +288,37 @@ def test_writer_unwritable_path_exits_1_traceback_only_with_debug(
     assert "Traceback" not in err
     assert main(["--debug", "simulate", str(out), "--frames", "1", "--shape", "4"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+# ---- pacing and progress ----------------------------------------------------------------------
+
+
+def test_writer_rate_paces_the_appends(tmp_h5: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    arguments = ["simulate", str(tmp_h5), "--frames", "11", "--shape", "4x4", "--rate", "50"]
+    assert main(arguments) == 0
+    assert time.monotonic() - started >= 0.2  # frame 10 is appended 10 / 50 s after frame 0
+    out = capsys.readouterr().out
+    assert re.search(r"\b11 frames\b", out)
+    with h5py.File(tmp_h5, "r") as f:
+        assert f[DEFAULT_DATASET].shape == (11, 4, 4)
+
+
+def test_writer_progress_lines_when_stderr_is_not_a_terminal(tmp_h5: Path) -> None:
+    done = run_h5swmr("simulate", str(tmp_h5), "--frames", "30", "--rate", "20", "--shape", "8x8")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert 1 <= len(lines) <= 2  # 1.5 s of frames, a line a second
+    assert re.fullmatch(r"simulate: \d+/30 frames, [0-9.]+ MB/s, ETA 0:0\d", lines[0])
+    assert "\r" not in done.stderr
+    assert done.stdout.startswith("simulate: 30 frames of 8x8 uint16")
+    assert done.stdout.count("\n") == 1
+
+
+def test_writer_quiet_has_no_progress(tmp_h5: Path) -> None:
+    done = run_h5swmr(
+        "simulate", str(tmp_h5), "-q", "--frames", "25", "--rate", "20", "--shape", "8x8"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.startswith("simulate: 25 frames")

@@ -11,11 +11,20 @@ class UsageError(Exception):
     """Arguments that parse but do not fit together; ``main`` exits with code 2."""
 
 
+class CommandError(Exception):
+    """A failure a subcommand reports itself (not one h5swmr or the OS raised); ``main`` prints
+    it as one line and exits with code 1."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``."""
+    """One subcommand. ``run`` returns the exit code; it may raise ``UsageError``.
+
+    ``epilog`` is shown at the end of ``h5swmr NAME --help``: examples, kept as written.
+    """
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    epilog: str = ""

@@ -19,6 +19,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+EPILOG = """\
+examples:
+  h5swmr recover scan.h5
+      after a crash: "scan.h5: cleared consistency flags 0x05; end of file A -> B bytes",
+      then one line per dataset, "  /entry/data/data: 812 frames kept, shape (812, 512, 512)"
+  h5swmr recover scan.h5 && h5dump -H scan.h5
+
+A file closed cleanly is left untouched ("closed cleanly, nothing to recover"). Exit code 0
+either way; 1 if the file is missing, not HDF5, or still held by a writer (it is locked).
+"""
+
 COMMAND = Command(
     name="recover",
     help=(
@@ -27,4 +38,5 @@ COMMAND = Command(
     ),
     add_arguments=add_arguments,
     run=run,
+    epilog=EPILOG,
 )

@@ -1,12 +1,15 @@
 """``h5swmr simulate OUT.h5``: stream synthetic detector frames into a file in SWMR mode.
 
 Frames are Poisson-like counts. The first element of frame ``i`` holds :func:`frame_marker`
-``(i, dtype)`` so that a reader can check that frames arrive complete and in order.
+``(i, dtype)`` so that a reader can check that frames arrive complete and in order. ``--rate``
+paces the appends like a detector; progress goes to stderr, the one-line summary to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from h5swmr.cli.command import Command, UsageError
+from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
     from h5swmr import FilterPipeline
@@ -60,6 +64,17 @@ def _non_negative(text: str) -> int:
 
 def _positive(text: str) -> int:
     return parse_count(text, minimum=1)
+
+
+def parse_rate(text: str) -> float:
+    """Frames per second: a finite number >= 0 (0: as fast as possible)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of frames per second") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 (as fast as possible) or more")
+    return value
 
 
 def frame_marker(index: int, dtype: np.dtype[Any]) -> int | float:
@@ -117,6 +132,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dataset", default="/entry/data/data", help="dataset path (default /entry/data/data)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the frames")
+    parser.add_argument(
+        "--rate",
+        type=parse_rate,
+        default=0.0,
+        metavar="HZ",
+        help="append HZ frames per second, like a detector (default 0: as fast as possible)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,8 +158,11 @@ def run(args: argparse.Namespace) -> int:
     pipeline = parse_compression(args.compression)
     dtype = np.dtype(args.dtype)
     pool = synthetic_frames(frame_dims, dtype, args.seed)
+    progress = None
+    if not args.quiet:
+        progress = Progress("simulate", args.frames, pool[0].nbytes, sys.stderr)
     started = time.perf_counter()
-    _stream(args, pool, pipeline)
+    _stream(args, pool, pipeline, progress)
     elapsed = time.perf_counter() - started
     megabytes = args.frames * pool[0].nbytes / 1e6
     rate = megabytes / elapsed if elapsed > 0 else 0.0
@@ -146,9 +174,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stream(
-    args: argparse.Namespace, pool: list[np.ndarray[Any, Any]], pipeline: FilterPipeline | None
+    args: argparse.Namespace,
+    pool: list[np.ndarray[Any, Any]],
+    pipeline: FilterPipeline | None,
+    progress: Progress | None,
 ) -> None:
-    """Create the file and dataset, start SWMR and append ``args.frames`` frames."""
+    """Create the file and dataset, start SWMR and append ``args.frames`` frames, ``args.rate``
+    a second (0: as fast as possible)."""
     from h5swmr import SwmrFileWriter
 
     name: str = args.dataset
@@ -177,22 +209,48 @@ def _stream(
         else:
             ds = writer.create_streaming_dataset_compressed(name, dtype, frame_dims, pipeline)
         writer.start_swmr()
-        for index in range(args.frames):
-            frame = pool[index % len(pool)].copy()
-            frame.flat[0] = frame_marker(index, dtype)
-            writer.append_frame(ds, frame)
-            if (index + 1) % args.flush_every == 0:
-                writer.flush()
-        writer.flush()
+        pacer = Pacer(args.rate)
+        done = 0
+        try:
+            for index in range(args.frames):
+                frame = pool[index % len(pool)].copy()
+                frame.flat[0] = frame_marker(index, dtype)
+                pacer.wait(index)
+                writer.append_frame(ds, frame)
+                if (index + 1) % args.flush_every == 0:
+                    writer.flush()
+                done = index + 1
+                if progress is not None:
+                    progress.update(done)
+            writer.flush()
+        finally:
+            if progress is not None:
+                progress.finish(done)
 
 
 def _dims_text(dims: tuple[int, ...]) -> str:
     return "x".join(map(str, dims))
 
 
+EPILOG = """\
+examples:
+  h5swmr simulate scan.h5
+      100 frames of 256x256 uint16 into /entry/data/data, as fast as possible
+  h5swmr simulate scan.h5 --frames 1000 --rate 50 --shape 1024x1024 &
+  h5swmr watch scan.h5 --png latest.png
+      a 50 Hz detector for 20 s, watched live from another process
+  h5swmr simulate scan.h5 --compression shuffle-deflate:4 --frames-per-chunk 8 --flush-every 8
+      compressed chunks of 8 frames, flushed once per chunk
+  h5swmr simulate scan.h5 --shape 2048x2048 --tile 512x512 --dtype uint32 -q
+
+Progress (frames, MB/s, ETA) goes to stderr: a bar on a terminal, a line a second otherwise.
+The summary line goes to stdout.
+"""
+
 COMMAND = Command(
     name="simulate",
     help="stream synthetic detector frames into OUT.h5 in SWMR mode",
     add_arguments=add_arguments,
     run=run,
+    epilog=EPILOG,
 )

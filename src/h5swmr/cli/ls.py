@@ -1,0 +1,217 @@
+"""``h5swmr ls FILE``: every group, dataset, link and attribute of a file, live or closed.
+
+One line per object, by full path, so ``grep`` finds one. An object reached by a second hard link
+is listed once, the other paths as ``hard link -> first path``. The file is read with
+``SwmrFileReader``, which never locks, so a writer streaming into the file is not disturbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from h5swmr.cli.command import Command, CommandError
+
+if TYPE_CHECKING:
+    from h5swmr import SwmrFileReader
+
+PATH_COLUMN = 32
+VALUE_WIDTH = 72
+_FILTER_REPR = re.compile(r"^(\w+?)Filter\((.*)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One path of the file: an object (``group``, ``dataset``, ``other``) or a link to one."""
+
+    path: str
+    kind: str
+    """"group", "dataset", "other", "hard link", "soft link" or "external link"."""
+    target: str = ""
+    """For links: the path (or ``file:path``) the link points to."""
+
+    @property
+    def is_object(self) -> bool:
+        return not self.kind.endswith("link")
+
+
+def walk(reader: SwmrFileReader) -> list[Entry]:
+    """Every path from the root, depth first in name order; each object once."""
+    entries = [Entry("/", "group")]
+    entries.extend(_walk_group(reader, "/", {}))
+    return entries
+
+
+def _walk_group(reader: SwmrFileReader, group: str, seen: dict[int, str]) -> Iterator[Entry]:
+    for name, link in reader.links(group).items():
+        path = f"{group.rstrip('/')}/{name}"
+        if link.kind == "soft":
+            yield Entry(path, "soft link", link.target)
+        elif link.kind == "external":
+            yield Entry(path, "external link", f"{link.file_name}:{link.target}")
+        elif link.address in seen:
+            yield Entry(path, "hard link", seen[link.address])
+        else:
+            seen[link.address] = path
+            kind = reader.kind(path)
+            yield Entry(path, kind)
+            if kind == "group":
+                yield from _walk_group(reader, path, seen)
+
+
+def shape_text(shape: tuple[int | None, ...]) -> str:
+    """h5py's notation: ``(5, 16, 8)``, ``(None, 16, 8)``, ``(7,)``, ``()``."""
+    return repr(tuple(shape))
+
+
+def filters_text(pipeline: object) -> str:
+    """A pipeline's filters by name: ``shuffle, deflate(level=4)``."""
+    names = []
+    for item in getattr(pipeline, "filters", ()):
+        match = _FILTER_REPR.match(repr(item))
+        if match is None:
+            names.append(repr(item))
+        else:
+            name, params = match.groups()
+            names.append(name.lower() + (f"({params})" if params else ""))
+    return ", ".join(names) or "none"
+
+
+def dataset_text(reader: SwmrFileReader, path: str) -> str:
+    """``(5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8)[, filters ..][, ratio ..]``.
+
+    Filters and the compression ratio (logical bytes / stored bytes) are shown when the reader
+    offers ``filters(name)`` and ``storage_size(name)`` (h5py's ``Dataset.id.get_storage_size``).
+    """
+    shape = reader.shape(path)
+    dtype = reader.dtype(path)
+    parts = [f"{shape_text(shape)} {dtype}"]
+    maxshape = reader.maxshape(path)
+    if maxshape != shape:
+        parts.append(f"maxshape {shape_text(maxshape)}")
+    chunks = reader.chunks(path)
+    parts.append(f"chunks {shape_text(chunks)}" if chunks is not None else "contiguous")
+    filters = getattr(reader, "filters", None)
+    if callable(filters):
+        pipeline = filters(path)
+        if pipeline is not None:
+            parts.append(f"filters {filters_text(pipeline)}")
+    storage_size = getattr(reader, "storage_size", None)
+    if callable(storage_size):
+        stored = int(storage_size(path))
+        logical = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if stored > 0:
+            parts.append(f"ratio {logical / stored:.2f} ({logical} / {stored} bytes)")
+    return ", ".join(parts)
+
+
+def value_text(value: object, width: int = VALUE_WIDTH) -> str:
+    """An attribute value on one line: strings decoded, arrays summarised, long text cut."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "S" and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, bytes | np.bytes_):
+        text = repr(bytes(value).decode("utf-8", errors="replace"))
+    elif isinstance(value, np.ndarray):
+        body = np.array2string(
+            value, threshold=8, edgeitems=3, separator=", ", max_line_width=10**6
+        )
+        text = f"{body} {value.dtype}" if value.ndim else body
+        text = " ".join(text.split())
+    elif isinstance(value, np.generic):
+        text = f"{value.item()!r} {value.dtype}"
+    else:
+        text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+class Listing:
+    """Lines for entries, counting the objects that could not be read.
+
+    A structure h5swmr does not read (``UnsupportedError``, e.g. variable-length strings) is
+    marked ``(not shown: ...)``; anything else (a damaged file) ``(cannot read: ...)`` and counted.
+    """
+
+    def __init__(self, reader: SwmrFileReader, column: int) -> None:
+        self.reader = reader
+        self.column = column
+        self.failed = 0
+
+    def lines(self, entry: Entry) -> list[str]:
+        """The line of ``entry`` and those of its attributes."""
+        from h5swmr import H5SwmrError
+
+        label = entry.path.ljust(self.column)
+        if not entry.is_object:
+            return [f"{label} {entry.kind} -> {entry.target}"]
+        text = entry.kind
+        if entry.kind == "dataset":
+            try:
+                text = f"dataset {dataset_text(self.reader, entry.path)}"
+            except H5SwmrError as exc:
+                text = f"dataset {self._problem(exc)}"
+        lines = [f"{label} {text}"]
+        try:
+            attrs = self.reader.attrs(entry.path)
+        except H5SwmrError as exc:
+            return [*lines, f"    @ attributes {self._problem(exc)}"]
+        return lines + [f"    @{name} = {value_text(value)}" for name, value in attrs.items()]
+
+    def _problem(self, exc: Exception) -> str:
+        from h5swmr import UnsupportedError
+
+        if isinstance(exc, UnsupportedError):
+            return f"(not shown: {exc})"
+        self.failed += 1
+        return f"(cannot read: {exc})"
+
+
+def status_text(reader: SwmrFileReader) -> str:
+    if reader.writer_active:
+        return "live: a writer has it open (SWMR flags set); shapes as of now"
+    return "closed (no writer)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="HDF5 file, growing or not")
+
+
+def run(args: argparse.Namespace) -> int:
+    from h5swmr import SwmrFileReader
+
+    with SwmrFileReader.open(args.file) as reader:
+        print(f"{args.file}: {status_text(reader)}")
+        entries = walk(reader)
+        listing = Listing(reader, min(PATH_COLUMN, max(len(e.path) for e in entries)))
+        for entry in entries:
+            print("\n".join(listing.lines(entry)))
+    if listing.failed:
+        raise CommandError(f"{listing.failed} object(s) could not be read (see 'cannot read')")
+    return 0
+
+
+EPILOG = """\
+examples:
+  h5swmr ls scan.h5
+  h5swmr ls scan.h5 | grep dataset          the datasets, one per line
+  h5swmr ls scan.h5 | grep -A3 '^/entry '   a group and its attributes
+
+Each line: full path, then "group", "dataset SHAPE DTYPE, maxshape, chunks[, filters, ratio]",
+"hard link -> PATH" (an object already listed under another path), "soft link -> PATH" or
+"external link -> FILE:PATH"; attributes follow their object as "    @NAME = VALUE".
+A file a writer still has open is read as it is now ("live" on the first line).
+Exit code 1 if the file, or any object in it, cannot be read (the rest is still listed);
+what h5swmr's reader does not decode yet (e.g. variable-length strings) is "(not shown: ...)".
+"""
+
+COMMAND = Command(
+    name="ls",
+    help="list the groups, datasets (shape, dtype, chunks), links and attributes of FILE",
+    add_arguments=add_arguments,
+    run=run,
+    epilog=EPILOG,
+)

@@ -1,0 +1,278 @@
+"""``h5swmr watch FILE [DATASET]``: follow a growing dataset live, as a detector writes it.
+
+Every ``--interval`` seconds one line on stdout: frames so far, frames per second, and the latest
+frame's number, minimum, maximum and mean; ``--png`` keeps an image of the latest frame up to date.
+Only the latest frame is read at each report, so watching a fast writer costs little: the watcher
+never falls behind. It stops by itself, with exit code 0, when the writer closes the file or after
+``--timeout`` seconds without a new frame, and its last line says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from h5swmr.cli.command import Command
+from h5swmr.cli.ls import walk
+
+if TYPE_CHECKING:
+    from h5swmr import SwmrFileReader
+
+POLL_INTERVAL = 0.02
+"""Seconds between looks at the file: how soon growth, and the writer's close, are seen."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameStats:
+    index: int
+    minimum: float
+    maximum: float
+    mean: float
+
+    def text(self) -> str:
+        return (
+            f"latest #{self.index}: min {self.minimum:g} max {self.maximum:g} mean {self.mean:.4g}"
+        )
+
+
+def frame_stats(index: int, frame: np.ndarray[Any, Any]) -> FrameStats | None:
+    """Minimum, maximum and mean (NaNs ignored); None for non-numeric or empty frames."""
+    if frame.dtype.kind not in "biuf" or frame.size == 0:
+        return None
+    values = frame.astype(np.float64, copy=False)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN frame gives NaN, not noise
+        return FrameStats(
+            index,
+            float(np.nanmin(values)),
+            float(np.nanmax(values)),
+            float(np.nanmean(values)),
+        )
+
+
+def choose_dataset(reader: SwmrFileReader) -> tuple[str, str]:
+    """The dataset to follow when none is named, and why: the single streaming dataset (first
+    axis unlimited), else the largest streaming one, else the largest of all."""
+    from h5swmr import DatasetNotFoundError, H5SwmrError
+
+    sizes: dict[str, int] = {}
+    streaming: list[str] = []
+    for entry in walk(reader):
+        if entry.kind != "dataset":
+            continue
+        try:
+            shape = reader.shape(entry.path)
+            nbytes = math.prod(shape) * reader.dtype(entry.path).itemsize
+            unlimited = bool(shape) and reader.maxshape(entry.path)[0] is None
+        except H5SwmrError:  # a dataset this reader cannot describe cannot be followed either
+            continue
+        sizes[entry.path] = nbytes
+        if unlimited:
+            streaming.append(entry.path)
+    if not sizes:
+        raise DatasetNotFoundError(f"{reader.path}: no dataset to watch yet")
+    pool = streaming or list(sizes)
+    best = max(pool, key=lambda path: sizes[path])
+    if len(streaming) == 1:
+        why = "the only streaming dataset"
+    elif streaming:
+        why = f"the largest of {len(streaming)} streaming datasets"
+    elif len(sizes) == 1:
+        why = "the only dataset"
+    else:
+        why = f"the largest of {len(sizes)} datasets; none is streaming"
+    return best, why
+
+
+def open_when_ready(
+    path: str, dataset: str | None, timeout: float
+) -> tuple[SwmrFileReader, str, str]:
+    """Open ``path`` and pick the dataset, retrying for up to ``timeout`` seconds while the file
+    or the dataset does not exist yet, or is still being created."""
+    from h5swmr import H5SwmrError, SwmrFileReader
+
+    deadline = time.monotonic() + timeout
+    said = False
+    while True:
+        reader = None
+        try:
+            reader = SwmrFileReader.open(path)
+            if dataset is None:
+                name, why = choose_dataset(reader)
+            else:
+                reader.shape(dataset)  # exists and is a dataset
+                name, why = dataset, "as asked"
+        except (H5SwmrError, OSError) as exc:
+            if reader is not None:
+                reader.close()
+            if time.monotonic() >= deadline:
+                raise
+            if not said:
+                print(f"watch: waiting up to {timeout:g} s for {path}: {exc}", flush=True)
+                said = True
+            time.sleep(min(0.1, timeout))
+            continue
+        return reader, name, why
+
+
+class Watcher:
+    """Reports on one dataset of an open reader until the writer closes or growth stops."""
+
+    def __init__(self, reader: SwmrFileReader, name: str, args: argparse.Namespace) -> None:
+        self.reader = reader
+        self.name = name
+        self.interval: float = args.interval
+        self.timeout: float = args.timeout
+        self.png: Path | None = args.png
+        self._stats: FrameStats | None = None
+        self._shown = -1
+        """The frame the statistics (and the PNG) describe."""
+
+    def run(self) -> int:
+        from h5swmr import InvalidArgumentError
+
+        reader, name = self.reader, self.name
+        if not reader.shape(name):
+            raise InvalidArgumentError(f"{name!r} is a scalar dataset: there is nothing to follow")
+        last_growth = last_report = next_report = time.monotonic()  # a first line at once
+        count = reported = first = reader.shape(name)[0]
+        was_active = False
+        while True:
+            active = reader.writer_active  # before the refresh: a closed writer flushed all
+            reader.refresh()
+            now = time.monotonic()
+            new_count = reader.shape(name)[0]
+            if new_count != count:
+                count, last_growth = new_count, now
+            if now >= next_report or not active:
+                rate = (count - reported) / max(now - last_report, 1e-9)
+                self.report(count, rate)
+                reported, last_report = count, now
+                next_report = now + self.interval
+            ending = f"{count} frames in {name}, {count - first} new while watching"
+            if not active:
+                closed = "the writer closed the file" if was_active else "no writer has the file"
+                print(f"watch: {closed}; {ending}", flush=True)
+                return 0
+            if now - last_growth >= self.timeout:
+                print(
+                    f"watch: no new frame for {self.timeout:g} s (the writer still has the file "
+                    f"open); stopping; {ending}",
+                    flush=True,
+                )
+                return 0
+            was_active = True
+            time.sleep(POLL_INTERVAL)
+
+    def report(self, count: int, rate: float) -> None:
+        parts = [f"{count} frames", f"{rate:.1f} frames/s"]
+        if count and self._shown != count - 1:
+            frame = self.reader.read_frame(self.name, count - 1)
+            self._shown = count - 1
+            self._stats = frame_stats(count - 1, frame)
+            if self.png is not None and frame.dtype.kind in "biufc":
+                self._write_png(self.png, count - 1, frame)
+        if count and self._stats is not None:
+            parts.append(self._stats.text())
+        print("watch: " + ", ".join(parts), flush=True)
+
+    def _write_png(self, path: Path, index: int, frame: np.ndarray[Any, Any]) -> None:
+        from h5swmr.cli.png import write_frame_png
+
+        write_frame_png(path, frame, f"{self.reader.path}:{self.name} frame {index}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="the HDF5 file a writer is streaming into")
+    parser.add_argument(
+        "dataset",
+        metavar="DATASET",
+        nargs="?",
+        help="dataset path (default: the file's only streaming dataset, else the largest)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_positive_seconds,
+        default=1.0,
+        metavar="S",
+        help="seconds between reports (default 1)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=parse_seconds,
+        default=10.0,
+        metavar="S",
+        help=(
+            "stop after S seconds without a new frame; also how long to wait for FILE and "
+            "DATASET to appear (default 10)"
+        ),
+    )
+    parser.add_argument(
+        "--png",
+        type=Path,
+        metavar="FILE.png",
+        help="keep an image of the latest frame here (viridis colours, colour bar below)",
+    )
+
+
+def parse_seconds(text: str) -> float:
+    """A finite number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 seconds or more")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = parse_seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    reader, name, why = open_when_ready(args.file, args.dataset, args.timeout)
+    with reader:
+        shape = reader.shape(name)
+        state = "live" if reader.writer_active else "closed (no writer)"
+        print(
+            f"watch: following {name} ({why}): {shape} {reader.dtype(name)}, file {state}",
+            flush=True,
+        )
+        return Watcher(reader, name, args).run()
+
+
+EPILOG = """\
+examples:
+  h5swmr watch scan.h5
+      the file's streaming dataset: a line a second, until the writer closes the file
+  h5swmr watch scan.h5 /entry/data/data --png latest.png
+      and keep latest.png showing the latest frame (open it in any image viewer)
+  h5swmr watch scan.h5 --timeout 30 && echo "scan over"
+      in a script: returns 0 when the writer closes, or after 30 s without a new frame
+
+Each report: "watch: N frames, R frames/s, latest #I: min A max B mean C".
+The last line starts "watch: the writer closed the file", "watch: no new frame for S s", or
+"watch: no writer has the file" (closed before watch began).
+2-D frames are shown as they are; of 3-D frames the first plane; 1-D frames as a single row.
+Frames over 1024 pixels across are shown every n-th pixel. The colour bar under the image runs
+from the frame's minimum (left) to its maximum (right); the PNG is replaced atomically.
+"""
+
+COMMAND = Command(
+    name="watch",
+    help="follow a dataset while a writer streams into FILE: frames/s, latest frame, statistics",
+    add_arguments=add_arguments,
+    run=run,
+    epilog=EPILOG,
+)

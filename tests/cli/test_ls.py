@@ -1,0 +1,169 @@
+"""``h5swmr ls``: a file h5py wrote (groups, links, attributes) and a live one a writer holds."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from h5swmr import FilterPipeline, SwmrFileReader
+from h5swmr.cli.ls import Entry, dataset_text, filters_text, value_text, walk
+from h5swmr.cli.main import SIGPIPE_EXIT, main
+from tests.cli.conftest import h5swmr_process, run_h5swmr, start_writer
+
+
+@pytest.fixture
+def nexus_like(tmp_h5: Path) -> Path:
+    with h5py.File(tmp_h5, "w", libver="latest") as f:
+        f.attrs["version"] = np.int32(3)
+        entry = f.create_group("entry")
+        entry.attrs["NX_class"] = np.bytes_("NXentry")
+        data = entry.create_dataset(
+            "data/data",
+            shape=(5, 16, 8),
+            maxshape=(None, 16, 8),
+            dtype="u2",
+            chunks=(1, 16, 8),
+            compression="gzip",
+            shuffle=True,
+        )
+        data.attrs["axes"] = np.arange(20.0)
+        entry["instrument/detector/data"] = data  # a second hard link
+        entry["alias"] = h5py.SoftLink("/entry/data/data")
+        entry["ext"] = h5py.ExternalLink("other.h5", "/data")
+        f["plain"] = np.arange(10, dtype="<i4")
+        f["named"] = 1.5
+        f["named"].attrs["label"] = "text"  # variable-length: h5swmr's reader does not read it
+    return tmp_h5
+
+
+def test_lists_groups_datasets_links_and_attributes(
+    nexus_like: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", str(nexus_like)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{nexus_like}: closed (no writer)"
+    by_path = {line.split()[0]: " ".join(line.split()[1:]) for line in lines[1:] if line[0] == "/"}
+    assert by_path == {
+        "/": "group",
+        "/entry": "group",
+        "/entry/alias": "soft link -> /entry/data/data",
+        "/entry/data": "group",
+        "/entry/data/data": "dataset (5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8)",
+        "/entry/ext": "external link -> other.h5:/data",
+        "/entry/instrument": "group",
+        "/entry/instrument/detector": "group",
+        "/entry/instrument/detector/data": "hard link -> /entry/data/data",
+        "/named": "dataset () float64, contiguous",
+        "/plain": "dataset (10,) int32, contiguous",
+    }
+    assert lines[1].split() == ["/", "group"]
+    assert lines[2] == "    @version = 3 int32"
+    entry = next(i for i, line in enumerate(lines) if line.startswith("/entry "))
+    assert lines[entry + 1] == "    @NX_class = 'NXentry'"
+    assert "    @axes = [ 0., 1., 2., ..., 17., 18., 19.] float64" in lines
+    assert any(line.startswith("    @ attributes (not shown:") for line in lines)
+
+
+def test_live_file_a_writer_holds(
+    held_writer: tuple[Path, subprocess.Popen[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, proc = held_writer
+    assert main(["ls", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert proc.poll() is None
+    assert lines[0] == f"{path}: live: a writer has it open (SWMR flags set); shapes as of now"
+    assert lines[-1].split(None, 1) == [
+        "/entry/data/data",
+        "dataset (5, 8, 6) uint16, maxshape (None, 8, 6), chunks (1, 8, 6)",
+    ]
+
+
+def test_closed_file_the_writer_wrote(tmp_h5: Path) -> None:
+    start_writer(tmp_h5, 7, "close").wait(timeout=30)
+    done = run_h5swmr("ls", str(tmp_h5))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].endswith("closed (no writer)")
+    assert "dataset (7, 8, 6) uint16" in done.stdout
+
+
+def test_walk_lists_each_object_once(nexus_like: Path) -> None:
+    with SwmrFileReader.open(nexus_like) as reader:
+        entries = walk(reader)
+    objects = [e.path for e in entries if e.is_object]
+    assert len(objects) == len(set(objects))
+    assert Entry("/entry/instrument/detector/data", "hard link", "/entry/data/data") in entries
+
+
+def test_filters_and_ratio_when_the_reader_exposes_them(tmp_h5: Path) -> None:
+    class ReaderWithStorage(SwmrFileReader):
+        """What ls shows once the reader offers filters(name) and storage_size(name)."""
+
+        def filters(self, name: str) -> FilterPipeline | None:
+            return FilterPipeline.shuffle_deflate(4)
+
+        def storage_size(self, name: str) -> int:
+            return 400
+
+    start_writer(tmp_h5, 10, "close").wait(timeout=30)
+    with ReaderWithStorage.open(tmp_h5) as reader:
+        text = dataset_text(reader, "/entry/data/data")
+    assert text.endswith(", filters shuffle, deflate(level=4), ratio 2.40 (960 / 400 bytes)")
+
+
+def test_filters_text() -> None:
+    assert filters_text(FilterPipeline.deflate(6)) == "deflate(level=6)"
+    assert filters_text(FilterPipeline.fletcher32_only()) == "fletcher32"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (np.bytes_(b"NXentry"), "'NXentry'"),
+        (np.array(b"abc"), "'abc'"),
+        (np.float32(1.5), "1.5 float32"),
+        (np.arange(3, dtype=np.uint8), "[0, 1, 2] uint8"),
+        (np.zeros((2, 2)), "[[0., 0.], [0., 0.]] float64"),
+        ("x" * 100, "'" + "x" * 68 + "..."),
+    ],
+)
+def test_value_text(value: object, text: str) -> None:
+    assert value_text(value) == text
+
+
+def test_missing_file_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls", str(tmp_path / "none.h5")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("h5swmr ls: error: ")
+    assert "No such file" in err
+    assert err.count("\n") == 1
+
+
+def test_not_hdf5_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not an HDF5 file" * 100)
+    assert main(["ls", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("h5swmr ls: error: ")
+    assert "Traceback" not in err
+
+
+def test_closed_stdout_exits_141_quietly(tmp_h5: Path) -> None:
+    with h5py.File(tmp_h5, "w", libver="latest") as f:
+        for index in range(3000):  # more than a pipe buffer of output
+            f.create_group(f"group{index:05d}")
+    proc = h5swmr_process("ls", str(tmp_h5))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().endswith("closed (no writer)\n")
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == SIGPIPE_EXIT
+    assert proc.stderr is not None
+    assert proc.stderr.read() == ""
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls"]) == 2
+    assert "usage: h5swmr ls" in capsys.readouterr().err
