@@ -15,9 +15,11 @@ from h5swmr.scaleout.mappings import (
     stripe_mapping,
 )
 from h5swmr.scaleout.master import ExternalLink, VirtualDataset, encode_master, write_master
+from h5swmr.scaleout.rollover import RolloverWriter
 
 __all__ = [
     "ExternalLink",
+    "RolloverWriter",
     "VirtualDataset",
     "encode_master",
     "interleaved_mapping",
