@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from h5swmr.scaleout.fanout import stripe_rows, worker_frames, write_fanout_master
 from h5swmr.scaleout.mappings import (
     interleaved_mapping,
     printf_mapping,
@@ -26,5 +27,8 @@ __all__ = [
     "printf_mapping",
     "run_mapping",
     "stripe_mapping",
+    "stripe_rows",
+    "worker_frames",
+    "write_fanout_master",
     "write_master",
 ]
