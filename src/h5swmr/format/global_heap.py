@@ -1,0 +1,148 @@
+"""Global heap collection "GCOL" (spec §III.E; libhdf5 H5HGcache.c, H5HGpkg.h).
+
+A collection is a block of at least 4096 bytes: a 16-byte header (signature, version 1, three
+reserved bytes, collection size), then objects aligned to 8 bytes, each with a 16-byte header
+(index u16, reference count u16, four reserved bytes, size in bytes) followed by its data padded
+to a multiple of 8. Object index 0 is the free space: its size counts its own header and runs to
+the end of the collection. A tail too small for an object header (under 16 bytes) is free space
+with no header. Nothing is checksummed. h5swmr uses it for the mapping list of virtual datasets
+(H5Dvirtual.c H5D__virtual_store_layout), which names it by (collection address, object index).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from h5swmr.errors import FormatError
+from h5swmr.format.cursor import ByteCursor, BytesLike
+
+SIGNATURE = b"GCOL"
+MIN_COLLECTION_SIZE = 4096
+"""H5HG_MINSIZE: libhdf5 never makes a smaller collection, and reads 4096 bytes speculatively."""
+ALIGNMENT = 8
+FREE_SPACE_INDEX = 0
+
+_HEADER = struct.Struct("<4sB3xQ")  # signature, version, reserved, collection size
+_OBJECT_HEADER = struct.Struct("<HH4xQ")  # index, reference count, reserved, size
+_WHAT = "global heap collection"
+
+
+def _error(message: str) -> FormatError:
+    return FormatError(f"{_WHAT}: {message}", structure=_WHAT)
+
+
+def _aligned(n: int) -> int:
+    return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalHeapObject:
+    """One object of a collection: its index (1..65535), reference count and data."""
+
+    index: int
+    data: bytes
+    reference_count: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", bytes(self.data))
+        if not 1 <= self.index <= 0xFFFF:
+            raise _error(f"object index {self.index} must be in 1..65535")
+        if not 0 <= self.reference_count <= 0xFFFF:
+            raise _error(f"object {self.index}: reference count {self.reference_count}")
+
+    @property
+    def size(self) -> int:
+        """Bytes the object takes in its collection: header and aligned data."""
+        return _OBJECT_HEADER.size + _aligned(len(self.data))
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalHeapCollection:
+    """A GCOL block holding ``objects``; ``collection_size`` 0 means the smallest that fits
+    (at least 4096 bytes), which ``__post_init__`` resolves."""
+
+    VERSION: ClassVar[int] = 1
+    HEADER_SIZE: ClassVar[int] = _HEADER.size
+
+    objects: tuple[GlobalHeapObject, ...]
+    collection_size: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "objects", tuple(self.objects))
+        indices = [o.index for o in self.objects]
+        if len(set(indices)) != len(indices):
+            raise _error(f"duplicate object indices {indices}")
+        needed = self.HEADER_SIZE + sum(o.size for o in self.objects)
+        size = self.collection_size or max(MIN_COLLECTION_SIZE, _aligned(needed))
+        if size < max(MIN_COLLECTION_SIZE, needed) or size % ALIGNMENT:
+            raise _error(f"collection size {size} for {needed} bytes of objects")
+        object.__setattr__(self, "collection_size", size)
+
+    @property
+    def size(self) -> int:
+        return self.collection_size
+
+    def object(self, index: int) -> GlobalHeapObject:
+        """The object with ``index``, or FormatError naming the indices present."""
+        for obj in self.objects:
+            if obj.index == index:
+                return obj
+        raise _error(f"no object {index} (objects {[o.index for o in self.objects]})")
+
+    def encode(self) -> bytes:
+        parts = [_HEADER.pack(SIGNATURE, self.VERSION, self.collection_size)]
+        used = self.HEADER_SIZE
+        for obj in self.objects:
+            pad = _aligned(len(obj.data)) - len(obj.data)
+            parts += (
+                _OBJECT_HEADER.pack(obj.index, obj.reference_count, len(obj.data)),
+                obj.data,
+                bytes(pad),
+            )
+            used += obj.size
+        free = self.collection_size - used
+        if free >= _OBJECT_HEADER.size:
+            parts.append(_OBJECT_HEADER.pack(FREE_SPACE_INDEX, 0, free))
+            free -= _OBJECT_HEADER.size
+        parts.append(bytes(free))
+        return b"".join(parts)
+
+    @classmethod
+    def decode(cls, buf: BytesLike, *, address: int | None = None) -> Self:
+        """Decode the collection that starts ``buf`` (which may run past its end)."""
+        cur = ByteCursor(buf, _WHAT)
+        signature, version = cur.read(4), cur.u8()
+        cur.skip(3)
+        size = cur.u64()
+        if signature != SIGNATURE:
+            raise FormatError(
+                f"{_WHAT}: signature {signature!r} at address {address}, expected GCOL",
+                structure=_WHAT,
+                address=address,
+            )
+        if version != cls.VERSION:
+            raise _error(f"version {version}, expected {cls.VERSION}")
+        if size < MIN_COLLECTION_SIZE:
+            raise _error(f"collection size {size}, below {MIN_COLLECTION_SIZE}")
+        if size > len(buf):
+            cur.skip(size)  # raises TruncatedError naming the collection
+        objects: list[GlobalHeapObject] = []
+        while size - cur.offset >= _OBJECT_HEADER.size:
+            index, refcount, nbytes = cur.unpack(_OBJECT_HEADER)
+            if index == FREE_SPACE_INDEX:
+                break
+            if cur.offset + _aligned(nbytes) > size:
+                raise _error(f"object {index} of {nbytes} bytes runs past the collection")
+            data = cur.read(nbytes)
+            cur.skip(_aligned(nbytes) - nbytes)
+            objects.append(GlobalHeapObject(index, data, refcount))
+        return cls(tuple(objects), size)
+
+    @staticmethod
+    def encoded_size(buf: BytesLike) -> int:
+        """The collection size stored in the header that starts ``buf``."""
+        cur = ByteCursor(buf, _WHAT)
+        cur.skip(8)
+        return cur.u64()

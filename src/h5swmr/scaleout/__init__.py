@@ -1,0 +1,34 @@
+"""Scale-out: many h5swmr files presented as one dataset through virtual datasets (VDS).
+
+- ``RolloverWriter``: a new part file every N frames, one master file for all of them;
+- ``write_master`` with ``run_mapping``/``interleaved_mapping``/``stripe_mapping``/
+  ``printf_mapping``: masters for parts written by other processes (fan-out);
+- ``h5swmr.scaleout.dask.as_dask_array``: a growing file as a Dask array.
+"""
+
+from __future__ import annotations
+
+from h5swmr.scaleout.fanout import stripe_rows, worker_frames, write_fanout_master
+from h5swmr.scaleout.mappings import (
+    interleaved_mapping,
+    printf_mapping,
+    run_mapping,
+    stripe_mapping,
+)
+from h5swmr.scaleout.master import ExternalLink, VirtualDataset, encode_master, write_master
+from h5swmr.scaleout.rollover import RolloverWriter
+
+__all__ = [
+    "ExternalLink",
+    "RolloverWriter",
+    "VirtualDataset",
+    "encode_master",
+    "interleaved_mapping",
+    "printf_mapping",
+    "run_mapping",
+    "stripe_mapping",
+    "stripe_rows",
+    "worker_frames",
+    "write_fanout_master",
+    "write_master",
+]

@@ -1,0 +1,56 @@
+"""Global heap collection: round trips, sizes, corruption, and a collection libhdf5 wrote."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from h5swmr.errors import FormatError, TruncatedError
+from h5swmr.format.global_heap import (
+    MIN_COLLECTION_SIZE,
+    GlobalHeapCollection,
+    GlobalHeapObject,
+)
+from tests.format.conftest import check_structure
+
+
+def test_round_trip_and_corruption() -> None:
+    heap = GlobalHeapCollection((GlobalHeapObject(1, b"abc"), GlobalHeapObject(2, bytes(100), 1)))
+    encoded = check_structure(heap, garbage_rounds=20)
+    assert len(encoded) == MIN_COLLECTION_SIZE
+    assert encoded[:5] == b"GCOL\x01"
+    # free space object: index 0, its size counts its own 16-byte header
+    free_at = 16 + (16 + 8) + (16 + 104)
+    assert encoded[free_at : free_at + 2] == b"\x00\x00"
+    assert int.from_bytes(encoded[free_at + 8 : free_at + 16], "little") == 4096 - free_at
+
+
+def test_large_object_grows_the_collection() -> None:
+    heap = GlobalHeapCollection((GlobalHeapObject(1, bytes(5000)),))
+    assert heap.size == 16 + 16 + 5000
+    assert GlobalHeapCollection.decode(heap.encode()) == heap
+
+
+def test_errors() -> None:
+    with pytest.raises(FormatError):
+        GlobalHeapObject(0, b"")
+    with pytest.raises(FormatError):
+        GlobalHeapCollection((GlobalHeapObject(1, b""), GlobalHeapObject(1, b"")))
+    with pytest.raises(FormatError):
+        GlobalHeapCollection((), collection_size=1024)
+    encoded = GlobalHeapCollection((GlobalHeapObject(1, b"x"),)).encode()
+    with pytest.raises(TruncatedError):
+        GlobalHeapCollection.decode(encoded[:100])
+    with pytest.raises(FormatError):
+        GlobalHeapCollection.decode(b"GCOX" + encoded[4:])
+    with pytest.raises(FormatError):
+        GlobalHeapCollection((GlobalHeapObject(1, b"x"),)).object(2)
+
+
+@given(st.lists(st.binary(max_size=300), max_size=8))
+def test_round_trip_any_objects(blobs: list[bytes]) -> None:
+    heap = GlobalHeapCollection(tuple(GlobalHeapObject(i + 1, b) for i, b in enumerate(blobs)))
+    encoded = heap.encode()
+    assert len(encoded) == heap.size == GlobalHeapCollection.encoded_size(encoded)
+    assert GlobalHeapCollection.decode(encoded) == heap
