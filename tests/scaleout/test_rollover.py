@@ -12,6 +12,7 @@ from h5swmr.errors import DatasetNotFoundError, InvalidArgumentError, InvalidSta
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.scaleout import RolloverWriter
+from tests.oracle import OLD_H5PY_VERSIONS, describe_with, h5dump_data
 
 FRAME = (4, 5)
 
@@ -115,3 +116,26 @@ def test_errors(tmp_path: Path) -> None:
     writer.close()
     with h5py.File(writer.master_path, "r") as f:
         np.testing.assert_array_equal(f["d"][...], _frames(1))
+
+
+@pytest.mark.parametrize("version", sorted(OLD_H5PY_VERSIONS))
+def test_old_libhdf5_reads_the_final_master(tmp_path: Path, version: str) -> None:
+    """HDF5 1.12 and 1.14 read a closed rollover set through its master, bit for bit."""
+    with RolloverWriter(tmp_path / "run_{:06d}.h5", frames_per_file=3) as writer:
+        writer.create_streaming_dataset("entry/data/data", "<u2", FRAME)
+        writer.start_swmr()
+        for i in range(8):
+            writer.append_frame(0, _frame(i))
+    described = describe_with(version, writer.master_path, export=["/entry/data/data"])
+    assert described["datasets"]["/entry/data/data"]["shape"] == (8, *FRAME)
+    np.testing.assert_array_equal(described["arrays"]["/entry/data/data"], _frames(8))
+
+
+def test_h5dump_1_10_reads_the_final_master(tmp_path: Path) -> None:
+    with RolloverWriter(tmp_path / "run_{:06d}.h5", frames_per_file=3) as writer:
+        writer.create_streaming_dataset("entry/data/data", "<u2", FRAME)
+        writer.start_swmr()
+        for i in range(8):
+            writer.append_frame(0, _frame(i))
+    got = h5dump_data(writer.master_path, "/entry/data/data", "<u2", (8, *FRAME))
+    np.testing.assert_array_equal(got, _frames(8))
