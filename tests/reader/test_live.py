@@ -17,18 +17,16 @@ from h5swmr.reader import SwmrFileReader
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _start_writer(path: Path, n: int, interval: float, variant: str) -> subprocess.Popen[str]:
+def _start_writer(
+    path: Path, n: int, interval: float, variant: str, writer: str = "h5swmr", per_chunk: int = 1
+) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+    module = "tests.reader.live_writer" if writer == "h5swmr" else "tests.reader.h5py_live_writer"
+    args = [str(path), str(n), str(interval), variant]
+    if writer == "h5py":
+        args.append(str(per_chunk))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.reader.live_writer",
-            str(path),
-            str(n),
-            str(interval),
-            variant,
-        ],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -39,9 +37,12 @@ def _start_writer(path: Path, n: int, interval: float, variant: str) -> subproce
     return proc
 
 
-def follow_live(path: Path, n: int, interval: float, variant: str) -> list[float]:
-    """Follow a live writer; returns the latency of each frame from its flush() to its yield."""
-    proc = _start_writer(path, n, interval, variant)
+def follow_live(
+    path: Path, n: int, interval: float, variant: str, writer: str = "h5swmr", per_chunk: int = 1
+) -> list[float]:
+    """Follow a live writer (h5swmr's or h5py's, in another process); every frame must equal the
+    one appended. Returns the latency of each frame from the writer's flush() to its yield."""
+    proc = _start_writer(path, n, interval, variant, writer, per_chunk)
     seen: dict[int, float] = {}
     try:
         with SwmrFileReader.open(path) as r:
@@ -64,6 +65,18 @@ def test_follow_live_writer(tmp_h5: Path, variant: str) -> None:
     assert np.median(latencies) < 0.5
     with h5py.File(tmp_h5, "r") as f, SwmrFileReader.open(tmp_h5) as r:
         assert r.read("frames").tobytes() == f["frames"][()].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("variant", "per_chunk"), [("plain", 1), ("plain", 4), ("gzip", 1), ("gzip", 4)]
+)
+def test_follow_live_h5py_writer(tmp_h5: Path, variant: str, per_chunk: int) -> None:
+    """libhdf5's SWMR writer: resize + write + flush per frame; frames equal, then all of it."""
+    latencies = follow_live(tmp_h5, 200, 0.002, variant, "h5py", per_chunk)
+    assert np.median(latencies) < 0.5
+    with h5py.File(tmp_h5, "r") as f, SwmrFileReader.open(tmp_h5) as r:
+        assert r.read("frames").tobytes() == f["frames"][()].tobytes()
+        assert r.chunks("frames") == (per_chunk, 64, 64)
 
 
 def test_follow_ends_after_timeout(tmp_h5: Path) -> None:

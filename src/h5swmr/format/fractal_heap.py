@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
-from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.errors import FormatError, TruncatedError, UnsupportedError
 from h5swmr.format.checksum import verified
 from h5swmr.format.constants import CHECKSUM_SIZE
 from h5swmr.format.cursor import ByteCursor, BytesLike
@@ -137,14 +137,21 @@ class IndirectBlock:
 
 
 def check_direct_block(buf: BytesLike, header: FractalHeapHeader, *, address: int) -> None:
-    """FormatError (or ChecksumError) unless ``buf`` is a sound direct block."""
+    """FormatError (or ChecksumError) unless ``buf`` is a sound direct block.
+
+    The checksum (over the whole block, its own field zeroed) is checked first, as libhdf5's
+    metadata cache does: a torn or flipped block is a ChecksumError whatever byte changed.
+    """
     what = "fractal heap direct block"
-    if bytes(buf[:4]) != DIRECT_SIGNATURE or len(buf) < header.direct_prefix_size:
-        raise FormatError(f"{what}: bad signature", structure=what, address=address)
+    if len(buf) < header.direct_prefix_size:
+        raise TruncatedError(
+            f"{what}: {len(buf)} bytes, shorter than its prefix", structure=what, address=address
+        )
     if header.flags & _FLAG_DIRECT_CHECKSUM:
         prefix = header.direct_prefix_size - CHECKSUM_SIZE
-        view = memoryview(bytes(buf))
-        stored = view[prefix : prefix + CHECKSUM_SIZE].tobytes()
-        whole = bytearray(view)
+        whole = bytearray(buf)
+        stored = bytes(whole[prefix : prefix + CHECKSUM_SIZE])
         whole[prefix : prefix + CHECKSUM_SIZE] = bytes(CHECKSUM_SIZE)
-        verified(bytes(whole) + stored, what=what, address=address)
+        verified(whole + stored, what=what, address=address)
+    if bytes(buf[:4]) != DIRECT_SIGNATURE or buf[4] != 0:
+        raise FormatError(f"{what}: bad signature or version", structure=what, address=address)

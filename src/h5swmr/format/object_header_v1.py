@@ -21,6 +21,9 @@ VERSION = 1
 _PREFIX = struct.Struct("<BBHII4x")  # version, reserved, messages, reference count, chunk-0 size
 _MESSAGE_HEADER = struct.Struct("<HHB3x")  # type, body size, flags, reserved
 _WHAT = "object header v1"
+_ALIGNMENT = 8
+"""Message bodies, and so chunks, are multiples of 8 bytes (H5O_ALIGN_OLD; libhdf5 refuses
+others: "message not aligned")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +54,18 @@ def is_v1_header(buf: BytesLike) -> bool:
 
 
 def decode_messages_v1(buf: BytesLike, what: str = _WHAT) -> tuple[RawMessage, ...]:
-    """The messages of one v1 chunk (chunk 0 without its prefix, or a continuation chunk)."""
+    """The messages of one v1 chunk (chunk 0 without its prefix, or a continuation chunk).
+
+    The chunk must hold whole messages, back to back, to its last byte.
+    """
     cur = ByteCursor(buf, what)
     messages = []
-    while cur.remaining >= _MESSAGE_HEADER.size:
+    while cur.remaining:
+        if cur.remaining < _MESSAGE_HEADER.size:
+            raise FormatError(f"{what}: {cur.remaining} bytes left after the last message")
         msg_type, size, flags = cur.unpack(_MESSAGE_HEADER)
+        if size % _ALIGNMENT:
+            raise FormatError(f"{what}: message of type {msg_type} not aligned ({size} bytes)")
         if size > cur.remaining:
             raise FormatError(f"{what}: message of type {msg_type} runs past its chunk")
         body = cur.read(size)

@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import Protocol
 
+import numpy as np
+
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType
 from h5swmr.format.extensible_array.elements import ChunkRecord
@@ -32,6 +34,19 @@ class ChunkIndex(Protocol):
 class LinearIndex(Protocol):
     def lookup(self, index: int) -> ChunkRecord | None: ...
 
+    def address_run(self, index: int) -> tuple[int, np.ndarray]: ...
+
+
+def row_addresses(index: ChunkIndex, row: int, rank: int) -> tuple[int, np.ndarray]:
+    """(first row, chunk addresses) of a run of chunk rows around chunk row ``row`` (scaled
+    coordinates ``(row, 0, ..., 0)``): a whole index block or page when the index stores those
+    chunks next to one another, else just ``row``. UNDEFINED_ADDRESS where no chunk is."""
+    if isinstance(index, ArrayChunkIndex) and index.rows_are_consecutive:
+        return index.array.address_run(row)
+    record = index.lookup((row, *(0,) * (rank - 1)))
+    address = UNDEFINED_ADDRESS if record is None else record.address
+    return row, np.full(1, address, np.uint64)
+
 
 def max_chunk_counts(
     layout: ChunkedLayoutMessage, dims: tuple[int, ...], maxdims: tuple[int, ...]
@@ -47,7 +62,7 @@ class ArrayChunkIndex:
     """An extensible or fixed array: scaled coordinates -> linear index -> element."""
 
     def __init__(self, array: LinearIndex, counts: tuple[int, ...], unlimited: int | None) -> None:
-        self._array = array
+        self.array = array
         self._order = tuple(range(len(counts)))
         if unlimited is not None:
             self._order = (unlimited, *(d for d in self._order if d != unlimited))
@@ -56,7 +71,12 @@ class ArrayChunkIndex:
 
     def lookup(self, scaled: Scaled) -> ChunkRecord | None:
         index = sum(scaled[d] * s for d, s in zip(self._order, self._strides, strict=True))
-        return self._array.lookup(index)
+        return self.array.lookup(index)
+
+    @property
+    def rows_are_consecutive(self) -> bool:
+        """Chunk rows (k, 0, ..., 0) have linear indexes k: one chunk across the other dims."""
+        return self._order[0] == 0 and self._strides[0] == 1
 
 
 class SingleChunkIndex:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
+
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
@@ -65,14 +67,33 @@ class ExtensibleArrayIndex:
         return self.header.max_index_set
 
     def lookup(self, index: int) -> ChunkRecord | None:
-        header = self.header
-        if not 0 <= index < header.max_index_set or header.index_block_address == UNDEFINED_ADDRESS:
+        if not 0 <= index < self.header.max_index_set:
             return None
-        iblock = self._index_block()
+        elements, position, _ = self._locate(index)
+        return None if elements is None else self._record(elements, position)
+
+    def address_run(self, index: int) -> tuple[int, np.ndarray]:
+        """(first index, chunk addresses) of the whole block or page that holds ``index``,
+        UNDEFINED_ADDRESS where no chunk is: one decode serves every chunk of the run."""
+        if not 0 <= index < self.header.max_index_set:
+            return index, np.full(1, UNDEFINED_ADDRESS, np.uint64)
+        elements, position, count = self._locate(index)
+        if elements is None:  # nothing stored: a run of one, whatever the block's size
+            return index, np.full(1, UNDEFINED_ADDRESS, np.uint64)
+        return index - position, element_addresses(
+            elements, count, self.header.element_size, self.header.max_index_set - index + position
+        )
+
+    def _locate(self, index: int) -> tuple[bytes | None, int, int]:
+        """The elements of the block or page that holds ``index`` (None if not allocated), the
+        position of ``index`` in them and their number; ``index`` < max_index_set."""
+        header = self.header
         params = header.params
-        es = header.element_size
+        if header.index_block_address == UNDEFINED_ADDRESS:
+            return None, 0, 1
+        iblock = self._index_block()
         if index < params.idx_blk_elmts:
-            return self._record(iblock.elements, index)
+            return iblock.elements, index, params.idx_blk_elmts
         info, dblk, within = params.locate(index)
         if info.index < params.index_block_super_blocks:
             address = iblock.data_block_addresses[info.start_data_block + dblk]
@@ -82,19 +103,20 @@ class ExtensibleArrayIndex:
                 info.index - params.index_block_super_blocks
             ]
             if sblk_address == UNDEFINED_ADDRESS:
-                return None
+                return None, within, info.data_block_elements
             sblk = self._super_block(sblk_address, info)
             address, bitmap = sblk.data_block_addresses[dblk], sblk.page_bitmap
         if address == UNDEFINED_ADDRESS:
-            return None
+            return None, within, info.data_block_elements
         if not params.is_paged(info):
-            return self._record(self._data_block(address, info).elements, within)
+            return self._data_block(address, info).elements, within, info.data_block_elements
         page, offset = divmod(within, params.page_elements)
         if bitmap is None or not is_page_initialised(
             bitmap, dblk * params.pages_per_data_block(info) + page
         ):
-            return None
-        return self._record(self._page(page_address(params, address, page, es)), offset)
+            return None, offset, params.page_elements
+        es = header.element_size
+        return self._page(page_address(params, address, page, es)), offset, params.page_elements
 
     def _record(self, elements: bytes, position: int) -> ChunkRecord | None:
         es = self.header.element_size
@@ -146,6 +168,23 @@ class ExtensibleArrayIndex:
             decode=lambda b: decode_page(b, h.params, h.element_size, address=address),
             what=f"{_WHAT} data block page",
         )
+
+
+def element_addresses(
+    elements: bytes | None, count: int, element_size: int, valid: int
+) -> np.ndarray:
+    """The chunk addresses (the first 8 bytes of each element) of ``count`` index elements, as a
+    writable uint64 array; UNDEFINED_ADDRESS for all of them when ``elements`` is None, and from
+    position ``valid`` on (elements past the array's max index set)."""
+    if elements is None:
+        return np.full(count, UNDEFINED_ADDRESS, np.uint64)
+    if len(elements) < count * element_size:
+        raise FormatError(f"{_WHAT}: {len(elements)} bytes for {count} elements")
+    record = np.dtype({"names": ["address"], "formats": ["<u8"], "itemsize": element_size})
+    addresses = np.frombuffer(elements, record, count=count)["address"].astype(np.uint64)
+    if valid < count:
+        addresses[max(valid, 0) :] = UNDEFINED_ADDRESS
+    return addresses
 
 
 def cached(

@@ -24,6 +24,7 @@ from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.follow import follow_frames
+from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
 from h5swmr.reader.objects import read_object_header
 from h5swmr.reader.rows import read_rows
@@ -49,6 +50,7 @@ class SwmrFileReader:
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
+        self._frame_readers: dict[str, FrameReader | None] = {}
 
     @classmethod
     def open(
@@ -96,6 +98,7 @@ class SwmrFileReader:
         self._headers.clear()
         self._links.clear()
         self._datasets.clear()
+        self._frame_readers.clear()
 
     @property
     def writer_active(self) -> bool:
@@ -124,6 +127,15 @@ class SwmrFileReader:
 
     def read_frame(self, name: str, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
+        fast = self._frame_readers.get(name)
+        if fast is None and name not in self._frame_readers:
+            fast = self._frame_reader(name)
+        if fast is not None:
+            n = fast.n_frames
+            position = index + n if index < 0 else index
+            if not 0 <= position < n:
+                raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
+            return fast.read(position)
         state = self._dataset(name)
         n = self._frame_count(name, state)
         position = index + n if index < 0 else index
@@ -134,6 +146,12 @@ class SwmrFileReader:
 
     def read_frames(self, name: str, start: int, stop: int | None = None) -> np.ndarray:
         """Frames ``start`` to ``stop - 1``, clipped like a Python slice."""
+        fast = self._frame_readers.get(name)
+        if fast is None and name not in self._frame_readers:
+            fast = self._frame_reader(name)
+        if fast is not None:
+            first, last, _ = slice(start, stop).indices(fast.n_frames)
+            return fast.read_rows(first, max(first, last))
         state = self._dataset(name)
         first, last, _ = slice(start, stop).indices(self._frame_count(name, state))
         return self._rows(state, first, max(first, last))
@@ -240,6 +258,20 @@ class SwmrFileReader:
                 lambda: load_dataset(self._src, address, messages), f"dataset {name!r}"
             )
         return self._datasets[address]
+
+    def _frame_reader(self, name: str) -> FrameReader | None:
+        """The fast single-frame reader of ``name`` in this snapshot, None where it does not
+        apply (filtered, not chunked, chunks that split frames); kept until the next refresh."""
+        self._check_open()
+        state = self._dataset(name)
+        self._frame_count(name, state)
+        fast = (
+            FrameReader(self._src, state, self.max_read_bytes)
+            if frames_are_chunk_rows(state)
+            else None
+        )
+        self._frame_readers[name] = fast
+        return fast
 
     @staticmethod
     def _frame_count(name: str, state: DatasetState) -> int:

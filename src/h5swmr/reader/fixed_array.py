@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import is_page_initialised
 from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.fixed_array import FixedArrayDataBlock, FixedArrayHeader, decode_page
-from h5swmr.reader.extensible_array import cached, element_codec
+from h5swmr.reader.extensible_array import cached, element_addresses, element_codec
 from h5swmr.reader.source import FileSource
 
 _WHAT = "fixed array"
@@ -28,15 +30,33 @@ class FixedArrayIndex:
         self._pages: dict[int, bytes] = {}
 
     def lookup(self, index: int) -> ChunkRecord | None:
-        h = self.header
-        if not 0 <= index < h.n_elements or h.data_block_address == UNDEFINED_ADDRESS:
+        if not 0 <= index < self.header.n_elements:
             return None
+        elements, position, _ = self._locate(index)
+        return None if elements is None else self._record(elements, position)
+
+    def address_run(self, index: int) -> tuple[int, np.ndarray]:
+        """(first index, chunk addresses) of the data block or page that holds ``index``."""
+        if not 0 <= index < self.header.n_elements:
+            return index, np.full(1, UNDEFINED_ADDRESS, np.uint64)
+        elements, position, count = self._locate(index)
+        if elements is None:  # nothing stored: a run of one, whatever the page's size
+            return index, np.full(1, UNDEFINED_ADDRESS, np.uint64)
+        return index - position, element_addresses(elements, count, self.header.element_size, count)
+
+    def _locate(self, index: int) -> tuple[bytes | None, int, int]:
+        """The elements of the block or page that holds ``index`` (None if not allocated), the
+        position of ``index`` in them and their number; ``index`` < n_elements."""
+        h = self.header
+        if h.data_block_address == UNDEFINED_ADDRESS:
+            return None, 0, 1
         block = self._data_block()
         if not h.n_pages:
-            return self._record(block.elements, index)
+            return block.elements, index, h.n_elements
         page, offset = divmod(index, h.page_elements)
+        count = min(h.page_elements, h.n_elements - page * h.page_elements)
         if not is_page_initialised(block.page_bitmap, page):
-            return None
+            return None, offset, count
         address = h.page_address(page)
         size = h.page_size(page)
         elements = cached(
@@ -47,7 +67,7 @@ class FixedArrayIndex:
             decode=lambda b: decode_page(b, size, address=address),
             what=f"{_WHAT} page",
         )
-        return self._record(elements, offset)
+        return elements, offset, count
 
     def _data_block(self) -> FixedArrayDataBlock:
         if self._block is None:
