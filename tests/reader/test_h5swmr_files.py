@@ -109,3 +109,22 @@ def test_live_file_reads_while_open(tmp_h5: Path) -> None:
     with SwmrFileReader.open(tmp_h5) as r:
         assert not r.writer_active
     assert_same_as_h5py(tmp_h5)
+
+
+def test_filters_and_storage_size_match_h5py(tmp_path: Path) -> None:
+    path = tmp_path / "sizes.h5"
+    frames = np.random.default_rng(3).poisson(2, (7, 33, 20)).astype("<u2")
+    with SwmrFileWriter.create(path) as writer:
+        deflated = writer.create_streaming_dataset_chunked_compressed(
+            "d", "u2", (33, 20), (3, 16, 16), FilterPipeline.shuffle_deflate(4)
+        )
+        plain = writer.create_streaming_dataset_tiled("p", "u2", (33, 20), (16, 16))
+        writer.start_swmr()
+        for frame in frames:
+            writer.append_frame(deflated, frame)
+            writer.append_frame(plain, frame)
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        for name in ("d", "p"):
+            assert reader.storage_size(name) == f[name].id.get_storage_size()
+        assert reader.filters("d") == FilterPipeline.shuffle_deflate(4)
+        assert reader.filters("p") is None

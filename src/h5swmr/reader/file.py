@@ -7,6 +7,7 @@ takes LOCK_EX only while it opens). It reads the superblock and object headers o
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from types import TracebackType
@@ -20,6 +21,8 @@ from h5swmr.errors import (
     InvalidStateError,
     UnsupportedError,
 )
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
@@ -119,6 +122,32 @@ class SwmrFileReader:
 
     def chunks(self, name: str) -> tuple[int, ...] | None:
         return self._dataset(name).chunks
+
+    def filters(self, name: str) -> FilterPipeline | None:
+        """The dataset's filter pipeline, or None for unfiltered data."""
+        return self._dataset(name).pipeline
+
+    def storage_size(self, name: str) -> int:
+        """Bytes the dataset's data takes in the file (h5py's ``id.get_storage_size()``): stored
+        chunks within the current shape, or the contiguous or compact data."""
+        state = self._dataset(name)
+        layout = state.layout
+        if not isinstance(layout, ChunkedLayoutMessage):
+            return (
+                state.nbytes
+                if isinstance(layout, ContiguousLayoutMessage)
+                else len(getattr(layout, "data", b""))
+            )
+        if state.index is None:
+            return 0
+        chunk_nbytes = math.prod(layout.chunk_dims) * state.dtype.itemsize
+        counts = [-(-d // c) for d, c in zip(state.dims, layout.chunk_dims, strict=False)]
+        total = 0
+        for scaled in np.ndindex(*counts):
+            record = state.index.lookup(tuple(int(s) for s in scaled))
+            if record is not None and record.is_allocated:
+                total += record.size if state.pipeline is not None else chunk_nbytes
+        return total
 
     def read(self, name: str) -> np.ndarray:
         """The whole dataset."""
