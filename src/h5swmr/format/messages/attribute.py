@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass
-from typing import Self
+from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.constants import MessageFlags, MessageType
 from h5swmr.format.cursor import ByteCursor, BytesLike
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -35,6 +36,31 @@ class AttributeMessage:
     dataspace: DataspaceMessage
     datatype_bytes: bytes
     data: bytes
+
+    TYPE: ClassVar[MessageType] = MessageType.ATTRIBUTE
+    FLAGS: ClassVar[MessageFlags] = MessageFlags.NONE
+    VERSION: ClassVar[int] = 3
+
+    @classmethod
+    def create(
+        cls, name: str, datatype: DatatypeMessage, dims: tuple[int, ...], data: bytes
+    ) -> Self:
+        """An attribute of ``dims`` (``()`` for a scalar) elements of ``datatype``."""
+        if not name or "\x00" in name:
+            raise FormatError(f"{_WHAT}: name {name!r} must be non-empty, without NUL")
+        nbytes = math.prod(dims) * datatype.element_size
+        if len(data) != nbytes:
+            raise FormatError(f"{_WHAT} {name!r}: {len(data)} bytes of data, expected {nbytes}")
+        dataspace = DataspaceMessage(dims)
+        return cls(name, datatype, dataspace, datatype.encode(), data)
+
+    def encode(self) -> bytes:
+        """Version 3: no padding; the name's character set says ASCII or UTF-8."""
+        name = self.name.encode("utf-8") + b"\x00"
+        charset = 0 if self.name.isascii() else 1
+        space = self.dataspace.encode()
+        head = _HEAD.pack(self.VERSION, 0, len(name), len(self.datatype_bytes), len(space))
+        return b"".join((head, bytes([charset]), name, self.datatype_bytes, space, self.data))
 
     @classmethod
     def decode(cls, buf: BytesLike) -> Self:
