@@ -25,7 +25,12 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.headers import dataset_fixed_messages, dataset_header, dataset_header_size
+from h5swmr.writer.headers import (
+    DatasetHeaderImage,
+    dataset_fixed_messages,
+    dataset_header,
+    dataset_header_size,
+)
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -72,7 +77,8 @@ class StreamingDataset:
         """Header messages that never change; only the dims and the link count are rewritten."""
         self.frames_appended = frames
         self.frames_published = frames
-        self.header_size = dataset_header_size(fixed_messages, grid.frame_dims)
+        self._header_size = dataset_header_size(fixed_messages, grid.frame_dims)
+        self._header_image = DatasetHeaderImage(fixed_messages, grid.frame_dims, self._header_size)
         self.header_links = 0
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
@@ -97,10 +103,24 @@ class StreamingDataset:
         fixed = dataset_fixed_messages(DatatypeMessage.from_numpy(dtype), grid, pipeline, index)
         return cls(node, dtype, grid, pipeline=pipeline, index=index, fixed_messages=fixed)
 
+    @property
+    def header_size(self) -> int:
+        """Bytes of the dataset's object header, fixed for its life."""
+        return self._header_size
+
+    @header_size.setter
+    def header_size(self, size: int) -> None:
+        self._header_size = size
+        self._header_image = DatasetHeaderImage(self.fixed_messages, self.grid.frame_dims, size)
+
     def header(self, frames: int, links: int) -> ObjectHeader:
         return dataset_header(
             self.fixed_messages, self.grid.frame_dims, frames, links, self.header_size
         )
+
+    def encoded_header(self, frames: int, links: int) -> bytes:
+        """``header(frames, links).encode()``, patched from the previous commit's bytes."""
+        return self._header_image.encode(frames, links)
 
     @property
     def name(self) -> str:

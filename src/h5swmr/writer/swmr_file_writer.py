@@ -514,7 +514,7 @@ class SwmrFileWriter:
                 continue
             frames, links = dataset.frames_appended, node.published_link_count
             if frames != dataset.frames_published or links != dataset.header_links:
-                encoded = dataset.header(frames, links).encode()
+                encoded = dataset.encoded_header(frames, links)
                 object_writes.append((node.address, encoded))
                 dataset.frames_published, dataset.header_links = frames, links
         eoa = self._allocator.eoa
