@@ -83,6 +83,8 @@ class StreamingDataset:
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
+        self._tile_buffer: np.ndarray | None = None
+        """Scratch for the tiles of one unfiltered frame: written out before the next frame."""
 
     @classmethod
     def create(
@@ -184,7 +186,7 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            data = grid.split(frame[np.newaxis]) if grid.is_tiled else frame
+            data = self._split_one(frame) if grid.is_tiled else frame
             address = sink.write(as_bytes(data))
             for tile in range(grid.n_tiles):
                 record = ChunkRecord(address + tile * grid.chunk_nbytes)
@@ -199,9 +201,17 @@ class StreamingDataset:
         if not grid.is_tiled:
             sink.handle.pwrite(self._band_addresses[0] + offset, as_bytes(frame))
             return
-        tiles = grid.split(frame[np.newaxis])
+        tiles = self._split_one(frame)
         for tile, address in enumerate(self._band_addresses):
             sink.handle.pwrite(address + offset, as_bytes(tiles[tile]))
+
+    def _split_one(self, frame: np.ndarray) -> np.ndarray:
+        """The tiles of one unfiltered frame, in a buffer reused frame after frame (its bytes are
+        written before ``append`` returns, so nothing else holds it)."""
+        grid = self.grid
+        if self._tile_buffer is None:
+            self._tile_buffer = np.zeros((grid.n_tiles, 1, *grid.tile), self.dtype)
+        return grid.split(frame[np.newaxis], self._tile_buffer)
 
     def _append_filtered(
         self, frame: np.ndarray, band: int, position: int, sink: ChunkSink
