@@ -10,6 +10,7 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from enum import Enum
 from types import TracebackType
@@ -77,7 +78,13 @@ class SwmrFileWriter:
         workers: int,
         *,
         reopen: bool = False,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> None:
+        self._flush_every = flush_every
+        self._flush_interval = flush_interval
+        self._auto_flush = flush_every is not None or flush_interval is not None
+        self._last_commit = time.monotonic()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -105,11 +112,30 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """A new file at ``path``, replacing any existing one; locking as ``HDF5_USE_FILE_LOCKING``
-        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on)."""
+        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on).
+
+        ``flush_every`` and ``flush_interval`` are flush policies (as areaDetector's NDFileHDF5
+        NumFramesFlush, and a timed one): once ``start_swmr`` has run, an ``append_frame`` or
+        ``append_chunk`` that leaves ``flush_every`` or more unpublished frames in its dataset,
+        or that comes ``flush_interval`` seconds or more after the last commit, ends with a
+        ``flush()``. Both are checked when frames are appended (no thread writes behind the
+        caller's back): frames appended last stay unpublished until the next append, ``flush``
+        or ``close``. None (the default) leaves flushing to explicit ``flush()`` calls.
+        For example ``SwmrFileWriter.create(path, flush_every=100, flush_interval=0.5)``
+        publishes every 100th frame of a dataset, and the frames that came in between as soon as
+        an append finds the last commit half a second old.
+        """
         return cls.create_with_locking(
-            path, FileLocking.from_environment(), durability=durability, workers=workers
+            path,
+            FileLocking.from_environment(),
+            durability=durability,
+            workers=workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
         )
 
     @classmethod
@@ -120,13 +146,23 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
-        """Like ``create`` with an explicit locking policy.
+        """Like ``create`` with an explicit locking policy (and the same flush policies).
 
         The file is locked before it is truncated, so a file another process holds is refused
         with FileLockedError and left untouched.
         """
-        return cls._open(path, locking, durability, workers, reopen=False)
+        return cls._open(
+            path,
+            locking,
+            durability,
+            workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
+            reopen=False,
+        )
 
     @classmethod
     def open_append(
@@ -135,13 +171,20 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
         frames to its streaming datasets; readers see one continuous stream. Datasets keep their
         numbers in the order they are found (see ``dataset_index``); new ones may be created
-        before ``start_swmr``."""
+        before ``start_swmr``. ``flush_every`` and ``flush_interval`` as for ``create``."""
         return cls.open_append_with_locking(
-            path, FileLocking.from_environment(), durability=durability, workers=workers
+            path,
+            FileLocking.from_environment(),
+            durability=durability,
+            workers=workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
         )
 
     @classmethod
@@ -152,9 +195,19 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """Like ``open_append`` with an explicit locking policy."""
-        return cls._open(path, locking, durability, workers, reopen=True)
+        return cls._open(
+            path,
+            locking,
+            durability,
+            workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
+            reopen=True,
+        )
 
     @classmethod
     def _open(
@@ -164,6 +217,8 @@ class SwmrFileWriter:
         durability: Durability | str,
         workers: int | None,
         *,
+        flush_every: int | None,
+        flush_interval: float | None,
         reopen: bool,
     ) -> Self:
         if not isinstance(locking, FileLocking):
@@ -176,6 +231,20 @@ class SwmrFileWriter:
         workers = _default_workers() if workers is None else workers
         if not isinstance(workers, int) or workers < 0:
             raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
+        if flush_every is not None and (
+            isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1
+        ):
+            raise InvalidArgumentError(
+                f"flush_every must be None or an integer >= 1, not {flush_every!r}"
+            )
+        if flush_interval is not None and (
+            isinstance(flush_interval, bool)
+            or not isinstance(flush_interval, int | float)
+            or not 0 < flush_interval < float("inf")
+        ):
+            raise InvalidArgumentError(
+                f"flush_interval must be None or a number of seconds > 0, not {flush_interval!r}"
+            )
         path_str = os.fspath(path)
         fs_type = file_system_type(path_str)
         if is_unordered(fs_type):
@@ -191,7 +260,16 @@ class SwmrFileWriter:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
             if handle.physical_size and not reopen:
                 handle.truncate(0)
-            return cls(handle, locking, locked, durability, workers, reopen=reopen)
+            return cls(
+                handle,
+                locking,
+                locked,
+                durability,
+                workers,
+                reopen=reopen,
+                flush_every=flush_every,
+                flush_interval=flush_interval,
+            )
         except BaseException:
             handle.close()
             raise
@@ -399,6 +477,8 @@ class SwmrFileWriter:
         self._require_state("append_frame", _State.DEFINING, _State.SWMR)
         dataset = self._dataset(ds, "append_frame")
         dataset.append(dataset.coerce(data), self._sink)
+        if self._auto_flush:
+            self._flush_by_policy(dataset)
 
     def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
@@ -407,7 +487,10 @@ class SwmrFileWriter:
         must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
         blosc, zstd), a chunk that declares another size is refused."""
         self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
-        self._dataset(ds, "append_chunk").append_chunk(chunk_bytes, filter_mask, self._sink)
+        dataset = self._dataset(ds, "append_chunk")
+        dataset.append_chunk(chunk_bytes, filter_mask, self._sink)
+        if self._auto_flush:
+            self._flush_by_policy(dataset)
 
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
@@ -491,6 +574,17 @@ class SwmrFileWriter:
             f"{call}: a dataset is its number or path, not {type(ds).__name__}", dataset=ds
         )
 
+    def _flush_by_policy(self, dataset: StreamingDataset) -> None:
+        """The flush ``flush_every`` or ``flush_interval`` asks for after an append, if any."""
+        if self._state is not _State.SWMR:
+            return
+        every = self._flush_every
+        if (every is not None and dataset.frames_appended - dataset.frames_published >= every) or (
+            self._flush_interval is not None
+            and time.monotonic() - self._last_commit >= self._flush_interval
+        ):
+            self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=False)
+
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         for dataset in self._datasets:
             if dataset.is_filtered:
@@ -538,6 +632,7 @@ class SwmrFileWriter:
         )
         for dataset in self._datasets:
             dataset.index.release_below(dataset.first_open_chunk())
+        self._last_commit = time.monotonic()
 
     def _publish_structure(self) -> list[Write]:
         """Give new datasets their header address and write every group anew.
