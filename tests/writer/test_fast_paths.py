@@ -123,3 +123,20 @@ def test_tiled_frames_written_from_one_buffer_read_back(tmp_path: Path) -> None:
     with h5py.File(path, "r") as f:
         np.testing.assert_array_equal(f["a"][...], frames)
         np.testing.assert_array_equal(f["b"][...], frames)
+
+
+def test_superblock_image_matches_a_full_encode() -> None:
+    from h5swmr.format.superblock import ConsistencyFlags, Superblock
+    from h5swmr.writer.swmr_file_writer import _SuperblockImage
+
+    image = _SuperblockImage()
+    cases = [
+        (ConsistencyFlags.WRITE_ACCESS, 48, 200),
+        (ConsistencyFlags.WRITE_ACCESS, 4096, 200),
+        (ConsistencyFlags.SWMR_WRITING, 5000, 200),
+        (ConsistencyFlags.SWMR_WRITING, 2**40, 200),
+        (ConsistencyFlags.SWMR_WRITING, 2**40 + 8, 300),
+        (ConsistencyFlags.NONE, 7, 300),
+    ]
+    for flags, eof, root in cases:
+        assert image.encode(flags, eof, root) == Superblock(flags, eof, root).encode()

@@ -10,6 +10,7 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 from __future__ import annotations
 
 import os
+import struct
 import time
 import warnings
 from enum import Enum
@@ -27,6 +28,7 @@ from h5swmr.errors import (
     InvalidStateError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -85,6 +87,7 @@ class SwmrFileWriter:
         self._flush_interval = flush_interval
         self._auto_flush = flush_every is not None or flush_interval is not None
         self._last_commit = time.monotonic()
+        self._superblock_image = _SuperblockImage()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -614,7 +617,7 @@ class SwmrFileWriter:
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
-        superblock = Superblock(flags, eoa, self._root_address)
+        superblock = self._superblock_image.encode(flags, eoa, self._root_address)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
         apply_phases(
@@ -626,7 +629,7 @@ class SwmrFileWriter:
                 header_writes,
                 object_writes,
                 group_writes,
-                [(0, superblock.encode())],
+                [(0, superblock)],
             ],
             self._durability,
         )
@@ -654,6 +657,33 @@ class SwmrFileWriter:
             group.address = self._allocator.allocate(group_header(group, placed=False).size)
         self._structure_dirty = False
         return [(group.address, group_header(group).encode()) for group in groups]
+
+
+class _SuperblockImage:
+    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
+    are patched (bytes identical to ``Superblock(...).encode()``)."""
+
+    EOF_OFFSET = 28
+    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
+    _U64 = struct.Struct("<Q")
+    _U32 = struct.Struct("<I")
+
+    __slots__ = ("_image", "_key")
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._image = bytearray()
+
+    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytes:
+        image = self._image
+        if self._key != (flags, root):
+            image = self._image = bytearray(Superblock(flags, eof, root).encode())
+            self._key = (flags, root)
+            return bytes(image)
+        self._U64.pack_into(image, self.EOF_OFFSET, eof)
+        end = len(image) - 4
+        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        return bytes(image)
 
 
 def _dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
