@@ -70,6 +70,8 @@ class Workload:
     target_pwrite: float | None = None  # h5swmr / pwrite target
     growth: tuple[int, ...] = ()  # checkpoints for the growth curve (frames)
     impls: tuple[str, ...] = IMPLS
+    backend: str = "auto"  # h5swmr's deflate backend: "auto" (isal if installed) or "zlib"
+    policy: bool = False  # h5swmr flushes by its flush_every option, not by flush() calls
 
     @property
     def chunk(self) -> tuple[int, ...]:
@@ -98,7 +100,17 @@ WORKLOADS = [
     Workload("small-u16", (64, 64), "uint16", 20000, 2000, target_h5py=1.0),
     Workload("small-u16-f100", (64, 64), "uint16", 20000, 2000, flush_every=100, target_h5py=2.0),
     Workload(
-        "deflate4",
+        "small-u16-p100",
+        (64, 64),
+        "uint16",
+        20000,
+        2000,
+        flush_every=100,
+        policy=True,
+        target_h5py=2.0,
+    ),
+    Workload(
+        "deflate4-zlib",
         (1024, 1024),
         "uint16",
         150,
@@ -107,6 +119,31 @@ WORKLOADS = [
         codec="deflate",
         data="poisson2",
         target_h5py=1.8,
+        backend="zlib",
+    ),
+    Workload(
+        "deflate4",
+        (1024, 1024),
+        "uint16",
+        150,
+        20,
+        flush_every=10,
+        codec="deflate",
+        data="poisson2",
+        target_h5py=5.0,
+        backend="auto",
+    ),
+    Workload(
+        "shuffle-deflate4-zlib",
+        (1024, 1024),
+        "uint16",
+        150,
+        20,
+        flush_every=10,
+        codec="shuffle_deflate",
+        data="poisson2",
+        target_h5py=1.8,
+        backend="zlib",
     ),
     Workload(
         "shuffle-deflate4",
@@ -117,7 +154,8 @@ WORKLOADS = [
         flush_every=10,
         codec="shuffle_deflate",
         data="poisson2",
-        target_h5py=1.8,
+        target_h5py=5.0,
+        backend="auto",
     ),
     Workload(
         "growth",
@@ -250,13 +288,19 @@ def run_h5swmr(w: Workload, path: str, pool: np.ndarray, workers: int | None) ->
     setup_rss = _rss_kib("VmRSS")
     flushes: list[int] = []
     pipeline = None
-    if w.codec == "deflate":
-        pipeline = FilterPipeline.deflate(w.level)
-    elif w.codec == "shuffle_deflate":
-        pipeline = FilterPipeline.shuffle_deflate(w.level)
+    backend = None
+    if w.codec is not None:
+        from h5swmr.filters.deflate import DeflateFilter
+        from h5swmr.filters.shuffle import ShuffleFilter
+
+        deflate = DeflateFilter(w.level, backend=w.backend)
+        backend = deflate.backend_in_use
+        filters = [ShuffleFilter(), deflate] if w.codec == "shuffle_deflate" else [deflate]
+        pipeline = FilterPipeline(filters)
+    policy = {"flush_every": w.flush_every} if w.policy else {}
     clock = time.perf_counter_ns
     t0 = time.perf_counter()
-    writer = SwmrFileWriter.create(path, workers=workers)
+    writer = SwmrFileWriter.create(path, workers=workers, **policy)
     if w.chunk_frames > 1:
         chunk = w.chunk
         if pipeline is None:
@@ -282,7 +326,7 @@ def run_h5swmr(w: Workload, path: str, pool: np.ndarray, workers: int | None) ->
         if i in starts:
             marks[i] = time.perf_counter()
         writer.append_frame(ds, pool[i % POOL])
-        if (i + 1) % every == 0:
+        if (i + 1) % every == 0 and not w.policy:
             s = clock()
             writer.flush()
             flushes.append(clock() - s)
@@ -290,7 +334,8 @@ def run_h5swmr(w: Workload, path: str, pool: np.ndarray, workers: int | None) ->
             growth[i + 1] = (time.perf_counter() - marks[window[i + 1]]) / (i + 1 - window[i + 1])
     writer.close()
     elapsed = time.perf_counter() - t0
-    return _result(w, elapsed, flushes, {"growth_s_per_frame": growth, "setup_rss_kib": setup_rss})
+    extra = {"growth_s_per_frame": growth, "setup_rss_kib": setup_rss, "deflate_backend": backend}
+    return _result(w, elapsed, flushes, extra)
 
 
 def run_pwrite(w: Workload, path: str, pool: np.ndarray) -> dict:
@@ -441,6 +486,7 @@ def run_workload(w: Workload, args: argparse.Namespace, env: dict[str, str], tmp
             "vmhwm_mib": median([r["vmhwm_kib"] for r in results]) / 1024,
             "setup_rss_mib": median([r["setup_rss_kib"] for r in results]) / 1024,
             "growth_us_per_frame": {n: s * 1e6 for n, s in growth.items()},
+            "deflate_backend": results[0].get("deflate_backend"),
         }
     for other in ("h5py", "pwrite"):
         if other in runs and "h5swmr" in runs:
@@ -474,7 +520,11 @@ def describe(w: Workload) -> str:
         bits.append(f"{w.chunk_frames} fr/chunk")
     if w.codec:
         bits.append(f"{w.codec.replace('_', '+')} {w.level}, {w.data}")
+        if w.backend != "auto":
+            bits.append(f"h5swmr deflate: {w.backend}")
     bits.append("flush/frame" if w.flush_every == 1 else f"flush/{w.flush_every}")
+    if w.policy:
+        bits.append("h5swmr by flush_every")
     return ", ".join(bits)
 
 
@@ -491,7 +541,11 @@ def print_tables(summaries: list[dict]) -> None:
         if w.growth:
             continue
         im = s["impls"]
-        cells = [f"{w.name}: {describe(w)}"]
+        label = describe(w)
+        used = im.get("h5swmr", {}).get("deflate_backend")
+        if w.codec and w.backend == "auto" and used:
+            label += f", h5swmr deflate: auto = {used}"
+        cells = [f"{w.name}: {label}"]
         for key, digits in (("fps", 0), ("mbps", 0)):
             cells += [fmt(im[i][key], digits) if i in im else "n/a" for i in IMPLS]
         cells.append(target_text(s.get("ratio_h5py"), w.target_h5py))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TypeAlias
+from typing import NoReturn, TypeAlias
 
 from h5swmr.errors import StorageError
 
@@ -47,20 +47,39 @@ class FileHandle:
         return self._fd < 0
 
     def pwrite(self, address: int, data: Buffer) -> None:
-        """Write all of ``data`` at ``address``; short writes are continued, failures raised."""
+        """Write all of ``data`` at ``address``; short writes are continued, failures raised.
+
+        The common case is one ``os.pwrite`` of the whole buffer; only a short write (a signal, a
+        full disk) takes the slow path that continues where the kernel stopped.
+        """
+        try:
+            written = os.pwrite(self._fd, data, address)
+        except OSError as exc:
+            self._write_failed(exc, address, data)
+        size = data.nbytes if type(data) is memoryview else len(data)
+        if written != size:
+            self._finish_write(address, data, written)
+        end = address + size
+        self.physical_size = max(self.physical_size, end)
+
+    def _finish_write(self, address: int, data: Buffer, written: int) -> None:
         view = memoryview(data).cast("B")
-        written = 0
         fd = self.fd
         try:
             while written < len(view):
                 written += os.pwrite(fd, view[written:], address + written)
         except OSError as exc:
-            raise StorageError(
-                exc.errno,
-                f"writing {len(view)} bytes at address {address}: {exc.strerror}",
-                self.path,
-            ) from exc
-        self.physical_size = max(self.physical_size, address + len(view))
+            self._write_failed(exc, address, data)
+
+    def _write_failed(self, exc: OSError, address: int, data: Buffer) -> NoReturn:
+        if self._fd < 0:
+            raise StorageError(f"{self.path!r} is closed") from exc
+        size = memoryview(data).nbytes
+        raise StorageError(
+            exc.errno,
+            f"writing {size} bytes at address {address}: {exc.strerror}",
+            self.path,
+        ) from exc
 
     def pread(self, address: int, size: int) -> bytes:
         fd = self.fd

@@ -8,12 +8,13 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
-import dataclasses
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from h5swmr.errors import FormatError
-from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.checksum import lookup3
+from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
     ExtensibleArrayHeader,
@@ -34,6 +35,12 @@ from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
+
+_U32 = struct.Struct("<I")
+_HEADER_STATS = struct.Struct("<7Q")
+HEADER_STATS_OFFSET = 12
+"""Where the EA header's statistics start: after signature, version, client id, element size and
+the five creation parameters (4 + 8 bytes); seven 8-byte fields follow, the index block's last."""
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -60,6 +67,8 @@ class _DataBlockState:
     pages_on_disk: set[int] = field(default_factory=set)
     is_new: bool = True
     dirty: bool = True
+    prefix: bytes = b""
+    """The encoded signature .. block offset, made at the first commit."""
 
 
 @dataclass(slots=True)
@@ -85,8 +94,16 @@ class ExtensibleArrayIndex:
         self.params = params
         self._allocator = allocator
         self.codec = codec
-        self.header = ExtensibleArrayHeader(codec.client_id, codec.element_size, params)
         self.header_address = header_address
+        self._index_block_address = UNDEFINED_ADDRESS
+        self._header_image: bytearray | None = None
+        """The header as last written; later commits patch its statistics and checksum."""
+        self._element_size = codec.element_size
+        self._idx_blk_elmts = params.idx_blk_elmts
+        self._data_blk_min_elmts = params.data_blk_min_elmts
+        self._infos = params.super_blocks()
+        self._page_elements = params.page_elements
+        self._max_elements = params.max_elements
         self._fill = codec.fill
         self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
         self._index_data_blocks = [UNDEFINED_ADDRESS] * params.index_block_data_block_addresses
@@ -104,22 +121,50 @@ class ExtensibleArrayIndex:
     def max_index_set(self) -> int:
         return self._max_index_set
 
+    @property
+    def header(self) -> ExtensibleArrayHeader:
+        """The header as the next commit writes it (statistics of every block made so far)."""
+        n_super, super_bytes, n_data, data_bytes = self._stats
+        return ExtensibleArrayHeader(
+            self.codec.client_id,
+            self._element_size,
+            self.params,
+            n_super,
+            super_bytes,
+            n_data,
+            data_bytes,
+            self._max_index_set,
+            self._realized,
+            self._index_block_address,
+        )
+
+    def _locate(self, index: int) -> tuple[SuperBlockInfo, int, int]:
+        """``params.locate`` with the geometry cached (the append path calls it every frame)."""
+        j = index - self._idx_blk_elmts
+        if j < 0:
+            return self.params.locate(index)  # raises
+        info = self._infos[(j // self._data_blk_min_elmts + 1).bit_length() - 1]
+        number, position = divmod(j - info.start_index, info.data_block_elements)
+        return info, number, position
+
     def set(self, index: int, record: ChunkRecord) -> None:
         """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
         element = self.codec.encode(record)
-        es = self.codec.element_size
-        if self.header.index_block_address == UNDEFINED_ADDRESS:
+        es = self._element_size
+        if self._index_block_address == UNDEFINED_ADDRESS:
             self._create_index_block()
-        if index < self.params.idx_blk_elmts:
+        if index < self._idx_blk_elmts:
             self._index_elements[index * es : (index + 1) * es] = element
             self._index_dirty = True
         else:
-            info, number, position = self.params.locate(index)
+            if index >= self._max_elements:
+                self.params.locate(index)  # raises
+            info, number, position = self._locate(index)
             block = self._data_block(info, number)
             if block.elements is not None:
                 block.elements[position * es : (position + 1) * es] = element
             else:
-                page, within = divmod(position, self.params.page_elements)
+                page, within = divmod(position, self._page_elements)
                 elements = block.pages.get(page) or self._page(block, page)
                 elements[within * es : (within + 1) * es] = element
                 block.dirty_pages.add(page)
@@ -170,7 +215,7 @@ class ExtensibleArrayIndex:
         size = index_block_size(self.params, self.codec.element_size)
         address = self._allocator.allocate(size, within_page=True)
         self._realized += self.params.idx_blk_elmts
-        self.header = dataclasses.replace(self.header, index_block_address=address)
+        self._index_block_address = address
         self._index_dirty = self._header_dirty = True
 
     def _data_block(self, info: SuperBlockInfo, number: int) -> _DataBlockState:
@@ -236,7 +281,7 @@ class ExtensibleArrayIndex:
                 address=header_address,
             )
         index = cls(header.params, codec, header_address, allocator)
-        index.header = header
+        index._index_block_address = header.index_block_address
         index._read = read
         index._stats = [
             header.n_super_blocks,
@@ -334,22 +379,30 @@ class ExtensibleArrayIndex:
                 tuple(self._index_data_blocks),
                 tuple(self._index_super_blocks),
             )
-            index_writes.append((self.header.index_block_address, index_block.encode()))
+            index_writes.append((self._index_block_address, index_block.encode()))
             self._index_dirty = False
         if self._header_dirty:
-            n_super, super_bytes, n_data, data_bytes = self._stats
-            self.header = dataclasses.replace(
-                self.header,
-                n_super_blocks=n_super,
-                super_block_bytes=super_bytes,
-                n_data_blocks=n_data,
-                data_block_bytes=data_bytes,
-                max_index_set=self._max_index_set,
-                n_elements_realized=self._realized,
-            )
-            header_writes.append((self.header_address, self.header.encode()))
+            header_writes.append((self.header_address, self._encode_header()))
             self._header_dirty = False
         return data_writes, super_writes, index_writes, header_writes
+
+    def _encode_header(self) -> bytes:
+        """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""
+        image = self._header_image
+        if image is None:
+            image = self._header_image = bytearray(self.header.encode())
+            return bytes(image)
+        _HEADER_STATS.pack_into(
+            image,
+            HEADER_STATS_OFFSET,
+            *self._stats,
+            self._max_index_set,
+            self._realized,
+            self._index_block_address,
+        )
+        end = len(image) - CHECKSUM_SIZE
+        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        return bytes(image)
 
     def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
         """The writes of a changed data block: whole if unpaged (it fits in one page), else its
@@ -359,8 +412,12 @@ class ExtensibleArrayIndex:
         client, es = self.codec.client_id, self.codec.element_size
         offset = self.params.data_block_offset(block.info, block.number)
         if block.elements is not None:
-            encoded = DataBlock(client, self.header_address, offset, bytes(block.elements))
-            return [(block.address, encoded.encode(self.params))]
+            if not block.prefix:
+                block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
+                    self.params
+                )[:-CHECKSUM_SIZE]
+            body = block.prefix + block.elements
+            return [(block.address, body + _U32.pack(lookup3(body)))]
         size = page_size(self.params, es)
         if any(
             page in block.pages_on_disk

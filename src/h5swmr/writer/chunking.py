@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,11 +34,24 @@ def check_dims(dims: object, *, what: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ChunkGrid:
-    """How a dataset of frames ``frame_dims`` is cut into chunks ``(frames_per_chunk, *tile)``."""
+    """How a dataset of frames ``frame_dims`` is cut into chunks ``(frames_per_chunk, *tile)``.
+
+    Everything derived from the three fields is computed once, here: the append path reads these
+    values several times per frame.
+    """
 
     frame_dims: tuple[int, ...]
     chunk: tuple[int, ...]
     itemsize: int
+    frames_per_chunk: int = field(init=False, repr=False, compare=False)
+    tile: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    tiles_per_dim: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    n_tiles: int = field(init=False, repr=False, compare=False)
+    is_tiled: bool = field(init=False, repr=False, compare=False)
+    frame_nbytes: int = field(init=False, repr=False, compare=False)
+    slab_nbytes: int = field(init=False, repr=False, compare=False)
+    """Bytes one frame takes inside one chunk."""
+    chunk_nbytes: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rank = len(self.frame_dims)
@@ -52,51 +65,37 @@ class ChunkGrid:
             raise InvalidArgumentError(
                 f"tile {self.chunk[1:]} is larger than the frame {self.frame_dims}"
             )
+        tile = self.chunk[1:]
+        tiles_per_dim = tuple(-(-f // t) for f, t in zip(self.frame_dims, tile, strict=True))
+        derived = {
+            "frames_per_chunk": self.chunk[0],
+            "tile": tile,
+            "tiles_per_dim": tiles_per_dim,
+            "n_tiles": math.prod(tiles_per_dim),
+            "is_tiled": tile != self.frame_dims,
+            "frame_nbytes": math.prod(self.frame_dims) * self.itemsize,
+            "slab_nbytes": math.prod(tile) * self.itemsize,
+            "chunk_nbytes": math.prod(self.chunk) * self.itemsize,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
         if self.chunk_nbytes > MAX_CHUNK_BYTES:
             raise InvalidArgumentError(
                 f"chunk {self.chunk} holds {self.chunk_nbytes} bytes; HDF5 chunks must be < 4 GiB"
             )
 
-    @property
-    def frames_per_chunk(self) -> int:
-        return self.chunk[0]
-
-    @property
-    def tile(self) -> tuple[int, ...]:
-        return self.chunk[1:]
-
-    @property
-    def tiles_per_dim(self) -> tuple[int, ...]:
-        return tuple(-(-f // t) for f, t in zip(self.frame_dims, self.tile, strict=True))
-
-    @property
-    def n_tiles(self) -> int:
-        return math.prod(self.tiles_per_dim)
-
-    @property
-    def is_tiled(self) -> bool:
-        return self.tile != self.frame_dims
-
-    @property
-    def frame_nbytes(self) -> int:
-        return math.prod(self.frame_dims) * self.itemsize
-
-    @property
-    def slab_nbytes(self) -> int:
-        """Bytes one frame takes inside one chunk."""
-        return math.prod(self.tile) * self.itemsize
-
-    @property
-    def chunk_nbytes(self) -> int:
-        return math.prod(self.chunk) * self.itemsize
-
     def chunk_index(self, band: int, tile: int) -> int:
         """Linear chunk index (the extensible array element) of a tile in a band of frames."""
         return band * self.n_tiles + tile
 
-    def split(self, frames: np.ndarray) -> np.ndarray:
+    def split(self, frames: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Frames ``(n, *frame_dims)`` as ``(n_tiles, n, *tile)``, tiles in row-major order and
-        zero-padded where the frame is not a multiple of the tile."""
+        zero-padded where the frame is not a multiple of the tile.
+
+        With ``out`` (C-contiguous, ``(n_tiles, n, *tile)``, the frames' dtype) the tiles are
+        copied into it and it is returned: a writer that reuses one buffer saves an allocation
+        and the page faults of fresh memory per frame. Every byte of ``out`` is overwritten.
+        """
         n = frames.shape[0]
         if not self.is_tiled:
             return frames.reshape((1, n, *self.frame_dims))
@@ -111,7 +110,11 @@ class ChunkGrid:
             split_shape += [count, size]
         blocks = frames.reshape(split_shape)
         order = [1 + 2 * i for i in range(rank)] + [0] + [2 + 2 * i for i in range(rank)]
-        return np.ascontiguousarray(blocks.transpose(order)).reshape((self.n_tiles, n, *self.tile))
+        shape = (self.n_tiles, n, *self.tile)
+        if out is None:
+            return np.ascontiguousarray(blocks.transpose(order)).reshape(shape)
+        np.copyto(out.reshape(blocks.transpose(order).shape), blocks.transpose(order))
+        return out
 
     def merge(self, tiles: np.ndarray) -> np.ndarray:
         """Undo ``split``: tiles ``(n_tiles, n, *tile)`` back into frames ``(n, *frame_dims)``."""

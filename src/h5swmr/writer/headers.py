@@ -6,7 +6,10 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
+import struct
+
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.dataspace import DataspaceMessage
@@ -16,7 +19,12 @@ from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
-from h5swmr.format.object_header import ObjectHeader, RawMessage, message_bytes
+from h5swmr.format.object_header import (
+    MESSAGE_HEADER_SIZE,
+    ObjectHeader,
+    RawMessage,
+    message_bytes,
+)
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.tree import GroupNode
@@ -80,6 +88,48 @@ def dataset_header(
 ) -> ObjectHeader:
     chunk_size = header_size - ObjectHeader.size_for(0)
     return ObjectHeader(dataset_messages(fixed, frame_dims, frames, links), chunk_size)
+
+
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+FRAMES_OFFSET = ObjectHeader.PREFIX_SIZE + MESSAGE_HEADER_SIZE + 4
+"""Where dims[0] lies in an encoded dataset header: after the OHDR prefix, the dataspace
+message's header and its version, rank, flags and type bytes (the dataspace comes first)."""
+
+
+class DatasetHeaderImage:
+    """A dataset header's encoded bytes, kept between commits.
+
+    Between two commits only the frame count (dims[0]) changes, and now and then the link count.
+    The image is encoded whole when the link count changes; otherwise the 8-byte frame count is
+    patched in place and the checksum recomputed over the whole chunk. The bytes are identical
+    to ``dataset_header(...).encode()``.
+    """
+
+    __slots__ = ("_fixed", "_frame_dims", "_header_size", "_image", "_links")
+
+    def __init__(
+        self, fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], header_size: int
+    ) -> None:
+        self._fixed = fixed
+        self._frame_dims = frame_dims
+        self._header_size = header_size
+        self._links = -1
+        self._image = bytearray()
+
+    def encode(self, frames: int, links: int) -> bytes:
+        image = self._image
+        if links != self._links:
+            header = dataset_header(self._fixed, self._frame_dims, frames, links, self._header_size)
+            image = self._image = bytearray(header.encode())
+            if _U64.unpack_from(image, FRAMES_OFFSET)[0] != frames:  # pragma: no cover
+                raise AssertionError("dataset header: the dims are not where expected")
+            self._links = links
+            return bytes(image)
+        _U64.pack_into(image, FRAMES_OFFSET, frames)
+        end = len(image) - 4
+        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        return bytes(image)
 
 
 def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:

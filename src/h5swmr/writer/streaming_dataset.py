@@ -25,7 +25,12 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.headers import dataset_fixed_messages, dataset_header, dataset_header_size
+from h5swmr.writer.headers import (
+    DatasetHeaderImage,
+    dataset_fixed_messages,
+    dataset_header,
+    dataset_header_size,
+)
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -72,11 +77,14 @@ class StreamingDataset:
         """Header messages that never change; only the dims and the link count are rewritten."""
         self.frames_appended = frames
         self.frames_published = frames
-        self.header_size = dataset_header_size(fixed_messages, grid.frame_dims)
+        self._header_size = dataset_header_size(fixed_messages, grid.frame_dims)
+        self._header_image = DatasetHeaderImage(fixed_messages, grid.frame_dims, self._header_size)
         self.header_links = 0
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
+        self._tile_buffer: np.ndarray | None = None
+        """Scratch for the tiles of one unfiltered frame: written out before the next frame."""
 
     @classmethod
     def create(
@@ -97,10 +105,24 @@ class StreamingDataset:
         fixed = dataset_fixed_messages(DatatypeMessage.from_numpy(dtype), grid, pipeline, index)
         return cls(node, dtype, grid, pipeline=pipeline, index=index, fixed_messages=fixed)
 
+    @property
+    def header_size(self) -> int:
+        """Bytes of the dataset's object header, fixed for its life."""
+        return self._header_size
+
+    @header_size.setter
+    def header_size(self, size: int) -> None:
+        self._header_size = size
+        self._header_image = DatasetHeaderImage(self.fixed_messages, self.grid.frame_dims, size)
+
     def header(self, frames: int, links: int) -> ObjectHeader:
         return dataset_header(
             self.fixed_messages, self.grid.frame_dims, frames, links, self.header_size
         )
+
+    def encoded_header(self, frames: int, links: int) -> bytes:
+        """``header(frames, links).encode()``, patched from the previous commit's bytes."""
+        return self._header_image.encode(frames, links)
 
     @property
     def name(self) -> str:
@@ -164,7 +186,7 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            data = grid.split(frame[np.newaxis]) if grid.is_tiled else frame
+            data = self._split_one(frame) if grid.is_tiled else frame
             address = sink.write(as_bytes(data))
             for tile in range(grid.n_tiles):
                 record = ChunkRecord(address + tile * grid.chunk_nbytes)
@@ -179,9 +201,17 @@ class StreamingDataset:
         if not grid.is_tiled:
             sink.handle.pwrite(self._band_addresses[0] + offset, as_bytes(frame))
             return
-        tiles = grid.split(frame[np.newaxis])
+        tiles = self._split_one(frame)
         for tile, address in enumerate(self._band_addresses):
             sink.handle.pwrite(address + offset, as_bytes(tiles[tile]))
+
+    def _split_one(self, frame: np.ndarray) -> np.ndarray:
+        """The tiles of one unfiltered frame, in a buffer reused frame after frame (its bytes are
+        written before ``append`` returns, so nothing else holds it)."""
+        grid = self.grid
+        if self._tile_buffer is None:
+            self._tile_buffer = np.zeros((grid.n_tiles, 1, *grid.tile), self.dtype)
+        return grid.split(frame[np.newaxis], self._tile_buffer)
 
     def _append_filtered(
         self, frame: np.ndarray, band: int, position: int, sink: ChunkSink

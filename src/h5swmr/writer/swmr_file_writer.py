@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
+import time
 import warnings
 from collections.abc import Iterator
 from enum import Enum
@@ -28,6 +30,7 @@ from h5swmr.errors import (
     InvalidStateError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -79,7 +82,14 @@ class SwmrFileWriter:
         workers: int,
         *,
         reopen: bool = False,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> None:
+        self._flush_every = flush_every
+        self._flush_interval = flush_interval
+        self._auto_flush = flush_every is not None or flush_interval is not None
+        self._last_commit = time.monotonic()
+        self._superblock_image = _SuperblockImage()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -108,11 +118,30 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """A new file at ``path``, replacing any existing one; locking as ``HDF5_USE_FILE_LOCKING``
-        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on)."""
+        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on).
+
+        ``flush_every`` and ``flush_interval`` are flush policies (as areaDetector's NDFileHDF5
+        NumFramesFlush, and a timed one): once ``start_swmr`` has run, an ``append_frame`` or
+        ``append_chunk`` that leaves ``flush_every`` or more unpublished frames in its dataset,
+        or that comes ``flush_interval`` seconds or more after the last commit, ends with a
+        ``flush()``. Both are checked when frames are appended (no thread writes behind the
+        caller's back): frames appended last stay unpublished until the next append, ``flush``
+        or ``close``. None (the default) leaves flushing to explicit ``flush()`` calls.
+        For example ``SwmrFileWriter.create(path, flush_every=100, flush_interval=0.5)``
+        publishes every 100th frame of a dataset, and the frames that came in between as soon as
+        an append finds the last commit half a second old.
+        """
         return cls.create_with_locking(
-            path, FileLocking.from_environment(), durability=durability, workers=workers
+            path,
+            FileLocking.from_environment(),
+            durability=durability,
+            workers=workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
         )
 
     @classmethod
@@ -123,13 +152,23 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
-        """Like ``create`` with an explicit locking policy.
+        """Like ``create`` with an explicit locking policy (and the same flush policies).
 
         The file is locked before it is truncated, so a file another process holds is refused
         with FileLockedError and left untouched.
         """
-        return cls._open(path, locking, durability, workers, reopen=False)
+        return cls._open(
+            path,
+            locking,
+            durability,
+            workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
+            reopen=False,
+        )
 
     @classmethod
     def open_append(
@@ -138,13 +177,20 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
         frames to its streaming datasets; readers see one continuous stream. Datasets keep their
         numbers in the order they are found (see ``dataset_index``); new ones may be created
-        before ``start_swmr``."""
+        before ``start_swmr``. ``flush_every`` and ``flush_interval`` as for ``create``."""
         return cls.open_append_with_locking(
-            path, FileLocking.from_environment(), durability=durability, workers=workers
+            path,
+            FileLocking.from_environment(),
+            durability=durability,
+            workers=workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
         )
 
     @classmethod
@@ -155,9 +201,19 @@ class SwmrFileWriter:
         *,
         durability: Durability | str = Durability.NONE,
         workers: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
     ) -> Self:
         """Like ``open_append`` with an explicit locking policy."""
-        return cls._open(path, locking, durability, workers, reopen=True)
+        return cls._open(
+            path,
+            locking,
+            durability,
+            workers,
+            flush_every=flush_every,
+            flush_interval=flush_interval,
+            reopen=True,
+        )
 
     @classmethod
     def _open(
@@ -167,6 +223,8 @@ class SwmrFileWriter:
         durability: Durability | str,
         workers: int | None,
         *,
+        flush_every: int | None,
+        flush_interval: float | None,
         reopen: bool,
     ) -> Self:
         if not isinstance(locking, FileLocking):
@@ -179,6 +237,20 @@ class SwmrFileWriter:
         workers = _default_workers() if workers is None else workers
         if not isinstance(workers, int) or workers < 0:
             raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
+        if flush_every is not None and (
+            isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1
+        ):
+            raise InvalidArgumentError(
+                f"flush_every must be None or an integer >= 1, not {flush_every!r}"
+            )
+        if flush_interval is not None and (
+            isinstance(flush_interval, bool)
+            or not isinstance(flush_interval, int | float)
+            or not 0 < flush_interval < float("inf")
+        ):
+            raise InvalidArgumentError(
+                f"flush_interval must be None or a number of seconds > 0, not {flush_interval!r}"
+            )
         path_str = os.fspath(path)
         fs_type = file_system_type(path_str)
         if is_unordered(fs_type):
@@ -194,7 +266,16 @@ class SwmrFileWriter:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
             if handle.physical_size and not reopen:
                 handle.truncate(0)
-            return cls(handle, locking, locked, durability, workers, reopen=reopen)
+            return cls(
+                handle,
+                locking,
+                locked,
+                durability,
+                workers,
+                reopen=reopen,
+                flush_every=flush_every,
+                flush_interval=flush_interval,
+            )
         except BaseException:
             handle.close()
             raise
@@ -405,6 +486,8 @@ class SwmrFileWriter:
         frame = dataset.coerce(data)
         with self._failing_on_error("append_frame"):
             dataset.append(frame, self._sink)
+            if self._auto_flush:
+                self._flush_by_policy(dataset)
 
     def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
@@ -417,6 +500,8 @@ class SwmrFileWriter:
         view, record = dataset.check_chunk(chunk_bytes, filter_mask)
         with self._failing_on_error("append_chunk"):
             dataset.store_chunk(view, record, self._sink)
+            if self._auto_flush:
+                self._flush_by_policy(dataset)
 
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
@@ -523,6 +608,17 @@ class SwmrFileWriter:
             f"{call}: a dataset is its number or path, not {type(ds).__name__}", dataset=ds
         )
 
+    def _flush_by_policy(self, dataset: StreamingDataset) -> None:
+        """The flush ``flush_every`` or ``flush_interval`` asks for after an append, if any."""
+        if self._state is not _State.SWMR:
+            return
+        every = self._flush_every
+        if (every is not None and dataset.frames_appended - dataset.frames_published >= every) or (
+            self._flush_interval is not None
+            and time.monotonic() - self._last_commit >= self._flush_interval
+        ):
+            self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=False)
+
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         for dataset in self._datasets:
             if dataset.is_filtered:
@@ -546,13 +642,13 @@ class SwmrFileWriter:
                 continue
             frames, links = dataset.frames_appended, node.published_link_count
             if frames != dataset.frames_published or links != dataset.header_links:
-                encoded = dataset.header(frames, links).encode()
+                encoded = dataset.encoded_header(frames, links)
                 object_writes.append((node.address, encoded))
                 dataset.frames_published, dataset.header_links = frames, links
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
-        superblock = Superblock(flags, eoa, self._root_address)
+        superblock = self._superblock_image.encode(flags, eoa, self._root_address)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
         apply_phases(
@@ -564,12 +660,13 @@ class SwmrFileWriter:
                 header_writes,
                 object_writes,
                 group_writes,
-                [(0, superblock.encode())],
+                [(0, superblock)],
             ],
             self._durability,
         )
         for dataset in self._datasets:
             dataset.index.release_below(dataset.first_open_chunk())
+        self._last_commit = time.monotonic()
 
     def _publish_structure(self) -> list[Write]:
         """Give new datasets their header address and write every group anew.
@@ -591,6 +688,33 @@ class SwmrFileWriter:
             group.address = self._allocator.allocate(group_header(group, placed=False).size)
         self._structure_dirty = False
         return [(group.address, group_header(group).encode()) for group in groups]
+
+
+class _SuperblockImage:
+    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
+    are patched (bytes identical to ``Superblock(...).encode()``)."""
+
+    EOF_OFFSET = 28
+    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
+    _U64 = struct.Struct("<Q")
+    _U32 = struct.Struct("<I")
+
+    __slots__ = ("_image", "_key")
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._image = bytearray()
+
+    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytes:
+        image = self._image
+        if self._key != (flags, root):
+            image = self._image = bytearray(Superblock(flags, eof, root).encode())
+            self._key = (flags, root)
+            return bytes(image)
+        self._U64.pack_into(image, self.EOF_OFFSET, eof)
+        end = len(image) - 4
+        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        return bytes(image)
 
 
 def _dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:

@@ -1,0 +1,109 @@
+"""Deflate backends: isal and libdeflate write zlib streams libhdf5 decodes; "auto" picks one.
+
+Their bytes differ from stdlib zlib's, so these tests compare decoded data, never bytes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from h5swmr import FilterPipeline, SwmrFileWriter
+from h5swmr.errors import FilterError, FilterUnavailableError
+from h5swmr.filters import deflate
+from h5swmr.filters.deflate import BACKENDS, DeflateFilter, resolve_backend
+
+from .conformance import FilterTests
+
+INSTALLED = {
+    "isal": importlib.util.find_spec("isal") is not None,
+    "libdeflate": importlib.util.find_spec("deflate") is not None,
+    "zlib": True,
+}
+FAST = [b for b in ("isal", "libdeflate") if INSTALLED[b]]
+needs_fast = pytest.mark.skipif(not FAST, reason="neither isal nor deflate is installed")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_resolution(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(deflate.BACKEND_ENVIRONMENT_VARIABLE, raising=False)
+    deflate.forget_backend_choice()
+    yield
+    monkeypatch.undo()
+    deflate.forget_backend_choice()
+
+
+@needs_fast
+class TestFastDeflate(FilterTests):
+    """The shared battery (round trips, libhdf5 decoding what we write) on every fast backend."""
+
+    byte_identical = False
+    instances = tuple(DeflateFilter(level, backend=b) for b in FAST for level in (1, 4, 9))
+
+
+def test_auto_takes_the_first_installed() -> None:
+    expected = next(b for b in BACKENDS if INSTALLED[b])
+    assert resolve_backend("auto") == expected
+    assert DeflateFilter().backend_in_use == expected
+    assert DeflateFilter(0).backend_in_use == "zlib"
+
+
+def test_environment_variable_overrides_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(deflate.BACKEND_ENVIRONMENT_VARIABLE, "zlib")
+    chunk = np.arange(5000, dtype="<u2").tobytes()
+    assert DeflateFilter(4).backend_in_use == "zlib"
+    assert DeflateFilter(4).encode(chunk, 2) == zlib.compress(chunk, 4)
+
+
+def test_backend_is_not_part_of_identity() -> None:
+    assert DeflateFilter(4, backend="zlib") == DeflateFilter(4)
+    assert hash(DeflateFilter(4, backend="zlib")) == hash(DeflateFilter(4))
+    assert repr(DeflateFilter(4, backend="zlib")) == "DeflateFilter(level=4)"
+
+
+@pytest.mark.parametrize("backend", ["zstd", "", "ZLIB ", 3])
+def test_unknown_backend_is_refused(backend: object) -> None:
+    with pytest.raises(FilterError, match="backend"):
+        DeflateFilter(4, backend=backend)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", [b for b in ("isal", "libdeflate") if not INSTALLED[b]])
+def test_missing_backend_fails_when_the_filter_is_made(backend: str) -> None:
+    with pytest.raises(FilterUnavailableError, match=r"h5swmr\[fast\]"):
+        DeflateFilter(4, backend=backend)
+
+
+@pytest.mark.parametrize("backend", FAST)
+@pytest.mark.parametrize("level", range(10))
+def test_every_level_decodes(backend: str, level: int) -> None:
+    rng = np.random.default_rng(level)
+    chunk = rng.poisson(2.0, 40_000).astype("<u2").tobytes()
+    encoded = DeflateFilter(level, backend=backend).encode(memoryview(chunk), 2)
+    assert zlib.decompress(encoded) == chunk
+    assert DeflateFilter(level).decode(encoded, 2) == chunk
+
+
+@needs_fast
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_h5py_reads_frames_the_fast_backend_wrote(tmp_path: Path, shuffle: bool) -> None:
+    path = tmp_path / "fast.h5"
+    rng = np.random.default_rng(7)
+    frames = rng.poisson(2.0, (12, 64, 48)).astype(np.uint16)
+    pipeline = FilterPipeline.shuffle_deflate(4) if shuffle else FilterPipeline.deflate(4)
+    assert DeflateFilter(4).backend_in_use == FAST[0]
+    with SwmrFileWriter.create(path) as writer:
+        ds = writer.create_streaming_dataset_compressed("d", "u2", (64, 48), pipeline)
+        writer.start_swmr()
+        for i, frame in enumerate(frames):
+            writer.append_frame(ds, frame)
+            if i % 5 == 4:
+                writer.flush()
+    with h5py.File(path, "r") as f:
+        assert f["d"].compression == "gzip"
+        np.testing.assert_array_equal(f["d"][...], frames)
