@@ -52,7 +52,8 @@ def test_lists_groups_datasets_links_and_attributes(
         "/entry": "group",
         "/entry/alias": "soft link -> /entry/data/data",
         "/entry/data": "group",
-        "/entry/data/data": "dataset (5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8)",
+        "/entry/data/data": "dataset (5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8),"
+        " filters shuffle, deflate(level=4)",
         "/entry/ext": "external link -> other.h5:/data",
         "/entry/instrument": "group",
         "/entry/instrument/detector": "group",
@@ -78,7 +79,8 @@ def test_live_file_a_writer_holds(
     assert lines[0] == f"{path}: live: a writer has it open (SWMR flags set); shapes as of now"
     assert lines[-1].split(None, 1) == [
         "/entry/data/data",
-        "dataset (5, 8, 6) uint16, maxshape (None, 8, 6), chunks (1, 8, 6)",
+        "dataset (5, 8, 6) uint16, maxshape (None, 8, 6), chunks (1, 8, 6), ratio 1.00 (480 / 480 "
+        "bytes)",
     ]
 
 

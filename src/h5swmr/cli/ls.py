@@ -85,8 +85,8 @@ def filters_text(pipeline: object) -> str:
 def dataset_text(reader: SwmrFileReader, path: str) -> str:
     """``(5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8)[, filters ..][, ratio ..]``.
 
-    Filters and the compression ratio (logical bytes / stored bytes) are shown when the reader
-    offers ``filters(name)`` and ``storage_size(name)`` (h5py's ``Dataset.id.get_storage_size``).
+    Chunked datasets also show their filters and the compression ratio (logical bytes / stored
+    bytes, as h5py's ``Dataset.id.get_storage_size`` counts them).
     """
     shape = reader.shape(path)
     dtype = reader.dtype(path)
@@ -96,17 +96,15 @@ def dataset_text(reader: SwmrFileReader, path: str) -> str:
         parts.append(f"maxshape {shape_text(maxshape)}")
     chunks = reader.chunks(path)
     parts.append(f"chunks {shape_text(chunks)}" if chunks is not None else "contiguous")
-    filters = getattr(reader, "filters", None)
-    if callable(filters):
-        pipeline = filters(path)
-        if pipeline is not None:
-            parts.append(f"filters {filters_text(pipeline)}")
-    storage_size = getattr(reader, "storage_size", None)
-    if callable(storage_size):
-        stored = int(storage_size(path))
+    if chunks is None:
+        return ", ".join(parts)
+    pipeline = reader.filters(path)
+    if pipeline is not None:
+        parts.append(f"filters {filters_text(pipeline)}")
+    stored = reader.storage_size(path)
+    if stored > 0:
         logical = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if stored > 0:
-            parts.append(f"ratio {logical / stored:.2f} ({logical} / {stored} bytes)")
+        parts.append(f"ratio {logical / stored:.2f} ({logical} / {stored} bytes)")
     return ", ".join(parts)
 
 

@@ -56,12 +56,12 @@ def attribute_message(name: str, value: object, where: str) -> RawMessage:
             )
         if array.dtype.kind in "iu" and not isinstance(value, np.ndarray | np.generic):
             array = array.astype(np.int64)
-        array = np.ascontiguousarray(array, array.dtype.newbyteorder("<"))
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)  # keeps 0-d scalars
         try:
             datatype = DatatypeMessage.from_numpy(array.dtype)
         except H5SwmrError as exc:
             raise InvalidArgumentError(f"{where}: attribute {name!r}: {exc}") from exc
-        data, dims = array.tobytes(), array.shape
+        data, dims = array.tobytes(order="C"), array.shape
     if len(data) > MAX_ATTRIBUTE_BYTES:
         raise InvalidArgumentError(
             f"{where}: attribute {name!r} holds {len(data)} bytes; attributes up to "

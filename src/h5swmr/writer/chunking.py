@@ -20,14 +20,15 @@ def as_bytes(array: np.ndarray) -> memoryview:
     return memoryview(flat)  # type: ignore[arg-type]
 
 
-def check_dims(dims: object, *, what: str) -> tuple[int, ...]:
+def check_dims(dims: object, *, what: str, allow_empty: bool = False) -> tuple[int, ...]:
+    """Positive integer dims; ``allow_empty`` admits ``()``, a frame of one value."""
     try:
         values = tuple(int(d) for d in dims)  # type: ignore[attr-defined]
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(f"{what} must be a sequence of integers, not {dims!r}") from exc
     if any(isinstance(d, bool | float) for d in dims):  # type: ignore[attr-defined]
         raise InvalidArgumentError(f"{what} must hold integers, not {dims!r}")
-    if not values or any(v <= 0 for v in values):
+    if (not values and not allow_empty) or any(v <= 0 for v in values):
         raise InvalidArgumentError(f"{what} must be positive integers, got {dims!r}")
     return values
 

@@ -10,8 +10,9 @@ import struct
 
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.checksum import lookup3
-from h5swmr.format.constants import UNLIMITED, ChunkIndexType
+from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
+from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.fill_value import FillValueMessage
 from h5swmr.format.messages.group_info import GroupInfoMessage
@@ -21,6 +22,7 @@ from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import (
     MESSAGE_HEADER_SIZE,
+    ContinuationBlock,
     ObjectHeader,
     RawMessage,
     message_bytes,
@@ -65,12 +67,28 @@ def dataset_fixed_messages(
     return tuple(_raw(m) for m in messages)
 
 
+Block = tuple[int, int]
+"""Address and length of an OCHK block that holds a dataset's attributes."""
+
+
 def dataset_messages(
-    fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], frames: int, links: int
+    fixed: tuple[RawMessage, ...],
+    frame_dims: tuple[int, ...],
+    frames: int,
+    links: int,
+    attributes: Block | None = None,
 ) -> tuple[RawMessage, ...]:
-    """Dims first (rewritten at every commit), then what never changes, then the link count."""
+    """Dims first (rewritten at every commit), then what never changes, then the link count and
+    the continuation to the attributes. Attributes live in a block of their own, written once:
+    chunk 0 stays small enough to be rewritten within one page, whatever the attributes."""
     dataspace = DataspaceMessage((frames, *frame_dims), (UNLIMITED, *frame_dims))
-    return (_raw(dataspace), *fixed, *_reference_count(links))
+    continuation = [] if attributes is None else [_raw(ContinuationMessage(*attributes))]
+    return (_raw(dataspace), *fixed, *_reference_count(links), *continuation)
+
+
+def attribute_block(messages: tuple[RawMessage, ...]) -> ContinuationBlock:
+    """An OCHK block holding exactly ``messages``."""
+    return ContinuationBlock(messages, message_bytes(messages) + len(b"OCHK") + CHECKSUM_SIZE)
 
 
 def dataset_header_size(fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...]) -> int:
@@ -85,9 +103,12 @@ def dataset_header(
     frames: int,
     links: int,
     header_size: int,
+    *,
+    attributes: Block | None = None,
 ) -> ObjectHeader:
     chunk_size = header_size - ObjectHeader.size_for(0)
-    return ObjectHeader(dataset_messages(fixed, frame_dims, frames, links), chunk_size)
+    messages = dataset_messages(fixed, frame_dims, frames, links, attributes)
+    return ObjectHeader(messages, chunk_size)
 
 
 _U32 = struct.Struct("<I")
@@ -106,7 +127,7 @@ class DatasetHeaderImage:
     to ``dataset_header(...).encode()``.
     """
 
-    __slots__ = ("_fixed", "_frame_dims", "_header_size", "_image", "_links")
+    __slots__ = ("_attributes", "_fixed", "_frame_dims", "_header_size", "_image", "_links")
 
     def __init__(
         self, fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], header_size: int
@@ -115,16 +136,24 @@ class DatasetHeaderImage:
         self._frame_dims = frame_dims
         self._header_size = header_size
         self._links = -1
+        self._attributes: Block | None = None
         self._image = bytearray()
 
-    def encode(self, frames: int, links: int) -> bytes:
+    def encode(self, frames: int, links: int, attributes: Block | None = None) -> bytes:
         image = self._image
-        if links != self._links:
-            header = dataset_header(self._fixed, self._frame_dims, frames, links, self._header_size)
+        if links != self._links or attributes != self._attributes:
+            header = dataset_header(
+                self._fixed,
+                self._frame_dims,
+                frames,
+                links,
+                self._header_size,
+                attributes=attributes,
+            )
             image = self._image = bytearray(header.encode())
             if _U64.unpack_from(image, FRAMES_OFFSET)[0] != frames:  # pragma: no cover
                 raise AssertionError("dataset header: the dims are not where expected")
-            self._links = links
+            self._links, self._attributes = links, attributes
             return bytes(image)
         _U64.pack_into(image, FRAMES_OFFSET, frames)
         end = len(image) - 4
@@ -146,6 +175,7 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
             for name, node in group.links.items()
         ),
         *group.extra_messages,
+        *group.attributes.values(),
         *_reference_count(group.link_count),
     ]
     chunk = tuple(messages)

@@ -17,6 +17,8 @@ from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType, MessageType
 from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.extensible_array.elements import ElementCodec
+from h5swmr.format.messages.attribute import AttributeMessage
+from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
@@ -120,6 +122,8 @@ class _Walker:
                     child.link_count += 1
                 else:
                     group.extra_messages.append(raw)
+            elif raw.type == MessageType.ATTRIBUTE and (named := _attributes_by_name((raw,))):
+                group.attributes.update(named)
             elif raw.type not in _GROUP_OWN:
                 group.extra_messages.append(raw)
         return group
@@ -177,7 +181,18 @@ class _Walker:
             ea_header, layout.index_address, codec, self.allocator, self.read
         )
         fixed = tuple(m for m in header.messages if m.type not in _REWRITTEN)  # chunk 0's
+        continuations = [m for m in fixed if m.type == MessageType.CONTINUATION]
+        moved_messages = messages[len(header.messages) :]
         node = DatasetNode(path, address, index=len(self.datasets))
+        block = None
+        adopted = _attributes_by_name(moved_messages)
+        if len(continuations) == 1 and adopted is not None:
+            # attributes in a block of their own, as h5swmr keeps them: adopted, so setting one
+            # again replaces it and a new block holds them all
+            fixed = tuple(m for m in fixed if m.type != MessageType.CONTINUATION)
+            target = ContinuationMessage.decode(continuations[0].body)
+            block = (target.address, target.length)
+            node.attributes.update(adopted)
         dataset = StreamingDataset(
             node,
             np.dtype(dtype),
@@ -189,12 +204,26 @@ class _Walker:
         )
         dataset.header_size = header.size
         dataset.header_links = _reference_count(messages)
+        dataset.attribute_block = dataset.header_attribute_block = block
         try:  # the dims must be rewritable in place, with the link count it has
             dataset.header(dims[0], dataset.header_links).encode()
         except H5SwmrError:
             return None
         dataset.resume_band(self.read)
         return dataset
+
+
+def _attributes_by_name(messages: tuple[RawMessage, ...]) -> dict[str, RawMessage] | None:
+    """The messages by attribute name if all are attributes h5swmr can read, else None."""
+    named = {}
+    for raw in messages:
+        if raw.type != MessageType.ATTRIBUTE:
+            return None
+        try:
+            named[AttributeMessage.decode(raw.body).name] = raw
+        except H5SwmrError:
+            return None
+    return named
 
 
 def _body(messages: tuple[RawMessage, ...], message_type: MessageType) -> bytes:

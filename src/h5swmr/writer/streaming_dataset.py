@@ -26,6 +26,7 @@ from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.headers import (
+    Block,
     DatasetHeaderImage,
     dataset_fixed_messages,
     dataset_header,
@@ -80,6 +81,10 @@ class StreamingDataset:
         self._header_size = dataset_header_size(fixed_messages, grid.frame_dims)
         self._header_image = DatasetHeaderImage(fixed_messages, grid.frame_dims, self._header_size)
         self.header_links = 0
+        self.attribute_block: Block | None = None
+        """The OCHK block of the dataset's attributes, once written."""
+        self.header_attribute_block: Block | None = None
+        """The block the header on disk points at."""
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
@@ -117,12 +122,17 @@ class StreamingDataset:
 
     def header(self, frames: int, links: int) -> ObjectHeader:
         return dataset_header(
-            self.fixed_messages, self.grid.frame_dims, frames, links, self.header_size
+            self.fixed_messages,
+            self.grid.frame_dims,
+            frames,
+            links,
+            self.header_size,
+            attributes=self.attribute_block,
         )
 
     def encoded_header(self, frames: int, links: int) -> bytes:
         """``header(frames, links).encode()``, patched from the previous commit's bytes."""
-        return self._header_image.encode(frames, links)
+        return self._header_image.encode(frames, links, self.attribute_block)
 
     @property
     def name(self) -> str:

@@ -19,21 +19,15 @@ from enum import Enum
 from types import TracebackType
 from typing import Self
 
-import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.errors import (
-    DatasetNotFoundError,
-    H5SwmrError,
     InvalidArgumentError,
-    InvalidDtypeError,
     InvalidStateError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import UNDEFINED_ADDRESS
-from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
-from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, Write, apply_phases
@@ -41,15 +35,9 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
-from h5swmr.writer.chunking import ChunkGrid, check_dims
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.headers import group_header
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Tree, check_link_name, split_path
-
-STREAMING_DTYPE_KINDS = "biufc"
-DatasetRef = int | str
-"""A dataset as ``create_streaming_dataset`` returned it, or its path."""
+from h5swmr.writer.structure import DatasetRef, FileStructure
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -97,16 +85,15 @@ class SwmrFileWriter:
         self._allocator = EofAllocator(Superblock.SIZE)
         self._encoder = ChunkEncoder(workers)
         self._sink = ChunkSink(handle, self._allocator, self._encoder)
-        self._tree = Tree()
-        self._datasets: list[StreamingDataset] = []
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
-        self._structure_dirty = not reopen
         if reopen:
             reopened = resume.reopen(handle.path, handle.pread, self._allocator)
-            self._tree, self._datasets = reopened.tree, reopened.datasets
+            self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
+        else:
+            self._structure = FileStructure(self._allocator)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
 
     # -- creation ------------------------------------------------------------------------------
@@ -294,7 +281,7 @@ class SwmrFileWriter:
 
     @property
     def dataset_names(self) -> list[str]:
-        return [d.name for d in self._datasets]
+        return self._structure.names
 
     def dataset_index(self, name: str) -> int:
         return self._dataset(name, "dataset_index").node.index
@@ -304,9 +291,8 @@ class SwmrFileWriter:
         return self._dataset(ds, "frame_count").frames_appended
 
     def __repr__(self) -> str:
-        return (
-            f"<SwmrFileWriter {self.path!r} ({self._state.value}, {len(self._datasets)} datasets)>"
-        )
+        count = len(self._structure.datasets)
+        return f"<SwmrFileWriter {self.path!r} ({self._state.value}, {count} datasets)>"
 
     # -- datasets ------------------------------------------------------------------------------
 
@@ -385,81 +371,32 @@ class SwmrFileWriter:
         chunk: tuple[int, ...] | None = None,
         pipeline: FilterPipeline | None = None,
     ) -> int:
-        where = f"{call}({name!r})"
         self._require_state(call, _State.DEFINING)
-        parts = split_path(name, what=f"{where}: name")
-        if not parts:
-            raise InvalidArgumentError(f"{where}: the root group cannot be a dataset")
-        numpy_dtype = _dataset_dtype(dtype, where)
-        dims = check_dims(frame_dims, what=f"{where}: frame_dims")
-        if tile is not None:
-            chunk_dims = (1, *check_dims(tile, what=f"{where}: frame_chunk"))
-        elif chunk is not None:
-            chunk_dims = check_dims(chunk, what=f"{where}: chunk")
-        else:
-            chunk_dims = (1, *dims)
-        try:
-            grid = ChunkGrid(dims, chunk_dims, numpy_dtype.itemsize)
-        except InvalidArgumentError as exc:
-            raise InvalidArgumentError(f"{where}: {exc}") from exc
-        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
-            raise InvalidArgumentError(
-                f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
-            )
-        if pipeline is not None:  # fills in what depends on the chunk (blosc stores its size)
-            pipeline = pipeline.for_chunk(numpy_dtype.itemsize, grid.chunk_nbytes)
-            pipeline.describe(numpy_dtype.itemsize)  # rejects filters that cannot take the dtype
-        self._check_new_link(parts, where)
-
-        index_address = self._allocator.allocate(ExtensibleArrayHeader.SIZE, within_page=True)
-        node = DatasetNode("/" + "/".join(parts), index=len(self._datasets))
-        dataset = StreamingDataset.create(
-            node,
-            numpy_dtype,
-            grid,
-            pipeline=pipeline,
-            index_address=index_address,
-            allocator=self._allocator,
+        dataset = self._structure.create_dataset(
+            call, name, dtype, frame_dims, tile=tile, chunk=chunk, pipeline=pipeline
         )
-        self._tree.link(self._tree.require_group(parts[:-1]), parts[-1], node)
-        self._datasets.append(dataset)
-        self._structure_dirty = True
-        return node.index
-
-    def _check_new_link(self, parts: list[str], where: str) -> None:
-        """Fail, changing nothing, unless ``parts`` can become a new link (groups on the way may
-        be missing, but none may be a dataset)."""
-        node: GroupNode = self._tree.root
-        for depth, part in enumerate(parts):
-            child = node.links.get(part)
-            path = "/" + "/".join(parts[: depth + 1])
-            if depth == len(parts) - 1:
-                if child is not None:
-                    raise InvalidArgumentError(f"{where}: {path!r} already exists")
-                return
-            if child is None:
-                return
-            if not isinstance(child, GroupNode):
-                raise InvalidArgumentError(f"{where}: {path!r} is a dataset, not a group")
-            node = child
+        return dataset.node.index
 
     def create_hard_link(self, parent_group_path: str, link_name: str, target_path: str) -> None:
         """Another name, ``parent_group_path/link_name``, for the existing object at
         ``target_path``. Made before ``start_swmr`` it is visible to SWMR readers at once; made
         after, it is published by ``close``."""
-        where = f"create_hard_link({parent_group_path!r}, {link_name!r}, {target_path!r})"
         self._require_state("create_hard_link", _State.DEFINING, _State.SWMR)
-        parent = split_path(parent_group_path, what=f"{where}: parent_group_path")
-        check_link_name(link_name, what=f"{where}: link_name")
-        split_path(target_path, what=f"{where}: target_path")
-        target = self._tree.resolve(target_path)
-        if target is None:
-            raise DatasetNotFoundError(
-                f"{where}: no dataset or group at {target_path!r}", dataset=target_path
-            )
-        self._check_new_link([*parent, link_name], where)
-        self._tree.link(self._tree.require_group(parent), link_name, target)
-        self._structure_dirty = True
+        self._structure.create_hard_link(parent_group_path, link_name, target_path)
+
+    def create_group(self, path: str) -> None:
+        """The group ``path`` (and missing parents). Made before ``start_swmr`` it is visible to
+        SWMR readers at once; made after, it is published by ``close`` (libhdf5's SWMR readers
+        never see new objects while the file is being written)."""
+        self._require_state("create_group", _State.DEFINING, _State.SWMR)
+        self._structure.create_group(path, f"create_group({path!r})")
+
+    def set_attribute(self, path: str, name: str, value: object) -> None:
+        """Attribute ``name`` of the group or dataset at ``path``: a number, a numpy array of
+        numbers, a str or a list of str (stored as fixed-length UTF-8 strings). Set before
+        ``start_swmr`` it is visible to SWMR readers at once; set after, ``close`` publishes it."""
+        self._require_state("set_attribute", _State.DEFINING, _State.SWMR)
+        self._structure.set_attribute(path, name, value)
 
     # -- streaming -----------------------------------------------------------------------------
 
@@ -571,7 +508,7 @@ class SwmrFileWriter:
 
     @property
     def _root_address(self) -> int:
-        return self._tree.root.address
+        return self._structure.tree.root.address
 
     def _require_state(self, call: str, *allowed: _State) -> None:
         if self._failure is not None and self._state is not _State.CLOSED:
@@ -590,23 +527,7 @@ class SwmrFileWriter:
         raise InvalidStateError(f"{call}: call start_swmr() first")
 
     def _dataset(self, ds: object, call: str) -> StreamingDataset:
-        if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
-            if 0 <= ds < len(self._datasets):
-                return self._datasets[int(ds)]
-            known = f"0..{len(self._datasets) - 1}" if self._datasets else "none yet"
-            raise DatasetNotFoundError(
-                f"{call}: no dataset number {ds} (datasets: {known})", dataset=ds
-            )
-        if isinstance(ds, str):
-            node = self._tree.resolve(ds) if split_path(ds) else None
-            if isinstance(node, DatasetNode):
-                return self._datasets[node.index]
-            raise DatasetNotFoundError(
-                f"{call}: no dataset {ds!r} (datasets: {self.dataset_names})", dataset=ds
-            )
-        raise DatasetNotFoundError(
-            f"{call}: a dataset is its number or path, not {type(ds).__name__}", dataset=ds
-        )
+        return self._structure.dataset(ds, call)
 
     def _flush_by_policy(self, dataset: StreamingDataset) -> None:
         """The flush ``flush_every`` or ``flush_interval`` asks for after an append, if any."""
@@ -620,7 +541,7 @@ class SwmrFileWriter:
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=False)
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
-        for dataset in self._datasets:
+        for dataset in self._structure.datasets:
             if dataset.is_filtered:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
@@ -628,23 +549,31 @@ class SwmrFileWriter:
         super_writes: list[Write] = []
         index_writes: list[Write] = []
         header_writes: list[Write] = []
-        for dataset in self._datasets:
+        for dataset in self._structure.datasets:
             blocks, supers, index, header = dataset.index.commit()
             data_writes += blocks
             super_writes += supers
             index_writes += index
             header_writes += header
-        group_writes = self._publish_structure() if publish_structure else []
+        attribute_writes, group_writes = (
+            self._structure.publish() if publish_structure else ([], [])
+        )
+        data_writes += attribute_writes
         object_writes: list[Write] = []
-        for dataset in self._datasets:
+        for dataset in self._structure.datasets:
             node = dataset.node
             if node.address == UNDEFINED_ADDRESS:
                 continue
             frames, links = dataset.frames_appended, node.published_link_count
-            if frames != dataset.frames_published or links != dataset.header_links:
+            if (
+                frames != dataset.frames_published
+                or links != dataset.header_links
+                or dataset.attribute_block != dataset.header_attribute_block
+            ):
                 encoded = dataset.encoded_header(frames, links)
                 object_writes.append((node.address, encoded))
                 dataset.frames_published, dataset.header_links = frames, links
+                dataset.header_attribute_block = dataset.attribute_block
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
@@ -664,30 +593,9 @@ class SwmrFileWriter:
             ],
             self._durability,
         )
-        for dataset in self._datasets:
+        for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._last_commit = time.monotonic()
-
-    def _publish_structure(self) -> list[Write]:
-        """Give new datasets their header address and write every group anew.
-
-        Groups go to fresh addresses (old ones stay intact for readers that still use them);
-        their sizes do not depend on addresses, so all are placed before any is encoded.
-        """
-        if not self._structure_dirty:
-            return []
-        for dataset in self._datasets:
-            node = dataset.node
-            node.published_link_count = node.link_count
-            if node.address == UNDEFINED_ADDRESS:
-                node.address = self._allocator.allocate(dataset.header_size, within_page=True)
-                dataset.frames_published = -1  # forces the first write of the header
-        groups = self._tree.groups()
-        for group in groups:
-            group.published_link_count = group.link_count
-            group.address = self._allocator.allocate(group_header(group, placed=False).size)
-        self._structure_dirty = False
-        return [(group.address, group_header(group).encode()) for group in groups]
 
 
 class _SuperblockImage:
@@ -715,22 +623,3 @@ class _SuperblockImage:
         end = len(image) - 4
         self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
         return bytes(image)
-
-
-def _dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
-    try:
-        numpy_dtype = np.dtype(dtype)
-    except TypeError as exc:
-        raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
-    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
-        raise InvalidDtypeError(
-            f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
-            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
-        )
-    try:
-        DatatypeMessage.from_numpy(numpy_dtype)
-    except H5SwmrError as exc:
-        raise InvalidDtypeError(f"{where}: {exc}") from exc
-    if numpy_dtype.byteorder == ">":
-        numpy_dtype = numpy_dtype.newbyteorder("<")
-    return numpy_dtype

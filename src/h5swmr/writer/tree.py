@@ -50,6 +50,9 @@ class Node:
     link_count: int = 0
     published_link_count: int = 0
     """Links as last written; a link made while streaming is published only at close."""
+    attributes: dict[str, RawMessage] = field(default_factory=dict)
+    """Attributes h5swmr writes, by name, encoded."""
+    attributes_changed: bool = False
 
 
 @dataclass(eq=False, slots=True)

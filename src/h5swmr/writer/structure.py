@@ -1,0 +1,267 @@
+"""The file's structure as the writer builds it: groups, datasets, hard links and attributes.
+
+Everything here is checked before anything changes, so a rejected call leaves the structure as it
+was. ``publish`` places what is new and returns the writes that put the structure on disk:
+groups go to fresh addresses each time (readers that hold the old ones keep a valid view), a
+dataset's header keeps its address for life, and its attributes live in a block of their own that
+a rewritten chunk 0 points at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from h5swmr.errors import (
+    DatasetNotFoundError,
+    H5SwmrError,
+    InvalidArgumentError,
+    InvalidDtypeError,
+    UnsupportedError,
+)
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
+from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
+from h5swmr.format.messages.attribute import AttributeMessage
+from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.commit import Write
+from h5swmr.writer.attributes import attribute_message
+from h5swmr.writer.chunking import ChunkGrid, check_dims
+from h5swmr.writer.headers import attribute_block, group_header
+from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
+
+STREAMING_DTYPE_KINDS = "biufc"
+DatasetRef = int | str
+"""A dataset as ``create_streaming_dataset`` returned it, or its path."""
+
+
+class FileStructure:
+    """Groups, datasets, links and attributes, and what of them is not on disk yet."""
+
+    def __init__(
+        self,
+        allocator: EofAllocator,
+        tree: Tree | None = None,
+        datasets: list[StreamingDataset] | None = None,
+    ) -> None:
+        self.allocator = allocator
+        self.tree = tree or Tree()
+        self.datasets: list[StreamingDataset] = datasets or []
+        self.dirty = tree is None
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.datasets]
+
+    # -- looking up ---------------------------------------------------------------------------
+
+    def dataset(self, ds: object, call: str) -> StreamingDataset:
+        if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
+            if 0 <= ds < len(self.datasets):
+                return self.datasets[int(ds)]
+            known = f"0..{len(self.datasets) - 1}" if self.datasets else "none yet"
+            raise DatasetNotFoundError(
+                f"{call}: no dataset number {ds} (datasets: {known})", dataset=ds
+            )
+        if isinstance(ds, str):
+            node = self.tree.resolve(ds) if split_path(ds) else None
+            if isinstance(node, DatasetNode):
+                return self.datasets[node.index]
+            raise DatasetNotFoundError(
+                f"{call}: no dataset {ds!r} (datasets: {self.names})", dataset=ds
+            )
+        raise DatasetNotFoundError(
+            f"{call}: a dataset is its number or path, not {type(ds).__name__}", dataset=ds
+        )
+
+    def node(self, path: str, where: str) -> Node:
+        split_path(path, what=f"{where}: path")
+        node = self.tree.resolve(path)
+        if node is None:
+            raise DatasetNotFoundError(f"{where}: no group or dataset at {path!r}", dataset=path)
+        return node
+
+    # -- creating -----------------------------------------------------------------------------
+
+    def create_dataset(
+        self,
+        call: str,
+        name: str,
+        dtype: DTypeLike,
+        frame_dims: tuple[int, ...],
+        *,
+        tile: tuple[int, ...] | None = None,
+        chunk: tuple[int, ...] | None = None,
+        pipeline: FilterPipeline | None = None,
+    ) -> StreamingDataset:
+        where = f"{call}({name!r})"
+        parts = split_path(name, what=f"{where}: name")
+        if not parts:
+            raise InvalidArgumentError(f"{where}: the root group cannot be a dataset")
+        numpy_dtype = dataset_dtype(dtype, where)
+        dims = check_dims(frame_dims, what=f"{where}: frame_dims", allow_empty=True)
+        if tile is not None:
+            chunk_dims = (1, *check_dims(tile, what=f"{where}: frame_chunk", allow_empty=True))
+        elif chunk is not None:
+            chunk_dims = check_dims(chunk, what=f"{where}: chunk")
+        else:
+            chunk_dims = (1, *dims)
+        try:
+            grid = ChunkGrid(dims, chunk_dims, numpy_dtype.itemsize)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"{where}: {exc}") from exc
+        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
+            raise InvalidArgumentError(
+                f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
+            )
+        if pipeline is not None:  # fills in what depends on the chunk (blosc stores its size)
+            pipeline = pipeline.for_chunk(numpy_dtype.itemsize, grid.chunk_nbytes)
+            pipeline.describe(numpy_dtype.itemsize)  # rejects filters that cannot take the dtype
+        self.check_new_link(parts, where)
+
+        index_address = self.allocator.allocate(ExtensibleArrayHeader.SIZE, within_page=True)
+        node = DatasetNode("/" + "/".join(parts), index=len(self.datasets))
+        dataset = StreamingDataset.create(
+            node,
+            numpy_dtype,
+            grid,
+            pipeline=pipeline,
+            index_address=index_address,
+            allocator=self.allocator,
+        )
+        self.tree.link(self.tree.require_group(parts[:-1]), parts[-1], node)
+        self.datasets.append(dataset)
+        self.dirty = True
+        return dataset
+
+    def check_new_link(self, parts: list[str], where: str) -> None:
+        """Fail, changing nothing, unless ``parts`` can become a new link (groups on the way may
+        be missing, but none may be a dataset)."""
+        node: GroupNode = self.tree.root
+        for depth, part in enumerate(parts):
+            child = node.links.get(part)
+            path = "/" + "/".join(parts[: depth + 1])
+            if depth == len(parts) - 1:
+                if child is not None:
+                    raise InvalidArgumentError(f"{where}: {path!r} already exists")
+                return
+            if child is None:
+                return
+            if not isinstance(child, GroupNode):
+                raise InvalidArgumentError(f"{where}: {path!r} is a dataset, not a group")
+            node = child
+
+    def create_group(self, path: str, where: str) -> GroupNode:
+        """The group at ``path``, made with any missing parents; an existing group is fine."""
+        parts = split_path(path, what=f"{where}: path")
+        node: Node = self.tree.root
+        for depth, part in enumerate(parts):
+            if not isinstance(node, GroupNode):
+                break
+            child = node.links.get(part)
+            if child is None:
+                break
+            if not isinstance(child, GroupNode):
+                at = "/" + "/".join(parts[: depth + 1])
+                raise InvalidArgumentError(f"{where}: {at!r} is a dataset, not a group")
+            node = child
+        group = self.tree.require_group(parts)
+        self.dirty = True
+        return group
+
+    def create_hard_link(self, parent_group_path: str, link_name: str, target_path: str) -> None:
+        where = f"create_hard_link({parent_group_path!r}, {link_name!r}, {target_path!r})"
+        parent = split_path(parent_group_path, what=f"{where}: parent_group_path")
+        check_link_name(link_name, what=f"{where}: link_name")
+        split_path(target_path, what=f"{where}: target_path")
+        target = self.tree.resolve(target_path)
+        if target is None:
+            raise DatasetNotFoundError(
+                f"{where}: no dataset or group at {target_path!r}", dataset=target_path
+            )
+        self.check_new_link([*parent, link_name], where)
+        self.tree.link(self.tree.require_group(parent), link_name, target)
+        self.dirty = True
+
+    def set_attribute(self, path: str, name: str, value: object) -> None:
+        where = f"set_attribute({path!r}, {name!r})"
+        node = self.node(path, where)
+        message = attribute_message(name, value, where)
+        if isinstance(node, DatasetNode) and name in _existing_attribute_names(
+            self.datasets[node.index]
+        ):
+            raise UnsupportedError(
+                f"{where}: the dataset already has an attribute {name!r} that h5swmr did not "
+                "write; h5swmr adds attributes but does not replace others'"
+            )
+        if not isinstance(node, GroupNode | DatasetNode):
+            raise UnsupportedError(f"{where}: {path!r} is an object h5swmr did not write")
+        node.attributes[name] = message
+        node.attributes_changed = True
+        self.dirty = True
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def publish(self) -> tuple[list[Write], list[Write]]:
+        """Place what is new; returns (attribute blocks, groups) to write.
+
+        Attribute blocks are fresh space written before the dataset headers that point at them;
+        groups are written after the dataset headers. New datasets get their header address (the
+        caller writes the headers). Group sizes do not depend on addresses, so all groups are
+        placed before any is encoded.
+        """
+        if not self.dirty:
+            return [], []
+        blocks: list[Write] = []
+        for dataset in self.datasets:
+            node = dataset.node
+            node.published_link_count = node.link_count
+            if node.address == UNDEFINED_ADDRESS:
+                node.address = self.allocator.allocate(dataset.header_size, within_page=True)
+                dataset.frames_published = -1  # forces the first write of the header
+            if node.attributes_changed:
+                block = attribute_block(tuple(node.attributes.values()))
+                address = self.allocator.allocate(block.length)
+                blocks.append((address, block.encode()))
+                dataset.attribute_block = (address, block.length)
+                node.attributes_changed = False
+        groups = self.tree.groups()
+        for group in groups:
+            group.published_link_count = group.link_count
+            group.attributes_changed = False
+            group.address = self.allocator.allocate(group_header(group, placed=False).size)
+        self.dirty = False
+        return blocks, [(group.address, group_header(group).encode()) for group in groups]
+
+
+def _existing_attribute_names(dataset: StreamingDataset) -> set[str]:
+    """Attributes in a reopened dataset's chunk 0 that h5swmr did not write."""
+    names = set()
+    for message in dataset.fixed_messages:
+        if message.type == MessageType.ATTRIBUTE:
+            try:
+                names.add(AttributeMessage.decode(message.body).name)
+            except H5SwmrError:
+                continue
+    return names
+
+
+def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
+    try:
+        numpy_dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
+    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
+        raise InvalidDtypeError(
+            f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
+            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
+        )
+    try:
+        DatatypeMessage.from_numpy(numpy_dtype)
+    except H5SwmrError as exc:
+        raise InvalidDtypeError(f"{where}: {exc}") from exc
+    if numpy_dtype.byteorder == ">":
+        numpy_dtype = numpy_dtype.newbyteorder("<")
+    return numpy_dtype
