@@ -81,6 +81,11 @@ class StreamingDataset:
         self._header_size = dataset_header_size(fixed_messages, grid.frame_dims)
         self._header_image = DatasetHeaderImage(fixed_messages, grid.frame_dims, self._header_size)
         self.header_links = 0
+        self.publish_rank = 0
+        """Dims are published in rank order within a commit: per-frame metadata (-1) before
+        the frames, keys (1) and the finished flag (2) after them."""
+        self.keys: list[StreamingDataset] = []
+        """Key datasets this dataset fills: element i = i + 1 once frame i is appended."""
         self.attribute_block: Block | None = None
         """The OCHK block of the dataset's attributes, once written."""
         self.header_attribute_block: Block | None = None
@@ -353,6 +358,14 @@ class StreamingDataset:
             tiles[tile] = np.frombuffer(decoded, self.dtype).reshape(tiles.shape[1:])
         self._band = grid.merge(tiles)
         self._band_frames_filtered = position
+
+    def replace_first_frame(self, frame: np.ndarray, sink: ChunkSink) -> None:
+        """Give frame 0 new content in a fresh chunk, then point the index at it: a reader sees
+        the old frame or the new one, never a mix (for the finished flag)."""
+        if self.is_filtered or self.grid.frames_per_chunk != 1 or self.grid.is_tiled:
+            raise UnsupportedError(f"{self.name!r}: only single-frame unfiltered chunks")
+        address = sink.write(as_bytes(frame))
+        self.index.set(0, ChunkRecord(address))
 
     def first_open_chunk(self) -> int:
         """Chunks below this index will never be set again."""

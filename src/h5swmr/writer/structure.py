@@ -26,6 +26,7 @@ from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
+from h5swmr.writer import nexus
 from h5swmr.writer.attributes import attribute_message
 from h5swmr.writer.chunking import ChunkGrid, check_dims
 from h5swmr.writer.headers import attribute_block, group_header
@@ -50,6 +51,8 @@ class FileStructure:
         self.tree = tree or Tree()
         self.datasets: list[StreamingDataset] = datasets or []
         self.dirty = tree is None
+        self.nexus = False
+        self.finished_flags: list[StreamingDataset] = []
 
     @property
     def names(self) -> list[str]:
@@ -86,6 +89,33 @@ class FileStructure:
     # -- creating -----------------------------------------------------------------------------
 
     def create_dataset(
+        self,
+        call: str,
+        name: str,
+        dtype: DTypeLike,
+        frame_dims: tuple[int, ...],
+        *,
+        tile: tuple[int, ...] | None = None,
+        chunk: tuple[int, ...] | None = None,
+        pipeline: FilterPipeline | None = None,
+    ) -> StreamingDataset:
+        """A new streaming dataset; in NeXus mode a bare name also gets its NXdata link and
+        its key dataset."""
+        bare = self.nexus and isinstance(name, str) and nexus.is_bare_name(name) and name.strip()
+        path = nexus.detector_path(name) if bare else name
+        dataset = self._create_dataset(
+            call, path, dtype, frame_dims, tile=tile, chunk=chunk, pipeline=pipeline
+        )
+        if bare:
+            leaf = name.strip()
+            self.create_hard_link(nexus.DATA, leaf, dataset.name)
+            data_group = self.tree.resolve(nexus.DATA)
+            if data_group is not None and "signal" not in data_group.attributes:
+                self.set_attribute(nexus.DATA, "signal", leaf)
+            self.create_key_dataset(dataset, f"{nexus.KEYS}/{leaf}")
+        return dataset
+
+    def _create_dataset(
         self,
         call: str,
         name: str,
@@ -152,6 +182,28 @@ class FileStructure:
             if not isinstance(child, GroupNode):
                 raise InvalidArgumentError(f"{where}: {path!r} is a dataset, not a group")
             node = child
+
+    def use_nexus(self) -> None:
+        """Lay the file out as NeXus: the groups, their NX_class and the finished flag."""
+        self.nexus = True
+        for path, nx_class in nexus.GROUP_CLASSES.items():
+            self.create_group(path, "nexus")
+            self.set_attribute(path, "NX_class", nx_class)
+        self.create_finished_flag(nexus.FINISHED)
+
+    def create_key_dataset(self, for_dataset: StreamingDataset, path: str) -> StreamingDataset:
+        """Element i is i + 1 once frame i of ``for_dataset`` is readable: published after it."""
+        key = self._create_dataset("create_key_dataset", path, "<i8", (), chunk=(nexus.KEY_CHUNK,))
+        key.publish_rank = 1
+        for_dataset.keys.append(key)
+        return key
+
+    def create_finished_flag(self, path: str) -> StreamingDataset:
+        """``[0]`` until ``close`` has published every frame, then ``[1]`` (swmr-tools' flag)."""
+        flag = self._create_dataset("create_finished_flag", path, "u1", ())
+        flag.publish_rank = 2
+        self.finished_flags.append(flag)
+        return flag
 
     def create_group(self, path: str, where: str) -> GroupNode:
         """The group at ``path``, made with any missing parents; an existing group is fine."""

@@ -14,16 +14,19 @@ import os
 import struct
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import Enum
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, Unpack, cast
 
+import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.errors import (
     InvalidArgumentError,
     InvalidStateError,
+    StorageError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.checksum import lookup3
@@ -36,6 +39,7 @@ from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, FileStructure
 
@@ -50,10 +54,6 @@ class _State(Enum):
     CLOSED = "closed"
 
 
-def _default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 class SwmrFileWriter:
     """Streams frames into an HDF5 file that libhdf5 SWMR readers read while it grows.
 
@@ -66,24 +66,24 @@ class SwmrFileWriter:
         handle: FileHandle,
         locking: FileLocking,
         locked: bool,
-        durability: Durability,
-        workers: int,
+        settings: Settings,
         *,
         reopen: bool = False,
-        flush_every: int | None = None,
-        flush_interval: float | None = None,
+        final_path: str | None = None,
     ) -> None:
-        self._flush_every = flush_every
-        self._flush_interval = flush_interval
-        self._auto_flush = flush_every is not None or flush_interval is not None
+        self._settings = settings
+        self._final_path = final_path
+        self._flush_every = settings.flush_every
+        self._flush_interval = settings.flush_interval
+        self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._superblock_image = _SuperblockImage()
         self._handle = handle
         self._locking = locking
         self._locked = locked
-        self._durability = durability
+        self._durability = settings.durability
         self._allocator = EofAllocator(Superblock.SIZE)
-        self._encoder = ChunkEncoder(workers)
+        self._encoder = ChunkEncoder(settings.workers)
         self._sink = ChunkSink(handle, self._allocator, self._encoder)
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
@@ -94,151 +94,87 @@ class SwmrFileWriter:
                 handle.truncate(self._allocator.eoa)
         else:
             self._structure = FileStructure(self._allocator)
+            if settings.nexus:
+                self._structure.use_nexus()
+                for flag in self._structure.finished_flags:
+                    flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
 
     # -- creation ------------------------------------------------------------------------------
 
     @classmethod
-    def create(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        durability: Durability | str = Durability.NONE,
-        workers: int | None = None,
-        flush_every: int | None = None,
-        flush_interval: float | None = None,
-    ) -> Self:
+    def create(cls, path: str | os.PathLike[str], **options: Unpack[CreateOptions]) -> Self:
         """A new file at ``path``, replacing any existing one; locking as ``HDF5_USE_FILE_LOCKING``
-        says (FALSE or 0: off; BEST_EFFORT: on where the file system supports it; else on).
+        says (FALSE or 0: off; TRUE or 1: on; otherwise libhdf5's default, best effort).
 
-        ``flush_every`` and ``flush_interval`` are flush policies (as areaDetector's NDFileHDF5
-        NumFramesFlush, and a timed one): once ``start_swmr`` has run, an ``append_frame`` or
-        ``append_chunk`` that leaves ``flush_every`` or more unpublished frames in its dataset,
-        or that comes ``flush_interval`` seconds or more after the last commit, ends with a
-        ``flush()``. Both are checked when frames are appended (no thread writes behind the
-        caller's back): frames appended last stay unpublished until the next append, ``flush``
-        or ``close``. None (the default) leaves flushing to explicit ``flush()`` calls.
-        For example ``SwmrFileWriter.create(path, flush_every=100, flush_interval=0.5)``
-        publishes every 100th frame of a dataset, and the frames that came in between as soon as
-        an append finds the last commit half a second old.
+        Options:
+
+        - ``durability``: ``"none"`` (default), ``"flush"`` or ``"close"``: when data is synced
+          to the device (docs/crash-safety.md says what each protects against).
+        - ``workers``: threads that run the filters (default: the cores, at most 4; 0 filters
+          in the caller's thread).
+        - ``flush_every``, ``flush_interval``: flush policies (as areaDetector's NDFileHDF5
+          NumFramesFlush, and a timed one): once ``start_swmr`` has run, an ``append_frame`` or
+          ``append_chunk`` that leaves ``flush_every`` or more unpublished frames in its dataset,
+          or that comes ``flush_interval`` seconds or more after the last commit, ends with a
+          ``flush()``. Both are checked when frames are appended (no thread writes behind the
+          caller's back). None (the default) leaves flushing to explicit ``flush()`` calls.
+        - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
+          (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
+          in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
+          swmr-tools does, and a finished flag that ``close`` sets.
+        - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
+        - ``create_dirs``: create missing directories of ``path``.
         """
-        return cls.create_with_locking(
-            path,
-            FileLocking.from_environment(),
-            durability=durability,
-            workers=workers,
-            flush_every=flush_every,
-            flush_interval=flush_interval,
-        )
+        return cls.create_with_locking(path, FileLocking.from_environment(), **options)
 
     @classmethod
     def create_with_locking(
-        cls,
-        path: str | os.PathLike[str],
-        locking: FileLocking,
-        *,
-        durability: Durability | str = Durability.NONE,
-        workers: int | None = None,
-        flush_every: int | None = None,
-        flush_interval: float | None = None,
+        cls, path: str | os.PathLike[str], locking: FileLocking, **options: Unpack[CreateOptions]
     ) -> Self:
-        """Like ``create`` with an explicit locking policy (and the same flush policies).
+        """Like ``create`` with an explicit locking policy (and the same options).
 
         The file is locked before it is truncated, so a file another process holds is refused
         with FileLockedError and left untouched.
         """
-        return cls._open(
-            path,
-            locking,
-            durability,
-            workers,
-            flush_every=flush_every,
-            flush_interval=flush_interval,
-            reopen=False,
-        )
+        return cls._open(path, locking, Settings.parse(options), reopen=False)
 
     @classmethod
-    def open_append(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        durability: Durability | str = Durability.NONE,
-        workers: int | None = None,
-        flush_every: int | None = None,
-        flush_interval: float | None = None,
-    ) -> Self:
+    def open_append(cls, path: str | os.PathLike[str], **options: Unpack[WriterOptions]) -> Self:
         """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
         frames to its streaming datasets; readers see one continuous stream. Datasets keep their
         numbers in the order they are found (see ``dataset_index``); new ones may be created
-        before ``start_swmr``. ``flush_every`` and ``flush_interval`` as for ``create``."""
-        return cls.open_append_with_locking(
-            path,
-            FileLocking.from_environment(),
-            durability=durability,
-            workers=workers,
-            flush_every=flush_every,
-            flush_interval=flush_interval,
-        )
+        before ``start_swmr``. Options as for ``create`` (but those only a new file takes)."""
+        return cls.open_append_with_locking(path, FileLocking.from_environment(), **options)
 
     @classmethod
     def open_append_with_locking(
-        cls,
-        path: str | os.PathLike[str],
-        locking: FileLocking,
-        *,
-        durability: Durability | str = Durability.NONE,
-        workers: int | None = None,
-        flush_every: int | None = None,
-        flush_interval: float | None = None,
+        cls, path: str | os.PathLike[str], locking: FileLocking, **options: Unpack[WriterOptions]
     ) -> Self:
         """Like ``open_append`` with an explicit locking policy."""
-        return cls._open(
-            path,
-            locking,
-            durability,
-            workers,
-            flush_every=flush_every,
-            flush_interval=flush_interval,
-            reopen=True,
-        )
+        settings = Settings.parse(cast(CreateOptions, options))
+        return cls._open(path, locking, settings, reopen=True)
 
     @classmethod
     def _open(
         cls,
         path: str | os.PathLike[str],
         locking: FileLocking,
-        durability: Durability | str,
-        workers: int | None,
+        settings: Settings,
         *,
-        flush_every: int | None,
-        flush_interval: float | None,
         reopen: bool,
     ) -> Self:
         if not isinstance(locking, FileLocking):
             raise InvalidArgumentError(f"locking must be a FileLocking, not {locking!r}")
-        try:
-            durability = Durability(durability)
-        except ValueError as exc:
-            choices = ", ".join(d.value for d in Durability)
-            raise InvalidArgumentError(f"durability {durability!r}: use one of {choices}") from exc
-        workers = _default_workers() if workers is None else workers
-        if not isinstance(workers, int) or workers < 0:
-            raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
-        if flush_every is not None and (
-            isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1
-        ):
-            raise InvalidArgumentError(
-                f"flush_every must be None or an integer >= 1, not {flush_every!r}"
-            )
-        if flush_interval is not None and (
-            isinstance(flush_interval, bool)
-            or not isinstance(flush_interval, int | float)
-            or not 0 < flush_interval < float("inf")
-        ):
-            raise InvalidArgumentError(
-                f"flush_interval must be None or a number of seconds > 0, not {flush_interval!r}"
-            )
-        path_str = os.fspath(path)
+        final_path = os.fspath(path)
+        path_str = final_path + settings.temp_suffix
+        if settings.create_dirs:
+            try:
+                Path(path_str).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(
+                    exc.errno, f"cannot create the directories of {path_str!r}: {exc.strerror}"
+                ) from exc
         fs_type = file_system_type(path_str)
         if is_unordered(fs_type):
             warnings.warn(
@@ -257,11 +193,9 @@ class SwmrFileWriter:
                 handle,
                 locking,
                 locked,
-                durability,
-                workers,
+                settings,
                 reopen=reopen,
-                flush_every=flush_every,
-                flush_interval=flush_interval,
+                final_path=final_path if settings.temp_suffix else None,
             )
         except BaseException:
             handle.close()
@@ -412,19 +346,56 @@ class SwmrFileWriter:
         if self._locked:
             lock(self._handle.fd, self.path, self._locking, exclusive=False)
 
-    def append_frame(self, ds: DatasetRef, data: object) -> None:
+    def append_frame(
+        self, ds: DatasetRef, data: object, metadata: Mapping[DatasetRef, object] | None = None
+    ) -> None:
         """Append one frame: a numpy array of the frame's shape and the dataset's dtype (any byte
         order), or bytes-like data of exactly one frame, raw and little-endian.
 
-        A rejected frame changes nothing. The frame is visible to readers after the next flush.
+        ``metadata`` maps other streaming datasets (per-frame timestamp, frame id, exposure...)
+        to their value for this frame: they are appended in lockstep and published before the
+        frame in the same commit, so a reader never sees the frame without its metadata.
+        A rejected call changes nothing. The frame is visible to readers after the next flush.
         """
         self._require_state("append_frame", _State.DEFINING, _State.SWMR)
         dataset = self._dataset(ds, "append_frame")
         frame = dataset.coerce(data)
+        companions = self._metadata_frames(dataset, metadata)
         with self._failing_on_error("append_frame"):
+            for companion, value in companions:
+                companion.append(value, self._sink)
             dataset.append(frame, self._sink)
+            for key in dataset.keys:
+                key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
             if self._auto_flush:
                 self._flush_by_policy(dataset)
+
+    def _metadata_frames(
+        self, dataset: StreamingDataset, metadata: Mapping[DatasetRef, object] | None
+    ) -> list[tuple[StreamingDataset, np.ndarray]]:
+        """The metadata of one frame, each checked against its dataset before anything is
+        written; those datasets are published before ``dataset`` from now on."""
+        if metadata is None:
+            return []
+        if not isinstance(metadata, Mapping):
+            raise InvalidArgumentError(
+                f"append_frame({dataset.name!r}): metadata maps datasets to values, "
+                f"not {type(metadata).__name__}"
+            )
+        companions = []
+        for ref, value in metadata.items():
+            companion = self._dataset(ref, "append_frame metadata")
+            if companion is dataset or companion.publish_rank > 0:
+                raise InvalidArgumentError(
+                    f"append_frame({dataset.name!r}): {companion.name!r} cannot be metadata of "
+                    "this frame (the frame's own dataset, a key or a flag)"
+                )
+            companions.append((companion, companion.coerce(value)))
+        if len({id(c) for c, _ in companions}) != len(companions):
+            raise InvalidArgumentError(f"append_frame({dataset.name!r}): a dataset twice")
+        for companion, _ in companions:
+            companion.publish_rank = -1
+        return companions
 
     def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
@@ -458,6 +429,10 @@ class SwmrFileWriter:
             return
         try:
             self._commit(self._flags, publish_structure=True)
+            if self._structure.finished_flags:  # only once every frame is published
+                for flag in self._structure.finished_flags:
+                    flag.replace_first_frame(np.ones((), "u1"), self._sink)
+                self._commit(self._flags, publish_structure=False)
             if self._durability is not Durability.NONE:
                 self._handle.sync()
             self._handle.truncate(self._allocator.eoa)
@@ -467,6 +442,14 @@ class SwmrFileWriter:
                 self._handle.sync()
         finally:
             self._release()
+        if self._final_path is not None:
+            try:
+                Path(self._handle.path).replace(self._final_path)
+            except OSError as exc:
+                raise StorageError(
+                    exc.errno,
+                    f"renaming {self._handle.path!r} to {self._final_path!r}: {exc.strerror}",
+                ) from exc
 
     def __enter__(self) -> Self:
         return self
@@ -560,7 +543,7 @@ class SwmrFileWriter:
         )
         data_writes += attribute_writes
         object_writes: list[Write] = []
-        for dataset in self._structure.datasets:
+        for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
             node = dataset.node
             if node.address == UNDEFINED_ADDRESS:
                 continue

@@ -1,0 +1,88 @@
+"""The writer's options, checked once where the user gives them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TypedDict
+
+from h5swmr.errors import InvalidArgumentError
+from h5swmr.storage.commit import Durability
+
+
+class WriterOptions(TypedDict, total=False):
+    """Options of ``create`` and ``open_append`` (see ``SwmrFileWriter.create``)."""
+
+    durability: Durability | str
+    workers: int | None
+    flush_every: int | None
+    flush_interval: float | None
+
+
+class CreateOptions(WriterOptions, total=False):
+    """Options only a new file takes."""
+
+    nexus: bool
+    temp_suffix: str
+    create_dirs: bool
+
+
+def _default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    durability: Durability = Durability.NONE
+    workers: int = 1
+    flush_every: int | None = None
+    flush_interval: float | None = None
+    nexus: bool = False
+    temp_suffix: str = ""
+    create_dirs: bool = False
+
+    @classmethod
+    def parse(cls, options: CreateOptions) -> Settings:
+        unknown = set(options) - set(CreateOptions.__annotations__)
+        if unknown:
+            raise InvalidArgumentError(f"unknown writer options {sorted(unknown)}")
+        raw_durability = options.get("durability", Durability.NONE)
+        try:
+            durability = Durability(raw_durability)
+        except ValueError as exc:
+            choices = ", ".join(d.value for d in Durability)
+            raise InvalidArgumentError(
+                f"durability {raw_durability!r}: use one of {choices}"
+            ) from exc
+        workers = options.get("workers")
+        workers = _default_workers() if workers is None else workers
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+            raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
+        flush_every = options.get("flush_every")
+        if flush_every is not None and (
+            isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1
+        ):
+            raise InvalidArgumentError(
+                f"flush_every must be None or an integer >= 1, not {flush_every!r}"
+            )
+        flush_interval = options.get("flush_interval")
+        if flush_interval is not None and (
+            isinstance(flush_interval, bool)
+            or not isinstance(flush_interval, int | float)
+            or not 0 < flush_interval < float("inf")
+        ):
+            raise InvalidArgumentError(
+                f"flush_interval must be None or a number of seconds > 0, not {flush_interval!r}"
+            )
+        temp_suffix = options.get("temp_suffix", "")
+        if not isinstance(temp_suffix, str) or "/" in temp_suffix or "\x00" in temp_suffix:
+            raise InvalidArgumentError(f"temp_suffix {temp_suffix!r}: a file name ending")
+        return cls(
+            durability,
+            workers,
+            flush_every,
+            None if flush_interval is None else float(flush_interval),
+            bool(options.get("nexus", False)),
+            temp_suffix,
+            bool(options.get("create_dirs", False)),
+        )
