@@ -563,8 +563,10 @@ def print_tables(summaries: list[dict]) -> None:
     for s in summaries:
         im = s["impls"]
         cells = [s["workload"]["name"]]
+        nan = float("nan")
         for impl in ("h5py", "h5swmr"):
-            cells += [fmt(im[impl][k], 1) for k in ("flush_p50_us", "flush_p99_us", "flush_max_us")]
+            keys = ("flush_p50_us", "flush_p99_us", "flush_max_us")
+            cells += [fmt(im.get(impl, {}).get(k, nan), 1) for k in keys]
         print("| " + " | ".join(cells) + " |")
 
     for s in summaries:
@@ -580,15 +582,17 @@ def print_tables(summaries: list[dict]) -> None:
         print()
         print("| frames N | h5py us/frame | h5swmr us/frame | h5swmr/h5py speed |")
         print("|--:|--:|--:|--:|")
+        nan = float("nan")
         for n in w.growth:
-            a = im["h5py"]["growth_us_per_frame"][str(n)]
-            b = im["h5swmr"]["growth_us_per_frame"][str(n)]
-            print(f"| {n:,} | {fmt(a, 1)} | {fmt(b, 1)} | {a / b:.2f}x |")
+            a = im.get("h5py", {}).get("growth_us_per_frame", {}).get(str(n), nan)
+            b = im.get("h5swmr", {}).get("growth_us_per_frame", {}).get(str(n), nan)
+            print(f"| {n:,} | {fmt(a, 1)} | {fmt(b, 1)} | {fmt(a / b, 2)}x |")
         print()
         print("| writer | RSS before the file is created (MiB) | peak RSS VmHWM (MiB) |")
         print("|---|--:|--:|")
         for impl in ("h5py", "h5swmr"):
-            print(f"| {impl} | {im[impl]['setup_rss_mib']:.1f} | {im[impl]['vmhwm_mib']:.1f} |")
+            if impl in im:
+                print(f"| {impl} | {im[impl]['setup_rss_mib']:.1f} | {im[impl]['vmhwm_mib']:.1f} |")
 
 
 def machine() -> dict[str, Any]:
@@ -634,6 +638,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="skip os.sync() before each run (it drops nothing from the page cache)",
     )
+    parser.add_argument(
+        "--impls",
+        nargs="+",
+        choices=IMPLS,
+        help="only these writers (e.g. --long --only growth --impls h5swmr for the 1M point)",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -647,9 +657,12 @@ def main(argv: list[str] | None = None) -> int:
     args.repeat = args.repeat or (1 if args.quick else 5)
 
     workloads = []
-    for base in WORKLOADS:
-        if args.only and not any(base.name.startswith(n) for n in args.only):
+    for listed in WORKLOADS:
+        if args.only and not any(listed.name.startswith(n) for n in args.only):
             continue
+        base = listed
+        if args.impls:
+            base = replace(listed, impls=tuple(i for i in listed.impls if i in args.impls))
         if args.quick:
             growth = tuple(n for n in base.growth if n <= base.quick_frames)
             workloads.append(replace(base, frames=base.quick_frames, growth=growth))
