@@ -129,7 +129,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--flush-every", type=_positive, default=1, metavar="N", help="flush every N frames"
     )
     parser.add_argument(
-        "--dataset", default="/entry/data/data", help="dataset path (default /entry/data/data)"
+        "--dataset",
+        default=None,
+        help="dataset path (default /entry/data/data; with --nexus the detector dataset's name, "
+        "default data)",
+    )
+    parser.add_argument(
+        "--nexus",
+        action="store_true",
+        help="NeXus layout: data in /entry/instrument/detector (NXdetector), linked from "
+        "/entry/data (NXdata), a key per frame and a finished flag for swmr-tools followers",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed of the frames")
     parser.add_argument(
@@ -183,12 +192,12 @@ def _stream(
     a second (0: as fast as possible)."""
     from h5swmr import SwmrFileWriter
 
-    name: str = args.dataset
+    name: str = args.dataset or ("data" if args.nexus else "/entry/data/data")
     frame_dims: tuple[int, ...] = args.shape
     tile: tuple[int, ...] | None = args.tile
     k: int = args.frames_per_chunk
     dtype = pool[0].dtype
-    with SwmrFileWriter.create(args.out) as writer:
+    with SwmrFileWriter.create(args.out, nexus=args.nexus) as writer:
         if k > 1:
             chunk = (k, *(tile or frame_dims))
             if pipeline is None:

@@ -155,6 +155,15 @@ class StreamingDataset:
         """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
+        elif not self.grid.frame_dims and isinstance(data, bool | int | float | complex):
+            value = np.asarray(data)  # a plain number for a dataset of one value per frame
+            if not np.can_cast(value.dtype, self.dtype, casting="same_kind"):
+                raise FrameDtypeError(
+                    f"{where}: {data!r} does not fit {self.dtype.str}", dataset=self.name
+                )
+            return np.asarray(data, dtype=self.dtype)
         if isinstance(data, np.ndarray):
             if data.dtype.newbyteorder("=") != self.dtype.newbyteorder("="):
                 raise FrameDtypeError(

@@ -1,0 +1,145 @@
+"""NeXus files (nexus=True), per-frame metadata in lockstep, keys and the finished flag."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from swmr_tools import KeyFollower
+
+from h5swmr import InvalidArgumentError, SwmrFileWriter
+
+
+def test_nexus_layout(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5, nexus=True) as writer:
+        ds = writer.create_streaming_dataset("data", "u2", (4, 5))
+        writer.create_streaming_dataset("/entry/sample/temperature", "f4", ())
+        writer.start_swmr()
+        writer.append_frame(ds, np.ones((4, 5), "u2"))
+    with h5py.File(tmp_h5, "r") as f:
+        classes = {
+            "/entry": b"NXentry",
+            "/entry/instrument": b"NXinstrument",
+            "/entry/instrument/detector": b"NXdetector",
+            "/entry/data": b"NXdata",
+            "/entry/live": b"NXcollection",
+        }
+        for path, nx_class in classes.items():
+            assert f[path].attrs["NX_class"] == nx_class, path
+        assert f["/entry/data"].attrs["signal"] == b"data"
+        data = f["/entry/instrument/detector/data"]
+        assert h5py.h5o.get_info(f["/entry/data/data"].id).addr == h5py.h5o.get_info(data.id).addr
+        assert f["/entry/live/keys/data"][()].tolist() == [1]
+        assert f["/entry/live/finished"][()].tolist() == [1]
+        assert "temperature" in f["/entry/sample"]
+
+
+def test_swmr_tools_follows_to_the_finished_flag(tmp_h5: Path) -> None:
+    """swmr-tools' KeyFollower (the DLS way of following NeXus files) sees every frame and stops
+    on the finished flag, not its timeout."""
+    writer = SwmrFileWriter.create(tmp_h5, nexus=True)
+    ds = writer.create_streaming_dataset("data", "u2", (4, 4))
+    writer.start_swmr()
+    writer.append_frame(ds, np.full((4, 4), 1, "u2"))  # KeyFollower 0.9 fails on empty keys
+    writer.flush()
+
+    def write() -> None:
+        for i in range(1, 60):
+            writer.append_frame(ds, np.full((4, 4), i + 1, "u2"))
+            writer.flush()
+            time.sleep(0.002)
+        writer.close()
+
+    thread = threading.Thread(target=write)
+    with h5py.File(tmp_h5, "r", swmr=True) as f:
+        thread.start()
+        follower = KeyFollower(
+            [f["/entry/live/keys/data"]], timeout=20, finished_dataset=f["/entry/live/finished"]
+        )
+        started = time.monotonic()
+        seen = []
+        data = f["/entry/data/data"]
+        for key in follower:
+            data.refresh()
+            assert data[key, 0, 0] == key + 1
+            seen.append(key)
+        assert seen == list(range(60))
+        assert time.monotonic() - started < 10
+    thread.join(30)
+
+
+def test_metadata_is_never_behind_its_frame(tmp_h5: Path) -> None:
+    """A reader that looks at the frames, then at their metadata, always finds the metadata."""
+    writer = SwmrFileWriter.create(tmp_h5)
+    frames = writer.create_streaming_dataset("/frames", "u2", (8, 8))
+    stamp = writer.create_streaming_dataset_chunked("/timestamp", "f8", (), (128,))
+    writer.create_streaming_dataset("/frame_id", "i8", (1,))
+    writer.start_swmr()
+    done = threading.Event()
+
+    def write() -> None:
+        for i in range(400):
+            writer.append_frame(
+                frames,
+                np.full((8, 8), i, "u2"),
+                metadata={stamp: i * 0.5, "/frame_id": np.array([i], "i8")},
+            )
+            if i % 3 == 0:
+                writer.flush()
+        writer.close()
+        done.set()
+
+    thread = threading.Thread(target=write)
+    checks = 0
+    with h5py.File(tmp_h5, "r", swmr=True) as f:
+        thread.start()
+        while not done.is_set():
+            f["/frames"].refresh()
+            n = f["/frames"].shape[0]
+            f["/timestamp"].refresh()
+            f["/frame_id"].refresh()
+            assert f["/timestamp"].shape[0] >= n and f["/frame_id"].shape[0] >= n
+            checks += 1
+    thread.join(30)
+    assert checks > 5
+    with h5py.File(tmp_h5, "r") as f:
+        np.testing.assert_array_equal(f["/timestamp"][()], np.arange(400) * 0.5)
+        np.testing.assert_array_equal(f["/frame_id"][:, 0], np.arange(400))
+
+
+def test_bad_metadata_changes_nothing(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5, nexus=True) as writer:
+        ds = writer.create_streaming_dataset("data", "u1", (2,))
+        stamp = writer.create_streaming_dataset("/entry/stamp", "f8", ())
+        writer.start_swmr()
+        with pytest.raises(TypeError):
+            writer.append_frame(ds, b"\x01\x02", metadata={stamp: "not a number"})
+        with pytest.raises(InvalidArgumentError, match="cannot be metadata"):
+            writer.append_frame(ds, b"\x01\x02", metadata={"/entry/live/keys/data": 5})
+        with pytest.raises(InvalidArgumentError, match="cannot be metadata"):
+            writer.append_frame(ds, b"\x01\x02", metadata={ds: b"\x01\x02"})
+        writer.append_frame(ds, b"\x03\x04", metadata={stamp: 1.5})
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/entry/data/data"][()].tolist() == [[3, 4]]
+        assert f["/entry/stamp"][()].tolist() == [1.5]
+        assert f["/entry/live/keys/data"][()].tolist() == [1]
+
+
+def test_temp_suffix_and_directories(tmp_path: Path) -> None:
+    final = tmp_path / "new" / "dirs" / "scan.h5"
+    writer = SwmrFileWriter.create(final, temp_suffix=".part", create_dirs=True)
+    ds = writer.create_streaming_dataset("d", "u1", (1,))
+    writer.start_swmr()
+    writer.append_frame(ds, b"\x07")
+    writer.flush()
+    assert not final.exists()
+    with h5py.File(str(final) + ".part", "r", swmr=True) as f:
+        assert f["d"][()].tolist() == [[7]]
+    writer.close()
+    assert final.exists() and not Path(str(final) + ".part").exists()
+    with h5py.File(final, "r") as f:
+        assert f["d"][()].tolist() == [[7]]
