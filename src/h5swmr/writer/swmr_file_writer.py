@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.errors import (
+    FrameDtypeError,
     InvalidArgumentError,
     InvalidStateError,
     StorageError,
@@ -38,10 +39,12 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
+from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, FileStructure
+from h5swmr.writer.tree import split_path
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -87,6 +90,8 @@ class SwmrFileWriter:
         self._sink = ChunkSink(handle, self._allocator, self._encoder)
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
+        self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
+        self._swmr_requested = False
         if reopen:
             reopened = resume.reopen(handle.path, handle.pread, self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
@@ -340,11 +345,55 @@ class SwmrFileWriter:
         After this, ``h5py.File(path, "r", swmr=True)`` opens the file; no dataset can be created.
         """
         self._require_state("start_swmr", _State.DEFINING)
+        if self._lazy:  # NDFileHDF5's LazyOpen: SWMR starts once every lazy dataset has a frame
+            if self._swmr_requested:
+                raise InvalidStateError("start_swmr: already called; waiting for first frames")
+            self._swmr_requested = True
+            return
         with self._failing_on_error("start_swmr"):
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
         self._state = _State.SWMR
         if self._locked:
             lock(self._handle.fd, self.path, self._locking, exclusive=False)
+
+    def create_lazy_dataset(
+        self,
+        name: str,
+        *,
+        frames_per_chunk: int = 1,
+        pipeline: FilterPipeline | None = None,
+    ) -> str:
+        """A streaming dataset whose dtype and frame shape come from its first frame (as
+        NDFileHDF5's LazyOpen): returns its path, which ``append_frame`` takes. A ``start_swmr``
+        called before every lazy dataset has its first frame takes effect with that frame."""
+        self._require_state("create_lazy_dataset", _State.DEFINING)
+        where = f"create_lazy_dataset({name!r})"
+        path = "/" + "/".join(split_path(name, what=f"{where}: name"))
+        check_dims((frames_per_chunk,), what=f"{where}: frames_per_chunk")
+        if path == "/" or path in self._lazy:
+            raise InvalidArgumentError(f"{where}: {path!r} is not a new dataset name")
+        self._structure.check_new_link(split_path(path), where)
+        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
+            raise InvalidArgumentError(f"{where}: pipeline must be a FilterPipeline")
+        self._lazy[path] = (int(frames_per_chunk), pipeline)
+        return path
+
+    def _define_lazy(self, path: str, data: object) -> None:
+        """Create lazy dataset ``path`` from its first frame, then start SWMR if it was asked
+        for and this was the last lazy dataset."""
+        if not isinstance(data, np.ndarray):
+            raise FrameDtypeError(
+                f"append_frame({path!r}): the first frame of a lazy dataset must be a numpy "
+                "array (its dtype and shape define the dataset)",
+                dataset=path,
+            )
+        k, pipeline = self._lazy[path]
+        self._structure.create_dataset(
+            "append_frame", path, data.dtype, data.shape, chunk=(k, *data.shape), pipeline=pipeline
+        )
+        del self._lazy[path]
+        if self._swmr_requested and not self._lazy:
+            self.start_swmr()
 
     def append_frame(
         self, ds: DatasetRef, data: object, metadata: Mapping[DatasetRef, object] | None = None
@@ -358,6 +407,11 @@ class SwmrFileWriter:
         A rejected call changes nothing. The frame is visible to readers after the next flush.
         """
         self._require_state("append_frame", _State.DEFINING, _State.SWMR)
+        if isinstance(ds, str) and self._lazy:
+            lazy = "/" + "/".join(split_path(ds))
+            if lazy in self._lazy:
+                self._define_lazy(lazy, data)
+                ds = lazy
         dataset = self._dataset(ds, "append_frame")
         frame = dataset.coerce(data)
         companions = self._metadata_frames(dataset, metadata)
