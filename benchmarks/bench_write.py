@@ -63,7 +63,7 @@ class Workload:
     flush_every: int = 1
     chunk_frames: int = 1
     tile: tuple[int, ...] | None = None
-    codec: str | None = None  # None, "deflate" or "shuffle_deflate"
+    codec: str | None = None  # None, "deflate", "shuffle_deflate", "bslz4" or "lz4" (plugins)
     level: int = 4
     data: str = "random"  # "random" or "poisson2"
     target_h5py: float | None = None  # h5swmr / h5py target (printed, not asserted)
@@ -158,6 +158,28 @@ WORKLOADS = [
         backend="auto",
     ),
     Workload(
+        "bslz4",
+        (1024, 1024),
+        "uint16",
+        150,
+        20,
+        flush_every=10,
+        codec="bslz4",
+        data="poisson2",
+        target_h5py=1.5,
+    ),
+    Workload(
+        "lz4",
+        (1024, 1024),
+        "uint16",
+        150,
+        20,
+        flush_every=10,
+        codec="lz4",
+        data="poisson2",
+        target_h5py=1.5,
+    ),
+    Workload(
         "growth",
         (64, 64),
         "uint16",
@@ -204,10 +226,21 @@ def chunk_payloads(w: Workload, pool: np.ndarray) -> list[bytes]:
     return payloads
 
 
+PLUGIN_CODECS = ("bslz4", "lz4")
+
+
+def plugin_pipeline(codec: str) -> Any:
+    from h5swmr.filters.pipeline import FilterPipeline
+
+    return FilterPipeline.bitshuffle_lz4() if codec == "bslz4" else FilterPipeline.lz4()
+
+
 def encode_chunk(w: Workload, block: np.ndarray) -> bytes:
     raw = np.ascontiguousarray(block)
     if w.codec is None:
         return raw.tobytes()
+    if w.codec in PLUGIN_CODECS:
+        return bytes(plugin_pipeline(w.codec).encode(raw.tobytes(), raw.dtype.itemsize)[0])
     if w.codec == "shuffle_deflate":
         raw = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.copy()
     return zlib.compress(raw.tobytes(), w.level)
@@ -245,7 +278,11 @@ def run_h5py(w: Workload, path: str, pool: np.ndarray, rdcc_mb: int) -> dict:
     setup_rss = _rss_kib("VmRSS")
     flushes: list[int] = []
     kwargs: dict[str, Any] = {}
-    if w.codec is not None:
+    if w.codec in PLUGIN_CODECS:
+        import hdf5plugin
+
+        kwargs = dict(hdf5plugin.Bitshuffle() if w.codec == "bslz4" else hdf5plugin.LZ4())
+    elif w.codec is not None:
         kwargs = {"compression": "gzip", "compression_opts": w.level}
         kwargs["shuffle"] = w.codec == "shuffle_deflate"
     clock = time.perf_counter_ns
@@ -289,7 +326,9 @@ def run_h5swmr(w: Workload, path: str, pool: np.ndarray, workers: int | None) ->
     flushes: list[int] = []
     pipeline = None
     backend = None
-    if w.codec is not None:
+    if w.codec in PLUGIN_CODECS:
+        pipeline = plugin_pipeline(w.codec)
+    elif w.codec is not None:
         from h5swmr.filters.deflate import DeflateFilter
         from h5swmr.filters.shuffle import ShuffleFilter
 
@@ -413,6 +452,7 @@ def verify(w: Workload, impl: str, path: Path, result: dict) -> str:
         size = path.stat().st_size
         return "ok" if size == expected == result["bytes"] else f"size {size} != {expected}"
     import h5py
+    import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 
     pool = frame_pool(w)
     with h5py.File(path, "r") as f:
@@ -422,8 +462,10 @@ def verify(w: Workload, impl: str, path: Path, result: dict) -> str:
             problems.append(f"shape {ds.shape}")
         if ds.chunks != w.chunk:
             problems.append(f"chunks {ds.chunks}")
-        if ds.compression != ("gzip" if w.codec else None) or ds.shuffle != (
-            w.codec == "shuffle_deflate"
+        plugin = w.codec in PLUGIN_CODECS
+        if not plugin and (
+            ds.compression != ("gzip" if w.codec else None)
+            or ds.shuffle != (w.codec == "shuffle_deflate")
         ):
             problems.append(f"filters {ds.compression} shuffle={ds.shuffle}")
         rng = np.random.default_rng(w.frames)
