@@ -77,3 +77,20 @@ def test_dense_group(tmp_h5: Path, n_links: int) -> None:
     with h5py.File(tmp_h5, "r") as f, SwmrFileReader.open(tmp_h5) as r:
         assert r.keys("many") == sorted(f["many"].keys())
         assert r.read(f"many/{r.keys('many')[-1]}")[0] == n_links - 1
+
+
+@pytest.mark.parametrize("libver", ["earliest", "latest"])
+def test_variable_length_string_attributes(tmp_path: Path, libver: str) -> None:
+    """h5py's default for str attributes: strings in the global heap, read as h5py reads them."""
+    path = tmp_path / f"vlen-{libver}.h5"
+    with h5py.File(path, "w", libver=libver) as f:
+        f.attrs["title"] = "scan 7"
+        f.attrs["units"] = "µm"
+        f.attrs["axes"] = ["x", "yy", ""]
+        f.create_group("g").attrs["NX_class"] = "NXentry"
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        ours = reader.attrs("/")
+        assert ours["title"] == f.attrs["title"] == "scan 7"
+        assert ours["units"] == f.attrs["units"]
+        assert list(ours["axes"]) == list(f.attrs["axes"])
+        assert reader.attrs("/g") == {"NX_class": "NXentry"}

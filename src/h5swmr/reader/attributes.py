@@ -3,18 +3,29 @@ a scalar attribute gives a numpy scalar, others an array."""
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
-from h5swmr.errors import UnsupportedError
+from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.cursor import ByteCursor
+from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.attribute import AttributeMessage
+from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.objects import first_of, messages_of
 from h5swmr.reader.source import FileSource
 
+_VL_REFERENCE = struct.Struct("<IQI")  # length, global heap collection address, object index
+MAX_STRINGS = 1 << 20
 
-def attribute_value(message: AttributeMessage) -> object:
+
+def attribute_value(message: AttributeMessage, src: FileSource | None = None) -> object:
+    if isinstance(message.datatype.datatype, VariableLengthStringType):
+        if src is None:
+            raise UnsupportedError("variable-length strings need the file to read them from")
+        return _variable_length_strings(message, src)
     dtype = message.datatype.to_numpy()
     dims = message.dataspace.dims
     array = np.frombuffer(message.data, dtype, count=int(np.prod(dims)) if dims else 1)
@@ -29,8 +40,41 @@ def read_attributes(src: FileSource, messages: tuple[RawMessage, ...]) -> dict[s
     values = {}
     for raw in messages_of(messages, MessageType.ATTRIBUTE):
         message = AttributeMessage.decode(raw.body)
-        values[message.name] = attribute_value(message)
+        values[message.name] = attribute_value(message, src)
     return dict(sorted(values.items()))
+
+
+def _variable_length_strings(message: AttributeMessage, src: FileSource) -> object:
+    """Strings kept in global heap collections, as h5py returns them: str, or an object array."""
+    dims = message.dataspace.dims
+    count = int(np.prod(dims)) if dims else 1
+    if count > MAX_STRINGS or count * _VL_REFERENCE.size > len(message.data):
+        raise FormatError(
+            f"attribute {message.name!r}: {count} strings in {len(message.data)} bytes"
+        )
+    collections: dict[int, GlobalHeapCollection] = {}
+    charset = message.datatype.datatype.charset  # type: ignore[union-attr]
+    texts = []
+    for i in range(count):
+        length, address, index = _VL_REFERENCE.unpack_from(message.data, i * _VL_REFERENCE.size)
+        if address == 0 and length == 0:
+            texts.append("")
+            continue
+        collection = collections.get(address)
+        if collection is None:
+            head = src.read(address, GlobalHeapCollection.HEADER_SIZE, "global heap collection")
+            size = int.from_bytes(head[8:16], "little")
+            src.check(address, size, "global heap collection")
+            collection = GlobalHeapCollection.decode(
+                src.read(address, size, "global heap collection"), address=address
+            )
+            collections[address] = collection
+        raw = collection.object(index).data[:length]
+        encoding = "utf-8" if charset == StringCharset.UTF8 else "ascii"
+        texts.append(raw.decode(encoding, errors="surrogateescape"))
+    if not dims:
+        return texts[0]
+    return np.array(texts, dtype=object).reshape(dims)
 
 
 def _has_dense_storage(body: bytes) -> bool:

@@ -231,7 +231,24 @@ class EnumType:
         return self.base.numpy_dtype()
 
 
-Datatype: TypeAlias = FixedPointType | FloatType | StringType | CompoundType | EnumType
+@dataclass(frozen=True, slots=True)
+class VariableLengthStringType:
+    """Class 9, string kind: each element is a reference into the global heap (h5py's default
+    for ``str`` attributes). Read only; there is no numpy dtype for the stored element."""
+
+    size: int
+    padding: StringPadding = StringPadding.NULL_TERMINATED
+    charset: StringCharset = StringCharset.ASCII
+
+    def numpy_dtype(self) -> np.dtype[np.generic]:
+        raise UnsupportedError(
+            f"{_WHAT}: variable-length strings live in the global heap, not in the element"
+        )
+
+
+Datatype: TypeAlias = (
+    FixedPointType | FloatType | StringType | CompoundType | EnumType | VariableLengthStringType
+)
 
 _BOOL_BASE = FixedPointType(1, signed=True)
 _BOOL_MEMBERS = (("FALSE", "TRUE"), (0, 1))
@@ -324,6 +341,8 @@ def _encode(t: Datatype) -> bytes:
             parts += (m.name.encode("utf-8") + b"\x00", m.offset.to_bytes(width, "little"))
             parts.append(_encode(m.type))
         return b"".join(parts)
+    if isinstance(t, VariableLengthStringType):
+        raise UnsupportedError(f"{_WHAT}: h5swmr does not write variable-length strings")
     parts = [_header(_COMPOSITE_VERSION, DatatypeClass.ENUM, len(t.names), t.size), _encode(t.base)]
     parts += (n.encode("utf-8") + b"\x00" for n in t.names)
     order: Literal["big", "little"] = "big" if t.base.big_endian else "little"
@@ -390,11 +409,23 @@ def _decode(cur: ByteCursor, depth: int) -> Datatype:
         order: Literal["big", "little"] = "big" if base.big_endian else "little"
         values = tuple(int.from_bytes(cur.read(size), order, signed=base.signed) for _ in range(n))
         return EnumType(base, names, values)
+    if raw_class == DatatypeClass.VARIABLE_LENGTH and bits & 0x0F == _VL_STRING:
+        _decode(cur, depth + 1)  # the character type
+        try:
+            return VariableLengthStringType(
+                size, StringPadding(bits >> 4 & 0x0F), StringCharset(bits >> 8 & 0x0F)
+            )
+        except ValueError as exc:
+            raise _error(f"variable-length string bits {bits:#x}") from exc
     try:
         name = DatatypeClass(raw_class).name
     except ValueError:
         raise _error(f"class {raw_class}") from None
     raise UnsupportedError(f"{_WHAT}: datatype class {name} is not supported")
+
+
+_VL_STRING = 1
+"""Variable-length kind 1 (strings); kind 0 (sequences) is not supported."""
 
 
 def _decode_compound(cur: ByteCursor, version: int, bits: int, size: int, depth: int) -> Datatype:
