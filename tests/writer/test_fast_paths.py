@@ -127,9 +127,9 @@ def test_tiled_frames_written_from_one_buffer_read_back(tmp_path: Path) -> None:
 
 def test_superblock_image_matches_a_full_encode() -> None:
     from h5swmr.format.superblock import ConsistencyFlags, Superblock
-    from h5swmr.writer.swmr_file_writer import _SuperblockImage
+    from h5swmr.writer.headers import SuperblockImage
 
-    image = _SuperblockImage()
+    image = SuperblockImage()
     cases = [
         (ConsistencyFlags.WRITE_ACCESS, 48, 200),
         (ConsistencyFlags.WRITE_ACCESS, 4096, 200),

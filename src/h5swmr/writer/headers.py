@@ -27,6 +27,7 @@ from h5swmr.format.object_header import (
     RawMessage,
     message_bytes,
 )
+from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.tree import GroupNode
@@ -180,3 +181,30 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
     ]
     chunk = tuple(messages)
     return ObjectHeader(chunk, message_bytes(chunk))
+
+
+class SuperblockImage:
+    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
+    are patched (bytes identical to ``Superblock(...).encode()``)."""
+
+    EOF_OFFSET = 28
+    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
+    _U64 = struct.Struct("<Q")
+    _U32 = struct.Struct("<I")
+
+    __slots__ = ("_image", "_key")
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int] | None = None
+        self._image = bytearray()
+
+    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytes:
+        image = self._image
+        if self._key != (flags, root):
+            image = self._image = bytearray(Superblock(flags, eof, root).encode())
+            self._key = (flags, root)
+            return bytes(image)
+        self._U64.pack_into(image, self.EOF_OFFSET, eof)
+        end = len(image) - 4
+        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        return bytes(image)

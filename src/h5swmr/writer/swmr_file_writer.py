@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import struct
 import time
 import warnings
 from collections.abc import Iterator, Mapping
@@ -30,7 +29,6 @@ from h5swmr.errors import (
     StorageError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
@@ -41,6 +39,7 @@ from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, FileStructure
@@ -80,7 +79,7 @@ class SwmrFileWriter:
         self._flush_interval = settings.flush_interval
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
-        self._superblock_image = _SuperblockImage()
+        self._superblock_image = SuperblockImage()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -633,30 +632,3 @@ class SwmrFileWriter:
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._last_commit = time.monotonic()
-
-
-class _SuperblockImage:
-    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
-    are patched (bytes identical to ``Superblock(...).encode()``)."""
-
-    EOF_OFFSET = 28
-    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
-    _U64 = struct.Struct("<Q")
-    _U32 = struct.Struct("<I")
-
-    __slots__ = ("_image", "_key")
-
-    def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
-        self._image = bytearray()
-
-    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytes:
-        image = self._image
-        if self._key != (flags, root):
-            image = self._image = bytearray(Superblock(flags, eof, root).encode())
-            self._key = (flags, root)
-            return bytes(image)
-        self._U64.pack_into(image, self.EOF_OFFSET, eof)
-        end = len(image) - 4
-        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
-        return bytes(image)
