@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from h5swmr.errors import FormatError
+from h5swmr.errors import FormatError, TruncatedError
 from h5swmr.format.constants import MessageType
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.object_header import ContinuationBlock, ObjectHeader, RawMessage
+from h5swmr.storage.file import FileHandle
 
 Read = Callable[[int, int], bytes]
 """Reads ``size`` bytes at ``address`` (fewer at the end of the file)."""
+
+
+def bounded(handle: FileHandle) -> Read:
+    """Reads from ``handle`` that refuse to reach past the end of the file, so a corrupt size
+    field makes a TruncatedError rather than a huge allocation."""
+
+    def read(address: int, size: int) -> bytes:
+        end = handle.current_size()
+        if address < 0 or size < 0 or address > end:
+            raise TruncatedError(f"read of {size} bytes at {address}: the file has {end} bytes")
+        return handle.pread(address, min(size, end - address))
+
+    return read
+
 
 FIRST_READ = 4096
 """Bytes read for an object header before its prefix says how long it is."""

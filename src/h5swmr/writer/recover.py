@@ -26,7 +26,7 @@ from h5swmr.format.object_header import RawMessage, find_message
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
-from h5swmr.writer.file_walk import all_messages, read_object_header
+from h5swmr.writer.file_walk import all_messages, bounded, read_object_header
 
 _MAX_OBJECTS = 100_000
 
@@ -133,7 +133,8 @@ def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], li
 
 
 def _read_header(handle: FileHandle, address: int) -> tuple[RawMessage, ...]:
-    return all_messages(handle.pread, read_object_header(handle.pread, address))
+    read = bounded(handle)
+    return all_messages(read, read_object_header(read, address))
 
 
 def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tuple[int, ...] | None:
@@ -148,7 +149,7 @@ def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tupl
         and layout.index_address != UNDEFINED_ADDRESS
     ):  # the index the dims rely on must verify, or SWMR readers would hang on it
         ExtensibleArrayHeader.decode(
-            handle.pread(layout.index_address, ExtensibleArrayHeader.SIZE),
+            bounded(handle)(layout.index_address, ExtensibleArrayHeader.SIZE),
             address=layout.index_address,
         )
     return DataspaceMessage.decode(dataspace.body).dims

@@ -39,6 +39,7 @@ from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
@@ -92,7 +93,7 @@ class SwmrFileWriter:
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
         if reopen:
-            reopened = resume.reopen(handle.path, handle.pread, self._allocator)
+            reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
