@@ -9,6 +9,9 @@ a rewritten chunk 0 points at.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import DTypeLike
 
@@ -36,6 +39,19 @@ from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_na
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRequest:
+    """What a create_streaming_dataset* call asked for, as given (checked on creation)."""
+
+    call: str
+    name: str
+    dtype: DTypeLike
+    frame_dims: tuple[int, ...]
+    tile: tuple[int, ...] | None = None
+    chunk: tuple[int, ...] | None = None
+    pipeline: FilterPipeline | None = None
 
 
 class FileStructure:
@@ -88,24 +104,13 @@ class FileStructure:
 
     # -- creating -----------------------------------------------------------------------------
 
-    def create_dataset(
-        self,
-        call: str,
-        name: str,
-        dtype: DTypeLike,
-        frame_dims: tuple[int, ...],
-        *,
-        tile: tuple[int, ...] | None = None,
-        chunk: tuple[int, ...] | None = None,
-        pipeline: FilterPipeline | None = None,
-    ) -> StreamingDataset:
+    def create_dataset(self, request: DatasetRequest) -> StreamingDataset:
         """A new streaming dataset; in NeXus mode a bare name also gets its NXdata link and
         its key dataset."""
+        name = request.name
         bare = self.nexus and isinstance(name, str) and nexus.is_bare_name(name) and name.strip()
         path = nexus.detector_path(name) if bare else name
-        dataset = self._create_dataset(
-            call, path, dtype, frame_dims, tile=tile, chunk=chunk, pipeline=pipeline
-        )
+        dataset = self._create_dataset(dataclasses.replace(request, name=path))
         if bare:
             leaf = name.strip()
             self.create_hard_link(nexus.DATA, leaf, dataset.name)
@@ -115,17 +120,14 @@ class FileStructure:
             self.create_key_dataset(dataset, f"{nexus.KEYS}/{leaf}")
         return dataset
 
-    def _create_dataset(
-        self,
-        call: str,
-        name: str,
-        dtype: DTypeLike,
-        frame_dims: tuple[int, ...],
-        *,
-        tile: tuple[int, ...] | None = None,
-        chunk: tuple[int, ...] | None = None,
-        pipeline: FilterPipeline | None = None,
-    ) -> StreamingDataset:
+    def _create_dataset(self, request: DatasetRequest) -> StreamingDataset:
+        call, name, dtype, frame_dims = (
+            request.call,
+            request.name,
+            request.dtype,
+            request.frame_dims,
+        )
+        tile, chunk, pipeline = request.tile, request.chunk, request.pipeline
         where = f"{call}({name!r})"
         parts = split_path(name, what=f"{where}: name")
         if not parts:
@@ -193,14 +195,16 @@ class FileStructure:
 
     def create_key_dataset(self, for_dataset: StreamingDataset, path: str) -> StreamingDataset:
         """Element i is i + 1 once frame i of ``for_dataset`` is readable: published after it."""
-        key = self._create_dataset("create_key_dataset", path, "<i8", (), chunk=(nexus.KEY_CHUNK,))
+        key = self._create_dataset(
+            DatasetRequest("create_key_dataset", path, "<i8", (), chunk=(nexus.KEY_CHUNK,))
+        )
         key.publish_rank = 1
         for_dataset.keys.append(key)
         return key
 
     def create_finished_flag(self, path: str) -> StreamingDataset:
         """``[0]`` until ``close`` has published every frame, then ``[1]`` (swmr-tools' flag)."""
-        flag = self._create_dataset("create_finished_flag", path, "u1", ())
+        flag = self._create_dataset(DatasetRequest("create_finished_flag", path, "u1", ()))
         flag.publish_rank = 2
         self.finished_flags.append(flag)
         return flag

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Self, Unpack, cast
+from typing import Any, Self, Unpack, cast
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -43,7 +43,7 @@ from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
-from h5swmr.writer.structure import DatasetRef, FileStructure
+from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
 from h5swmr.writer.tree import split_path
 
 
@@ -305,16 +305,11 @@ class SwmrFileWriter:
         name: str,
         dtype: DTypeLike,
         frame_dims: tuple[int, ...],
-        *,
-        tile: tuple[int, ...] | None = None,
-        chunk: tuple[int, ...] | None = None,
-        pipeline: FilterPipeline | None = None,
+        **chunking: Any,
     ) -> int:
         self._require_state(call, _State.DEFINING)
-        dataset = self._structure.create_dataset(
-            call, name, dtype, frame_dims, tile=tile, chunk=chunk, pipeline=pipeline
-        )
-        return dataset.node.index
+        request = DatasetRequest(call, name, dtype, frame_dims, **chunking)
+        return self._structure.create_dataset(request).node.index
 
     def create_hard_link(self, parent_group_path: str, link_name: str, target_path: str) -> None:
         """Another name, ``parent_group_path/link_name``, for the existing object at
@@ -389,7 +384,14 @@ class SwmrFileWriter:
             )
         k, pipeline = self._lazy[path]
         self._structure.create_dataset(
-            "append_frame", path, data.dtype, data.shape, chunk=(k, *data.shape), pipeline=pipeline
+            DatasetRequest(
+                "append_frame",
+                path,
+                data.dtype,
+                data.shape,
+                chunk=(k, *data.shape),
+                pipeline=pipeline,
+            )
         )
         del self._lazy[path]
         if self._swmr_requested and not self._lazy:
