@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -22,7 +23,17 @@ from h5swmr.storage.file import FileHandle
 PAGE = 4096
 
 FRAME_DIMS = (6, 10)
-DATASETS = {
+
+
+class Options(TypedDict, total=False):
+    """How one dataset is laid out: contiguous frames unless chunk or tile, raw unless pipeline."""
+
+    pipeline: FilterPipeline
+    chunk: tuple[int, ...]
+    tile: tuple[int, ...]
+
+
+DATASETS: dict[str, Options] = {
     "/plain": {},
     "/deflate": {"pipeline": FilterPipeline.deflate(1)},
     "/tiled": {"tile": (4, 4)},
@@ -37,25 +48,25 @@ def frame(index: int) -> np.ndarray:
     return values.astype(np.uint16).reshape(FRAME_DIMS)
 
 
-def create(writer: SwmrFileWriter, name: str, options: dict[str, object]) -> int:
+def create(writer: SwmrFileWriter, name: str, options: Options) -> int:
     pipeline = options.get("pipeline")
     if "chunk" in options:
         chunk = options["chunk"]
         if pipeline is None:
-            return writer.create_streaming_dataset_chunked(name, "u2", FRAME_DIMS, chunk)  # type: ignore[arg-type]
+            return writer.create_streaming_dataset_chunked(name, "u2", FRAME_DIMS, chunk)
         return writer.create_streaming_dataset_chunked_compressed(
             name, "u2", FRAME_DIMS, chunk, pipeline
-        )  # type: ignore[arg-type]
+        )
     if "tile" in options:
         tile = options["tile"]
         if pipeline is None:
-            return writer.create_streaming_dataset_tiled(name, "u2", FRAME_DIMS, tile)  # type: ignore[arg-type]
+            return writer.create_streaming_dataset_tiled(name, "u2", FRAME_DIMS, tile)
         return writer.create_streaming_dataset_tiled_compressed(
             name, "u2", FRAME_DIMS, tile, pipeline
-        )  # type: ignore[arg-type]
+        )
     if pipeline is None:
         return writer.create_streaming_dataset(name, "u2", FRAME_DIMS)
-    return writer.create_streaming_dataset_compressed(name, "u2", FRAME_DIMS, pipeline)  # type: ignore[arg-type]
+    return writer.create_streaming_dataset_compressed(name, "u2", FRAME_DIMS, pipeline)
 
 
 def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import h5py
 import hdf5plugin
@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from h5swmr.filters.base import Filter
-from h5swmr.filters.bitshuffle import BitshuffleFilter
-from h5swmr.filters.blosc import BloscFilter
+from h5swmr.filters.bitshuffle import BitshuffleCompression, BitshuffleFilter
+from h5swmr.filters.blosc import BloscCompressor, BloscFilter
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
 from h5swmr.filters.lz4 import LZ4Filter
@@ -117,6 +117,24 @@ def add_filter(dcpl: Any, item: Filter) -> None:
         raise NotImplementedError(f"no h5py setter for {item!r}")
 
 
+# hdf5plugin's names for the compressors inside bitshuffle and blosc
+BITSHUFFLE_CNAMES: dict[BitshuffleCompression, Literal["none", "lz4", "zstd"]] = {
+    BitshuffleCompression.NONE: "none",
+    BitshuffleCompression.LZ4: "lz4",
+    BitshuffleCompression.ZSTD: "zstd",
+}
+BLOSC_CNAMES: dict[
+    BloscCompressor, Literal["blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"]
+] = {
+    BloscCompressor.BLOSCLZ: "blosclz",
+    BloscCompressor.LZ4: "lz4",
+    BloscCompressor.LZ4HC: "lz4hc",
+    BloscCompressor.SNAPPY: "snappy",
+    BloscCompressor.ZLIB: "zlib",
+    BloscCompressor.ZSTD: "zstd",
+}
+
+
 def hdf5plugin_filter(item: Filter) -> Any:
     """The hdf5plugin object a user would pass to h5py for ``item``."""
     if isinstance(item, LZ4Filter):
@@ -124,11 +142,11 @@ def hdf5plugin_filter(item: Filter) -> Any:
     if isinstance(item, ZstdFilter):
         return hdf5plugin.Zstd(clevel=item.level)
     if isinstance(item, BitshuffleFilter):
-        cname = item.compression.name.lower()
+        cname = BITSHUFFLE_CNAMES[item.compression]
         return hdf5plugin.Bitshuffle(nelems=item.block_size, cname=cname, clevel=item.level or 3)
     if isinstance(item, BloscFilter):
         return hdf5plugin.Blosc(
-            cname=item.compressor.name.lower(), clevel=item.level, shuffle=int(item.shuffle)
+            cname=BLOSC_CNAMES[item.compressor], clevel=item.level, shuffle=int(item.shuffle)
         )
     raise NotImplementedError(f"no hdf5plugin filter for {item!r}")
 

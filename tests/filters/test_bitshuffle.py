@@ -36,7 +36,8 @@ class TestBitshuffleNone(CodecTests):
 def test_constructors_and_cd_values() -> None:
     assert FilterPipeline.bitshuffle_lz4().filters == (BitshuffleFilter(0, LZ4),)
     assert FilterPipeline.bitshuffle_zstd(5, 256).filters == (BitshuffleFilter(256, ZSTD, 5),)
-    assert BitshuffleFilter.filter_id == FilterId.BITSHUFFLE == 32008
+    assert BitshuffleFilter.filter_id == FilterId.BITSHUFFLE
+    assert int(FilterId.BITSHUFFLE) == 32008
     assert BitshuffleFilter().cd_values(2) == (0, 4, 2, 0, 2)
     assert BitshuffleFilter(0, ZSTD, 3).cd_values(2) == (0, 4, 2, 0, 3, 3)
     assert default_block_size(2) == 4096

@@ -31,7 +31,8 @@ class TestBloscFilter(CodecTests):
 def test_constructor_and_cd_values() -> None:
     assert FilterPipeline.blosc().filters == (BloscFilter(C.LZ4, 5, S.BYTE),)
     assert FilterPipeline.blosc("zstd", 7, "bit").filters == (BloscFilter(C.ZSTD, 7, S.BIT),)
-    assert BloscFilter.filter_id == FilterId.BLOSC == 32001
+    assert BloscFilter.filter_id == FilterId.BLOSC
+    assert int(FilterId.BLOSC) == 32001
     message = FilterPipeline.blosc().describe(2, 8192)
     assert message.filters[0].cd_values == (2, 2, 2, 8192, 5, 1, 1)
     assert message.filters[0].name == "blosc"

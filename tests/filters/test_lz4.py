@@ -23,7 +23,8 @@ class TestLZ4Filter(CodecTests):
 def test_constructor_and_cd_values() -> None:
     assert FilterPipeline.lz4().filters == (LZ4Filter(0),)
     assert FilterPipeline.lz4(4096).filters == (LZ4Filter(4096),)
-    assert LZ4Filter.filter_id == FilterId.LZ4 == 32004
+    assert LZ4Filter.filter_id == FilterId.LZ4
+    assert int(FilterId.LZ4) == 32004
     assert LZ4Filter(0).cd_values(2) == (0,)
     assert LZ4Filter.from_cd_values(()) == LZ4Filter()
 

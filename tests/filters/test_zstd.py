@@ -22,7 +22,8 @@ class TestZstdFilter(CodecTests):
 def test_constructor_and_cd_values() -> None:
     assert FilterPipeline.zstd().filters == (ZstdFilter(3),)
     assert FilterPipeline.zstd(7).filters == (ZstdFilter(7),)
-    assert ZstdFilter.filter_id == FilterId.ZSTD == 32015
+    assert ZstdFilter.filter_id == FilterId.ZSTD
+    assert int(FilterId.ZSTD) == 32015
     assert ZstdFilter(-5).cd_values(1) == (2**32 - 5,)
     assert ZstdFilter.from_cd_values((2**32 - 5,)) == ZstdFilter(-5)
 

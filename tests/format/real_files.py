@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import h5py
@@ -53,7 +53,7 @@ def check_corruption(
         with pytest.raises(FormatError):
             decode(good[:cut])
     rng = random.Random(seed)
-    positions = range(len(good))
+    positions: Sequence[int] = range(len(good))
     if len(good) > MAX_FLIP_POSITIONS:
         edges = [*range(64), *range(len(good) - 64, len(good))]
         positions = sorted({*edges, *rng.sample(range(len(good)), MAX_FLIP_POSITIONS - 128)})

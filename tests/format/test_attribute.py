@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from h5swmr.errors import FormatError, UnsupportedError
@@ -36,7 +38,7 @@ def _latest_attributes(path: Path) -> list[bytes]:
     return [m.body for m in header.messages if m.type == MessageType.ATTRIBUTE]
 
 
-def _value(message: AttributeMessage) -> object:
+def _value(message: AttributeMessage) -> npt.NDArray[Any] | np.generic:
     array = np.frombuffer(message.data, message.datatype.to_numpy())
     return array.reshape(message.dataspace.dims) if message.dataspace.dims else array[0]
 

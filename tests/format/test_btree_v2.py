@@ -96,7 +96,7 @@ def test_corruption(latest_file: Path) -> None:
             BTreeV2Header.decode, data[address : address + BTreeV2Header.SIZE], checksummed=True
         )
     header = _chunk_header(data, 10000)
-    by_level = {}
+    by_level: dict[int, tuple[int, int]] = {}
     for address, level, count, _ in walk(data, header):
         by_level.setdefault(level, (address, count))
     assert sorted(by_level) == [0, 1, 2]

@@ -126,8 +126,12 @@ def test_corruption(latest_file: Path) -> None:
         check_corruption(block, data[at : at + size], checksummed=True, garbage_rounds=20)
         if header.n_pages:
             at, size = header.page_address(0), header.page_size(0)
+
+            def page(buf: bytes, size: int = size) -> bytes:
+                return decode_page(buf, size)
+
             check_corruption(
-                lambda b, size=size: decode_page(b, size),
+                page,
                 data[at : at + size],
                 checksummed=True,
                 garbage_rounds=10,

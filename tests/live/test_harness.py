@@ -15,6 +15,7 @@ import pytest
 from tests.live import harness
 from tests.live.harness import READERS, DatasetSpec, ReaderResult
 from tests.live.py_reader import expected_values
+from tests.oracle.live import Report
 
 FRAME_DIMS = (6, 7)
 FRAMES = 10
@@ -79,7 +80,7 @@ def test_reader_reports_bad_frames(
 
 
 def _result(sizes: list[int], target: int = 10) -> ReaderResult:
-    reports = [
+    reports: list[Report] = [
         {"event": "opened", "hdf5": "2.0.0", "sizes": {"/d": sizes[0]}},
         *({"event": "size", "dataset": "/d", "n": n, "checked": n} for n in sizes[1:]),
         {"event": "done", "sizes": {"/d": target}, "checked": {"/d": target}, "polls": 9},

@@ -45,7 +45,6 @@ def _write(path: Path, make: Make, n_frames: int, *, close: bool = True) -> Swmr
     w.create_streaming_dataset("group/sub/other", np.float32, (2,))
     w.start_swmr()
     rng = np.random.default_rng(n_frames)
-    shape = (4, 5)
     with SwmrFileReader.open(path) as r:
         shape = r.shape("frames")[1:]
         dtype = r.dtype("frames")

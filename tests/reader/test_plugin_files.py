@@ -34,7 +34,7 @@ def _codecs() -> dict[str, Any]:
     }
 
 
-DTYPES = [np.uint16, np.float32, np.int64]
+DTYPES: list[type[np.generic]] = [np.uint16, np.float32, np.int64]
 
 
 def _data(dtype: type[np.generic], shape: tuple[int, ...]) -> np.ndarray:

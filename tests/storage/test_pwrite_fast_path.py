@@ -23,7 +23,7 @@ def test_one_syscall_per_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(os, "pwrite", counting)
     try:
         h.pwrite(0, b"abc")
-        h.pwrite(3, memoryview(np.arange(4, dtype=np.uint16)).cast("B"))
+        h.pwrite(3, np.arange(4, dtype=np.uint16).data.cast("B"))
         h.pwrite(11, bytearray(b"z"))
     finally:
         monkeypatch.undo()

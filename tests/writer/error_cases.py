@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -31,9 +32,9 @@ def _dataset_after_start(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
     return w.create_streaming_dataset("/late", "u2", (3, 4))
 
 
-def _append_after_close(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
+def _append_after_close(w: SwmrFileWriter, ds: int, tmp: Path) -> None:
     w.close()
-    return w.append_frame(ds, FRAME)
+    w.append_frame(ds, FRAME)
 
 
 def _not_writable(w: SwmrFileWriter, ds: int, tmp: Path) -> object:
@@ -83,7 +84,9 @@ CASES = [
     ),
     Case(
         "pipeline that is not a FilterPipeline",
-        lambda w, ds, t: _new(t).create_streaming_dataset_compressed("d", "u2", (3, 4), "gzip"),
+        lambda w, ds, t: _new(t).create_streaming_dataset_compressed(
+            "d", "u2", (3, 4), cast(FilterPipeline, "gzip")
+        ),
     ),
     Case("empty filter pipeline", lambda w, ds, t: _Pipeline([])),
     Case("deflate level out of range", lambda w, ds, t: FilterPipeline.deflate(12)),
@@ -107,11 +110,11 @@ def _deflate() -> FilterPipeline:
     return FilterPipeline.deflate(4)
 
 
-def _bad_chunk(tmp: Path) -> object:
+def _bad_chunk(tmp: Path) -> None:
     writer = _new(tmp)
     pipeline = FilterPipeline.lz4()
     ds = writer.create_streaming_dataset_compressed("d", "u2", (3, 4), pipeline)
-    return writer.append_chunk(ds, pipeline.encode(bytes(12), 2)[0])
+    writer.append_chunk(ds, pipeline.encode(bytes(12), 2)[0])
 
 
 def writer_with_frames(path: Path) -> tuple[SwmrFileWriter, int]:

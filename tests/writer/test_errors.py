@@ -150,12 +150,13 @@ def test_calls_in_the_wrong_state(tmp_h5: Path) -> None:
         writer.create_streaming_dataset_compressed("/late", "u2", (3, 4), FilterPipeline.deflate(4))
     writer.close()
     writer.close()  # closing twice does nothing
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: writer.append_frame(ds, FRAME),
         writer.flush,
         writer.start_swmr,
         lambda: writer.create_hard_link("/", "x", "/entry"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(InvalidStateError, match="closed"):
             call()
     with h5py.File(tmp_h5, "r") as f:

@@ -11,7 +11,6 @@ import pytest
 
 from h5swmr import FilterPipeline, SwmrFileWriter
 from h5swmr.errors import InvalidArgumentError
-from h5swmr.writer import swmr_file_writer
 
 
 def _frame(i: int) -> np.ndarray:
@@ -64,7 +63,7 @@ def test_flush_every_counts_each_dataset_and_append_chunk(tmp_path: Path) -> Non
 
 def test_flush_interval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(swmr_file_writer.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr("h5swmr.writer.swmr_file_writer.time.monotonic", lambda: clock[0])
     path = tmp_path / "t.h5"
     with SwmrFileWriter.create(path, flush_interval=0.5) as writer:
         ds = writer.create_streaming_dataset("d", "u2", (4, 5))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from h5swmr import (
@@ -17,7 +19,10 @@ from h5swmr import (
 )
 from tests.oracle import OLD_H5PY_VERSIONS, describe_with
 
-VALUES: dict[str, object] = {
+# int and float are accepted where complex is (PEP 484's numeric tower)
+AttributeValue = complex | np.generic | npt.NDArray[Any] | str | list[str]
+
+VALUES: dict[str, AttributeValue] = {
     "int": 7,
     "float": 2.5,
     "complex": 1 + 2j,
