@@ -143,3 +143,25 @@ def test_temp_suffix_and_directories(tmp_path: Path) -> None:
     assert final.exists() and not Path(str(final) + ".part").exists()
     with h5py.File(final, "r") as f:
         assert f["d"][()].tolist() == [[7]]
+
+
+def test_reopened_nexus_files_go_on_with_keys_and_flag(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5, nexus=True) as writer:
+        ds = writer.create_streaming_dataset("data", "u2", (3,))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(ds, np.full(3, i, "u2"))
+    writer = SwmrFileWriter.open_append(tmp_h5)
+    writer.start_swmr()
+    with h5py.File(tmp_h5, "r", swmr=True) as f:
+        assert f["/entry/live/finished"][()].tolist() == [0]  # being written again
+        for i in range(3, 5):
+            writer.append_frame("/entry/instrument/detector/data", np.full(3, i, "u2"))
+        writer.flush()
+        keys = f["/entry/live/keys/data"]
+        keys.refresh()
+        assert keys[()].tolist() == [1, 2, 3, 4, 5]
+    writer.close()
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/entry/live/finished"][()].tolist() == [1]
+        assert f["/entry/data/data"][:, 0].tolist() == [0, 1, 2, 3, 4]

@@ -164,7 +164,7 @@ class _Walker:
             or layout.index_type != ChunkIndexType.EXTENSIBLE_ARRAY
             or layout.index_address == UNDEFINED_ADDRESS
             or maxdims is None
-            or len(dims) < 2
+            or len(dims) < 1
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
             or dtype.kind not in STREAMING_KINDS
@@ -207,7 +207,8 @@ class _Walker:
         dataset.attribute_block = dataset.header_attribute_block = block
         try:  # the dims must be rewritable in place, with the link count it has
             dataset.header(dims[0], dataset.header_links).encode()
-        except H5SwmrError:
+        except H5SwmrError as exc:
+            print("DEBUG", exc)
             return None
         dataset.resume_band(self.read)
         return dataset

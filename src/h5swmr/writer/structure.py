@@ -193,6 +193,25 @@ class FileStructure:
             self.set_attribute(path, "NX_class", nx_class)
         self.create_finished_flag(nexus.FINISHED)
 
+    def adopt_nexus(self) -> list[StreamingDataset]:
+        """A reopened NeXus file h5swmr wrote: its keys go on growing with their frames and its
+        finished flag is set again at close. Returns the finished flags found."""
+        flag = self.tree.resolve(nexus.FINISHED)
+        if not isinstance(flag, DatasetNode):
+            return []
+        self.nexus = True
+        finished = self.datasets[flag.index]
+        finished.publish_rank = 2
+        self.finished_flags.append(finished)
+        keys = self.tree.resolve(nexus.KEYS)
+        for leaf, key in keys.links.items() if isinstance(keys, GroupNode) else ():
+            data = self.tree.resolve(nexus.detector_path(leaf))
+            if isinstance(key, DatasetNode) and isinstance(data, DatasetNode):
+                key_dataset = self.datasets[key.index]
+                key_dataset.publish_rank = 1
+                self.datasets[data.index].keys.append(key_dataset)
+        return [finished]
+
     def create_key_dataset(self, for_dataset: StreamingDataset, path: str) -> StreamingDataset:
         """Element i is i + 1 once frame i of ``for_dataset`` is readable: published after it."""
         key = self._create_dataset(

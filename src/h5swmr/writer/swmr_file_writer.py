@@ -92,11 +92,13 @@ class SwmrFileWriter:
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
+        self._reopened_flags: list[StreamingDataset] = []
         if reopen:
             reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
+            self._reopened_flags = self._structure.adopt_nexus()
         else:
             self._structure = FileStructure(self._allocator)
             if settings.nexus:
@@ -104,6 +106,10 @@ class SwmrFileWriter:
                 for flag in self._structure.finished_flags:
                     flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
+        if reopen and self._reopened_flags:  # writing again: not finished
+            for flag in self._reopened_flags:
+                flag.replace_first_frame(np.zeros((), "u1"), self._sink)
+            self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=False)
 
     # -- creation ------------------------------------------------------------------------------
 
