@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from h5swmr import SwmrFileWriter
-from tests.writer.conftest import FRAME_DIMS, VARIANTS, Variant, random_frames, same_bits
+from tests.writer.conftest import (
+    DTYPES,
+    FRAME_DIMS,
+    VARIANTS,
+    Variant,
+    random_frames,
+    same_bits,
+)
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
@@ -71,3 +78,20 @@ def test_many_chunks_cross_paged_blocks(tmp_h5: Path) -> None:
     with h5py.File(tmp_h5, "r") as f:
         assert f["/data"].id.get_num_chunks() == 3000 * tile_count
         assert same_bits(f["/data"][()], frames)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("variant", [VARIANTS[3], VARIANTS[5]], ids=lambda v: v.name)
+def test_every_dtype_live_with_rank_3_frames(tmp_h5: Path, variant: Variant, dtype: str) -> None:
+    """The h5py SWMR reader sees each flush exactly for every dtype, not only integers."""
+    frames = random_frames(dtype, (9, *FRAME_DIMS[3]), seed=7)
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = variant.create(writer, "/data", dtype, 3)
+        writer.start_swmr()
+        with h5py.File(tmp_h5, "r", swmr=True) as f:
+            for i, frame in enumerate(frames):
+                writer.append_frame(ds, frame)
+                if i % 4 in (0, 3):
+                    writer.flush()
+                    f["/data"].refresh()
+                    assert same_bits(f["/data"][()], frames[: i + 1]), i
