@@ -8,7 +8,6 @@ paces the appends like a detector; progress goes to stderr, the one-line summary
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, UsageError
+from h5swmr.cli.command import Command, UsageError, parse_amount
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
@@ -68,13 +67,7 @@ def _positive(text: str) -> int:
 
 def parse_rate(text: str) -> float:
     """Frames per second: a finite number >= 0 (0: as fast as possible)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of frames per second") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 (as fast as possible) or more")
-    return value
+    return parse_amount(text, "frames per second", "0 (as fast as possible)")
 
 
 def frame_marker(index: int, dtype: np.dtype[Any]) -> int | float:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command
+from h5swmr.cli.command import Command, parse_amount
 from h5swmr.cli.ls import walk
 
 if TYPE_CHECKING:
@@ -224,13 +224,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_seconds(text: str) -> float:
     """A finite number of seconds >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 seconds or more")
-    return value
+    return parse_amount(text, "seconds", "0 seconds")
 
 
 def _positive_seconds(text: str) -> float:

@@ -10,8 +10,6 @@ SIZE_OF_LENGTHS: Final = 8
 UNDEFINED_ADDRESS: Final = 0xFFFF_FFFF_FFFF_FFFF
 UNLIMITED: Final = 0xFFFF_FFFF_FFFF_FFFF
 CHECKSUM_SIZE: Final = 4
-OS_PAGE_SIZE: Final = 4096
-"""In-place rewritten blocks stay inside one page of this size: a killed write cannot tear them."""
 
 
 class MessageType(IntEnum):

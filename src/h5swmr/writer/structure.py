@@ -193,12 +193,12 @@ class FileStructure:
             self.set_attribute(path, "NX_class", nx_class)
         self.create_finished_flag(nexus.FINISHED)
 
-    def adopt_nexus(self) -> list[StreamingDataset]:
+    def adopt_nexus(self) -> None:
         """A reopened NeXus file h5swmr wrote: its keys go on growing with their frames and its
-        finished flag is set again at close. Returns the finished flags found."""
+        finished flag is set again at close."""
         flag = self.tree.resolve(nexus.FINISHED)
         if not isinstance(flag, DatasetNode):
-            return []
+            return
         self.nexus = True
         finished = self.datasets[flag.index]
         finished.publish_rank = 2
@@ -210,7 +210,6 @@ class FileStructure:
                 key_dataset = self.datasets[key.index]
                 key_dataset.publish_rank = 1
                 self.datasets[data.index].keys.append(key_dataset)
-        return [finished]
 
     def create_key_dataset(self, for_dataset: StreamingDataset, path: str) -> StreamingDataset:
         """Element i is i + 1 once frame i of ``for_dataset`` is readable: published after it."""
@@ -231,18 +230,10 @@ class FileStructure:
     def create_group(self, path: str, where: str) -> GroupNode:
         """The group at ``path``, made with any missing parents; an existing group is fine."""
         parts = split_path(path, what=f"{where}: path")
-        node: Node = self.tree.root
-        for depth, part in enumerate(parts):
-            if not isinstance(node, GroupNode):
-                break
-            child = node.links.get(part)
-            if child is None:
-                break
-            if not isinstance(child, GroupNode):
-                at = "/" + "/".join(parts[: depth + 1])
-                raise InvalidArgumentError(f"{where}: {at!r} is a dataset, not a group")
-            node = child
-        group = self.tree.require_group(parts)
+        try:  # refuses a dataset on the way before it creates anything
+            group = self.tree.require_group(parts)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"{where}: {exc}") from exc
         self.dirty = True
         return group
 

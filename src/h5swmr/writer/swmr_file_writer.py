@@ -74,7 +74,6 @@ class SwmrFileWriter:
         reopen: bool = False,
         final_path: str | None = None,
     ) -> None:
-        self._settings = settings
         self._final_path = final_path
         self._flush_every = settings.flush_every
         self._flush_interval = settings.flush_interval
@@ -92,13 +91,12 @@ class SwmrFileWriter:
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
-        self._reopened_flags: list[StreamingDataset] = []
         if reopen:
             reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
-            self._reopened_flags = self._structure.adopt_nexus()
+            self._structure.adopt_nexus()
         else:
             self._structure = FileStructure(self._allocator)
             if settings.nexus:
@@ -106,10 +104,8 @@ class SwmrFileWriter:
                 for flag in self._structure.finished_flags:
                     flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
-        if reopen and self._reopened_flags:  # writing again: not finished
-            for flag in self._reopened_flags:
-                flag.replace_first_frame(np.zeros((), "u1"), self._sink)
-            self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=False)
+        if reopen:
+            self._set_finished_flags(0)  # written again: not finished
 
     # -- creation ------------------------------------------------------------------------------
 
@@ -351,7 +347,7 @@ class SwmrFileWriter:
                 raise InvalidStateError("start_swmr: already called; waiting for first frames")
             self._swmr_requested = True
             return
-        with self._failing_on_error("start_swmr"):
+        with self._failing_on_error():
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
         self._state = _State.SWMR
         if self._locked:
@@ -423,7 +419,7 @@ class SwmrFileWriter:
         dataset = self._dataset(ds, "append_frame")
         frame = dataset.coerce(data)
         companions = self._metadata_frames(dataset, metadata)
-        with self._failing_on_error("append_frame"):
+        with self._failing_on_error():
             for companion, value in companions:
                 companion.append(value, self._sink)
             dataset.append(frame, self._sink)
@@ -468,7 +464,7 @@ class SwmrFileWriter:
         self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
         dataset = self._dataset(ds, "append_chunk")
         view, record = dataset.check_chunk(chunk_bytes, filter_mask)
-        with self._failing_on_error("append_chunk"):
+        with self._failing_on_error():
             dataset.store_chunk(view, record, self._sink)
             if self._auto_flush:
                 self._flush_by_policy(dataset)
@@ -476,7 +472,7 @@ class SwmrFileWriter:
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
         self._require_state("flush", _State.DEFINING, _State.SWMR)
-        with self._failing_on_error("flush"):
+        with self._failing_on_error():
             self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
 
     def close(self) -> None:
@@ -491,10 +487,7 @@ class SwmrFileWriter:
             return
         try:
             self._commit(self._flags, publish_structure=True)
-            if self._structure.finished_flags:  # only once every frame is published
-                for flag in self._structure.finished_flags:
-                    flag.replace_first_frame(np.ones((), "u1"), self._sink)
-                self._commit(self._flags, publish_structure=False)
+            self._set_finished_flags(1)  # only once every frame is published
             if self._durability is not Durability.NONE:
                 self._handle.sync()
             self._handle.truncate(self._allocator.eoa)
@@ -526,8 +519,16 @@ class SwmrFileWriter:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _set_finished_flags(self, value: int) -> None:
+        """Give every finished flag ``value``, in a commit of its own after the frames."""
+        if not self._structure.finished_flags:
+            return
+        for flag in self._structure.finished_flags:
+            flag.replace_first_frame(np.full((), value, "u1"), self._sink)
+        self._commit(self._flags, publish_structure=False)
+
     @contextlib.contextmanager
-    def _failing_on_error(self, call: str) -> Iterator[None]:
+    def _failing_on_error(self) -> Iterator[None]:
         """A write that failed midway (disk full, I/O error, a filter that broke) leaves the
         writer's memory ahead of the file: from then on only close() is allowed, and the file
         keeps every frame of its last completed flush (readers see them; recover() clears the
