@@ -6,6 +6,7 @@ derived values, the reusable tile buffer) is checked against the slow path it re
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import SwmrFileWriter
+from h5swmr import H5SwmrError, SwmrFileWriter
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.extensible_array.blocks import DataBlock, ExtensibleArrayHeader
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
@@ -80,6 +81,43 @@ def test_index_commit_writes_what_the_block_encoders_make(
         assert index.get(i).address == 10_000 + 8192 * i
 
 
+@pytest.mark.parametrize(("filtered", "page_bits"), [(False, None), (True, None), (False, 6)])
+def test_set_run_commits_what_setting_one_by_one_commits(
+    filtered: bool, page_bits: int | None
+) -> None:
+    """Runs that start and end anywhere: inside the index block, across it into the data
+    blocks, across data blocks, super blocks and pages."""
+    one_by_one, in_runs = _index(filtered, page_bits), _index(filtered, page_bits)
+    rng = np.random.default_rng(5)
+    n = 0
+    for run in (3, 1, 17, 64, 5, 130, 2, 400, 33):
+        sizes = [(int(rng.integers(1, 8000)), i % 2) if filtered else () for i in range(run)]
+        records = [ChunkRecord(10_000 + 8192 * (n + i), *sizes[i]) for i in range(run)]
+        for i, record in enumerate(records, n):
+            one_by_one.set(i, record)
+        if filtered:
+            in_runs.set_run(n, records)
+        else:
+            in_runs.set_addresses(n, [r.address for r in records])
+        n += run
+        assert in_runs.max_index_set == one_by_one.max_index_set == n
+        assert in_runs.commit() == one_by_one.commit()
+    assert [in_runs.get(i) for i in range(n)] == [one_by_one.get(i) for i in range(n)]
+    in_runs.set_run(n, [])
+    assert in_runs.max_index_set == n
+    if filtered:
+        with pytest.raises(H5SwmrError, match="filtered chunks"):
+            in_runs.set_addresses(n, [1])
+
+
+def test_set_run_beyond_the_array_changes_nothing() -> None:
+    index = _index(False)
+    last = index.params.max_elements
+    with pytest.raises(H5SwmrError):
+        index.set_run(last - 1, [ChunkRecord(100), ChunkRecord(200)])
+    assert index.max_index_set == 0
+
+
 def test_grid_values_are_computed_once_and_right() -> None:
     grid = ChunkGrid((1000, 30), (2, 256, 16), 4)
     assert grid.frames_per_chunk == 2
@@ -106,6 +144,72 @@ def test_split_into_a_reused_buffer(dims: tuple[int, int]) -> None:
         expected = grid.split(frame[np.newaxis])
         assert grid.split(frame[np.newaxis], out) is out
         np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize(
+    ("dims", "tile", "min_nbytes"),
+    [
+        ((64, 64), (16, 16), 2048),  # whole tiles, a strip per tile row
+        ((61, 70), (16, 16), 4000),  # padded edges, strips of uneven rows
+        ((61, 70), (16, 16), 1 << 40),  # one strip
+        ((9, 30, 7), (4, 8, 7), 1),  # rank 3
+        ((100,), (32,), 64),  # rank 1, a padded last tile
+        ((40, 24), (40, 8), 1),  # one tile row: one strip
+    ],
+)
+def test_strips_cut_what_split_cuts(
+    dims: tuple[int, ...], tile: tuple[int, ...], min_nbytes: int
+) -> None:
+    grid = ChunkGrid(dims, (1, *tile), 2)
+    strips = grid.strips(min_nbytes)
+    assert strips[0].tiles.start == 0 and strips[-1].tiles.stop == grid.n_tiles
+    assert all(a.tiles.stop == b.tiles.start for a, b in itertools.pairwise(strips))
+    assert strips[-1].rows.stop == dims[0]
+    frame = np.random.default_rng(4).integers(0, 60000, dims, dtype=np.uint16)
+    out = np.full((grid.n_tiles, 1, *tile), 7, np.uint16)
+    for strip in strips:
+        strip.cut(frame, out[strip.tiles])
+    np.testing.assert_array_equal(out, grid.split(frame[np.newaxis]))
+    if min_nbytes == 1:
+        assert len(strips) == grid.tiles_per_dim[0]
+
+
+def test_contiguous_tiles_are_recognised() -> None:
+    assert ChunkGrid((64, 32), (1, 16, 32), 2).tiles_are_contiguous
+    assert ChunkGrid((64,), (1, 16), 2).tiles_are_contiguous
+    assert ChunkGrid((8, 4, 5), (1, 2, 4, 5), 2).tiles_are_contiguous
+    assert not ChunkGrid((65, 32), (1, 16, 32), 2).tiles_are_contiguous  # padded last tile
+    assert not ChunkGrid((64, 32), (1, 16, 16), 2).tiles_are_contiguous
+    assert not ChunkGrid((8, 4, 5), (1, 2, 2, 5), 2).tiles_are_contiguous
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize(
+    ("dims", "chunk"),
+    [
+        ((600, 700), (1, 128, 128)),  # several strips, padded edge tiles
+        ((600, 700), (3, 128, 128)),  # tiles of a band of frames, written slab by slab
+        ((600, 700), (1, 100, 700)),  # contiguous tiles: written straight from the frame
+        ((600, 700), (2, 100, 700)),
+        ((601, 700), (1, 100, 700)),  # full-width tiles, a padded last one
+        ((80, 50, 80), (1, 8, 50, 16)),  # rank 3, two strips
+    ],
+)
+def test_large_tiled_frames_read_back_in_h5py(
+    tmp_path: Path, workers: int, dims: tuple[int, ...], chunk: tuple[int, ...]
+) -> None:
+    """Frames big enough to be cut in strips on the helper thread (workers > 0)."""
+    path = tmp_path / "t.h5"
+    frames = np.random.default_rng(6).integers(0, 60000, (5, *dims), dtype=np.uint16)
+    with SwmrFileWriter.create(path, workers=workers) as w:
+        ds = w.create_streaming_dataset_chunked("data", "u2", dims, chunk)
+        w.start_swmr()
+        for frame in frames:
+            w.append_frame(ds, frame)
+            w.flush()
+    with h5py.File(path, "r") as f:
+        assert f["data"].chunks == chunk
+        np.testing.assert_array_equal(f["data"][...], frames)
 
 
 def test_tiled_frames_written_from_one_buffer_read_back(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from h5swmr.errors import FormatError
+from h5swmr.errors import FormatError, InvalidArgumentError
 from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
@@ -149,29 +149,60 @@ class ExtensibleArrayIndex:
 
     def set(self, index: int, record: ChunkRecord) -> None:
         """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
-        element = self.codec.encode(record)
-        es = self._element_size
+        self.set_run(index, (record,))
+
+    def set_run(self, first: int, records: Sequence[ChunkRecord]) -> None:
+        """Record chunks ``first, first + 1, ...``, copied into the index a block or page at
+        a time rather than element by element."""
+        encode = self.codec.encode
+        self._set_elements(first, len(records), b"".join([encode(r) for r in records]))
+
+    def set_addresses(self, first: int, addresses: Sequence[int]) -> None:
+        """``set_run`` for unfiltered chunks, whose elements are just addresses: the tiles of
+        an unfiltered frame, packed in one call."""
+        if self.codec.filtered:
+            raise InvalidArgumentError("filtered chunks need their size and filter mask")
+        self._set_elements(first, len(addresses), struct.pack(f"<{len(addresses)}Q", *addresses))
+
+    def _set_elements(self, first: int, count: int, encoded: bytes) -> None:
+        if not count:
+            return
+        end = first + count
+        if end > self._max_elements or first < 0:
+            self.params.locate(first if first < 0 else end - 1)  # raises
+        elements = memoryview(encoded)
         if self._index_block_address == UNDEFINED_ADDRESS:
             self._create_index_block()
-        if index < self._idx_blk_elmts:
-            self._index_elements[index * es : (index + 1) * es] = element
-            self._index_dirty = True
-        else:
-            if index >= self._max_elements:
-                self.params.locate(index)  # raises
-            info, number, position = self._locate(index)
-            block = self._data_block(info, number)
-            if block.elements is not None:
-                block.elements[position * es : (position + 1) * es] = element
-            else:
-                page, within = divmod(position, self._page_elements)
-                elements = block.pages.get(page) or self._page(block, page)
-                elements[within * es : (within + 1) * es] = element
-                block.dirty_pages.add(page)
-            block.dirty = True
-        if index >= self._max_index_set:
-            self._max_index_set = index + 1
+        index = first
+        while index < end:
+            index += self._store(index, elements[(index - first) * self._element_size :])
+        if end > self._max_index_set:
+            self._max_index_set = end
             self._header_dirty = True
+
+    def _store(self, index: int, elements: memoryview) -> int:
+        """Copy the leading ``elements`` that fall in the index block, data block or page of
+        ``index``; returns how many."""
+        es = self._element_size
+        count = len(elements) // es
+        if index < self._idx_blk_elmts:
+            n = min(count, self._idx_blk_elmts - index)
+            self._index_elements[index * es : (index + n) * es] = elements[: n * es]
+            self._index_dirty = True
+            return n
+        info, number, position = self._locate(index)
+        block = self._data_block(info, number)
+        block.dirty = True
+        if block.elements is not None:
+            n = min(count, info.data_block_elements - position)
+            block.elements[position * es : (position + n) * es] = elements[: n * es]
+            return n
+        page, within = divmod(position, self._page_elements)
+        n = min(count, self._page_elements - within)
+        page_elements = block.pages.get(page) or self._page(block, page)
+        page_elements[within * es : (within + n) * es] = elements[: n * es]
+        block.dirty_pages.add(page)
+        return n
 
     def get(self, index: int) -> ChunkRecord:
         """Chunk ``index`` as recorded (read from the file for an index loaded from one)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -31,6 +32,26 @@ def check_dims(dims: object, *, what: str, allow_empty: bool = False) -> tuple[i
     if (not values and not allow_empty) or any(v <= 0 for v in values):
         raise InvalidArgumentError(f"{what} must be positive integers, got {dims!r}")
     return values
+
+
+@dataclass(frozen=True, slots=True)
+class Strip:
+    """Consecutive rows of tiles of a frame: the frame rows they cover, their place among the
+    frame's tiles (row-major), and the grid that tiles just those rows."""
+
+    rows: slice
+    tiles: slice
+    grid: ChunkGrid
+
+    def cut(self, frame: np.ndarray, out: np.ndarray) -> None:
+        """This strip's tiles of one ``frame`` into ``out``, shaped ``(tiles, 1, *tile)``."""
+        rows = frame[self.rows]
+        height = self.grid.frame_dims[0]
+        if rows.shape[0] != height:  # the frame's last tile row, zero-padded to full tiles
+            padded = np.zeros((height, *rows.shape[1:]), rows.dtype)
+            padded[: rows.shape[0]] = rows
+            rows = padded
+        self.grid.split(rows[np.newaxis], out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +120,10 @@ class ChunkGrid:
         """
         n = frames.shape[0]
         if not self.is_tiled:
-            return frames.reshape((1, n, *self.frame_dims))
+            if out is None:
+                return frames.reshape((1, n, *self.frame_dims))
+            np.copyto(out.reshape(frames.shape), frames)
+            return out
         padded_dims = tuple(c * t for c, t in zip(self.tiles_per_dim, self.tile, strict=True))
         if padded_dims != self.frame_dims:
             padded = np.zeros((n, *padded_dims), frames.dtype)
@@ -116,6 +140,36 @@ class ChunkGrid:
             return np.ascontiguousarray(blocks.transpose(order)).reshape(shape)
         np.copyto(out.reshape(blocks.transpose(order).shape), blocks.transpose(order))
         return out
+
+    @property
+    def tiles_are_contiguous(self) -> bool:
+        """Each tile of a frame is one contiguous run of the frame (whole rows, no padding):
+        the frame's bytes are its tiles' bytes, in order."""
+        return (
+            self.tile[1:] == self.frame_dims[1:] and self.frame_dims[0] % self.tile[0] == 0
+            if self.frame_dims
+            else True
+        )
+
+    def strips(self, min_nbytes: int) -> list[Strip]:
+        """A tiled frame as strips of whole tile rows holding at least ``min_nbytes`` of tiles
+        each (one strip for a smaller frame), to be tiled and written strip by strip."""
+        rows = self.tiles_per_dim[0]
+        per_row = self.n_tiles // rows
+        count = max(1, min(rows, self.n_tiles * self.slab_nbytes // max(min_nbytes, 1)))
+        bounds = [rows * i // count for i in range(count + 1)]
+        height = self.tile[0]
+        strips = []
+        for first, last in itertools.pairwise(bounds):
+            dims = ((last - first) * height, *self.frame_dims[1:])
+            strips.append(
+                Strip(
+                    slice(first * height, min(last * height, self.frame_dims[0])),
+                    slice(first * per_row, last * per_row),
+                    ChunkGrid(dims, (1, *self.tile), self.itemsize),
+                )
+            )
+        return strips
 
     def merge(self, tiles: np.ndarray) -> np.ndarray:
         """Undo ``split``: tiles ``(n_tiles, n, *tile)`` back into frames ``(n, *frame_dims)``."""

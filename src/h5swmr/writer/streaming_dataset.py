@@ -23,7 +23,8 @@ from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
-from h5swmr.writer.chunking import ChunkGrid, as_bytes
+from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
+from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.headers import (
     Block,
@@ -34,6 +35,10 @@ from h5swmr.writer.headers import (
 )
 from h5swmr.writer.tree import DatasetNode
 
+STRIP_NBYTES = 256 * 1024
+"""Tiles per strip of an unfiltered frame: large enough that handing a strip to the helper
+thread costs little beside writing it, small enough that a megapixel frame makes several."""
+
 
 @dataclass(slots=True)
 class ChunkSink:
@@ -42,6 +47,7 @@ class ChunkSink:
     handle: FileHandle
     allocator: EofAllocator
     encoder: ChunkEncoder
+    cut_ahead: CutAhead
 
     def write(self, data: bytes | memoryview) -> int:
         address = self.allocator.allocate(len(data))
@@ -95,6 +101,7 @@ class StreamingDataset:
         self._band_frames_filtered = 0
         self._tile_buffer: np.ndarray | None = None
         """Scratch for the tiles of one unfiltered frame: written out before the next frame."""
+        self._strips: list[Strip] = []
 
     @classmethod
     def create(
@@ -210,32 +217,59 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            data = self._split_one(frame) if grid.is_tiled else frame
-            address = sink.write(as_bytes(data))
-            for tile in range(grid.n_tiles):
-                record = ChunkRecord(address + tile * grid.chunk_nbytes)
-                self.index.set(grid.chunk_index(band, tile), record)
+            if grid.is_tiled and not grid.tiles_are_contiguous:
+                address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
+                addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+                self._write_tiles(frame, addresses, sink, adjacent=True)
+            else:
+                address = sink.write(as_bytes(frame))
+                addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+            self._set_band(band, addresses)
             return
         if position == 0:
             base = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
             self._band_addresses = [base + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
-            for tile, address in enumerate(self._band_addresses):
-                self.index.set(grid.chunk_index(band, tile), ChunkRecord(address))
+            self._set_band(band, self._band_addresses)
         offset = position * grid.slab_nbytes
-        if not grid.is_tiled:
-            sink.handle.pwrite(self._band_addresses[0] + offset, as_bytes(frame))
+        slab_addresses = [address + offset for address in self._band_addresses]
+        if grid.is_tiled and not grid.tiles_are_contiguous:
+            self._write_tiles(frame, slab_addresses, sink, adjacent=False)
             return
-        tiles = self._split_one(frame)
-        for tile, address in enumerate(self._band_addresses):
-            sink.handle.pwrite(address + offset, as_bytes(tiles[tile]))
+        slabs = as_bytes(frame)
+        for tile, address in enumerate(slab_addresses):
+            start = tile * grid.slab_nbytes
+            sink.handle.pwrite(address, slabs[start : start + grid.slab_nbytes])
 
-    def _split_one(self, frame: np.ndarray) -> np.ndarray:
-        """The tiles of one unfiltered frame, in a buffer reused frame after frame (its bytes are
-        written before ``append`` returns, so nothing else holds it)."""
+    def _set_band(self, band: int, addresses: list[int]) -> None:
+        """Point the index at the unfiltered tile chunks of ``band`` (consecutive elements)."""
+        self.index.set_addresses(self.grid.chunk_index(band, 0), addresses)
+
+    def _write_tiles(
+        self, frame: np.ndarray, addresses: list[int], sink: ChunkSink, *, adjacent: bool
+    ) -> None:
+        """Tile one unfiltered frame strip by strip, each strip's tiles written to
+        ``addresses`` (one per tile; ``adjacent`` ones in one write) while the next strip is
+        tiled on the helper thread. The tile buffer is reused frame after frame: ``run``
+        returns only when nothing touches it any more."""
         grid = self.grid
         if self._tile_buffer is None:
             self._tile_buffer = np.zeros((grid.n_tiles, 1, *grid.tile), self.dtype)
-        return grid.split(frame[np.newaxis], self._tile_buffer)
+            # one strip (one numpy call) when nothing overlaps the writes
+            self._strips = grid.strips(STRIP_NBYTES if sink.cut_ahead.enabled else 1 << 62)
+        tiles, strips = self._tile_buffer, self._strips
+
+        def cut(piece: int) -> None:
+            strips[piece].cut(frame, tiles[strips[piece].tiles])
+
+        def write(piece: int) -> None:
+            span = strips[piece].tiles
+            if adjacent:
+                sink.handle.pwrite(addresses[span.start], as_bytes(tiles[span]))
+                return
+            for tile in range(span.start, span.stop):
+                sink.handle.pwrite(addresses[tile], as_bytes(tiles[tile]))
+
+        sink.cut_ahead.run(len(strips), cut, write)
 
     def _append_filtered(
         self, frame: np.ndarray, band: int, position: int, sink: ChunkSink

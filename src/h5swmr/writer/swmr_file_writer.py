@@ -38,6 +38,7 @@ from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
+from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.headers import SuperblockImage
@@ -86,7 +87,8 @@ class SwmrFileWriter:
         self._durability = settings.durability
         self._allocator = EofAllocator(Superblock.SIZE)
         self._encoder = ChunkEncoder(settings.workers)
-        self._sink = ChunkSink(handle, self._allocator, self._encoder)
+        spare_core = settings.workers > 0 and (os.cpu_count() or 1) > 1
+        self._sink = ChunkSink(handle, self._allocator, self._encoder, CutAhead(enabled=spare_core))
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
@@ -542,6 +544,7 @@ class SwmrFileWriter:
     def _release(self) -> None:
         self._state = _State.CLOSED
         self._encoder.shutdown()
+        self._sink.cut_ahead.close()
         if self._locked:
             unlock(self._handle.fd)
         self._handle.close()
