@@ -149,7 +149,15 @@ class ExtensibleArrayIndex:
 
     def set(self, index: int, record: ChunkRecord) -> None:
         """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
-        self.set_run(index, (record,))
+        element = self.codec.encode(record)
+        if not 0 <= index < self._max_elements:
+            self.params.locate(index)  # raises
+        if self._index_block_address == UNDEFINED_ADDRESS:
+            self._create_index_block()
+        self._store(index, element)
+        if index >= self._max_index_set:
+            self._max_index_set = index + 1
+            self._header_dirty = True
 
     def set_run(self, first: int, records: Sequence[ChunkRecord]) -> None:
         """Record chunks ``first, first + 1, ...``, copied into the index a block or page at
@@ -180,7 +188,7 @@ class ExtensibleArrayIndex:
             self._max_index_set = end
             self._header_dirty = True
 
-    def _store(self, index: int, elements: memoryview) -> int:
+    def _store(self, index: int, elements: bytes | memoryview) -> int:
         """Copy the leading ``elements`` that fall in the index block, data block or page of
         ``index``; returns how many."""
         es = self._element_size

@@ -70,6 +70,9 @@ class ChunkGrid:
     tiles_per_dim: tuple[int, ...] = field(init=False, repr=False, compare=False)
     n_tiles: int = field(init=False, repr=False, compare=False)
     is_tiled: bool = field(init=False, repr=False, compare=False)
+    tiles_are_contiguous: bool = field(init=False, repr=False, compare=False)
+    """Each tile of a frame is one contiguous run of the frame (whole rows, no padding): the
+    frame's bytes are its tiles' bytes, in order, and need no cutting."""
     frame_nbytes: int = field(init=False, repr=False, compare=False)
     slab_nbytes: int = field(init=False, repr=False, compare=False)
     """Bytes one frame takes inside one chunk."""
@@ -95,6 +98,8 @@ class ChunkGrid:
             "tiles_per_dim": tiles_per_dim,
             "n_tiles": math.prod(tiles_per_dim),
             "is_tiled": tile != self.frame_dims,
+            "tiles_are_contiguous": tile[1:] == self.frame_dims[1:]
+            and (not tile or self.frame_dims[0] % tile[0] == 0),
             "frame_nbytes": math.prod(self.frame_dims) * self.itemsize,
             "slab_nbytes": math.prod(tile) * self.itemsize,
             "chunk_nbytes": math.prod(self.chunk) * self.itemsize,
@@ -140,16 +145,6 @@ class ChunkGrid:
             return np.ascontiguousarray(blocks.transpose(order)).reshape(shape)
         np.copyto(out.reshape(blocks.transpose(order).shape), blocks.transpose(order))
         return out
-
-    @property
-    def tiles_are_contiguous(self) -> bool:
-        """Each tile of a frame is one contiguous run of the frame (whole rows, no padding):
-        the frame's bytes are its tiles' bytes, in order."""
-        return (
-            self.tile[1:] == self.frame_dims[1:] and self.frame_dims[0] % self.tile[0] == 0
-            if self.frame_dims
-            else True
-        )
 
     def strips(self, min_nbytes: int) -> list[Strip]:
         """A tiled frame as strips of whole tile rows holding at least ``min_nbytes`` of tiles

@@ -217,13 +217,16 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            if grid.is_tiled and not grid.tiles_are_contiguous:
-                address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
-                addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
-                self._write_tiles(frame, addresses, sink, adjacent=True)
-            else:
+            if grid.n_tiles == 1:  # the common case: a chunk per frame
+                self.index.set(grid.chunk_index(band, 0), ChunkRecord(sink.write(as_bytes(frame))))
+                return
+            if grid.tiles_are_contiguous:
                 address = sink.write(as_bytes(frame))
-                addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+            else:
+                address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
+            addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+            if not grid.tiles_are_contiguous:
+                self._write_tiles(frame, addresses, sink, adjacent=True)
             self._set_band(band, addresses)
             return
         if position == 0:
@@ -232,7 +235,7 @@ class StreamingDataset:
             self._set_band(band, self._band_addresses)
         offset = position * grid.slab_nbytes
         slab_addresses = [address + offset for address in self._band_addresses]
-        if grid.is_tiled and not grid.tiles_are_contiguous:
+        if not grid.tiles_are_contiguous:
             self._write_tiles(frame, slab_addresses, sink, adjacent=False)
             return
         slabs = as_bytes(frame)
