@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
+from h5swmr.errors import UnsupportedError
 from h5swmr.format.constants import ChunkIndexType
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader import SwmrFileReader
@@ -98,3 +99,63 @@ def test_variable_length_string_attributes(tmp_path: Path, libver: str) -> None:
         assert isinstance(axes, np.ndarray)  # h5py's object array of str
         assert list(axes) == list(f.attrs["axes"])
         assert reader.attrs("/g") == {"NX_class": "NXentry"}
+
+
+def _assert_attrs_match(reader: SwmrFileReader, f: h5py.File, path: str) -> None:
+    ours, theirs = reader.attrs(path), dict(f[path].attrs)
+    assert list(ours) == sorted(theirs)
+    for key, value in theirs.items():
+        if isinstance(value, str):
+            assert ours[key] == value, key
+        else:
+            got = ours[key]
+            assert isinstance(got, np.ndarray | np.generic), key
+            assert type(got) is type(value), key
+            assert np.array_equal(got, value), key
+
+
+@pytest.mark.parametrize("libver", ["earliest", "latest"])
+@pytest.mark.parametrize("n_attrs", [8, 9, 60, 400])
+def test_dense_attributes(tmp_path: Path, libver: str, n_attrs: int) -> None:
+    """Past 8 attributes libhdf5 (latest format) keeps them in a fractal heap: NeXus metadata
+    often gets there. Numbers, arrays, fixed and variable-length strings."""
+    path = tmp_path / f"attrs-{libver}-{n_attrs}.h5"
+    with h5py.File(path, "w", libver=libver) as f:
+        entry = f.create_group("entry")
+        data = entry.create_dataset("data", data=np.arange(6).reshape(2, 3))
+        for target in (entry, data):
+            for i in range(n_attrs):
+                kind = i % 4
+                value: object = (
+                    np.float64(i) / 3,
+                    np.arange(i % 50, dtype="u2"),
+                    f"text {i} µm",
+                    np.bytes_(b"fixed-%d" % i),
+                )[kind]
+                target.attrs[f"attr_{i:04d}_{'x' * (i % 5)}"] = value
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        for name in ("entry", "entry/data"):
+            _assert_attrs_match(reader, f, name)
+        assert reader.read("entry/data").tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_attributes_tracked_in_creation_order(tmp_path: Path) -> None:
+    path = tmp_path / "ordered.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        for count, name in ((3, "few"), (30, "many")):
+            g = f.create_group(name, track_order=True)
+            for i in range(count):
+                g.attrs[f"z{count - i:03d}"] = i
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        for name in ("few", "many"):
+            _assert_attrs_match(reader, f, name)
+
+
+def test_an_attribute_too_large_for_the_heap_is_refused_by_name(tmp_path: Path) -> None:
+    """A 1 MB attribute is a "huge" fractal heap object, which the reader does not follow."""
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.attrs["small"] = 1
+        f.attrs["big"] = np.zeros(250_000, "f4")
+    with SwmrFileReader.open(path) as reader, pytest.raises(UnsupportedError, match="huge"):
+        reader.attrs("/")

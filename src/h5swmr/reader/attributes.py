@@ -1,5 +1,5 @@
-"""Attributes stored in an object header (compact storage), decoded to numpy values as h5py does:
-a scalar attribute gives a numpy scalar, others an array."""
+"""Attributes, from the object header (compact storage) or a fractal heap (dense storage),
+decoded to numpy values as h5py does: a scalar attribute gives a numpy scalar, others an array."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import struct
 import numpy as np
 
 from h5swmr.errors import FormatError, UnsupportedError
-from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
-from h5swmr.format.cursor import ByteCursor
+from h5swmr.format.constants import MessageType
 from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.attribute import AttributeMessage
+from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
 from h5swmr.format.object_header import RawMessage
+from h5swmr.reader.dense import read_dense_attribute_bodies
 from h5swmr.reader.objects import first_of, messages_of
 from h5swmr.reader.source import FileSource
 
@@ -34,12 +35,15 @@ def attribute_value(message: AttributeMessage, src: FileSource | None = None) ->
 
 def read_attributes(src: FileSource, messages: tuple[RawMessage, ...]) -> dict[str, object]:
     """Name -> value of every attribute in ``messages``, in name order."""
+    bodies = [raw.body for raw in messages_of(messages, MessageType.ATTRIBUTE)]
     info = first_of(messages, MessageType.ATTRIBUTE_INFO)
-    if info is not None and _has_dense_storage(info.body):
-        raise UnsupportedError(f"{src.path!r}: dense attribute storage is not supported")
+    if info is not None:
+        decoded = AttributeInfoMessage.decode(info.body)
+        if decoded.is_dense:
+            bodies += read_dense_attribute_bodies(src, decoded)
     values = {}
-    for raw in messages_of(messages, MessageType.ATTRIBUTE):
-        message = AttributeMessage.decode(raw.body)
+    for body in bodies:
+        message = AttributeMessage.decode(body)
         values[message.name] = attribute_value(message, src)
     return dict(sorted(values.items()))
 
@@ -75,12 +79,3 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
     if not dims:
         return texts[0]
     return np.array(texts, dtype=object).reshape(dims)
-
-
-def _has_dense_storage(body: bytes) -> bool:
-    """Attribute info message (0x15): version, flags, [max creation index], fractal heap address."""
-    cur = ByteCursor(body, "attribute info message")
-    _, flags = cur.u8(), cur.u8()
-    if flags & 0x01:
-        cur.skip(2)
-    return cur.u64() != UNDEFINED_ADDRESS

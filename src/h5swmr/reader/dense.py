@@ -1,4 +1,5 @@
-"""Dense link storage: link messages in a fractal heap, found through a v2 B-tree name index.
+"""Dense storage of links and attributes: their messages in a fractal heap, found through a
+v2 B-tree name index.
 
 Supports a root direct block, or a root indirect block whose used rows hold direct blocks
 (groups up to thousands of links); deeper heaps raise UnsupportedError.
@@ -7,18 +8,23 @@ Supports a root direct block, or a root indirect block whose used rows hold dire
 from __future__ import annotations
 
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.constants import MessageFlags
 from h5swmr.format.fractal_heap import (
     FractalHeapHeader,
     HeapId,
     IndirectBlock,
     check_direct_block,
 )
+from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.reader.btree_v2 import read_header, records
 from h5swmr.reader.source import FileSource
 
 LINK_NAME_RECORDS = 5
+ATTRIBUTE_NAME_RECORDS = 8
+ATTRIBUTE_HEAP_ID_SIZE = 8
+"""An attribute name record: heap ID, message flags (1), creation order (4), name hash (4)."""
 
 
 class _Heap:
@@ -86,3 +92,20 @@ def read_dense_link_messages(src: FileSource, info: LinkInfoMessage) -> list[Lin
         LinkMessage.decode(heap.read(HeapId.decode(raw[4:], heap.header)))
         for raw in records(src, tree)
     ]
+
+
+def read_dense_attribute_bodies(src: FileSource, info: AttributeInfoMessage) -> list[bytes]:
+    """The attribute message bodies of an object with dense attribute storage."""
+    heap = _Heap(src, info.fractal_heap_address)
+    tree = read_header(src, info.name_index_address)
+    if tree.tree_type != ATTRIBUTE_NAME_RECORDS or tree.record_size != ATTRIBUTE_HEAP_ID_SIZE + 9:
+        raise FormatError(
+            f"dense attributes: name index of type {tree.tree_type} with "
+            f"{tree.record_size}-byte records"
+        )
+    bodies = []
+    for raw in records(src, tree):
+        if raw[ATTRIBUTE_HEAP_ID_SIZE] & MessageFlags.SHARED:
+            raise UnsupportedError("dense attributes: a shared attribute message")
+        bodies.append(heap.read(HeapId.decode(raw[:ATTRIBUTE_HEAP_ID_SIZE], heap.header)))
+    return bodies

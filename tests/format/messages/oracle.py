@@ -84,6 +84,14 @@ def write(path: Path, libver: tuple[str, str] | str) -> None:
         f.create_group("g12_default")
         for i in range(12):
             f.create_group(f"g12_default/x{i}")
+        few = f.create_group("attrs_few")
+        few.attrs["a"] = 1
+        dense = f.create_group("attrs_dense")  # past 8 attributes libhdf5 moves them to a heap
+        for i in range(20):
+            dense.attrs[f"a{i:02}"] = np.arange(i + 1, dtype="i4")
+        ordered = f.create_group("attrs_ordered", track_order=True)
+        for name in ("z", "y", "x"):
+            ordered.attrs[name] = name
 
 
 def read(path: Path) -> Oracle:

@@ -1,4 +1,4 @@
-"""Link, link info, group info, reference count and continuation messages."""
+"""Link, link info, attribute info, group info, reference count and continuation messages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages import DECODERS, decode_message
+from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.group_info import GroupInfoMessage
 from h5swmr.format.messages.link import LinkMessage, LinkType
@@ -64,6 +65,48 @@ def test_link_info_oracle(oracle: Oracle) -> None:
     assert LinkInfoMessage().encode() == oracle.one("g1", 0x02)
     dense = LinkInfoMessage.decode(oracle.one("g12_default", 0x02))
     assert not dense.is_compact
+
+
+addresses = st.integers(0, 2**64 - 1)
+
+
+@given(
+    st.one_of(st.none(), st.integers(0, 2**16 - 1)),
+    addresses,
+    addresses,
+    st.one_of(st.none(), addresses),
+)
+def test_attribute_info_round_trip(
+    max_index: int | None, heap: int, name_index: int, order_index: int | None
+) -> None:
+    if order_index is not None and max_index is None:
+        with pytest.raises(FormatError):
+            AttributeInfoMessage(max_index, heap, name_index, order_index)
+        return
+    check_structure(
+        AttributeInfoMessage(max_index, heap, name_index, order_index), garbage_rounds=3
+    )
+
+
+def test_attribute_info_rules() -> None:
+    assert AttributeInfoMessage().encode() == b"\x00\x00" + b"\xff" * 16
+    assert not AttributeInfoMessage().is_dense
+    for bad in (-1, 1 << 16):
+        with pytest.raises(FormatError):
+            AttributeInfoMessage(max_creation_index=bad)
+    for body in (b"\x01\x00" + b"\xff" * 16, b"\x00\x04" + b"\xff" * 16, b"\x00\x00\xff"):
+        with pytest.raises(FormatError):
+            AttributeInfoMessage.decode(body)
+
+
+def test_attribute_info_oracle(oracle: Oracle, oracle_v114: Oracle) -> None:
+    for o in (oracle, oracle_v114):
+        assert AttributeInfoMessage().encode() == o.one("attrs_few", 0x15)
+        dense = AttributeInfoMessage.decode(o.one("attrs_dense", 0x15))
+        assert dense.is_dense and dense.encode() == o.one("attrs_dense", 0x15)
+        ordered = AttributeInfoMessage.decode(o.one("attrs_ordered", 0x15))
+        assert ordered == AttributeInfoMessage(3, creation_order_index_address=UNDEFINED_ADDRESS)
+        assert ordered.encode() == o.one("attrs_ordered", 0x15)
 
 
 @given(st.integers(0, 2000))

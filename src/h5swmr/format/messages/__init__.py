@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 
 from h5swmr.format.constants import MessageType
 from h5swmr.format.cursor import BytesLike
+from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
@@ -29,6 +30,7 @@ MESSAGE_CLASSES: Mapping[MessageType, type[Message]] = {
     MessageType.FILTER_PIPELINE: FilterPipelineMessage,
     MessageType.CONTINUATION: ContinuationMessage,
     MessageType.REFERENCE_COUNT: ReferenceCountMessage,
+    MessageType.ATTRIBUTE_INFO: AttributeInfoMessage,
 }
 """Message type -> class. A layout may also decode as contiguous or compact: use DECODERS."""
 
