@@ -101,6 +101,8 @@ def test_header_geometry(latest_file: Path) -> None:
         assert header.offset_size == 4 and header.length_size == 2
         assert header.direct_prefix_size == 4 + 1 + 8 + 4 + 4  # checksummed direct blocks
         assert header.direct_rows == 9
+        # a child indirect block in row 9 spans 128 KiB: 7 rows of 4 blocks of 512 B to 16 KiB
+        assert header.indirect_rows(header.row_block_size(9)) == 7
     assert small.root_rows == 0 and big.root_rows > 0
 
 
@@ -150,7 +152,7 @@ def test_synthetic_header() -> None:
     header = FractalHeapHeader.decode(_header_bytes())
     assert header.max_managed_size == 4096
     for changes in ({"start": 500}, {"max_direct": 256}, {"width": 0}, {"max_bits": 0},
-                    {"max_bits": 65}, {"id_len": 0}):  # fmt: skip
+                    {"max_bits": 65}, {"id_len": 0}, {"width": 3}):  # fmt: skip
         with pytest.raises(FormatError) as info:
             FractalHeapHeader.decode(_header_bytes(**changes))
         assert not isinstance(info.value, ChecksumError)
@@ -162,8 +164,17 @@ def test_heap_ids() -> None:
     header = FractalHeapHeader.decode(_header_bytes())
     assert HeapId.decode(bytes([0x00, 1, 2, 0, 0, 5, 0]), header) == HeapId(0x201, 5)
     assert HeapId.decode(bytes([0x22]) + b"abc", header) == HeapId(tiny=b"abc")
-    with pytest.raises(UnsupportedError):
-        HeapId.decode(bytes([0x10]) + bytes(6), header)  # huge
+    # huge: a 6-byte key into the huge-object B-tree, or (17-byte IDs) address and length
+    assert HeapId.decode(bytes([0x10, 9, 0, 0, 0, 0, 1]), header) == HeapId(
+        huge=True, key=9 + (1 << 40)
+    )
+    assert header.huge_btree_address == UNDEFINED_ADDRESS and not header.huge_ids_direct
+    wide = FractalHeapHeader.decode(_header_bytes(id_len=17))
+    assert wide.huge_ids_direct
+    direct = bytes([0x10]) + struct.pack("<QQ", 4096, 70000)
+    assert HeapId.decode(direct, wide) == HeapId(4096, 70000, huge=True)
+    with pytest.raises(FormatError):
+        HeapId.decode(bytes([0x30]) + bytes(6), header)  # type 3
     with pytest.raises(FormatError):
         HeapId.decode(bytes([0x40]) + bytes(6), header)  # version 1
     with pytest.raises(FormatError):

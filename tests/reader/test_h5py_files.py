@@ -8,7 +8,6 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr.errors import UnsupportedError
 from h5swmr.format.constants import ChunkIndexType
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader import SwmrFileReader
@@ -151,11 +150,37 @@ def test_attributes_tracked_in_creation_order(tmp_path: Path) -> None:
             _assert_attrs_match(reader, f, name)
 
 
-def test_an_attribute_too_large_for_the_heap_is_refused_by_name(tmp_path: Path) -> None:
-    """A 1 MB attribute is a "huge" fractal heap object, which the reader does not follow."""
-    path = tmp_path / "huge.h5"
+@pytest.mark.parametrize("libver", ["v110", "latest"])  # the earliest format has no room for them
+def test_huge_attributes_and_links(tmp_path: Path, libver: str) -> None:
+    """Heap objects over 4 KiB are "huge": stored on their own, found through a B-tree (IDs of
+    attribute heaps are too short to hold their address)."""
+    path = tmp_path / f"huge-{libver}.h5"
+    with h5py.File(path, "w", libver=libver) as f:
+        for i in range(10):
+            f.attrs[f"small{i}"] = i
+        f.attrs["big"] = np.arange(250_000, dtype="f4")
+        f.attrs["five_kib"] = np.full(1280, 7, "i4")
+        g = f.create_group("g")
+        for i in range(10):
+            g[f"link{i}"] = h5py.SoftLink("/g")
+        g["n" * 5000] = h5py.SoftLink("/g")
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        _assert_attrs_match(reader, f, "/")
+        assert reader.keys("g") == sorted(f["g"].keys())
+
+
+def test_heaps_that_outgrow_their_root_indirect_block(tmp_path: Path) -> None:
+    """Past ~512 KiB of managed objects the root indirect block gets rows of child indirect
+    blocks: a group of 3,000 long soft links and 300 attributes of 3 KB."""
+    path = tmp_path / "nested.h5"
     with h5py.File(path, "w", libver="latest") as f:
-        f.attrs["small"] = 1
-        f.attrs["big"] = np.zeros(250_000, "f4")
-    with SwmrFileReader.open(path) as reader, pytest.raises(UnsupportedError, match="huge"):
-        reader.attrs("/")
+        g = f.create_group("g")
+        for i in range(3000):
+            g[f"{i:05d}_" + "n" * 240] = h5py.SoftLink("/target/" + "t" * 200 + str(i))
+        for i in range(300):
+            g.attrs[f"a{i:03d}"] = np.full(750, i, "i4")
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        assert reader.keys("g") == sorted(f["g"].keys())
+        links = reader.links("g")
+        assert links[f"02999_{'n' * 240}"].target == "/target/" + "t" * 200 + "2999"
+        _assert_attrs_match(reader, f, "g")

@@ -1,5 +1,5 @@
-"""Fractal heaps, enough to read the link messages of dense groups (spec §III.G; libhdf5
-H5HFcache.c, H5HFhdr.c, H5HFdtable.c, H5HFman.c).
+"""Fractal heaps, enough to read the link and attribute messages of dense storage (spec §III.G;
+libhdf5 H5HFcache.c, H5HFhdr.c, H5HFdtable.c, H5HFman.c, H5HFhuge.c).
 
 - FRHP header: sizes, the doubling table (width, starting and maximum direct block size, maximum
   heap size in bits, root block address and its current number of rows), checksum.
@@ -7,7 +7,10 @@ H5HFcache.c, H5HFhdr.c, H5HFdtable.c, H5HFman.c).
 - FHIB indirect block: ``FHIB``, version 0, header address, block offset, child block addresses
   (direct rows first, then indirect rows), checksum.
 - Heap IDs: byte 0 = version (bits 6-7) and type (bits 4-5: 0 managed, 1 huge, 2 tiny); a managed
-  ID then holds the object's heap offset and length; a tiny ID holds the object itself.
+  ID then holds the object's heap offset and length; a tiny ID holds the object itself. A huge
+  object lies outside the heap's blocks: when the ID has room (ID length - 1 >= 16) it holds the
+  object's file address and length, otherwise a key (ID length - 1 bytes, at most 8) into the
+  heap's v2 B-tree of huge objects (records of type 1: address, length, key).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError, TruncatedError, UnsupportedError
 from h5swmr.format.checksum import verified
-from h5swmr.format.constants import CHECKSUM_SIZE
+from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.cursor import ByteCursor, BytesLike
 
 HEADER_SIGNATURE = b"FRHP"
@@ -49,6 +52,7 @@ class FractalHeapHeader:
     max_heap_bits: int
     root_address: int
     root_rows: int
+    huge_btree_address: int = UNDEFINED_ADDRESS
 
     @property
     def offset_size(self) -> int:
@@ -72,11 +76,21 @@ class FractalHeapHeader:
         """Rows of an indirect block whose children are direct blocks."""
         return (self.max_direct_size.bit_length() - self.start_block_size.bit_length()) + 2
 
+    def indirect_rows(self, block_size: int) -> int:
+        """Rows of a child indirect block that spans ``block_size`` bytes of the heap."""
+        first_row = self.start_block_size.bit_length() + self.table_width.bit_length() - 2
+        return block_size.bit_length() - 1 - first_row + 1
+
+    @property
+    def huge_ids_direct(self) -> bool:
+        """A huge object's ID holds its address and length (else a key into the B-tree)."""
+        return self.id_length - 1 >= 8 + 8
+
     @classmethod
     def decode(cls, buf: BytesLike, *, address: int | None = None) -> Self:
         body = verified(ByteCursor(buf, _WHAT).read(cls.SIZE), what=_WHAT, address=address)
         fields = _HEADER.unpack(body)
-        sig, version, id_len, filter_len, flags, max_managed = fields[:6]
+        sig, version, id_len, filter_len, flags, max_managed, _, huge_btree = fields[:8]
         width, start, max_direct, max_bits, _, root, rows = fields[18:]
         if sig != HEADER_SIGNATURE or version != 0:
             raise FormatError(f"{_WHAT}: {sig!r} v{version}", structure=_WHAT, address=address)
@@ -85,16 +99,25 @@ class FractalHeapHeader:
         power = all(n > 0 and n & (n - 1) == 0 for n in (start, max_direct))
         if not (power and width and start <= max_direct and 0 < max_bits <= 64 and id_len):
             raise FormatError(f"{_WHAT}: doubling table {width}x{start}..{max_direct}")
-        return cls(id_len, flags, max_managed, width, start, max_direct, max_bits, root, rows)
+        if width & (width - 1):
+            raise FormatError(f"{_WHAT}: table width {width} is not a power of two")
+        return cls(
+            id_len, flags, max_managed, width, start, max_direct, max_bits, root, rows, huge_btree
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class HeapId:
-    """A decoded heap ID: a managed object's (offset, length), or a tiny object's bytes."""
+    """A decoded heap ID: a managed object's (offset, length), a tiny object's bytes, or where a
+    huge object is."""
 
     offset: int = 0
     length: int = 0
     tiny: bytes | None = None
+    huge: bool = False
+    """For a huge object, ``offset`` and ``length`` are its file address and size, or ``key``
+    says where the heap's huge-object B-tree has them."""
+    key: int | None = None
 
     @classmethod
     def decode(cls, buf: BytesLike, header: FractalHeapHeader) -> Self:
@@ -107,7 +130,11 @@ class HeapId:
             return cls(cur.uint(header.offset_size), cur.uint(header.length_size))
         if kind == _TINY:
             return cls(tiny=cur.read((flags & 0x0F) + 1))
-        raise UnsupportedError("fractal heap: huge objects are not supported")
+        if kind == _HUGE:
+            if header.huge_ids_direct:
+                return cls(cur.u64(), cur.u64(), huge=True)
+            return cls(huge=True, key=cur.uint(min(header.id_length - 1, 8)))
+        raise FormatError(f"fractal heap ID: type {kind}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,17 @@
 """Dense storage of links and attributes: their messages in a fractal heap, found through a
 v2 B-tree name index.
 
-Supports a root direct block, or a root indirect block whose used rows hold direct blocks
-(groups up to thousands of links); deeper heaps raise UnsupportedError.
+Managed objects live in direct blocks under a tree of indirect blocks (the root one's rows of
+direct blocks first, then rows of child indirect blocks as the heap grows); huge objects (an
+attribute over the heap's managed size) lie in the file on their own.
 """
 
 from __future__ import annotations
 
+import struct
+
 from h5swmr.errors import FormatError, UnsupportedError
-from h5swmr.format.constants import MessageFlags
+from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageFlags
 from h5swmr.format.fractal_heap import (
     FractalHeapHeader,
     HeapId,
@@ -21,7 +24,11 @@ from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.reader.btree_v2 import read_header, records
 from h5swmr.reader.source import FileSource
 
+HUGE_OBJECT_RECORDS = 1
+"""Huge objects of an unfiltered heap found by key: address, length, key."""
 LINK_NAME_RECORDS = 5
+MAX_INDIRECT_BLOCKS = 1 << 16
+MAX_ROWS = 64
 ATTRIBUTE_NAME_RECORDS = 8
 ATTRIBUTE_HEAP_ID_SIZE = 8
 """An attribute name record: heap ID, message flags (1), creation order (4), name hash (4)."""
@@ -37,6 +44,7 @@ class _Heap:
             "fractal heap header",
         )
         self._blocks: dict[int, bytes] = {}
+        self._huge_objects: dict[int, tuple[int, int]] | None = None
         self._layout = self._block_layout()
 
     def _block_layout(self) -> list[tuple[int, int, int]]:
@@ -44,24 +52,43 @@ class _Heap:
         h = self.header
         if h.root_rows == 0:
             return [(0, h.start_block_size, h.root_address)]
-        if h.root_rows > h.direct_rows:
-            raise UnsupportedError("fractal heap: nested indirect blocks are not supported")
-        root = self._src.block(
-            h.root_address,
-            IndirectBlock.size(h, h.root_rows),
-            lambda b: IndirectBlock.decode(b, h, h.root_rows, address=h.root_address),
+        blocks: list[tuple[int, int, int]] = []
+        self._walk_indirect(h.root_address, h.root_rows, 0, blocks, set())
+        return blocks
+
+    def _walk_indirect(
+        self,
+        address: int,
+        rows: int,
+        offset: int,
+        blocks: list[tuple[int, int, int]],
+        seen: set[int],
+    ) -> None:
+        h = self.header
+        if address in seen or len(seen) >= MAX_INDIRECT_BLOCKS or rows > MAX_ROWS:
+            raise FormatError(f"fractal heap: indirect block at {address} loops or is too deep")
+        seen.add(address)
+        block = self._src.block(
+            address,
+            IndirectBlock.size(h, rows),
+            lambda b: IndirectBlock.decode(b, h, rows, address=address),
             "fractal heap indirect block",
         )
-        blocks, offset = [], 0
-        for position, child in enumerate(root.children):
-            size = h.row_block_size(position // h.table_width)
-            blocks.append((offset, size, child))
+        for position, child in enumerate(block.children):
+            row = position // h.table_width
+            size = h.row_block_size(row)
+            if child != UNDEFINED_ADDRESS:
+                if row < h.direct_rows:
+                    blocks.append((offset, size, child))
+                else:
+                    self._walk_indirect(child, h.indirect_rows(size), offset, blocks, seen)
             offset += size
-        return blocks
 
     def read(self, heap_id: HeapId) -> bytes:
         if heap_id.tiny is not None:
             return heap_id.tiny
+        if heap_id.huge:
+            return self._huge(heap_id)
         for offset, size, address in self._layout:
             if offset <= heap_id.offset < offset + size:
                 within = heap_id.offset - offset
@@ -69,6 +96,32 @@ class _Heap:
                     break
                 return self._direct(address, size)[within : within + heap_id.length]
         raise FormatError(f"fractal heap: object at offset {heap_id.offset} is in no block")
+
+    def _huge(self, heap_id: HeapId) -> bytes:
+        address, length = heap_id.offset, heap_id.length
+        if heap_id.key is not None:
+            if self._huge_objects is None:
+                self._huge_objects = self._read_huge_index()
+            found = self._huge_objects.get(heap_id.key)
+            if found is None:
+                raise FormatError(f"fractal heap: huge object {heap_id.key} is not in its index")
+            address, length = found
+        self._src.check(address, length, "fractal heap huge object")
+        return self._src.read(address, length, "fractal heap huge object")
+
+    def _read_huge_index(self) -> dict[int, tuple[int, int]]:
+        """Key -> (address, length) of every huge object, from the heap's v2 B-tree."""
+        tree = read_header(self._src, self.header.huge_btree_address)
+        if tree.tree_type != HUGE_OBJECT_RECORDS or tree.record_size != 24:
+            raise FormatError(
+                f"fractal heap: huge-object index of type {tree.tree_type} "
+                f"with {tree.record_size}-byte records"
+            )
+        found = {}
+        for raw in records(self._src, tree):
+            address, length, key = struct.unpack_from("<QQQ", raw)
+            found[key] = (address, length)
+        return found
 
     def _direct(self, address: int, size: int) -> bytes:
         if address not in self._blocks:
