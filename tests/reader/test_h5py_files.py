@@ -184,3 +184,48 @@ def test_heaps_that_outgrow_their_root_indirect_block(tmp_path: Path) -> None:
         links = reader.links("g")
         assert links[f"02999_{'n' * 240}"].target == "/target/" + "t" * 200 + "2999"
         _assert_attrs_match(reader, f, "g")
+
+
+@pytest.mark.parametrize("libver", ["earliest", "latest"])
+@pytest.mark.parametrize("userblock", [512, 4096])
+def test_files_with_a_user_block(tmp_path: Path, libver: str, userblock: int) -> None:
+    """Bytes of the user's own before the superblock; every address counts from the superblock."""
+    path = tmp_path / f"ub-{libver}-{userblock}.h5"
+    with h5py.File(path, "w", libver=libver, userblock_size=userblock) as f:
+        f.create_dataset("d", data=np.arange(40, dtype="i4").reshape(4, 10), chunks=(1, 10))
+        f.create_dataset("c", data=np.arange(5.0))
+        f["g/h"] = np.int8(3)
+        f["g"].attrs["note"] = "after the user block"
+        for i in range(12):
+            f.attrs[f"a{i}"] = i
+    with path.open("r+b") as raw:
+        raw.write(b"user bytes, not HDF5")
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as reader:
+        assert f.userblock_size == userblock
+        np.testing.assert_array_equal(reader.read("d"), f["d"][...])
+        np.testing.assert_array_equal(reader.read_frame("d", -1), f["d"][-1])
+        np.testing.assert_array_equal(reader.read("c"), f["c"][...])
+        assert reader.read("g/h") == 3
+        assert reader.attrs("g") == {"note": "after the user block"}
+        _assert_attrs_match(reader, f, "/")
+        assert reader.tree() == {"/": "group", "/c": "dataset", "/d": "dataset",
+                                 "/g": "group", "/g/h": "dataset"}  # fmt: skip
+
+
+def test_a_user_block_with_a_grown_writer_is_followed(tmp_path: Path) -> None:
+    """h5py's SWMR writer on a file with a user block: refresh sees the new frames."""
+    path = tmp_path / "ub-swmr.h5"
+    f = h5py.File(path, "w", libver="latest", userblock_size=1024)
+    ds = f.create_dataset("x", shape=(0, 8), maxshape=(None, 8), chunks=(1, 8), dtype="u2")
+    f.swmr_mode = True
+    try:
+        with SwmrFileReader.open(path) as reader:
+            for n in range(1, 6):
+                ds.resize((n, 8))
+                ds[n - 1] = n
+                ds.flush()
+                reader.refresh()
+                assert reader.shape("x") == (n, 8)
+                assert reader.read_frame("x", -1).tolist() == [n] * 8
+    finally:
+        f.close()

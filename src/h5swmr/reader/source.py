@@ -27,14 +27,25 @@ FIRST_SLEEP: Final = 0.001
 
 
 class FileSource:
-    """Positional reads from an HDF5 file opened read-only, never past its physical end."""
+    """Positional reads from an HDF5 file opened read-only, never past its physical end.
 
-    __slots__ = ("_handle", "attempts", "size")
+    Addresses are relative to the HDF5 data's base: a file with a user block (some bytes of the
+    user's own before the superblock) has its superblock and every address after it, and
+    ``size`` counts from there.
+    """
+
+    __slots__ = ("_base", "_handle", "attempts", "size")
 
     def __init__(self, handle: FileHandle, *, attempts: int = READ_ATTEMPTS) -> None:
         self._handle = handle
+        self._base = 0
         self.size = handle.physical_size
         self.attempts = attempts
+
+    def rebase(self, base: int) -> None:
+        """Count addresses from ``base`` (the superblock's position) from now on."""
+        self.size += self._base - base
+        self._base = base
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> FileSource:
@@ -53,7 +64,7 @@ class FileSource:
 
     def update_size(self) -> int:
         """Re-read the file's size (it grows while a writer appends)."""
-        self.size = max(self.size, self._handle.current_size())
+        self.size = max(self.size, self._handle.current_size() - self._base)
         return self.size
 
     def check(self, address: int, size: int, what: str) -> None:
@@ -71,7 +82,7 @@ class FileSource:
     def read(self, address: int, size: int, what: str) -> bytes:
         """Exactly ``size`` bytes at ``address``, or TruncatedError."""
         self.check(address, size, what)
-        data = self._handle.pread(address, size)
+        data = self._handle.pread(self._base + address, size)
         if len(data) != size:
             raise TruncatedError(
                 f"{what}: read {len(data)} of {size} bytes at address {address}",
@@ -83,7 +94,7 @@ class FileSource:
     def read_upto(self, address: int, size: int, what: str) -> bytes:
         """Up to ``size`` bytes at ``address`` (fewer at the end of the file), at least one."""
         self.check(address, 1, what)
-        return self._handle.pread(address, min(size, self.size - address))
+        return self._handle.pread(self._base + address, min(size, self.size - address))
 
     def retried(self, load: Callable[[], T], what: str) -> T:
         """``load()``, tried again after a ChecksumError a few times with short sleeps."""
@@ -110,7 +121,7 @@ class FileSource:
         exists (libhdf5's sec2 driver reads zeros there too). ``address`` must be in the file.
         """
         self.check(address, min(size, 1), what)
-        data = self._handle.pread(address, min(size, self.size - address))
+        data = self._handle.pread(self._base + address, min(size, self.size - address))
         return data if len(data) == size else data + bytes(size - len(data))
 
     def read_into(self, address: int, out: memoryview, what: str) -> None:
@@ -119,6 +130,6 @@ class FileSource:
         Straight into the caller's buffer, with no intermediate bytes object.
         """
         self.check(address, min(out.nbytes, 1), what)
-        done = self._handle.pread_into(address, out)
+        done = self._handle.pread_into(self._base + address, out)
         if done < out.nbytes:
             out[done:] = bytes(out.nbytes - done)

@@ -23,7 +23,7 @@ class FileInfo:
 
 
 def _find_signature(src: FileSource) -> int:
-    """The superblock's address: 0, 512, 1024, 2048, ... (a user block may come first)."""
+    """The superblock's position in the file: 0, 512, 1024, 2048, ... (after a user block)."""
     address = 0
     while address < min(src.size, _SEARCH_LIMIT):
         if src.read_upto(address, len(SIGNATURE), "superblock") == SIGNATURE:
@@ -33,22 +33,28 @@ def _find_signature(src: FileSource) -> int:
 
 
 def read_file_info(src: FileSource) -> FileInfo:
+    """The superblock, wherever a user block put it; the source then counts addresses from it."""
     address = _find_signature(src)
-    if address:
-        raise UnsupportedError(f"{src.path!r}: a user block of {address} bytes is not supported")
+    src.rebase(address)
     head = src.read_upto(0, 128, "superblock")
     version = head[8] if len(head) > 8 else -1
     if version in (2, 3):
         sb = src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
-        if sb.base_address:
-            raise UnsupportedError(f"{src.path!r}: base address {sb.base_address}")
+        _check_base(src, sb.base_address, address)
         return FileInfo(version, sb.root_address)
     if version in (0, 1):
         v0 = SuperblockV0.decode(src.read(0, _V0_SIZE if version else _V0_SIZE - 4, "superblock"))
-        if v0.base_address:
-            raise UnsupportedError(f"{src.path!r}: base address {v0.base_address}")
+        _check_base(src, v0.base_address, address)
         return FileInfo(version, v0.root_address, v0.chunk_internal_k)
     raise FormatError(f"{src.path!r}: superblock version {version}", structure="superblock")
+
+
+def _check_base(src: FileSource, base_address: int, superblock_at: int) -> None:
+    """libhdf5 makes the base address the superblock's position (0, or after a user block)."""
+    if base_address != superblock_at:
+        raise UnsupportedError(
+            f"{src.path!r}: base address {base_address} with the superblock at {superblock_at}"
+        )
 
 
 def writer_is_active(src: FileSource, info: FileInfo) -> bool:
