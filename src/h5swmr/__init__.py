@@ -24,6 +24,7 @@ from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
+from h5swmr.writer.monitor import SlowStorageWarning, WriterStats
 from h5swmr.writer.recover import RecoveryReport, recover
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter, UnorderedFileSystemWarning
 
@@ -46,12 +47,14 @@ __all__ = [
     "InvalidDtypeError",
     "InvalidStateError",
     "RecoveryReport",
+    "SlowStorageWarning",
     "StorageError",
     "SwmrFileReader",
     "SwmrFileWriter",
     "TruncatedError",
     "UnorderedFileSystemWarning",
     "UnsupportedError",
+    "WriterStats",
     "__version__",
     "recover",
 ]

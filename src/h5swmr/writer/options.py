@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import TypedDict
@@ -17,6 +18,7 @@ class WriterOptions(TypedDict, total=False):
     workers: int | None
     flush_every: int | None
     flush_interval: float | None
+    watchdog: float | None
 
 
 class CreateOptions(WriterOptions, total=False):
@@ -37,6 +39,7 @@ class Settings:
     workers: int = 1
     flush_every: int | None = None
     flush_interval: float | None = None
+    watchdog: float | None = None
     nexus: bool = False
     temp_suffix: str = ""
     create_dirs: bool = False
@@ -65,15 +68,8 @@ class Settings:
             raise InvalidArgumentError(
                 f"flush_every must be None or an integer >= 1, not {flush_every!r}"
             )
-        flush_interval = options.get("flush_interval")
-        if flush_interval is not None and (
-            isinstance(flush_interval, bool)
-            or not isinstance(flush_interval, int | float)
-            or not 0 < flush_interval < float("inf")
-        ):
-            raise InvalidArgumentError(
-                f"flush_interval must be None or a number of seconds > 0, not {flush_interval!r}"
-            )
+        flush_interval = _seconds(options, "flush_interval")
+        watchdog = _seconds(options, "watchdog")
         temp_suffix = options.get("temp_suffix", "")
         if not isinstance(temp_suffix, str) or "/" in temp_suffix or "\x00" in temp_suffix:
             raise InvalidArgumentError(f"temp_suffix {temp_suffix!r}: a file name ending")
@@ -81,8 +77,18 @@ class Settings:
             durability,
             workers,
             flush_every,
-            None if flush_interval is None else float(flush_interval),
+            flush_interval,
+            watchdog,
             bool(options.get("nexus", False)),
             temp_suffix,
             bool(options.get("create_dirs", False)),
         )
+
+
+def _seconds(options: CreateOptions, name: str) -> float | None:
+    value: object = options.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise InvalidArgumentError(f"{name} must be None or a number of seconds > 0, not {value!r}")
+    return float(value)

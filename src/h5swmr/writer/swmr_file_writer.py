@@ -10,14 +10,16 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import threading
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, Unpack, cast
+from typing import Any, Self, TypeVar, Unpack, cast
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -42,6 +44,7 @@ from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.headers import SuperblockImage
+from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
@@ -58,11 +61,27 @@ class _State(Enum):
     CLOSED = "closed"
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _serialized(method: _Method) -> _Method:
+    """Run ``method`` holding the writer's lock (the per-frame calls take it inline: cheaper)."""
+
+    @functools.wraps(method)
+    def run(self: SwmrFileWriter, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(_Method, run)
+
+
 class SwmrFileWriter:
     """Streams frames into an HDF5 file that libhdf5 SWMR readers read while it grows.
 
     Create it with ``create`` or ``create_with_locking``; use it as a context manager so the file
     is closed cleanly (flags cleared, any HDF5 tool can open it) even when an error interrupts.
+    Its methods may be called from several threads (a producer appending frames and a timer
+    thread flushing, say): each call runs whole, one at a time.
     """
 
     def __init__(
@@ -75,6 +94,8 @@ class SwmrFileWriter:
         reopen: bool = False,
         final_path: str | None = None,
     ) -> None:
+        self._lock = threading.RLock()  # reentrant: a lazy dataset's first frame starts SWMR
+        self._monitor = Monitor(settings.watchdog)
         self._final_path = final_path
         self._flush_every = settings.flush_every
         self._flush_interval = settings.flush_interval
@@ -128,6 +149,11 @@ class SwmrFileWriter:
           or that comes ``flush_interval`` seconds or more after the last commit, ends with a
           ``flush()``. Both are checked when frames are appended (no thread writes behind the
           caller's back). None (the default) leaves flushing to explicit ``flush()`` calls.
+        - ``watchdog``: seconds an ``append_frame``, ``append_chunk`` or ``flush`` may take;
+          a slower one raises a ``SlowStorageWarning`` (after it completes; the frame is
+          written) and counts in ``stats().slow_calls``. Turn it into an error with
+          ``warnings.simplefilter("error", SlowStorageWarning)``, or log it with
+          ``logging.captureWarnings(True)``. None (the default) times nothing.
         - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
           (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
           in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
@@ -226,9 +252,11 @@ class SwmrFileWriter:
     def dataset_names(self) -> list[str]:
         return self._structure.names
 
+    @_serialized
     def dataset_index(self, name: str) -> int:
         return self._dataset(name, "dataset_index").node.index
 
+    @_serialized
     def frame_count(self, ds: DatasetRef) -> int:
         """Frames appended to ``ds`` so far (published or not)."""
         return self._dataset(ds, "frame_count").frames_appended
@@ -303,6 +331,7 @@ class SwmrFileWriter:
             pipeline=pipeline,
         )
 
+    @_serialized
     def _create_dataset(
         self,
         call: str,
@@ -315,6 +344,7 @@ class SwmrFileWriter:
         request = DatasetRequest(call, name, dtype, frame_dims, **chunking)
         return self._structure.create_dataset(request).node.index
 
+    @_serialized
     def create_hard_link(self, parent_group_path: str, link_name: str, target_path: str) -> None:
         """Another name, ``parent_group_path/link_name``, for the existing object at
         ``target_path``. Made before ``start_swmr`` it is visible to SWMR readers at once; made
@@ -322,6 +352,7 @@ class SwmrFileWriter:
         self._require_state("create_hard_link", _State.DEFINING, _State.SWMR)
         self._structure.create_hard_link(parent_group_path, link_name, target_path)
 
+    @_serialized
     def create_group(self, path: str) -> None:
         """The group ``path`` (and missing parents). Made before ``start_swmr`` it is visible to
         SWMR readers at once; made after, it is published by ``close`` (libhdf5's SWMR readers
@@ -329,6 +360,7 @@ class SwmrFileWriter:
         self._require_state("create_group", _State.DEFINING, _State.SWMR)
         self._structure.create_group(path, f"create_group({path!r})")
 
+    @_serialized
     def set_attribute(self, path: str, name: str, value: object) -> None:
         """Attribute ``name`` of the group or dataset at ``path``: a number, a numpy array of
         numbers, a str or a list of str (stored as fixed-length UTF-8 strings). Set before
@@ -338,6 +370,7 @@ class SwmrFileWriter:
 
     # -- streaming -----------------------------------------------------------------------------
 
+    @_serialized
     def start_swmr(self) -> None:
         """Publish everything created so far and let SWMR readers in.
 
@@ -355,6 +388,7 @@ class SwmrFileWriter:
         if self._locked:
             lock(self._handle.fd, self.path, self._locking, exclusive=False)
 
+    @_serialized
     def create_lazy_dataset(
         self,
         name: str,
@@ -412,23 +446,27 @@ class SwmrFileWriter:
         frame in the same commit, so a reader never sees the frame without its metadata.
         A rejected call changes nothing. The frame is visible to readers after the next flush.
         """
-        self._require_state("append_frame", _State.DEFINING, _State.SWMR)
-        if isinstance(ds, str) and self._lazy:
-            lazy = "/" + "/".join(split_path(ds))
-            if lazy in self._lazy:
-                self._define_lazy(lazy, data)
-                ds = lazy
-        dataset = self._dataset(ds, "append_frame")
-        frame = dataset.coerce(data)
-        companions = self._metadata_frames(dataset, metadata)
-        with self._failing_on_error():
-            for companion, value in companions:
-                companion.append(value, self._sink)
-            dataset.append(frame, self._sink)
-            for key in dataset.keys:
-                key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
-            if self._auto_flush:
-                self._flush_by_policy(dataset)
+        with self._lock:
+            started = None if self._monitor.watchdog is None else time.perf_counter()
+            self._require_state("append_frame", _State.DEFINING, _State.SWMR)
+            if isinstance(ds, str) and self._lazy:
+                lazy = "/" + "/".join(split_path(ds))
+                if lazy in self._lazy:
+                    self._define_lazy(lazy, data)
+                    ds = lazy
+            dataset = self._dataset(ds, "append_frame")
+            frame = dataset.coerce(data)
+            companions = self._metadata_frames(dataset, metadata)
+            with self._failing_on_error():
+                for companion, value in companions:
+                    companion.append(value, self._sink)
+                dataset.append(frame, self._sink)
+                for key in dataset.keys:
+                    key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
+                if self._auto_flush:
+                    self._flush_by_policy(dataset)
+            if started is not None:
+                self._watch("append_frame", started)
 
     def _metadata_frames(
         self, dataset: StreamingDataset, metadata: Mapping[DatasetRef, object] | None
@@ -463,20 +501,40 @@ class SwmrFileWriter:
         stored verbatim. ``filter_mask`` bit k says filter k was skipped. The dataset's chunks
         must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
         blosc, zstd), a chunk that declares another size is refused."""
-        self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
-        dataset = self._dataset(ds, "append_chunk")
-        view, record = dataset.check_chunk(chunk_bytes, filter_mask)
-        with self._failing_on_error():
-            dataset.store_chunk(view, record, self._sink)
-            if self._auto_flush:
-                self._flush_by_policy(dataset)
+        with self._lock:
+            started = None if self._monitor.watchdog is None else time.perf_counter()
+            self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
+            dataset = self._dataset(ds, "append_chunk")
+            view, record = dataset.check_chunk(chunk_bytes, filter_mask)
+            with self._failing_on_error():
+                dataset.store_chunk(view, record, self._sink)
+                if self._auto_flush:
+                    self._flush_by_policy(dataset)
+            if started is not None:
+                self._watch("append_chunk", started)
 
     def flush(self) -> None:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
-        self._require_state("flush", _State.DEFINING, _State.SWMR)
-        with self._failing_on_error():
-            self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+        with self._lock:
+            started = None if self._monitor.watchdog is None else time.perf_counter()
+            self._require_state("flush", _State.DEFINING, _State.SWMR)
+            with self._failing_on_error():
+                self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+            if started is not None:
+                self._watch("flush", started)
 
+    def stats(self) -> WriterStats:
+        """Frames appended and published per dataset, commits and their timings, file size and
+        throughput so far: what a status display or a log line needs."""
+        with self._lock:
+            datasets = self._structure.datasets
+            return self._monitor.snapshot(
+                {d.name: d.frames_appended for d in datasets},
+                {d.name: d.frames_published for d in datasets},
+                self._allocator.eoa,
+            )
+
+    @_serialized
     def close(self) -> None:
         """Write what is pending, publish late links, clear the SWMR flags, release the file.
 
@@ -520,6 +578,10 @@ class SwmrFileWriter:
         self.close()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _watch(self, call: str, started: float) -> None:
+        """Tell the watchdog how long ``call`` took (it warns if that was too long)."""
+        self._monitor.check(call, time.perf_counter() - started, self.path, stacklevel=3)
 
     def _set_finished_flags(self, value: int) -> None:
         """Give every finished flag ``value``, in a commit of its own after the frames."""
@@ -590,6 +652,7 @@ class SwmrFileWriter:
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=False)
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
+        started = time.perf_counter()
         for dataset in self._structure.datasets:
             if dataset.is_filtered:
                 dataset.filter_partial_band(self._sink)
@@ -645,3 +708,4 @@ class SwmrFileWriter:
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._last_commit = time.monotonic()
+        self._monitor.record_commit(time.perf_counter() - started)
