@@ -55,3 +55,29 @@ def test_allocations_never_overlap(start: int, requests: list[tuple[int, bool]])
             assert address == end
         end = address + size
         assert a.eoa == end
+
+
+@given(
+    st.integers(0, 3 * PAGE_SIZE),
+    st.integers(1, 10_000),
+    st.sampled_from([1, 512, 4096, 1 << 20]),
+    st.lists(st.tuples(st.integers(0, 3 * PAGE_SIZE), st.booleans()), max_size=40),
+)
+def test_alignment(
+    start: int, threshold: int, interval: int, requests: list[tuple[int, bool]]
+) -> None:
+    """Blocks of at least ``threshold`` bytes start on ``interval`` boundaries; blocks placed
+    within a page (rewritten in place) keep that rule first, so no rewrite can tear."""
+    a = EofAllocator(start, align_threshold=threshold, align_interval=interval)
+    end = start
+    for size, within_page in requests:
+        address = a.allocate(size, within_page=within_page)
+        assert address >= end
+        if within_page and size <= PAGE_SIZE:
+            assert address // PAGE_SIZE == (address + max(size, 1) - 1) // PAGE_SIZE
+        elif size >= threshold:
+            assert address % interval == 0 and address - end < interval
+        else:
+            assert address == end
+        end = address + size
+        assert a.eoa == end

@@ -15,10 +15,14 @@ PAGE_SIZE: Final = 4096
 class EofAllocator:
     """Hands out addresses at the end of allocated space (the EOA libhdf5 stores as the EOF)."""
 
-    __slots__ = ("eoa",)
+    __slots__ = ("align_interval", "align_threshold", "eoa")
 
-    def __init__(self, eoa: int) -> None:
+    def __init__(self, eoa: int, *, align_threshold: int = 1, align_interval: int = 1) -> None:
         self.eoa = eoa
+        self.align_threshold = align_threshold
+        """Blocks of at least this many bytes start at a multiple of ``align_interval`` (as
+        libhdf5's H5Pset_alignment: chunks on Lustre stripe or GPFS block boundaries)."""
+        self.align_interval = align_interval
 
     def allocate(self, size: int, *, within_page: bool = False) -> int:
         """Address of ``size`` fresh bytes.
@@ -29,12 +33,22 @@ class EofAllocator:
         if size < 0:
             raise ValueError(f"cannot allocate {size} bytes")
         address = self.eoa
-        if within_page and size <= PAGE_SIZE:
+        if within_page and size <= PAGE_SIZE:  # before alignment: it keeps rewrites untorn
             page_end = (address // PAGE_SIZE + 1) * PAGE_SIZE
             if address + size > page_end:
                 address = page_end
+        elif self.align_interval > 1 and size >= self.align_threshold:
+            address += -address % self.align_interval
         self.eoa = address + size
         return address
+
+    def allocate_each(self, count: int, size: int) -> list[int]:
+        """Addresses of ``count`` blocks of ``size`` bytes: one run, unless alignment applies to
+        blocks of that size, which then each start on an alignment boundary."""
+        if self.align_interval > 1 and size >= self.align_threshold:
+            return [self.allocate(size) for _ in range(count)]
+        base = self.allocate(count * size)
+        return [base + i * size for i in range(count)]
 
     def allocate_page_aligned_at(self, size: int, offset: int) -> int:
         """Address of ``size`` fresh bytes whose byte ``offset`` starts a page."""

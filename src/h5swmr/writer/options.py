@@ -19,6 +19,8 @@ class WriterOptions(TypedDict, total=False):
     flush_every: int | None
     flush_interval: float | None
     watchdog: float | None
+    alignment_threshold: int
+    alignment_interval: int
 
 
 class CreateOptions(WriterOptions, total=False):
@@ -40,6 +42,8 @@ class Settings:
     flush_every: int | None = None
     flush_interval: float | None = None
     watchdog: float | None = None
+    alignment_threshold: int = 1
+    alignment_interval: int = 1
     nexus: bool = False
     temp_suffix: str = ""
     create_dirs: bool = False
@@ -62,14 +66,12 @@ class Settings:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
             raise InvalidArgumentError(f"workers must be an integer >= 0, not {workers!r}")
         flush_every = options.get("flush_every")
-        if flush_every is not None and (
-            isinstance(flush_every, bool) or not isinstance(flush_every, int) or flush_every < 1
-        ):
-            raise InvalidArgumentError(
-                f"flush_every must be None or an integer >= 1, not {flush_every!r}"
-            )
+        if flush_every is not None:
+            flush_every = _count(options, "flush_every", "None or an integer >= 1")
         flush_interval = _seconds(options, "flush_interval")
         watchdog = _seconds(options, "watchdog")
+        align_threshold = _count(options, "alignment_threshold", "an integer >= 1")
+        align_interval = _count(options, "alignment_interval", "an integer >= 1")
         temp_suffix = options.get("temp_suffix", "")
         if not isinstance(temp_suffix, str) or "/" in temp_suffix or "\x00" in temp_suffix:
             raise InvalidArgumentError(f"temp_suffix {temp_suffix!r}: a file name ending")
@@ -79,6 +81,8 @@ class Settings:
             flush_every,
             flush_interval,
             watchdog,
+            align_threshold,
+            align_interval,
             bool(options.get("nexus", False)),
             temp_suffix,
             bool(options.get("create_dirs", False)),
@@ -92,3 +96,10 @@ def _seconds(options: CreateOptions, name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise InvalidArgumentError(f"{name} must be None or a number of seconds > 0, not {value!r}")
     return float(value)
+
+
+def _count(options: CreateOptions, name: str, what: str) -> int:
+    value: object = options.get(name, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgumentError(f"{name} must be {what}, not {value!r}")
+    return value

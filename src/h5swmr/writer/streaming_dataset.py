@@ -220,28 +220,36 @@ class StreamingDataset:
             if grid.n_tiles == 1:  # the common case: a chunk per frame
                 self.index.set(grid.chunk_index(band, 0), ChunkRecord(sink.write(as_bytes(frame))))
                 return
+            addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
+            adjacent = addresses[-1] - addresses[0] == (grid.n_tiles - 1) * grid.chunk_nbytes
             if grid.tiles_are_contiguous:
-                address = sink.write(as_bytes(frame))
+                self._write_slabs(frame, addresses, sink, adjacent=adjacent)
             else:
-                address = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
-            addresses = [address + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
-            if not grid.tiles_are_contiguous:
-                self._write_tiles(frame, addresses, sink, adjacent=True)
+                self._write_tiles(frame, addresses, sink, adjacent=adjacent)
             self._set_band(band, addresses)
             return
         if position == 0:
-            base = sink.allocator.allocate(grid.n_tiles * grid.chunk_nbytes)
-            self._band_addresses = [base + t * grid.chunk_nbytes for t in range(grid.n_tiles)]
+            self._band_addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             self._set_band(band, self._band_addresses)
         offset = position * grid.slab_nbytes
         slab_addresses = [address + offset for address in self._band_addresses]
-        if not grid.tiles_are_contiguous:
+        if grid.tiles_are_contiguous:
+            self._write_slabs(frame, slab_addresses, sink, adjacent=False)
+        else:
             self._write_tiles(frame, slab_addresses, sink, adjacent=False)
+
+    def _write_slabs(
+        self, frame: np.ndarray, addresses: list[int], sink: ChunkSink, *, adjacent: bool
+    ) -> None:
+        """Write a frame whose tiles are runs of its bytes: at once when they go to ``adjacent``
+        addresses, else each to its own."""
+        data = as_bytes(frame)
+        if adjacent:
+            sink.handle.pwrite(addresses[0], data)
             return
-        slabs = as_bytes(frame)
-        for tile, address in enumerate(slab_addresses):
-            start = tile * grid.slab_nbytes
-            sink.handle.pwrite(address, slabs[start : start + grid.slab_nbytes])
+        size = self.grid.slab_nbytes
+        for tile, address in enumerate(addresses):
+            sink.handle.pwrite(address, data[tile * size : (tile + 1) * size])
 
     def _set_band(self, band: int, addresses: list[int]) -> None:
         """Point the index at the unfiltered tile chunks of ``band`` (consecutive elements)."""

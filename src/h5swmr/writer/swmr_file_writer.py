@@ -106,7 +106,11 @@ class SwmrFileWriter:
         self._locking = locking
         self._locked = locked
         self._durability = settings.durability
-        self._allocator = EofAllocator(Superblock.SIZE)
+        self._allocator = EofAllocator(
+            Superblock.SIZE,
+            align_threshold=settings.alignment_threshold,
+            align_interval=settings.alignment_interval,
+        )
         self._encoder = ChunkEncoder(settings.workers)
         spare_core = settings.workers > 0 and (os.cpu_count() or 1) > 1
         self._sink = ChunkSink(handle, self._allocator, self._encoder, CutAhead(enabled=spare_core))
@@ -154,6 +158,10 @@ class SwmrFileWriter:
           written) and counts in ``stats().slow_calls``. Turn it into an error with
           ``warnings.simplefilter("error", SlowStorageWarning)``, or log it with
           ``logging.captureWarnings(True)``. None (the default) times nothing.
+        - ``alignment_threshold``, ``alignment_interval``: blocks of at least the threshold's
+          bytes (chunks, in practice) start at a multiple of the interval, as h5py's options of
+          the same names: the Lustre stripe size or the GPFS block size, so that no chunk
+          straddles two storage servers. 1 and 1 (the defaults) align nothing.
         - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
           (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
           in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
