@@ -332,3 +332,33 @@ def test_nexus_layout_from_the_command_line(tmp_path: Path) -> None:
         assert f["/entry/data"].attrs["signal"] == b"data"
         assert f["/entry/live/keys/data"][()].tolist() == [1, 2, 3, 4, 5, 6]
         assert f["/entry/live/finished"][()].tolist() == [1]
+
+
+def test_align_puts_chunks_on_stripe_boundaries(tmp_h5: Path) -> None:
+    assert main(["simulate", str(tmp_h5), "--frames", "6", "--shape", "64x64", "--align",
+                 "65536", "-q"]) == 0  # fmt: skip
+    with h5py.File(tmp_h5, "r") as f:
+        ds = f[DEFAULT_DATASET]
+        offsets = [ds.id.get_chunk_info(i).byte_offset for i in range(ds.id.get_num_chunks())]
+        assert len(offsets) == 6 and all(offset % 65536 == 0 for offset in offsets)
+        np.testing.assert_array_equal(ds[()], _expected_frames(6, (64, 64), "uint16"))
+
+
+def test_watchdog_warns_in_one_line_and_counts(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", str(tmp_h5), "--frames", "4", "--watchdog", "1e-9", "-q"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines and all(line.startswith("h5swmr simulate: warning: ") for line in lines)
+    assert sum("flush took" in line for line in lines) == 5  # a flush per frame, and the last
+    assert re.search(r"\d+ commits \(slowest [\d.]+ ms, 9 over the watchdog\)", captured.out)
+
+
+def test_summary_counts_commits_without_a_watchdog(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", str(tmp_h5), "--frames", "4", "--flush-every", "2", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"\b5 commits \(slowest [\d.]+ ms\) ->", captured.out)  # create, start,
+    assert captured.err == ""  # two flushes and the last flush

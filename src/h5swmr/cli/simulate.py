@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from h5swmr.cli.command import Command, UsageError, parse_amount
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
-    from h5swmr import FilterPipeline
+    from h5swmr import FilterPipeline, WriterStats
 
 FRAME_DTYPES = (
     *("uint8", "uint16", "uint32", "uint64"),
@@ -27,6 +28,8 @@ FRAME_DTYPES = (
     *("float32", "float64"),
 )
 MAX_RANK = 3
+ALIGN_THRESHOLD = 4096
+"""--align leaves smaller chunks packed: a tiny compressed chunk padded to a stripe is waste."""
 POOL_SIZE = 16
 """Distinct synthetic frames generated before timing starts; frames reuse them in turn."""
 
@@ -63,6 +66,13 @@ def _non_negative(text: str) -> int:
 
 def _positive(text: str) -> int:
     return parse_count(text, minimum=1)
+
+
+def _positive_seconds(text: str) -> float:
+    value = parse_amount(text, "seconds", "more than 0 seconds")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value
 
 
 def parse_rate(text: str) -> float:
@@ -116,7 +126,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--compression",
         default="none",
         metavar="SPEC",
-        help="none, deflate:LEVEL or shuffle-deflate:LEVEL (default none)",
+        help="none (default), deflate[:LEVEL], shuffle-deflate[:LEVEL], and with the codecs "
+        "extra lz4, bslz4, zstd[:LEVEL], bszstd[:LEVEL], blosc[:CNAME[:CLEVEL[:SHUFFLE]]]",
     )
     parser.add_argument(
         "--flush-every", type=_positive, default=1, metavar="N", help="flush every N frames"
@@ -142,6 +153,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="append HZ frames per second, like a detector (default 0: as fast as possible)",
     )
     parser.add_argument(
+        "--align",
+        type=_positive,
+        default=1,
+        metavar="BYTES",
+        help="start every chunk of 4 KiB or more on a multiple of BYTES (a Lustre stripe or "
+        "GPFS block size; default 1: no alignment)",
+    )
+    parser.add_argument(
+        "--watchdog",
+        type=_positive_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="warn on stderr when an append or a flush takes longer than SECONDS",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
     )
 
@@ -164,13 +190,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         progress = Progress("simulate", args.frames, pool[0].nbytes, sys.stderr)
     started = time.perf_counter()
-    _stream(args, pool, pipeline, progress)
+    stats = _stream(args, pool, pipeline, progress)
     elapsed = time.perf_counter() - started
     megabytes = args.frames * pool[0].nbytes / 1e6
     rate = megabytes / elapsed if elapsed > 0 else 0.0
+    slow = f", {stats.slow_calls} over the watchdog" if args.watchdog is not None else ""
     print(
         f"simulate: {args.frames} frames of {_dims_text(frame_dims)} {dtype.name} "
-        f"({megabytes:.1f} MB) in {elapsed:.2f} s, {rate:.1f} MB/s -> {Path(args.out).resolve()}"
+        f"({megabytes:.1f} MB) in {elapsed:.2f} s, {rate:.1f} MB/s, {stats.commits} commits "
+        f"(slowest {stats.max_commit_seconds * 1e3:.2f} ms{slow}) -> {Path(args.out).resolve()}"
     )
     return 0
 
@@ -180,17 +208,25 @@ def _stream(
     pool: list[np.ndarray[Any, Any]],
     pipeline: FilterPipeline | None,
     progress: Progress | None,
-) -> None:
+) -> WriterStats:
     """Create the file and dataset, start SWMR and append ``args.frames`` frames, ``args.rate``
-    a second (0: as fast as possible)."""
-    from h5swmr import SwmrFileWriter
+    a second (0: as fast as possible); the writer's statistics just before it closes."""
+    from h5swmr import SlowStorageWarning, SwmrFileWriter
 
     name: str = args.dataset or ("data" if args.nexus else "/entry/data/data")
     frame_dims: tuple[int, ...] = args.shape
     tile: tuple[int, ...] | None = args.tile
     k: int = args.frames_per_chunk
     dtype = pool[0].dtype
-    with SwmrFileWriter.create(args.out, nexus=args.nexus) as writer:
+    options = {"alignment_threshold": ALIGN_THRESHOLD, "alignment_interval": args.align}
+    with (
+        warnings.catch_warnings(),
+        SwmrFileWriter.create(
+            args.out, nexus=args.nexus, watchdog=args.watchdog, **options
+        ) as writer,
+    ):
+        warnings.simplefilter("always", SlowStorageWarning)
+        warnings.showwarning = _warning_line
         if k > 1:
             chunk = (k, *(tile or frame_dims))
             if pipeline is None:
@@ -228,6 +264,12 @@ def _stream(
         finally:
             if progress is not None:
                 progress.finish(done)
+        return writer.stats()
+
+
+def _warning_line(message: Warning | str, *_: object, **__: object) -> None:
+    """A watchdog warning as one line of the command's own, not a Python source location."""
+    print(f"h5swmr simulate: warning: {message}", file=sys.stderr)
 
 
 def _dims_text(dims: tuple[int, ...]) -> str:

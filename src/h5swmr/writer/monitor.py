@@ -65,8 +65,8 @@ class Monitor:
         self._slow_calls += 1
         warnings.warn(
             SlowStorageWarning(
-                f"{path!r}: {call} took {seconds * 1e3:.1f} ms, over the watchdog's "
-                f"{self.watchdog * 1e3:.1f} ms (slow or busy storage, or compression that "
+                f"{path!r}: {call} took {seconds * 1e3:.3g} ms, over the watchdog's "
+                f"{self.watchdog * 1e3:.3g} ms (slow or busy storage, or compression that "
                 "cannot keep up)"
             ),
             stacklevel=stacklevel + 1,
