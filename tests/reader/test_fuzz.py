@@ -20,6 +20,7 @@ from tests.reader.make_h5py_files import write_h5py_file
 
 TIME_LIMIT = 5
 READ_LIMIT = 1 << 22
+KINDS = ("h5swmr", "latest", "default", "heaps")
 
 
 def _h5swmr_file(path: Path) -> None:
@@ -34,14 +35,30 @@ def _h5swmr_file(path: Path) -> None:
             w.append_frame(b, np.full((3, 5), i, np.float32))
 
 
+def _heaps_file(path: Path) -> None:
+    """A user block, dense and huge attributes, and a link heap past its root indirect block."""
+    import h5py
+
+    with h5py.File(path, "w", libver="latest", userblock_size=512) as f:
+        g = f.create_group("g")
+        for i in range(1300):
+            g[f"{i:04d}_" + "n" * 400] = h5py.SoftLink("/d")
+        f["d"] = np.arange(12, dtype="i2").reshape(3, 4)
+        for i in range(20):
+            f["d"].attrs[f"a{i}"] = f"value {i}" if i % 2 else np.arange(i + 1)
+        f["d"].attrs["huge"] = np.arange(2000, dtype="f8")
+
+
 @pytest.fixture(scope="module")
 def originals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     folder = tmp_path_factory.mktemp("fuzz")
     files = {}
-    for kind in ("h5swmr", "latest", "default"):
+    for kind in KINDS:
         path = folder / f"{kind}.h5"
         if kind == "h5swmr":
             _h5swmr_file(path)
+        elif kind == "heaps":
+            _heaps_file(path)
         else:
             write_h5py_file(path, "latest" if kind == "latest" else None)
         files[kind] = path.read_bytes()
@@ -89,7 +106,7 @@ def check_only_h5swmr_errors(path: Path) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    kind=st.sampled_from(["h5swmr", "latest", "default"]),
+    kind=st.sampled_from(KINDS),
     flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), max_size=8),
     cut=st.none() | st.floats(0, 1),
 )
@@ -110,7 +127,7 @@ def test_mutated_files(
     check_only_h5swmr_errors(path)
 
 
-@pytest.mark.parametrize("kind", ["h5swmr", "latest", "default"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_truncation_point_sample(
     originals: dict[str, bytes], tmp_path: Path, kind: str
 ) -> None:
