@@ -3,6 +3,9 @@
 The reader never locks the file, so it never blocks a writer (h5swmr's, or libhdf5's, which
 takes LOCK_EX only while it opens). It reads the superblock and object headers once per
 ``refresh()``; everything a snapshot needs is read again only after the next refresh.
+
+External links are followed through a reader of the target file, opened when first needed
+(reader/external.py) and closed at the next ``refresh()`` or ``close()``.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from h5swmr.errors import (
     DatasetNotFoundError,
     InvalidArgumentError,
     InvalidStateError,
-    UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
+from h5swmr.reader.external import LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
@@ -35,6 +38,7 @@ from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 
 MAX_LINK_DEPTH = 16
+"""Soft and external links followed for one path."""
 DEFAULT_READ_LIMIT = 1 << 30
 """Largest result of one read unless ``max_read_bytes`` says otherwise: sizes come from the file."""
 
@@ -46,25 +50,46 @@ class SwmrFileReader:
     the last ``refresh()``. Paths are "/"-separated, relative to the root group.
     """
 
-    def __init__(self, src: FileSource, *, max_read_bytes: int = DEFAULT_READ_LIMIT) -> None:
+    def __init__(
+        self,
+        src: FileSource,
+        *,
+        max_read_bytes: int = DEFAULT_READ_LIMIT,
+        linked: LinkedFiles[SwmrFileReader] | None = None,
+    ) -> None:
         self._src = src
         self.max_read_bytes = max_read_bytes
         self._info: FileInfo = read_file_info(src)
+        self._origin = Origin.of(src.path)
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
         self._frame_readers: dict[str, FrameReader | None] = {}
+        self._owns_linked = linked is None
+        """A reader opened by the user owns the files reached from it; the readers of those
+        files (given ``linked``) share that set and never close it."""
+        if linked is None:
+            linked = LinkedFiles(self._open_linked)
+            linked.pin(src.path, self)
+        self._linked = linked
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, max_read_bytes: int = DEFAULT_READ_LIMIT
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_read_bytes: int = DEFAULT_READ_LIMIT,
+        linked: LinkedFiles[SwmrFileReader] | None = None,
     ) -> Self:
         src = FileSource.open(path)
         try:
-            return cls(src, max_read_bytes=max_read_bytes)
+            return cls(src, max_read_bytes=max_read_bytes, linked=linked)
         except BaseException:
             src.close()
             raise
+
+    def _open_linked(self, path: str) -> SwmrFileReader:
+        return SwmrFileReader.open(path, max_read_bytes=self.max_read_bytes, linked=self._linked)
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -77,6 +102,8 @@ class SwmrFileReader:
         return self._src.closed
 
     def close(self) -> None:
+        if self._owns_linked:
+            self._linked.close()
         self._src.close()
 
     def __enter__(self) -> Self:
@@ -95,8 +122,11 @@ class SwmrFileReader:
         return f"<SwmrFileReader {self.path!r} ({state})>"
 
     def refresh(self) -> None:
-        """Forget every header and index read so far; the next call reads them again."""
+        """Forget every header and index read so far, and close the linked files; the next call
+        reads them again."""
         self._check_open()
+        if self._owns_linked:
+            self._linked.close()
         self._src.update_size()
         self._headers.clear()
         self._links.clear()
@@ -151,8 +181,8 @@ class SwmrFileReader:
 
     def read(self, name: str) -> np.ndarray:
         """The whole dataset."""
-        state = self._dataset(name)
-        return self._rows(state, 0, state.dims[0] if state.dims else 1)
+        owner, state = self._target(name)
+        return owner._rows(state, 0, state.dims[0] if state.dims else 1)
 
     def read_frame(self, name: str, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
@@ -165,12 +195,12 @@ class SwmrFileReader:
             if not 0 <= position < n:
                 raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
             return fast.read(position)
-        state = self._dataset(name)
+        owner, state = self._target(name)
         n = self._frame_count(name, state)
         position = index + n if index < 0 else index
         if not 0 <= position < n:
             raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
-        frame: np.ndarray = self._rows(state, position, position + 1)[0]
+        frame: np.ndarray = owner._rows(state, position, position + 1)[0]
         return frame
 
     def read_frames(self, name: str, start: int, stop: int | None = None) -> np.ndarray:
@@ -181,9 +211,9 @@ class SwmrFileReader:
         if fast is not None:
             first, last, _ = slice(start, stop).indices(fast.n_frames)
             return fast.read_rows(first, max(first, last))
-        state = self._dataset(name)
+        owner, state = self._target(name)
         first, last, _ = slice(start, stop).indices(self._frame_count(name, state))
-        return self._rows(state, first, max(first, last))
+        return owner._rows(state, first, max(first, last))
 
     def follow(
         self,
@@ -204,18 +234,22 @@ class SwmrFileReader:
 
     def keys(self, path: str = "/") -> list[str]:
         """Names of the links of the group at ``path``."""
-        return list(self._group_links(self._resolve(path)))
+        owner, address = self._locate(path)
+        return list(owner._group_links(address))
 
     def links(self, path: str = "/") -> dict[str, Link]:
-        return dict(self._group_links(self._resolve(path)))
+        owner, address = self._locate(path)
+        return dict(owner._group_links(address))
 
     def attrs(self, path: str = "/") -> dict[str, object]:
         """Name -> value of the attributes of the object at ``path``."""
-        return read_attributes(self._src, self._header(self._resolve(path)))
+        owner, address = self._locate(path)
+        return read_attributes(owner._src, owner._header(address))
 
     def kind(self, path: str) -> str:
         """ "group", "dataset" or "other" for the object at ``path``."""
-        messages = self._header(self._resolve(path))
+        owner, address = self._locate(path)
+        messages = owner._header(address)
         return "dataset" if is_dataset(messages) else "group" if is_group(messages) else "other"
 
     def tree(self) -> dict[str, str]:
@@ -257,45 +291,70 @@ class SwmrFileReader:
             self._links[address] = read_links(self._src, messages)
         return self._links[address]
 
-    def _resolve(self, path: str, depth: int = 0) -> int:
-        """The object header address of ``path``, following soft links."""
+    def _locate(self, path: str, depth: int = 0) -> tuple[SwmrFileReader, int]:
+        """The reader of the file holding the object at ``path`` and the object's header
+        address, following soft links and external links."""
+        self._check_open()
         address = self._info.root_address
         parts = split_path(path)
         for position, part in enumerate(parts):
             link = self._group_links(address).get(part)
             if link is None:
                 raise DatasetNotFoundError(f"{path!r}: no link {part!r}", dataset=path)
+            if link.kind == "hard":
+                address = link.address
+                continue
+            if depth >= MAX_LINK_DEPTH:
+                raise InvalidArgumentError(f"{path!r}: links nested too deeply (a cycle?)")
+            rest = "/".join(parts[position + 1 :])
             if link.kind == "soft":
-                if depth >= MAX_LINK_DEPTH:
-                    raise InvalidArgumentError(f"{path!r}: soft links nested too deeply")
-                rest = "/".join(parts[position + 1 :])
                 parent = "/".join(parts[:position])
                 base = link.target if link.target.startswith("/") else f"{parent}/{link.target}"
-                return self._resolve(f"{base}/{rest}", depth + 1)
-            if link.kind != "hard":
-                raise UnsupportedError(f"{path!r}: external link to {link.file_name!r}")
-            address = link.address
-        return address
+                return self._locate(f"{base}/{rest}", depth + 1)
+            return self._external(path, link)._locate(f"{link.target}/{rest}", depth + 1)
+        return self, address
+
+    def _external(self, path: str, link: Link) -> SwmrFileReader:
+        """The reader of the file an external link names (libhdf5's search, external.py)."""
+        target = self._linked.find(link.file_name, self._origin)
+        if target is None:
+            looked = self._origin.candidates(link.file_name)
+            raise DatasetNotFoundError(
+                f"{path!r}: external link {link.name!r} to {link.target!r} in file "
+                f"{link.file_name!r}: no such HDF5 file (looked for {looked})",
+                dataset=path,
+            )
+        return target
+
+    def _target(self, name: str) -> tuple[SwmrFileReader, DatasetState]:
+        """The reader of the file holding dataset ``name`` (another one behind an external
+        link) and the dataset's snapshot, which only that reader can read."""
+        owner, address = self._locate(name)
+        return owner, owner._dataset_at(address, name)
 
     def _dataset(self, name: str) -> DatasetState:
-        address = self._resolve(name)
-        if address not in self._datasets:
+        return self._target(name)[1]
+
+    def _dataset_at(self, address: int, name: str) -> DatasetState:
+        state = self._datasets.get(address)
+        if state is None:
             messages = self._header(address)
             if not is_dataset(messages):
                 raise DatasetNotFoundError(f"{name!r} is not a dataset", dataset=name)
-            self._datasets[address] = self._src.retried(
+            state = self._src.retried(
                 lambda: load_dataset(self._src, address, messages), f"dataset {name!r}"
             )
-        return self._datasets[address]
+            self._datasets[address] = state
+        return state
 
     def _frame_reader(self, name: str) -> FrameReader | None:
         """The fast single-frame reader of ``name`` in this snapshot, None where it does not
         apply (filtered, not chunked, chunks that split frames); kept until the next refresh."""
         self._check_open()
-        state = self._dataset(name)
+        owner, state = self._target(name)
         self._frame_count(name, state)
         fast = (
-            FrameReader(self._src, state, self.max_read_bytes)
+            FrameReader(owner._src, state, self.max_read_bytes)
             if frames_are_chunk_rows(state)
             else None
         )
@@ -309,6 +368,7 @@ class SwmrFileReader:
         return state.dims[0]
 
     def _rows(self, state: DatasetState, start: int, stop: int) -> np.ndarray:
+        """Rows of a dataset of this file (``state`` from ``_dataset_at``)."""
         rows: np.ndarray = self._src.retried(
             lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
         )
