@@ -1,5 +1,5 @@
-"""Files that a reader reaches through external links: found where libhdf5 looks for them,
-opened once per snapshot, closed together.
+"""Files that a reader reaches through external links and virtual dataset sources: found where
+libhdf5 looks for them, opened once per snapshot, closed together.
 
 libhdf5 searches (H5Fint.c H5F_prefix_open_file, with no HDF5_EXT_PREFIX / HDF5_VDS_PREFIX
 variable and no prefix property, which h5swmr does not read): an absolute name as it is, then,
@@ -62,12 +62,17 @@ def is_missing(exc: BaseException) -> bool:
 
 class LinkedFiles(Generic[R]):
     """The files one reader snapshot has opened, by resolved path: each opened once, so links
-    between them (even in a cycle) reuse the same reader, and all closed by ``close``."""
+    between them (even in a cycle) reuse the same reader, and all closed by ``close``.
+
+    ``busy`` holds the (file, address) of every virtual dataset being sized or read right now, so
+    a virtual dataset that is (through others) its own source is caught instead of recursing.
+    """
 
     def __init__(self, open_file: Callable[[str], R]) -> None:
         self._open_file = open_file
         self._files: dict[str, R] = {}
         self._pinned: set[str] = set()
+        self.busy: set[tuple[str, int]] = set()
 
     def pin(self, path: str, reader: R) -> None:
         """Register a reader opened elsewhere (the one that owns this set), never closed here."""
@@ -96,5 +101,6 @@ class LinkedFiles(Generic[R]):
         """Close every file opened here (not the pinned ones) and forget them."""
         opened = [r for key, r in self._files.items() if key not in self._pinned]
         self._files = {key: r for key, r in self._files.items() if key in self._pinned}
+        self.busy.clear()
         for reader in opened:
             reader.close()

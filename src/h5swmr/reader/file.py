@@ -4,8 +4,9 @@ The reader never locks the file, so it never blocks a writer (h5swmr's, or libhd
 takes LOCK_EX only while it opens). It reads the superblock and object headers once per
 ``refresh()``; everything a snapshot needs is read again only after the next refresh.
 
-External links are followed through a reader of the target file, opened when first needed
-(reader/external.py) and closed at the next ``refresh()`` or ``close()``.
+External links and the sources of virtual datasets are read through a reader of their own file,
+opened when first needed (reader/external.py) and closed at the next ``refresh()`` or
+``close()``, so a virtual dataset's extent follows its growing sources from refresh to refresh.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
@@ -20,11 +23,14 @@ import numpy as np
 
 from h5swmr.errors import (
     DatasetNotFoundError,
+    FormatError,
     InvalidArgumentError,
     InvalidStateError,
+    UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
+from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
@@ -36,9 +42,11 @@ from h5swmr.reader.objects import read_object_header
 from h5swmr.reader.rows import read_rows
 from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
+from h5swmr.reader.virtual import VirtualView, read_mappings
+from h5swmr.reader.virtual_plan import SourceDataset
 
 MAX_LINK_DEPTH = 16
-"""Soft and external links followed for one path."""
+"""Soft and external links followed for one path, and virtual datasets nested in one another."""
 DEFAULT_READ_LIMIT = 1 << 30
 """Largest result of one read unless ``max_read_bytes`` says otherwise: sizes come from the file."""
 
@@ -64,6 +72,7 @@ class SwmrFileReader:
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
+        self._virtuals: dict[int, VirtualView] = {}
         self._frame_readers: dict[str, FrameReader | None] = {}
         self._owns_linked = linked is None
         """A reader opened by the user owns the files reached from it; the readers of those
@@ -122,8 +131,8 @@ class SwmrFileReader:
         return f"<SwmrFileReader {self.path!r} ({state})>"
 
     def refresh(self) -> None:
-        """Forget every header and index read so far, and close the linked files; the next call
-        reads them again."""
+        """Forget every header and index read so far, and close the linked files and virtual
+        dataset sources; the next call reads them again."""
         self._check_open()
         if self._owns_linked:
             self._linked.close()
@@ -131,6 +140,7 @@ class SwmrFileReader:
         self._headers.clear()
         self._links.clear()
         self._datasets.clear()
+        self._virtuals.clear()
         self._frame_readers.clear()
 
     @property
@@ -344,8 +354,51 @@ class SwmrFileReader:
             state = self._src.retried(
                 lambda: load_dataset(self._src, address, messages), f"dataset {name!r}"
             )
+            if state.is_virtual:
+                state = self._size_virtual(address, name, state)
             self._datasets[address] = state
         return state
+
+    def _size_virtual(self, address: int, name: str, state: DatasetState) -> DatasetState:
+        """Open the virtual dataset's sources to find its extent in this snapshot."""
+        layout = state.layout
+        if not isinstance(layout, VirtualLayoutMessage):  # pragma: no cover - is_virtual
+            raise TypeError("not a virtual dataset")
+        mappings = self._src.retried(
+            lambda: read_mappings(self._src, layout), f"mappings of {name!r}"
+        )
+        with self._busy(address, name):
+            view = VirtualView(name, state, mappings, self._source, self.max_read_bytes)
+        self._virtuals[address] = view
+        return replace(state, dims=view.dims)
+
+    @contextmanager
+    def _busy(self, address: int, name: str) -> Iterator[None]:
+        """Mark a virtual dataset as being sized or read: met again before it is done, it is its
+        own source (through others), a loop libhdf5 would not finish either."""
+        key = (self._src.path, address)
+        busy = self._linked.busy
+        if key in busy:
+            raise FormatError(f"virtual dataset {name!r} is (through others) its own source")
+        if len(busy) >= MAX_LINK_DEPTH:
+            raise UnsupportedError(f"virtual dataset {name!r}: sources nested too deeply")
+        busy.add(key)
+        try:
+            yield
+        finally:
+            busy.discard(key)
+
+    def _source(self, file_name: str, dataset: str) -> SourceDataset | None:
+        """A virtual dataset's source, or None where libhdf5 finds none (it reads as fill):
+        "." is this file; other names are searched for as external links are."""
+        reader = self if file_name == "." else self._linked.find(file_name, self._origin)
+        if reader is None:
+            return None
+        try:
+            owner, state = reader._target(dataset)
+        except (DatasetNotFoundError, InvalidArgumentError):
+            return None
+        return SourceDataset(state, lambda start, stop: owner._rows(state, start, stop))
 
     def _frame_reader(self, name: str) -> FrameReader | None:
         """The fast single-frame reader of ``name`` in this snapshot, None where it does not
@@ -369,6 +422,10 @@ class SwmrFileReader:
 
     def _rows(self, state: DatasetState, start: int, stop: int) -> np.ndarray:
         """Rows of a dataset of this file (``state`` from ``_dataset_at``)."""
+        if state.is_virtual:
+            view = self._virtuals[state.address]
+            with self._busy(state.address, view.name):
+                return view.read_rows(start, stop)
         rows: np.ndarray = self._src.retried(
             lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
         )
