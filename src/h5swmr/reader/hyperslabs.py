@@ -113,6 +113,17 @@ def slices_below(selection: HyperslabSelection, dim: int, extent: int) -> int:
     return full * block + min(rest, block)
 
 
+def matched_slices(selection: HyperslabSelection, dim: int, extent: int) -> int:
+    """The slices libhdf5 credits a source of ``extent`` with when it sizes the virtual side
+    (H5S_hyper_get_clip_extent_match): as ``slices_below``, except that a first block cut short
+    by the extent counts whole when it is the only block reached (the source side itself is
+    clipped exactly, so libhdf5 then refuses to read that mapping: the counts differ)."""
+    start, stride, block = selection.start[dim], selection.stride[dim], selection.block[dim]
+    if start < extent <= start + stride and block not in (UNLIMITED, stride):
+        return block
+    return slices_below(selection, dim, extent)
+
+
 def clip_extent(selection: HyperslabSelection, dim: int, slices: int) -> int:
     """The extent along the unlimited dimension ``dim`` that holds exactly ``slices`` positions
     and ends at the last of them (libhdf5's clip without trailing space)."""

@@ -100,7 +100,7 @@ class VirtualView:
             return None
         if not source.state.dims:
             raise UnsupportedError("a scalar source dataset")
-        s_axes = axes_of(piece.source, source.state.dims, slices=piece.slices)
+        s_axes = axes_of(piece.source, source.state.dims, slices=piece.source_slices)
         wanted, offered = math.prod(shape_of(v_axes)), math.prod(shape_of(s_axes))
         if wanted != offered:
             raise FormatError(f"{offered} source elements for {wanted} virtual ones")
@@ -112,7 +112,7 @@ class VirtualView:
     def _axes(self, number: int, piece: Piece) -> tuple[Axis, ...]:
         axes = self._virtual_axes.get(number)
         if axes is None:
-            axes = axes_of(piece.virtual, self.dims, slices=piece.slices)
+            axes = axes_of(piece.virtual, self.dims, slices=piece.virtual_slices)
             for dim, (axis, extent) in enumerate(zip(axes, self.dims, strict=True)):
                 if dim and axis.end > extent:
                     raise FormatError(f"dimension {dim}: selection to {axis.end}, extent {extent}")

@@ -28,6 +28,7 @@ from h5swmr.reader.hyperslabs import (
     block_of,
     bounds_end,
     clip_extent,
+    matched_slices,
     slices_below,
     unlimited_dim,
 )
@@ -99,14 +100,16 @@ class SourceName:
 
 @dataclass(slots=True)
 class Piece:
-    """One source dataset's share of the virtual dataset: ``slices`` clips the unlimited
-    dimension of both selections; the source is opened once, on first use."""
+    """One source dataset's share of the virtual dataset: ``virtual_slices`` and
+    ``source_slices`` clip the unlimited dimension of each selection; the source is opened
+    once, on first use."""
 
     file_name: str
     dataset_name: str
     virtual: Selection
     source: Selection
-    slices: int | None = None
+    virtual_slices: int | None = None
+    source_slices: int | None = None
     dataset: SourceDataset | None = None
     opened: bool = False
 
@@ -209,10 +212,11 @@ def _sized(piece: Piece, v_dim: int, s_dim: int, open_source: SourceOpener) -> i
     ):  # pragma: no cover - only hyperslabs are unlimited
         raise FormatError("an unlimited selection that is no hyperslab")
     dataset = piece.open(open_source)
-    piece.slices = 0
+    piece.virtual_slices = piece.source_slices = 0
     if dataset is not None:
         dims = dataset.state.dims
         if s_dim >= len(dims):
             raise FormatError(f"selection rank {piece.source.rank}, source rank {len(dims)}")
-        piece.slices = slices_below(piece.source, s_dim, dims[s_dim])
-    return clip_extent(piece.virtual, v_dim, piece.slices)
+        piece.source_slices = slices_below(piece.source, s_dim, dims[s_dim])
+        piece.virtual_slices = matched_slices(piece.source, s_dim, dims[s_dim])
+    return clip_extent(piece.virtual, v_dim, piece.virtual_slices)
