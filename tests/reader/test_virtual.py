@@ -30,8 +30,8 @@ FRAME = (3, 4)
 U = h5py.h5s.UNLIMITED
 
 
-def assert_same_as_h5py(path: Path, name: str, *, swmr: bool = False) -> None:
-    with h5py.File(path, "r", swmr=swmr) as f, SwmrFileReader.open(path) as r:
+def assert_same_as_h5py(path: Path, name: str) -> None:
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as r:
         compare(f[name], r, name)
 
 
