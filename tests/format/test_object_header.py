@@ -190,10 +190,11 @@ def test_oracle_dataset(h5py_file: Path) -> None:
 
 
 def test_oracle_times_and_creation_order(h5py_file: Path) -> None:
-    timed, _, _ = _decode(h5py_file, "timed")
+    timed, address, buf = _decode(h5py_file, "timed")
     plain, _, _ = _decode(h5py_file, "plain")
     assert timed.flags == 0x21
     assert timed.size == plain.size + 16
+    assert ObjectHeader.encoded_size(buf[address:]) == timed.size  # the size follows the times
     assert [m.type for m in timed.messages] == [m.type for m in plain.messages]
     ordered, _, _ = _decode(h5py_file, "ordered")
     assert ordered.flags & 0x0C == 0x0C  # creation order tracked and indexed

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from h5swmr.errors import ChecksumError, FormatError
+from h5swmr.format.checksum import seal
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, MessageType
 from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.virtual_layout import (
@@ -128,3 +129,45 @@ def test_decodes_what_libhdf5_wrote(tmp_path: Path, libver: str, version: int) -
             )
         )
         assert rebuilt.encode() == blob
+
+
+def test_decodes_shared_names_of_hdf5_2(tmp_path: Path) -> None:
+    """HDF5 2.0 (lower bound v200) stores a name repeated by a later mapping once, and "." as a
+    flag: mapping list encoding version 1, decoded to the same names h5py reports."""
+    long_name = "a_long_source_file_name_that_is_worth_sharing.h5"
+    with h5py.File(tmp_path / long_name, "w") as f:
+        f["source_dataset_with_a_long_name"] = np.arange(10, dtype="<i4")
+    layout = h5py.VirtualLayout((8,), "<i4")
+    for i in range(3):
+        source = h5py.VirtualSource(long_name, "source_dataset_with_a_long_name", shape=(10,))
+        layout[2 * i : 2 * i + 2] = source[2 * i : 2 * i + 2]
+    layout[6:8] = h5py.VirtualSource(".", "local", shape=(2,))
+    master = tmp_path / "vds.h5"
+    with h5py.File(master, "w", libver="latest") as f:
+        f["local"] = np.arange(2, dtype="<i4")
+        f.create_virtual_dataset("vdata", layout)
+    with h5py.File(master) as f:
+        names = [(s.file_name, s.dset_name) for s in f["vdata"].virtual_sources()]
+    (message,) = _virtual_layouts(master)
+    raw = master.read_bytes()
+    blob = GlobalHeapCollection.decode(raw[message.heap_address :]).object(message.heap_index).data
+    assert blob[0] == 1  # encoding version 1
+    decoded = VirtualMappingList.decode(blob)
+    assert [(m.source_file, m.source_dataset) for m in decoded.mappings] == names
+    assert VirtualMappingList.decode(decoded.encode()) == decoded  # written back as version 0
+    assert decoded.encode()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        bytes([0x08]) + b"f\x00d\x00",  # an unknown flag
+        bytes([0x05]) + b"d\x00",  # "same file" and a shared file name at once
+        bytes([0x01]) + bytes(8) + b"d\x00",  # shares the name of a mapping not yet decoded
+    ],
+)
+def test_bad_shared_names_rejected(entry: bytes) -> None:
+    selections = AllSelection().encode() * 2
+    body = bytes([1]) + (1).to_bytes(8, "little") + entry + selections
+    with pytest.raises(FormatError):
+        VirtualMappingList.decode(seal(body))

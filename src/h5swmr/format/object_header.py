@@ -155,7 +155,12 @@ class ObjectHeader:
         cur = ByteCursor(buf, "object header prefix")
         cur.skip(5)
         flags = cur.u8()
-        return _prefix_size(flags) + cur.uint(1 << (flags & 3)) + CHECKSUM_SIZE if flags < 64 else 0
+        if flags >= 64:
+            return 0
+        width = 1 << (flags & ObjectHeaderFlags.SIZE_WIDTH_MASK)
+        prefix = _prefix_size(flags)
+        cur.skip(prefix - 6 - width)  # the times and attribute phase change come first
+        return prefix + cur.uint(width) + CHECKSUM_SIZE
 
 
 def _prefix_size(flags: int) -> int:

@@ -15,6 +15,7 @@ from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.dense import read_dense_attribute_bodies
+from h5swmr.reader.global_heap import read_collection
 from h5swmr.reader.objects import first_of, messages_of
 from h5swmr.reader.source import FileSource
 
@@ -66,13 +67,7 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
             continue
         collection = collections.get(address)
         if collection is None:
-            head = src.read(address, GlobalHeapCollection.HEADER_SIZE, "global heap collection")
-            size = int.from_bytes(head[8:16], "little")
-            src.check(address, size, "global heap collection")
-            collection = GlobalHeapCollection.decode(
-                src.read(address, size, "global heap collection"), address=address
-            )
-            collections[address] = collection
+            collection = collections[address] = read_collection(src, address)
         raw = collection.object(index).data[:length]
         encoding = "utf-8" if charset == StringCharset.UTF8 else "ascii"
         texts.append(raw.decode(encoding, errors="surrogateescape"))

@@ -20,6 +20,7 @@ from h5swmr.format.messages.layout import (
     LayoutMessage,
     decode_layout,
 )
+from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage, is_virtual_layout
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.chunk_index import ChunkIndex, open_chunk_index
 from h5swmr.reader.objects import first_of
@@ -28,13 +29,14 @@ from h5swmr.reader.source import FileSource
 
 @dataclass(frozen=True, slots=True)
 class DatasetState:
-    """A snapshot of one dataset: what ``refresh`` re-reads, and its chunk index."""
+    """A snapshot of one dataset: what ``refresh`` re-reads, and its chunk index. A virtual
+    dataset's ``dims`` are those its mappings give it (reader/virtual.py), not the stored ones."""
 
     address: int
     dims: tuple[int, ...]
     maxdims: tuple[int, ...]
     dtype: np.dtype[np.generic]
-    layout: LayoutMessage
+    layout: LayoutMessage | VirtualLayoutMessage
     pipeline: FilterPipeline | None
     fill: bytes
     index: ChunkIndex | None
@@ -46,6 +48,15 @@ class DatasetState:
     @property
     def nbytes(self) -> int:
         return math.prod(self.dims) * self.dtype.itemsize
+
+    @property
+    def is_virtual(self) -> bool:
+        return isinstance(self.layout, VirtualLayoutMessage)
+
+    @property
+    def fill_value(self) -> np.generic:
+        value: np.generic = np.frombuffer(self.fill, self.dtype, count=1)[0]
+        return value
 
 
 def is_dataset(messages: tuple[RawMessage, ...]) -> bool:
@@ -87,7 +98,12 @@ def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]
     ).to_numpy()
     if dtype.itemsize == 0:
         raise UnsupportedError(f"dataset at address {address}: zero-size datatype")
-    layout = decode_layout(_required(messages, MessageType.LAYOUT, address).body)
+    layout_body = _required(messages, MessageType.LAYOUT, address).body
+    layout: LayoutMessage | VirtualLayoutMessage
+    if is_virtual_layout(layout_body):
+        layout = VirtualLayoutMessage.decode(layout_body)
+    else:
+        layout = decode_layout(layout_body)
     pipeline_msg = first_of(messages, MessageType.FILTER_PIPELINE)
     pipeline = None
     if pipeline_msg is not None:

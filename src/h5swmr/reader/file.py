@@ -3,6 +3,10 @@
 The reader never locks the file, so it never blocks a writer (h5swmr's, or libhdf5's, which
 takes LOCK_EX only while it opens). It reads the superblock and object headers once per
 ``refresh()``; everything a snapshot needs is read again only after the next refresh.
+
+External links and the sources of virtual datasets are read through a reader of their own file,
+opened when first needed (reader/external.py) and closed at the next ``refresh()`` or
+``close()``, so a virtual dataset's extent follows its growing sources from refresh to refresh.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from types import TracebackType
 from typing import Self
 
@@ -17,15 +23,18 @@ import numpy as np
 
 from h5swmr.errors import (
     DatasetNotFoundError,
+    FormatError,
     InvalidArgumentError,
     InvalidStateError,
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
+from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
+from h5swmr.reader.external import LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
@@ -33,8 +42,11 @@ from h5swmr.reader.objects import read_object_header
 from h5swmr.reader.rows import read_rows
 from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
+from h5swmr.reader.virtual import VirtualView, read_mappings
+from h5swmr.reader.virtual_plan import SourceDataset
 
 MAX_LINK_DEPTH = 16
+"""Soft and external links followed for one path, and virtual datasets nested in one another."""
 DEFAULT_READ_LIMIT = 1 << 30
 """Largest result of one read unless ``max_read_bytes`` says otherwise: sizes come from the file."""
 
@@ -46,25 +58,47 @@ class SwmrFileReader:
     the last ``refresh()``. Paths are "/"-separated, relative to the root group.
     """
 
-    def __init__(self, src: FileSource, *, max_read_bytes: int = DEFAULT_READ_LIMIT) -> None:
+    def __init__(
+        self,
+        src: FileSource,
+        *,
+        max_read_bytes: int = DEFAULT_READ_LIMIT,
+        linked: LinkedFiles[SwmrFileReader] | None = None,
+    ) -> None:
         self._src = src
         self.max_read_bytes = max_read_bytes
         self._info: FileInfo = read_file_info(src)
+        self._origin = Origin.of(src.path)
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
+        self._virtuals: dict[int, VirtualView] = {}
         self._frame_readers: dict[str, FrameReader | None] = {}
+        self._owns_linked = linked is None
+        """A reader opened by the user owns the files reached from it; the readers of those
+        files (given ``linked``) share that set and never close it."""
+        if linked is None:
+            linked = LinkedFiles(self._open_linked)
+            linked.pin(src.path, self)
+        self._linked = linked
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], *, max_read_bytes: int = DEFAULT_READ_LIMIT
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        max_read_bytes: int = DEFAULT_READ_LIMIT,
+        linked: LinkedFiles[SwmrFileReader] | None = None,
     ) -> Self:
         src = FileSource.open(path)
         try:
-            return cls(src, max_read_bytes=max_read_bytes)
+            return cls(src, max_read_bytes=max_read_bytes, linked=linked)
         except BaseException:
             src.close()
             raise
+
+    def _open_linked(self, path: str) -> SwmrFileReader:
+        return SwmrFileReader.open(path, max_read_bytes=self.max_read_bytes, linked=self._linked)
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -77,6 +111,8 @@ class SwmrFileReader:
         return self._src.closed
 
     def close(self) -> None:
+        if self._owns_linked:
+            self._linked.close()
         self._src.close()
 
     def __enter__(self) -> Self:
@@ -95,12 +131,16 @@ class SwmrFileReader:
         return f"<SwmrFileReader {self.path!r} ({state})>"
 
     def refresh(self) -> None:
-        """Forget every header and index read so far; the next call reads them again."""
+        """Forget every header and index read so far, and close the linked files and virtual
+        dataset sources; the next call reads them again."""
         self._check_open()
+        if self._owns_linked:
+            self._linked.close()
         self._src.update_size()
         self._headers.clear()
         self._links.clear()
         self._datasets.clear()
+        self._virtuals.clear()
         self._frame_readers.clear()
 
     @property
@@ -151,8 +191,8 @@ class SwmrFileReader:
 
     def read(self, name: str) -> np.ndarray:
         """The whole dataset."""
-        state = self._dataset(name)
-        return self._rows(state, 0, state.dims[0] if state.dims else 1)
+        owner, state = self._target(name)
+        return owner._rows(state, 0, state.dims[0] if state.dims else 1)
 
     def read_frame(self, name: str, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
@@ -165,12 +205,12 @@ class SwmrFileReader:
             if not 0 <= position < n:
                 raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
             return fast.read(position)
-        state = self._dataset(name)
+        owner, state = self._target(name)
         n = self._frame_count(name, state)
         position = index + n if index < 0 else index
         if not 0 <= position < n:
             raise IndexError(f"read_frame({name!r}, {index}): {n} frames")
-        frame: np.ndarray = self._rows(state, position, position + 1)[0]
+        frame: np.ndarray = owner._rows(state, position, position + 1)[0]
         return frame
 
     def read_frames(self, name: str, start: int, stop: int | None = None) -> np.ndarray:
@@ -181,9 +221,9 @@ class SwmrFileReader:
         if fast is not None:
             first, last, _ = slice(start, stop).indices(fast.n_frames)
             return fast.read_rows(first, max(first, last))
-        state = self._dataset(name)
+        owner, state = self._target(name)
         first, last, _ = slice(start, stop).indices(self._frame_count(name, state))
-        return self._rows(state, first, max(first, last))
+        return owner._rows(state, first, max(first, last))
 
     def follow(
         self,
@@ -204,18 +244,22 @@ class SwmrFileReader:
 
     def keys(self, path: str = "/") -> list[str]:
         """Names of the links of the group at ``path``."""
-        return list(self._group_links(self._resolve(path)))
+        owner, address = self._locate(path)
+        return list(owner._group_links(address))
 
     def links(self, path: str = "/") -> dict[str, Link]:
-        return dict(self._group_links(self._resolve(path)))
+        owner, address = self._locate(path)
+        return dict(owner._group_links(address))
 
     def attrs(self, path: str = "/") -> dict[str, object]:
         """Name -> value of the attributes of the object at ``path``."""
-        return read_attributes(self._src, self._header(self._resolve(path)))
+        owner, address = self._locate(path)
+        return read_attributes(owner._src, owner._header(address))
 
     def kind(self, path: str) -> str:
         """ "group", "dataset" or "other" for the object at ``path``."""
-        messages = self._header(self._resolve(path))
+        owner, address = self._locate(path)
+        messages = owner._header(address)
         return "dataset" if is_dataset(messages) else "group" if is_group(messages) else "other"
 
     def tree(self) -> dict[str, str]:
@@ -257,45 +301,113 @@ class SwmrFileReader:
             self._links[address] = read_links(self._src, messages)
         return self._links[address]
 
-    def _resolve(self, path: str, depth: int = 0) -> int:
-        """The object header address of ``path``, following soft links."""
+    def _locate(self, path: str, depth: int = 0) -> tuple[SwmrFileReader, int]:
+        """The reader of the file holding the object at ``path`` and the object's header
+        address, following soft links and external links."""
+        self._check_open()
         address = self._info.root_address
         parts = split_path(path)
         for position, part in enumerate(parts):
             link = self._group_links(address).get(part)
             if link is None:
                 raise DatasetNotFoundError(f"{path!r}: no link {part!r}", dataset=path)
+            if link.kind == "hard":
+                address = link.address
+                continue
+            if depth >= MAX_LINK_DEPTH:
+                raise InvalidArgumentError(f"{path!r}: links nested too deeply (a cycle?)")
+            rest = "/".join(parts[position + 1 :])
             if link.kind == "soft":
-                if depth >= MAX_LINK_DEPTH:
-                    raise InvalidArgumentError(f"{path!r}: soft links nested too deeply")
-                rest = "/".join(parts[position + 1 :])
                 parent = "/".join(parts[:position])
                 base = link.target if link.target.startswith("/") else f"{parent}/{link.target}"
-                return self._resolve(f"{base}/{rest}", depth + 1)
-            if link.kind != "hard":
-                raise UnsupportedError(f"{path!r}: external link to {link.file_name!r}")
-            address = link.address
-        return address
+                return self._locate(f"{base}/{rest}", depth + 1)
+            return self._external(path, link)._locate(f"{link.target}/{rest}", depth + 1)
+        return self, address
+
+    def _external(self, path: str, link: Link) -> SwmrFileReader:
+        """The reader of the file an external link names (libhdf5's search, external.py)."""
+        target = self._linked.find(link.file_name, self._origin)
+        if target is None:
+            looked = self._origin.candidates(link.file_name)
+            raise DatasetNotFoundError(
+                f"{path!r}: external link {link.name!r} to {link.target!r} in file "
+                f"{link.file_name!r}: no such HDF5 file (looked for {looked})",
+                dataset=path,
+            )
+        return target
+
+    def _target(self, name: str) -> tuple[SwmrFileReader, DatasetState]:
+        """The reader of the file holding dataset ``name`` (another one behind an external
+        link) and the dataset's snapshot, which only that reader can read."""
+        owner, address = self._locate(name)
+        return owner, owner._dataset_at(address, name)
 
     def _dataset(self, name: str) -> DatasetState:
-        address = self._resolve(name)
-        if address not in self._datasets:
+        return self._target(name)[1]
+
+    def _dataset_at(self, address: int, name: str) -> DatasetState:
+        state = self._datasets.get(address)
+        if state is None:
             messages = self._header(address)
             if not is_dataset(messages):
                 raise DatasetNotFoundError(f"{name!r} is not a dataset", dataset=name)
-            self._datasets[address] = self._src.retried(
+            state = self._src.retried(
                 lambda: load_dataset(self._src, address, messages), f"dataset {name!r}"
             )
-        return self._datasets[address]
+            if state.is_virtual:
+                state = self._size_virtual(address, name, state)
+            self._datasets[address] = state
+        return state
+
+    def _size_virtual(self, address: int, name: str, state: DatasetState) -> DatasetState:
+        """Open the virtual dataset's sources to find its extent in this snapshot."""
+        layout = state.layout
+        if not isinstance(layout, VirtualLayoutMessage):  # pragma: no cover - is_virtual
+            raise TypeError("not a virtual dataset")
+        mappings = self._src.retried(
+            lambda: read_mappings(self._src, layout), f"mappings of {name!r}"
+        )
+        with self._busy(address, name):
+            view = VirtualView(name, state, mappings, self._source, self.max_read_bytes)
+        self._virtuals[address] = view
+        return replace(state, dims=view.dims)
+
+    @contextmanager
+    def _busy(self, address: int, name: str) -> Iterator[None]:
+        """Mark a virtual dataset as being sized or read: met again before it is done, it is its
+        own source (through others), a loop libhdf5 would not finish either."""
+        key = (self._src.path, address)
+        busy = self._linked.busy
+        if key in busy:
+            raise FormatError(f"virtual dataset {name!r} is (through others) its own source")
+        if len(busy) >= MAX_LINK_DEPTH:
+            raise UnsupportedError(f"virtual dataset {name!r}: sources nested too deeply")
+        busy.add(key)
+        try:
+            yield
+        finally:
+            busy.discard(key)
+
+    def _source(self, file_name: str, dataset: str) -> SourceDataset | None:
+        """A virtual dataset's source, or None where libhdf5 finds none (it reads as fill):
+        "." is this file; other names are searched for as external links are."""
+        reader = self if file_name == "." else self._linked.find(file_name, self._origin)
+        if reader is None:
+            return None
+        try:
+            owner, state = reader._target(dataset)
+        except (DatasetNotFoundError, InvalidArgumentError):
+            return None
+        return SourceDataset(state, lambda start, stop: owner._rows(state, start, stop))
 
     def _frame_reader(self, name: str) -> FrameReader | None:
         """The fast single-frame reader of ``name`` in this snapshot, None where it does not
         apply (filtered, not chunked, chunks that split frames); kept until the next refresh."""
         self._check_open()
-        state = self._dataset(name)
+        owner, state = self._target(name)
         self._frame_count(name, state)
         fast = (
-            FrameReader(self._src, state, self.max_read_bytes)
+            FrameReader(owner._src, state, self.max_read_bytes)
             if frames_are_chunk_rows(state)
             else None
         )
@@ -309,6 +421,11 @@ class SwmrFileReader:
         return state.dims[0]
 
     def _rows(self, state: DatasetState, start: int, stop: int) -> np.ndarray:
+        """Rows of a dataset of this file (``state`` from ``_dataset_at``)."""
+        if state.is_virtual:
+            view = self._virtuals[state.address]
+            with self._busy(state.address, view.name):
+                return view.read_rows(start, stop)
         rows: np.ndarray = self._src.retried(
             lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
         )

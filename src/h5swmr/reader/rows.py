@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from h5swmr.errors import FormatError
+from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import (
@@ -67,6 +67,8 @@ def read_rows(
             layout.address + start * row_bytes, (stop - start) * row_bytes, "contiguous data"
         )
         return np.frombuffer(data, state.dtype).reshape(shape).copy()
+    if not isinstance(layout, ChunkedLayoutMessage):  # pragma: no cover - reader/virtual.py
+        raise UnsupportedError("virtual datasets are read by reader/virtual.py")
     return _read_chunked(src, state, layout, start, stop)
 
 

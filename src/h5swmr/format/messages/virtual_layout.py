@@ -10,6 +10,11 @@ mapping the source file name and source dataset name (UTF-8, NUL-terminated; "."
 itself, ``%b`` in the file name stands for the block number of a printf-style mapping), the
 source selection and the virtual selection (``format/selection.py``), then a lookup3 checksum
 (u32) of everything before it.
+
+HDF5 2.0 may write encoding version 1 instead (files whose lower format bound is v200, when it is
+no longer): each mapping then starts with a flags byte, and a name flagged as shared is the index
+(L) of an earlier mapping whose name it repeats, while the "same file" flag stands for ".". h5swmr
+decodes both versions and writes version 0, which every libhdf5 since 1.10 reads.
 """
 
 from __future__ import annotations
@@ -29,7 +34,12 @@ _WHAT = "virtual layout message"
 _MESSAGE = struct.Struct("<BBQI")  # version, class, heap collection address, object index
 _LIST_HEADER = struct.Struct("<BQ")  # encoding version, number of mappings
 MAPPING_LIST_VERSION = 0
-"""H5O_LAYOUT_VDS_GH_ENC_VERS."""
+"""H5O_LAYOUT_VDS_GH_ENC_VERS: what h5swmr writes."""
+SHARED_NAMES_VERSION = 1
+FILE_NAME_SHARED = 0x01
+DATASET_NAME_SHARED = 0x02
+SAME_FILE = 0x04
+_ENTRY_FLAGS = FILE_NAME_SHARED | DATASET_NAME_SHARED | SAME_FILE
 
 
 def _error(message: str, what: str = _WHAT) -> FormatError:
@@ -126,20 +136,40 @@ class VirtualMappingList:
         body = verified(buf, what=what)
         cur = ByteCursor(body, what)
         version, count = cur.unpack(_LIST_HEADER)
-        if version != cls.VERSION:
-            raise _error(f"encoding version {version}, expected {cls.VERSION}", what)
+        if version not in (cls.VERSION, SHARED_NAMES_VERSION):
+            raise _error(f"encoding version {version}, expected 0 or 1", what)
         if count > cur.remaining:
             raise _error(f"{count} mappings in {cur.remaining} bytes", what)
-        mappings = []
+        mappings: list[VirtualMapping] = []
         for _ in range(count):
-            file_name = _text(cur.cstring(), "source file name")
-            dataset_name = _text(cur.cstring(), "source dataset name")
+            flags = cur.u8() if version == SHARED_NAMES_VERSION else 0
+            if flags & ~_ENTRY_FLAGS or (flags & SAME_FILE and flags & FILE_NAME_SHARED):
+                raise _error(f"mapping {len(mappings)}: flags {flags:#x}", what)
+            if flags & SAME_FILE:
+                file_name = "."
+            elif flags & FILE_NAME_SHARED:
+                file_name = _earlier(mappings, cur.u64()).source_file
+            else:
+                file_name = _text(cur.cstring(), "source file name")
+            if flags & DATASET_NAME_SHARED:
+                dataset_name = _earlier(mappings, cur.u64()).source_dataset
+            else:
+                dataset_name = _text(cur.cstring(), "source dataset name")
             source = decode_selection(cur)
             virtual = decode_selection(cur)
             mappings.append(VirtualMapping(file_name, dataset_name, source, virtual))
         if cur.remaining:
             raise _error(f"{cur.remaining} bytes after {count} mappings", what)
         return cls(tuple(mappings))
+
+
+def _earlier(mappings: list[VirtualMapping], index: int) -> VirtualMapping:
+    """The mapping a shared name points back to: one decoded already."""
+    if index >= len(mappings):
+        raise _error(
+            f"mapping {len(mappings)} shares the name of mapping {index}", "virtual mapping list"
+        )
+    return mappings[index]
 
 
 def _text(raw: bytes, field: str) -> str:
