@@ -11,6 +11,7 @@ import pytest
 from h5swmr.errors import DatasetNotFoundError, InvalidArgumentError, InvalidStateError
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.reader import SwmrFileReader
 from h5swmr.scaleout import RolloverWriter
 from tests.oracle import OLD_H5PY_VERSIONS, describe_with, h5dump_data
 
@@ -139,3 +140,21 @@ def test_h5dump_1_10_reads_the_final_master(tmp_path: Path) -> None:
             writer.append_frame(0, _frame(i))
     got = h5dump_data(writer.master_path, "/entry/data/data", "<u2", (8, *FRAME))
     np.testing.assert_array_equal(got, _frames(8))
+
+
+@pytest.mark.parametrize("printf", [False, True])
+def test_percent_signs_in_names(tmp_path: Path, printf: bool) -> None:
+    """libhdf5 reads VDS source names as patterns (%b, %%): a literal % must reach it escaped."""
+    writer = RolloverWriter(tmp_path / "100%_{}.h5", frames_per_file=2, printf=printf)
+    writer.create_streaming_dataset("entry/50%", "<u2", FRAME)
+    writer.start_swmr()
+    for i in range(3):
+        writer.append_frame(0, _frame(i))
+    writer.flush()
+    with h5py.File(writer.master_path, "r", swmr=True) as f:
+        np.testing.assert_array_equal(f["entry/50%"][:3], _frames(3))
+    writer.close()
+    with h5py.File(writer.master_path, "r") as f:
+        np.testing.assert_array_equal(f["entry/50%"][...], _frames(3))
+    with SwmrFileReader.open(writer.master_path) as reader:
+        np.testing.assert_array_equal(reader.read("entry/50%"), _frames(3))

@@ -290,8 +290,10 @@ class RolloverWriter:
         for definition, count in zip(self._definitions, self._counts, strict=True):
             mappings = []
             if self._printf and not final:
-                pattern = self._source_name(_FIELD.sub("%b", self.template.replace("%", "%%")))
-                mappings.append(printf_mapping(pattern, definition.name, definition.frame_dims, n))
+                pattern = self._source_name(_FIELD.sub("%b", _literal(self.template)))
+                mappings.append(
+                    printf_mapping(pattern, _literal(definition.name), definition.frame_dims, n)
+                )
                 shape_frames = max(count, n)
             else:
                 last = self._n_parts - 1
@@ -305,8 +307,8 @@ class RolloverWriter:
                         frames = None if part == last else n
                     mappings.append(
                         run_mapping(
-                            self._source_name(self.part_path(part)),
-                            definition.name,
+                            _literal(self._source_name(self.part_path(part))),
+                            _literal(definition.name),
                             definition.frame_dims,
                             first_frame=part * n,
                             n_frames=frames,
@@ -331,3 +333,9 @@ class RolloverWriter:
                     )
                 )
         write_master(self.master_path, datasets, links)
+
+
+def _literal(name: str) -> str:
+    """``name`` as a VDS source name: libhdf5 reads every one as a pattern, where ``%b`` is the
+    part number and ``%%`` a percent sign, and refuses any other ``%``."""
+    return name.replace("%", "%%")
