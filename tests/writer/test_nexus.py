@@ -80,8 +80,10 @@ def test_metadata_is_never_behind_its_frame(tmp_h5: Path) -> None:
     writer.create_streaming_dataset("/frame_id", "i8", (1,))
     writer.start_swmr()
     done = threading.Event()
+    looking = threading.Event()
 
     def write() -> None:
+        looking.wait(10)  # the reader is checking before the first frame lands
         for i in range(400):
             writer.append_frame(
                 frames,
@@ -90,6 +92,7 @@ def test_metadata_is_never_behind_its_frame(tmp_h5: Path) -> None:
             )
             if i % 3 == 0:
                 writer.flush()
+                time.sleep(0.0002)  # room for the reader's checks between commits
         writer.close()
         done.set()
 
@@ -104,6 +107,7 @@ def test_metadata_is_never_behind_its_frame(tmp_h5: Path) -> None:
             f["/frame_id"].refresh()
             assert f["/timestamp"].shape[0] >= n and f["/frame_id"].shape[0] >= n
             checks += 1
+            looking.set()
     thread.join(30)
     assert checks > 5
     with h5py.File(tmp_h5, "r") as f:
