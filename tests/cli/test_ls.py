@@ -169,3 +169,22 @@ def test_closed_stdout_exits_141_quietly(tmp_h5: Path) -> None:
 def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ls"]) == 2
     assert "usage: h5swmr ls" in capsys.readouterr().err
+
+
+def test_virtual_datasets_show_their_sources(tmp_path: Path) -> None:
+    layout = h5py.VirtualLayout(shape=(10, 3), dtype="f4")
+    for i in range(5):
+        with h5py.File(tmp_path / f"part{i}.h5", "w") as f:
+            f["x"] = np.full((2, 3), i, "f4")
+        layout[2 * i : 2 * i + 2] = h5py.VirtualSource(f"part{i}.h5", "x", shape=(2, 3))
+    master = tmp_path / "master.h5"
+    with h5py.File(master, "w", libver="latest") as f:
+        f.create_virtual_dataset("vds", layout)
+    with SwmrFileReader.open(master) as reader:
+        text = dataset_text(reader, "/vds")
+    assert text == (
+        "(10, 3) float32, virtual, 5 mappings from part0.h5, part1.h5, part2.h5, ... (5 files)"
+    )
+    done = run_h5swmr("ls", str(master))
+    assert done.returncode == 0, done.stderr
+    assert "virtual, 5 mappings" in done.stdout

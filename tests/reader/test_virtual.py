@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from h5swmr import SwmrFileWriter
-from h5swmr.errors import ChecksumError, FormatError, TruncatedError, UnsupportedError
+from h5swmr.errors import (
+    ChecksumError,
+    FormatError,
+    InvalidArgumentError,
+    TruncatedError,
+    UnsupportedError,
+)
 from h5swmr.reader import SwmrFileReader
 from h5swmr.scaleout import (
     RolloverWriter,
@@ -619,3 +625,23 @@ def test_corrupt_mapping_list_and_truncated_file(tmp_path: Path) -> None:
     (tmp_path / "cut.h5").write_bytes((tmp_path / "m.h5").read_bytes()[: at - 40])
     with SwmrFileReader.open(tmp_path / "cut.h5") as r, pytest.raises(TruncatedError):
         r.shape("d")
+
+
+def test_is_virtual_and_sources_as_h5py_says(tmp_path: Path) -> None:
+    for i in range(3):
+        with h5py.File(tmp_path / f"src{i}.h5", "w") as f:
+            f["data"] = np.full((2, 4), i, "i4")
+    layout = h5py.VirtualLayout(shape=(6, 4), dtype="i4")
+    for i in range(3):
+        layout[2 * i : 2 * i + 2] = h5py.VirtualSource(f"src{i}.h5", "data", shape=(2, 4))
+    master = tmp_path / "master.h5"
+    with h5py.File(master, "w", libver="latest") as f:
+        f.create_virtual_dataset("vds", layout)
+        f["plain"] = np.zeros(3)
+    with h5py.File(master, "r") as f, SwmrFileReader.open(master) as reader:
+        assert reader.is_virtual("vds") and f["vds"].is_virtual
+        assert not reader.is_virtual("plain") and not f["plain"].is_virtual
+        theirs = [(m.file_name, m.dset_name) for m in f["vds"].virtual_sources()]
+        assert reader.virtual_sources("vds") == theirs == [(f"src{i}.h5", "data") for i in range(3)]
+        with pytest.raises(InvalidArgumentError, match="not a virtual dataset"):
+            reader.virtual_sources("plain")

@@ -94,6 +94,12 @@ def dataset_text(reader: SwmrFileReader, path: str) -> str:
     maxshape = reader.maxshape(path)
     if maxshape != shape:
         parts.append(f"maxshape {shape_text(maxshape)}")
+    if reader.is_virtual(path):
+        sources = reader.virtual_sources(path)
+        files = sorted({file for file, _ in sources})
+        shown = ", ".join(files[:3]) + (f", ... ({len(files)} files)" if len(files) > 3 else "")
+        parts.append(f"virtual, {len(sources)} mappings from {shown}")
+        return ", ".join(parts)
     chunks = reader.chunks(path)
     parts.append(f"chunks {shape_text(chunks)}" if chunks is not None else "contiguous")
     if chunks is None:

@@ -167,6 +167,21 @@ class SwmrFileReader:
         """The dataset's filter pipeline, or None for unfiltered data."""
         return self._dataset(name).pipeline
 
+    def is_virtual(self, name: str) -> bool:
+        """Whether ``name`` is a virtual dataset (h5py's ``Dataset.is_virtual``)."""
+        return self._dataset(name).is_virtual
+
+    def virtual_sources(self, name: str) -> list[tuple[str, str]]:
+        """(file name, dataset name) of each mapping of a virtual dataset, as stored: ``.`` is
+        this file, ``%b`` a printf mapping's part number (``Dataset.virtual_sources()``)."""
+        layout = self._dataset(name).layout
+        if not isinstance(layout, VirtualLayoutMessage):
+            raise InvalidArgumentError(f"{name!r} is not a virtual dataset")
+        mappings = self._src.retried(
+            lambda: read_mappings(self._src, layout), f"mappings of {name!r}"
+        )
+        return [(m.source_file, m.source_dataset) for m in mappings.mappings]
+
     def storage_size(self, name: str) -> int:
         """Bytes the dataset's data takes in the file (h5py's ``id.get_storage_size()``): stored
         chunks within the current shape, or the contiguous or compact data."""
