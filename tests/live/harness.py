@@ -202,10 +202,12 @@ def start_writer(
     go_file: Path,
     close_file: Path | None = None,
     wait_timeout: float = 120.0,
+    writer_options: Mapping[str, Any] | None = None,
 ) -> LiveReader:
     """A started writer process (see ``writer_script.py``)."""
     options = {
         "path": str(path),
+        "writer_options": dict(writer_options or {}),
         "datasets": [spec.writer_options() for spec in datasets],
         "steps": steps,
         "flush_pattern": list(flush_pattern),
@@ -332,6 +334,7 @@ def run_live(
     readers: Sequence[str] = tuple(READERS),
     poll_ms: int = 5,
     timeout: float = 120.0,
+    writer_options: Mapping[str, Any] | None = None,
 ) -> LiveRun:
     """Start the writer; once it reports ``swmr`` start every reader; once all have opened the
     file let the writer append; wait for all of them (each wait bounded by ``timeout``)."""
@@ -341,7 +344,13 @@ def run_live(
     go_file = tmp_dir / "go"
     targets = {spec.name: steps * spec.per_step for spec in datasets}
     writer = start_writer(
-        path, datasets, steps=steps, flush_pattern=flush_pattern, sleep=sleep, go_file=go_file
+        path,
+        datasets,
+        steps=steps,
+        flush_pattern=flush_pattern,
+        sleep=sleep,
+        go_file=go_file,
+        writer_options=writer_options,
     )
     processes: dict[str, LiveReader] = {}
     try:

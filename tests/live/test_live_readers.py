@@ -37,7 +37,14 @@ RUNS: dict[str, list[DatasetSpec]] = {
         ),
         DatasetSpec("/line", None, salt=3000, dtype="u1", bits=8, per_step=3, frame_dims=(5,)),
     ],
+    "aligned": [
+        DatasetSpec(f"/aligned/{v.name}", v.name, salt=4000 + k) for k, v in enumerate(VARIANTS)
+    ],
 }
+WRITER_OPTIONS: dict[str, dict[str, int]] = {
+    "aligned": {"alignment_threshold": 64, "alignment_interval": 8192},
+}
+"""Writer options of a run: "aligned" puts every chunk of 64 bytes or more on 8 KiB bounds."""
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +58,10 @@ def live_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], LiveRu
                 cache[name] = harness.run_live(
                     tmp_path_factory.mktemp(f"live-{name}"),
                     RUNS[name],
-                    steps=STEPS if name != "several_datasets" else STEPS // 2,
+                    steps=STEPS if name not in ("several_datasets", "aligned") else STEPS // 2,
                     flush_pattern=FLUSH_PATTERN,
                     sleep=SLEEP,
+                    writer_options=WRITER_OPTIONS.get(name),
                 )
             except Exception as exc:
                 cache[name] = exc
@@ -96,3 +104,18 @@ def test_file_after_close(live_run: Callable[[str], LiveRun]) -> None:
             want = expected_values(0, total, frame_size, spec.bits, spec.salt)
             assert data.dtype == np.dtype(spec.dtype)
             assert np.array_equal(data.reshape(total, frame_size).astype(np.uint64), want)
+
+
+def test_aligned_chunks_after_close(live_run: Callable[[str], LiveRun]) -> None:
+    """The "aligned" run's chunks sit on 8 KiB boundaries, and the file reads whole."""
+    run = live_run("aligned")
+    with h5py.File(run.path, "r") as f:
+        for spec in RUNS["aligned"]:
+            ds = f[spec.name]
+            chunks = [ds.id.get_chunk_info(i) for i in range(ds.id.get_num_chunks())]
+            assert chunks
+            assert all(c.byte_offset % 8192 == 0 for c in chunks if c.size >= 64), spec.name
+            total = run.targets[spec.name]
+            frame_size = int(np.prod(ds.shape[1:]))
+            want = expected_values(0, total, frame_size, spec.bits, spec.salt)
+            assert np.array_equal(ds[()].reshape(total, frame_size).astype(np.uint64), want)

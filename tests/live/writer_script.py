@@ -10,7 +10,8 @@ Run as ``python -c <this file's source> OPTIONS_JSON`` with ``src`` and the repo
 - ``flush_pattern``: the numbers of steps between flushes, cycled (a final flush always follows);
 - ``go_file``: after ``start_swmr`` the writer reports ``swmr`` and waits (at most
   ``wait_timeout`` s) for this file, so readers can open first;
-- ``close_file`` (or null): after the last flush, wait for it before closing.
+- ``close_file`` (or null): after the last flush, wait for it before closing;
+- ``writer_options``: keyword options of ``SwmrFileWriter.create`` (alignment, say).
 
 Reports, one JSON per line: ``swmr``; ``flushed`` (``counts``: frames per dataset that this flush
 published, ``t``) after every flush; ``all_flushed`` (counts, t); ``closed`` (t); ``error``.
@@ -62,7 +63,7 @@ def main(options: dict[str, Any]) -> int:
     start = time.monotonic()
     specs = options["datasets"]
     steps = options["steps"]
-    with SwmrFileWriter.create(options["path"]) as writer:
+    with SwmrFileWriter.create(options["path"], **options.get("writer_options", {})) as writer:
         handles = []
         frames = []
         for spec in specs:
