@@ -207,8 +207,7 @@ class _Walker:
         dataset.attribute_block = dataset.header_attribute_block = block
         try:  # the dims must be rewritable in place, with the link count it has
             dataset.header(dims[0], dataset.header_links).encode()
-        except H5SwmrError as exc:
-            print("DEBUG", exc)
+        except H5SwmrError:
             return None
         dataset.resume_band(self.read)
         return dataset
