@@ -25,10 +25,12 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.errors import (
+    DatasetNotFoundError,
     FrameDtypeError,
     InvalidArgumentError,
     InvalidStateError,
     StorageError,
+    UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNDEFINED_ADDRESS
@@ -377,13 +379,7 @@ class SwmrFileWriter:
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
             self._require_state("write_chunk_at", _State.DEFINING, _State.SWMR)
-            dataset = self._dataset(ds, "write_chunk_at")
-            if not isinstance(dataset, GridDataset):
-                raise InvalidArgumentError(
-                    f"write_chunk_at({dataset.name!r}): a streaming dataset grows by frames; "
-                    "use append_frame or append_chunk (write_chunk_at is for datasets made by "
-                    "create_grid_dataset)"
-                )
+            dataset = self._grid_dataset(ds)
             number = dataset.chunk_number(coords)
             chunk = dataset.coerce_chunk(data)
             with self._failing_on_error():
@@ -701,6 +697,25 @@ class SwmrFileWriter:
 
     def _dataset(self, ds: object, call: str) -> StreamingDataset:
         return self._structure.dataset(ds, call)
+
+    def _grid_dataset(self, ds: object) -> GridDataset:
+        try:
+            dataset = self._dataset(ds, "write_chunk_at")
+        except DatasetNotFoundError:
+            if isinstance(ds, str) and split_path(ds) and self._structure.tree.resolve(ds):
+                raise UnsupportedError(
+                    f"write_chunk_at({ds!r}): a dataset of a reopened file that h5swmr cannot "
+                    "write to (open_append keeps grid datasets as they are, readable, but does "
+                    "not write their chunks)"
+                ) from None
+            raise
+        if not isinstance(dataset, GridDataset):
+            raise InvalidArgumentError(
+                f"write_chunk_at({dataset.name!r}): a streaming dataset grows by frames; "
+                "use append_frame or append_chunk (write_chunk_at is for datasets made by "
+                "create_grid_dataset)"
+            )
+        return dataset
 
     def _flush_by_policy(self, dataset: StreamingDataset) -> None:
         """The flush ``flush_every`` or ``flush_interval`` asks for after an append, if any."""
