@@ -8,6 +8,9 @@ Spec App. C / §VII.C; libhdf5 H5FApkg.h, H5FAcache.c, H5FAdblock.c, H5FAdblkpag
   there are more elements than one page holds) a page-init bitmap, MSB first; checksum.
   Pages follow a paged block's prefix, each with its elements and its own checksum; the last
   page may be short.
+
+Encoders and decoders come in pairs; the encoders write what libhdf5 writes, byte for byte, so a
+writer can keep a fixed array in memory and seal each block or page as it commits it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError
-from h5swmr.format.checksum import verified
+from h5swmr.format.checksum import seal, verified
 from h5swmr.format.constants import CHECKSUM_SIZE
 from h5swmr.format.cursor import ByteCursor, BytesLike
 
@@ -52,18 +55,47 @@ class FixedArrayHeader:
         return -(-self.n_elements // self.page_elements)
 
     @property
+    def page_bitmap_size(self) -> int:
+        """Bytes of a paged data block's page-init bitmap; 0 when it is not paged."""
+        return (self.n_pages + 7) // 8
+
+    @property
+    def data_block_size(self) -> int:
+        """Bytes the whole data block takes, its pages included (what libhdf5 allocates)."""
+        if not self.n_pages:
+            return self.data_block_prefix_size
+        pages = self.n_elements * self.element_size + self.n_pages * CHECKSUM_SIZE
+        return self.data_block_prefix_size + pages
+
+    def page_elements_in(self, page: int) -> int:
+        """Elements of ``page``: a full page but for the last, which holds the rest."""
+        return min(self.page_elements, self.n_elements - page * self.page_elements)
+
+    @property
     def data_block_prefix_size(self) -> int:
         """Signature to checksum of the data block: all of it when unpaged, else up to the pages."""
         body = self.n_elements * self.element_size if not self.n_pages else (self.n_pages + 7) // 8
         return _BLOCK_START.size + body + CHECKSUM_SIZE
 
     def page_size(self, page: int) -> int:
-        count = min(self.page_elements, self.n_elements - page * self.page_elements)
-        return count * self.element_size + CHECKSUM_SIZE
+        return self.page_elements_in(page) * self.element_size + CHECKSUM_SIZE
 
     def page_address(self, page: int) -> int:
         full = self.page_elements * self.element_size + CHECKSUM_SIZE
         return self.data_block_address + self.data_block_prefix_size + page * full
+
+    def encode(self) -> bytes:
+        return seal(
+            _HEADER.pack(
+                HEADER_SIGNATURE,
+                VERSION,
+                self.client_id,
+                self.element_size,
+                self.page_bits,
+                self.n_elements,
+                self.data_block_address,
+            )
+        )
 
     @classmethod
     def decode(cls, buf: BytesLike, *, address: int | None = None) -> Self:
@@ -88,6 +120,25 @@ class FixedArrayDataBlock:
     page_bitmap: bytes
     elements: bytes
 
+    def encode(self, header: FixedArrayHeader) -> bytes:
+        """The block up to its checksum: all of it when unpaged, the prefix when paged (whose
+        pages ``encode_page`` seals one by one)."""
+        body = self.page_bitmap if header.n_pages else self.elements
+        expected = (
+            header.page_bitmap_size if header.n_pages else header.n_elements * header.element_size
+        )
+        if len(body) != expected or self.client_id != header.client_id:
+            raise FormatError(
+                f"fixed array data block: {len(body)} bytes of "
+                f"{'bitmap' if header.n_pages else 'elements'}, client {self.client_id}; the "
+                f"header needs {expected}, client {header.client_id}",
+                structure="fixed array data block",
+            )
+        start = _BLOCK_START.pack(
+            DATA_BLOCK_SIGNATURE, VERSION, self.client_id, self.header_address
+        )
+        return seal(start + body)
+
     @classmethod
     def decode(
         cls, buf: BytesLike, header: FixedArrayHeader, *, address: int | None = None
@@ -102,6 +153,11 @@ class FixedArrayDataBlock:
         if header.n_pages:
             return cls(client, header_address, cur.read((header.n_pages + 7) // 8), b"")
         return cls(client, header_address, b"", cur.read(header.n_elements * header.element_size))
+
+
+def encode_page(elements: BytesLike) -> bytes:
+    """A data block page: its elements and their checksum, no signature."""
+    return seal(elements)
 
 
 def decode_page(buf: BytesLike, size: int, *, address: int | None = None) -> bytes:

@@ -30,6 +30,7 @@ from h5swmr.format.object_header import (
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.tree import GroupNode
 
 DATASET_HEADER_SPARE = 64
@@ -68,6 +69,29 @@ def dataset_fixed_messages(
     return tuple(_raw(m) for m in messages)
 
 
+def grid_fixed_messages(
+    datatype: Message,
+    chunk: tuple[int, ...],
+    itemsize: int,
+    pipeline: FilterPipeline | None,
+    index: FixedArrayIndex,
+) -> tuple[RawMessage, ...]:
+    """The messages of a new grid dataset that never change, its layout with a fixed array."""
+    messages: list[Message] = [datatype, FillValueMessage()]
+    if pipeline is not None:
+        messages.append(pipeline.describe(itemsize))
+    messages.append(
+        ChunkedLayoutMessage(
+            chunk_dims=chunk,
+            element_size=itemsize,
+            index_type=ChunkIndexType.FIXED_ARRAY,
+            index_address=index.header_address,
+            fixed_array_page_bits=index.page_bits,
+        )
+    )
+    return tuple(_raw(m) for m in messages)
+
+
 Block = tuple[int, int]
 """Address and length of an OCHK block that holds a dataset's attributes."""
 
@@ -78,11 +102,14 @@ def dataset_messages(
     frames: int,
     links: int,
     attributes: Block | None = None,
+    *,
+    max_frames: int | None = None,
 ) -> tuple[RawMessage, ...]:
     """Dims first (rewritten at every commit), then what never changes, then the link count and
     the continuation to the attributes. Attributes live in a block of their own, written once:
     chunk 0 stays small enough to be rewritten within one page, whatever the attributes."""
-    dataspace = DataspaceMessage((frames, *frame_dims), (UNLIMITED, *frame_dims))
+    limit = UNLIMITED if max_frames is None else max_frames  # a grid's first dim is fixed
+    dataspace = DataspaceMessage((frames, *frame_dims), (limit, *frame_dims))
     continuation = [] if attributes is None else [_raw(ContinuationMessage(*attributes))]
     return (_raw(dataspace), *fixed, *_reference_count(links), *continuation)
 
@@ -92,9 +119,12 @@ def attribute_block(messages: tuple[RawMessage, ...]) -> ContinuationBlock:
     return ContinuationBlock(messages, message_bytes(messages) + len(b"OCHK") + CHECKSUM_SIZE)
 
 
-def dataset_header_size(fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...]) -> int:
+def dataset_header_size(
+    fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], *, max_frames: int | None = None
+) -> int:
     """A size for life: the messages with one link, plus DATASET_HEADER_SPARE."""
-    chunk_size = message_bytes(dataset_messages(fixed, frame_dims, 0, 1)) + DATASET_HEADER_SPARE
+    messages = dataset_messages(fixed, frame_dims, 0, 1, max_frames=max_frames)
+    chunk_size = message_bytes(messages) + DATASET_HEADER_SPARE
     return ObjectHeader.size_for(chunk_size)
 
 
@@ -106,9 +136,10 @@ def dataset_header(
     header_size: int,
     *,
     attributes: Block | None = None,
+    max_frames: int | None = None,
 ) -> ObjectHeader:
     chunk_size = header_size - ObjectHeader.size_for(0)
-    messages = dataset_messages(fixed, frame_dims, frames, links, attributes)
+    messages = dataset_messages(fixed, frame_dims, frames, links, attributes, max_frames=max_frames)
     return ObjectHeader(messages, chunk_size)
 
 
@@ -128,12 +159,25 @@ class DatasetHeaderImage:
     to ``dataset_header(...).encode()``.
     """
 
-    __slots__ = ("_attributes", "_fixed", "_frame_dims", "_header_size", "_image", "_links")
+    __slots__ = (
+        "_attributes",
+        "_fixed",
+        "_frame_dims",
+        "_header_size",
+        "_image",
+        "_links",
+        "_max_frames",
+    )
 
     def __init__(
-        self, fixed: tuple[RawMessage, ...], frame_dims: tuple[int, ...], header_size: int
+        self,
+        fixed: tuple[RawMessage, ...],
+        frame_dims: tuple[int, ...],
+        header_size: int,
+        max_frames: int | None = None,
     ) -> None:
         self._fixed = fixed
+        self._max_frames = max_frames
         self._frame_dims = frame_dims
         self._header_size = header_size
         self._links = -1
@@ -150,6 +194,7 @@ class DatasetHeaderImage:
                 links,
                 self._header_size,
                 attributes=attributes,
+                max_frames=self._max_frames,
             )
             image = self._image = bytearray(header.encode())
             if _U64.unpack_from(image, FRAMES_OFFSET)[0] != frames:  # pragma: no cover

@@ -74,6 +74,7 @@ class StreamingDataset:
         index: ExtensibleArrayIndex,
         fixed_messages: tuple[RawMessage, ...],
         frames: int = 0,
+        max_frames: int | None = None,
     ) -> None:
         self.node = node
         self.dtype = dtype
@@ -84,8 +85,14 @@ class StreamingDataset:
         """Header messages that never change; only the dims and the link count are rewritten."""
         self.frames_appended = frames
         self.frames_published = frames
-        self._header_size = dataset_header_size(fixed_messages, grid.frame_dims)
-        self._header_image = DatasetHeaderImage(fixed_messages, grid.frame_dims, self._header_size)
+        self.max_frames = max_frames
+        """None: frames are appended without limit; else the fixed first dim of a grid."""
+        self._header_size = dataset_header_size(
+            fixed_messages, grid.frame_dims, max_frames=max_frames
+        )
+        self._header_image = DatasetHeaderImage(
+            fixed_messages, grid.frame_dims, self._header_size, max_frames
+        )
         self.header_links = 0
         self.publish_rank = 0
         """Dims are published in rank order within a commit: per-frame metadata (-1) before
@@ -130,7 +137,9 @@ class StreamingDataset:
     @header_size.setter
     def header_size(self, size: int) -> None:
         self._header_size = size
-        self._header_image = DatasetHeaderImage(self.fixed_messages, self.grid.frame_dims, size)
+        self._header_image = DatasetHeaderImage(
+            self.fixed_messages, self.grid.frame_dims, size, self.max_frames
+        )
 
     def header(self, frames: int, links: int) -> ObjectHeader:
         return dataset_header(
@@ -140,6 +149,7 @@ class StreamingDataset:
             links,
             self.header_size,
             attributes=self.attribute_block,
+            max_frames=self.max_frames,
         )
 
     def encoded_header(self, frames: int, links: int) -> bytes:

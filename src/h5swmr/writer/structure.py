@@ -10,6 +10,7 @@ a rewritten chunk 0 points at.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
+from h5swmr.format.fixed_array import FixedArrayHeader
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.storage.allocator import EofAllocator
@@ -32,6 +34,8 @@ from h5swmr.storage.commit import Write
 from h5swmr.writer import nexus
 from h5swmr.writer.attributes import attribute_message
 from h5swmr.writer.chunking import ChunkGrid, check_dims
+from h5swmr.writer.fixed_array_index import FixedArrayIndex
+from h5swmr.writer.grid_dataset import GridDataset, grid_codec
 from h5swmr.writer.headers import attribute_block, group_header
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
@@ -163,6 +167,56 @@ class FileStructure:
             index_address=index_address,
             allocator=self.allocator,
         )
+        self.tree.link(self.tree.require_group(parts[:-1]), parts[-1], node)
+        self.datasets.append(dataset)
+        self.dirty = True
+        return dataset
+
+    def create_grid_dataset(
+        self,
+        name: str,
+        dtype: DTypeLike,
+        dims: tuple[int, ...],
+        chunk: tuple[int, ...],
+        pipeline: FilterPipeline | None,
+    ) -> GridDataset:
+        """A fixed-shape dataset with a fixed-array chunk index, every check made first."""
+        where = f"create_grid_dataset({name!r})"
+        parts = split_path(name, what=f"{where}: name")
+        if not parts:
+            raise InvalidArgumentError(f"{where}: the root group cannot be a dataset")
+        numpy_dtype = dataset_dtype(dtype, where)
+        shape = check_dims(dims, what=f"{where}: dims")
+        chunk_dims = check_dims(chunk, what=f"{where}: chunk")
+        if len(chunk_dims) != len(shape):
+            raise InvalidArgumentError(
+                f"{where}: chunk {chunk_dims} must have the rank of dims {shape}"
+            )
+        if any(c > d for c, d in zip(chunk_dims, shape, strict=True)):
+            raise InvalidArgumentError(
+                f"{where}: chunk {chunk_dims} is larger than dims {shape} (HDF5 requires "
+                "chunk <= dims for fixed dimensions)"
+            )
+        try:
+            ChunkGrid(shape[1:], chunk_dims, numpy_dtype.itemsize)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"{where}: {exc}") from exc
+        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
+            raise InvalidArgumentError(
+                f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
+            )
+        chunk_nbytes = math.prod(chunk_dims) * numpy_dtype.itemsize
+        if pipeline is not None:
+            pipeline = pipeline.for_chunk(numpy_dtype.itemsize, chunk_nbytes)
+            pipeline.describe(numpy_dtype.itemsize)
+        self.check_new_link(parts, where)
+
+        codec = grid_codec(numpy_dtype, chunk_dims, filtered=pipeline is not None)
+        n_chunks = math.prod(-(-d // c) for d, c in zip(shape, chunk_dims, strict=True))
+        header_address = self.allocator.allocate(FixedArrayHeader.SIZE, within_page=True)
+        index = FixedArrayIndex(codec, n_chunks, header_address, self.allocator)
+        node = DatasetNode("/" + "/".join(parts), index=len(self.datasets))
+        dataset = GridDataset(node, numpy_dtype, shape, chunk_dims, pipeline=pipeline, index=index)
         self.tree.link(self.tree.require_group(parts[:-1]), parts[-1], node)
         self.datasets.append(dataset)
         self.dirty = True

@@ -25,10 +25,12 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.errors import (
+    DatasetNotFoundError,
     FrameDtypeError,
     InvalidArgumentError,
     InvalidStateError,
     StorageError,
+    UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNDEFINED_ADDRESS
@@ -43,6 +45,7 @@ from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.file_walk import bounded
+from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
@@ -338,6 +341,53 @@ class SwmrFileWriter:
             chunk=chunk,
             pipeline=pipeline,
         )
+
+    @_serialized
+    def create_grid_dataset(
+        self,
+        name: str,
+        dtype: DTypeLike,
+        dims: tuple[int, ...],
+        chunk: tuple[int, ...],
+        pipeline: FilterPipeline | None = None,
+    ) -> int:
+        """A dataset of fixed shape ``dims`` stored in chunks ``chunk`` (same rank) that
+        ``write_chunk_at`` fills in any order: a scan grid, areaDetector's "extra dimensions".
+        Its chunk index is a fixed array (as libhdf5 gives a dataset without unlimited dims),
+        so HDF5 1.10 and later read it.
+
+        Readers see the full shape from the start. A chunk not written yet, or written but not
+        flushed, reads as the fill value, 0, exactly like a chunk that holds zeros: a reader
+        that must tell unwritten points apart needs a record of its own, such as a streaming
+        dataset of the coordinates written, appended (and flushed) with each chunk.
+        """
+        self._require_state("create_grid_dataset", _State.DEFINING)
+        dataset = self._structure.create_grid_dataset(name, dtype, dims, chunk, pipeline)
+        return dataset.node.index
+
+    def write_chunk_at(self, ds: DatasetRef, coords: tuple[int, ...], data: object) -> None:
+        """Store the chunk at ``coords`` (chunk units: element ``coords[i] * chunk[i]`` of dim i
+        onward) of a grid dataset: a numpy array of exactly the chunk shape and the dataset's
+        dtype (any byte order), or bytes of one chunk, raw and little-endian. Edge chunks are
+        passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the chunk is
+        filtered on the writer's pool.
+
+        Any order is fine. Writing coords again stores the new chunk at fresh space and repoints
+        the index (a reader never sees a mix of the two). Readers see the chunk after the next
+        flush. A rejected call changes nothing.
+        """
+        with self._lock:
+            started = None if self._monitor.watchdog is None else time.perf_counter()
+            self._require_state("write_chunk_at", _State.DEFINING, _State.SWMR)
+            dataset = self._grid_dataset(ds)
+            number = dataset.chunk_number(coords)
+            chunk = dataset.coerce_chunk(data)
+            with self._failing_on_error():
+                dataset.write_chunk(number, chunk, self._sink)
+                if self._auto_flush:
+                    self._flush_by_policy(dataset)
+            if started is not None:
+                self._watch("write_chunk_at", started)
 
     @_serialized
     def _create_dataset(
@@ -647,6 +697,25 @@ class SwmrFileWriter:
 
     def _dataset(self, ds: object, call: str) -> StreamingDataset:
         return self._structure.dataset(ds, call)
+
+    def _grid_dataset(self, ds: object) -> GridDataset:
+        try:
+            dataset = self._dataset(ds, "write_chunk_at")
+        except DatasetNotFoundError:
+            if isinstance(ds, str) and split_path(ds) and self._structure.tree.resolve(ds):
+                raise UnsupportedError(
+                    f"write_chunk_at({ds!r}): a dataset of a reopened file that h5swmr cannot "
+                    "write to (open_append keeps grid datasets as they are, readable, but does "
+                    "not write their chunks)"
+                ) from None
+            raise
+        if not isinstance(dataset, GridDataset):
+            raise InvalidArgumentError(
+                f"write_chunk_at({dataset.name!r}): a streaming dataset grows by frames; "
+                "use append_frame or append_chunk (write_chunk_at is for datasets made by "
+                "create_grid_dataset)"
+            )
+        return dataset
 
     def _flush_by_policy(self, dataset: StreamingDataset) -> None:
         """The flush ``flush_every`` or ``flush_interval`` asks for after an append, if any."""
