@@ -4,7 +4,12 @@ and the pure-Python reader, closed and live: written chunks bit for bit, zeros e
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,7 @@ from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.allocator import PAGE_SIZE
 from h5swmr.storage.file import FileHandle
 from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, h5dump_data
+from tests.oracle.old_h5py import venv_python
 from tests.writer.conftest import same_bits
 
 
@@ -388,3 +394,48 @@ def test_bad_create_grid_dataset(
         assert "create_grid_dataset('g')" in str(info.value)
         assert writer.dataset_names == []
         writer.create_grid_dataset("g", "u1", (4,), (2,))  # the name is still free
+
+
+@pytest.mark.parametrize("reader", ["hdf5-2.x", "hdf5-1.12"])
+def test_reader_processes_follow_a_grid_being_filled(tmp_path: Path, reader: str) -> None:
+    """Reader processes poll while this process fills a grid in random order, rewrites chunks
+    and flushes: every chunk they see is zeros or one whole chunk, never a mix, and at the end
+    every chunk holds its last rewrite."""
+    gy, gx, cy, cx = 12, 10, 8, 16
+    path, done = tmp_path / "grid.h5", tmp_path / "done.json"
+    python = sys.executable if reader == "hdf5-2.x" else str(venv_python("3.8.0"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    script = Path(__file__).parent.parent / "live" / "grid_reader.py"
+    process = subprocess.Popen(
+        [python, str(script), str(path), str(done), *map(str, (gy, gx, cy, cx)), "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    rng = np.random.default_rng(7)
+    generation = np.full((gy, gx), -1)
+    try:
+        with SwmrFileWriter.create(path) as writer:
+            grid = writer.create_grid_dataset("grid", "u4", (gy * cy, gx * cx), (cy, cx))
+            writer.start_swmr()
+            assert process.stdout is not None
+            assert json.loads(process.stdout.readline()) == {"opened": True}, process.stderr
+            order = [divmod(int(k), gx) for k in rng.permutation(gy * gx)]
+            order += [divmod(int(k), gx) for k in rng.integers(0, gy * gx, 150)]  # rewrites
+            for step, (i, j) in enumerate(order):
+                generation[i, j] += 1
+                value = 1 + 1000 * generation[i, j] + i * gx + j
+                writer.write_chunk_at(grid, (i, j), np.full((cy, cx), value, "u4"))
+                if step % 5 == 4:
+                    writer.flush()
+                    time.sleep(0.003)
+            writer.flush()
+            done.write_text(json.dumps(generation.tolist()))
+            out, err = process.communicate(timeout=90)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    report = json.loads(out)
+    assert report["finished"] and report["bad"] == [], report
+    assert report["polls"] > 10 and len(report["counts"]) > 5, report  # it watched it fill
