@@ -92,6 +92,9 @@ CASES = [
     Case("deflate level out of range", lambda w, ds, t: FilterPipeline.deflate(12)),
     Case("same filter twice", lambda w, ds, t: FilterPipeline.deflate(1).with_deflate(2)),
     Case("pre-compressed chunk declaring the wrong size", lambda w, ds, t: _bad_chunk(t)),
+    Case("grid chunk on a streaming dataset", lambda w, ds, t: w.write_chunk_at(ds, (0,), FRAME)),
+    Case("grid chunk outside the grid", lambda w, ds, t: _grid_chunk(t, (2, 0))),
+    Case("frame appended to a grid", lambda w, ds, t: _grid_frame(t)),
     Case("directory that is not writable", _not_writable),
     Case("file another writer holds", lambda w, ds, t: SwmrFileWriter.create(w.path)),
 ]
@@ -115,6 +118,21 @@ def _bad_chunk(tmp: Path) -> None:
     pipeline = FilterPipeline.lz4()
     ds = writer.create_streaming_dataset_compressed("d", "u2", (3, 4), pipeline)
     writer.append_chunk(ds, pipeline.encode(bytes(12), 2)[0])
+
+
+def _grid(tmp: Path) -> tuple[SwmrFileWriter, int]:
+    writer = _new(tmp)
+    return writer, writer.create_grid_dataset("g", "u2", (6, 4), (3, 4))
+
+
+def _grid_chunk(tmp: Path, coords: tuple[int, ...]) -> None:
+    writer, grid = _grid(tmp)
+    writer.write_chunk_at(grid, coords, FRAME)
+
+
+def _grid_frame(tmp: Path) -> None:
+    writer, grid = _grid(tmp)
+    writer.append_frame(grid, FRAME)
 
 
 def writer_with_frames(path: Path) -> tuple[SwmrFileWriter, int]:
