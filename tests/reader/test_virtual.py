@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import h5py
@@ -433,9 +435,11 @@ def test_rollover_master_live_and_final(tmp_path: Path) -> None:
             append(i)
         writer.flush()
         f["entry/data/data"].refresh()
-        r.refresh()  # part 2 is in a new master: this one (the old inode) ends with part 1
-        compare(f["entry/data/data"], r, "entry/data/data")
-        assert r.shape("entry/data/data") == (8, 4, 5)
+        r.refresh()  # part 2 is in a new master, renamed over the old one
+        assert f["entry/data/data"].shape == (8, 4, 5)  # h5py's handle keeps the old inode
+        assert r.shape("entry/data/data") == (10, 4, 5)  # the reader reopens the path
+        with h5py.File(master, "r", swmr=True) as fresh:
+            compare(fresh["entry/data/data"], r, "entry/data/data")
     writer.close()
     for name in names:
         assert_same_as_h5py(master, name)
@@ -645,3 +649,65 @@ def test_is_virtual_and_sources_as_h5py_says(tmp_path: Path) -> None:
         assert reader.virtual_sources("vds") == theirs == [(f"src{i}.h5", "data") for i in range(3)]
         with pytest.raises(InvalidArgumentError, match="not a virtual dataset"):
             reader.virtual_sources("plain")
+
+
+def test_follow_a_rollover_master_across_rollovers(tmp_path: Path) -> None:
+    """follow() on a run master: every frame once, in order, though each rollover replaces the
+    master file (refresh reopens it); a printf master is refused, its newest part reading as
+    fill until written."""
+    writer = RolloverWriter(tmp_path / "run_{:03d}.h5", frames_per_file=5)
+    writer.create_streaming_dataset("data", "<u2", (8, 8))
+    writer.start_swmr()
+    writer.append_frame(0, np.full((8, 8), 0, "<u2"))
+    writer.flush()
+    got: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            with SwmrFileReader.open(writer.master_path) as reader:
+                for i, frame in reader.follow("data", timeout=1.0, start=0):
+                    assert (frame == frame[0, 0]).all()
+                    got.append((i, int(frame[0, 0])))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=follow)
+    thread.start()
+    for i in range(1, 23):
+        writer.append_frame(0, np.full((8, 8), i, "<u2"))
+        writer.flush()
+        time.sleep(0.01)
+    thread.join(30)
+    writer.close()
+    assert not errors, errors
+    assert got == [(i, i) for i in range(23)]
+
+    printf = RolloverWriter(tmp_path / "p_{}.h5", frames_per_file=5, printf=True)
+    printf.create_streaming_dataset("data", "<u2", (8, 8))
+    printf.start_swmr()
+    printf.append_frame(0, np.zeros((8, 8), "<u2"))
+    printf.flush()
+    with (
+        SwmrFileReader.open(printf.master_path) as reader,
+        pytest.raises(UnsupportedError, match="printf-mapped"),
+    ):
+        next(reader.follow("data", timeout=0.1))
+    printf.close()
+
+
+def test_refresh_reopens_a_file_replaced_at_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "f.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f["x"] = np.arange(3)
+    with SwmrFileReader.open(path) as reader:
+        assert reader.read("x").tolist() == [0, 1, 2]
+        with h5py.File(tmp_path / "new.h5", "w") as f:
+            f["x"] = np.arange(5) * 10
+        (tmp_path / "new.h5").replace(path)
+        assert reader.read("x").tolist() == [0, 1, 2]  # a snapshot until refresh
+        reader.refresh()
+        assert reader.read("x").tolist() == [0, 10, 20, 30, 40]
+        path.unlink()
+        reader.refresh()  # the path is gone: the open file stays
+        assert reader.read("x").tolist() == [0, 10, 20, 30, 40]

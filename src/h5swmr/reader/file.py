@@ -132,10 +132,20 @@ class SwmrFileReader:
 
     def refresh(self) -> None:
         """Forget every header and index read so far, and close the linked files and virtual
-        dataset sources; the next call reads them again."""
+        dataset sources; the next call reads them again. A file replaced at its path (a VDS
+        master a rollover rewrote) is reopened there."""
         self._check_open()
         if self._owns_linked:
             self._linked.close()
+        if self._src.replaced():
+            fresh = FileSource.open(self._src.path)
+            try:
+                info = read_file_info(fresh)
+            except BaseException:
+                fresh.close()
+                raise
+            self._src.close()
+            self._src, self._info = fresh, info
         self._src.update_size()
         self._headers.clear()
         self._links.clear()

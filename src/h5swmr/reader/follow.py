@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from h5swmr.errors import InvalidArgumentError
+from h5swmr.errors import InvalidArgumentError, UnsupportedError
 
 if TYPE_CHECKING:
     from h5swmr.reader.file import SwmrFileReader
@@ -23,15 +23,23 @@ def follow_frames(
     """(index, frame) for each frame from ``start`` (default: the current frame count) on.
 
     Ends ``timeout`` seconds after the last new frame, or when the writer has closed the file
-    (its consistency flags cleared) and every frame has been yielded.
+    (its consistency flags cleared) and every frame has been yielded. A virtual dataset grows
+    with its sources, whose writers the master's flags know nothing of: only the timeout ends it.
     """
     if timeout < 0 or poll_interval <= 0:
         raise InvalidArgumentError(f"follow: timeout {timeout}, poll_interval {poll_interval}")
     reader.refresh()
     position = reader.shape(name)[0] if start is None else start
+    virtual = reader.is_virtual(name)
+    if virtual and any("%b" in f + d for f, d in reader.virtual_sources(name)):
+        raise UnsupportedError(
+            f"follow({name!r}): a printf-mapped virtual dataset grows by whole parts, its newest "
+            "part reading as fill until written (libhdf5's sizing); follow the part files, or "
+            "a master of runs (RolloverWriter without printf)"
+        )
     last_growth = time.monotonic()
     while True:
-        active = reader.writer_active  # before the refresh: a closed writer has flushed all
+        active = virtual or reader.writer_active  # before the refresh: a closed writer is done
         reader.refresh()
         count = reader.shape(name)[0]
         while position < count:

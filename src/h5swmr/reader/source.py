@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Final, TypeVar
 
 from h5swmr.errors import ChecksumError, TruncatedError
@@ -61,6 +62,16 @@ class FileSource:
 
     def close(self) -> None:
         self._handle.close()
+
+    def replaced(self) -> bool:
+        """Whether the path now names another file than the one open (a master rewritten and
+        renamed over the old one, as a rollover does); False if the path is gone."""
+        try:
+            now = Path(self.path).stat()
+        except OSError:
+            return False
+        mine = os.fstat(self._handle.fd)
+        return (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino)
 
     def update_size(self) -> int:
         """Re-read the file's size (it grows while a writer appends)."""
