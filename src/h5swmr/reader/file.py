@@ -181,6 +181,14 @@ class SwmrFileReader:
         """Whether ``name`` is a virtual dataset (h5py's ``Dataset.is_virtual``)."""
         return self._dataset(name).is_virtual
 
+    def backed_frames(self, name: str) -> int | None:
+        """Frames of a printf-mapped virtual dataset that hold data (its shape counts the newest
+        part whole, its unwritten frames reading as fill); None where that cannot be told."""
+        state = self._dataset(name)
+        if not state.is_virtual:
+            raise InvalidArgumentError(f"{name!r} is not a virtual dataset")
+        return self._virtuals[state.address].backed_rows()
+
     def virtual_sources(self, name: str) -> list[tuple[str, str]]:
         """(file name, dataset name) of each mapping of a virtual dataset, as stored: ``.`` is
         this file, ``%b`` a printf mapping's part number (``Dataset.virtual_sources()``)."""

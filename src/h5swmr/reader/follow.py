@@ -25,23 +25,19 @@ def follow_frames(
     Ends ``timeout`` seconds after the last new frame, or when the writer has closed the file
     (its consistency flags cleared) and every frame has been yielded. A virtual dataset grows
     with its sources, whose writers the master's flags know nothing of: only the timeout ends it.
+    Of a printf master, only the frames its parts hold are followed, never the fill after them.
     """
     if timeout < 0 or poll_interval <= 0:
         raise InvalidArgumentError(f"follow: timeout {timeout}, poll_interval {poll_interval}")
     reader.refresh()
-    position = reader.shape(name)[0] if start is None else start
     virtual = reader.is_virtual(name)
-    if virtual and any("%b" in f + d for f, d in reader.virtual_sources(name)):
-        raise UnsupportedError(
-            f"follow({name!r}): a printf-mapped virtual dataset grows by whole parts, its newest "
-            "part reading as fill until written (libhdf5's sizing); follow the part files, or "
-            "a master of runs (RolloverWriter without printf)"
-        )
+    printf = virtual and any("%b" in f + d for f, d in reader.virtual_sources(name))
+    position = _count(reader, name, printf) if start is None else start
     last_growth = time.monotonic()
     while True:
         active = virtual or reader.writer_active  # before the refresh: a closed writer is done
         reader.refresh()
-        count = reader.shape(name)[0]
+        count = _count(reader, name, printf)
         while position < count:
             stop = min(count, position + BATCH)
             frames = reader.read_frames(name, position, stop)
@@ -52,3 +48,17 @@ def follow_frames(
         if not active or time.monotonic() - last_growth >= timeout:
             return
         time.sleep(poll_interval)
+
+
+def _count(reader: SwmrFileReader, name: str, printf: bool) -> int:
+    """Frames to follow: a printf master's shape counts its newest part whole, the frames not
+    written yet reading as fill, so only the frames its parts hold count."""
+    if not printf:
+        return reader.shape(name)[0]
+    backed = reader.backed_frames(name)
+    if backed is None:
+        raise UnsupportedError(
+            f"follow({name!r}): a printf-mapped virtual dataset whose parts are not blocks of "
+            "whole frames; which frames hold data cannot be told from the fill of the newest part"
+        )
+    return backed

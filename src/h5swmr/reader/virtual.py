@@ -20,6 +20,7 @@ import numpy as np
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage, VirtualMappingList
+from h5swmr.format.selection import HyperslabSelection
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.global_heap import read_collection
 from h5swmr.reader.hyperslabs import Axis, axes_of, shape_of
@@ -58,6 +59,27 @@ class VirtualView:
         with about(f"virtual dataset {name!r}"):
             self._pieces, self.dims = plan(mappings.mappings, state.dims, open_source)
         self._virtual_axes: dict[int, tuple[Axis, ...]] = {}
+
+    def backed_rows(self) -> int | None:
+        """How many rows from the first hold source data throughout, when every piece maps one
+        block of whole rows onto a block of as many source rows (a printf master's parts):
+        the newest part's unwritten rows, which read as fill, are not among them. None when
+        the mappings are not that simple."""
+        end = 0
+        for piece in self._pieces:
+            v, s, dataset = piece.virtual, piece.source, piece.dataset
+            if not isinstance(v, HyperslabSelection) or not isinstance(s, HyperslabSelection):
+                return None
+            whole_rows = v.start[1:] == (0,) * (len(self.dims) - 1) and v.block[1:] == self.dims[1:]
+            if set(v.count) | set(s.count) != {1} or not whole_rows or v.block[0] != s.block[0]:
+                return None
+            if v.start[0] != end:
+                break
+            have = 0 if dataset is None else dataset.state.dims[0] - s.start[0]
+            end += min(max(have, 0), s.block[0])
+            if have < s.block[0]:
+                break
+        return end
 
     def read_rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` (within the extent) as the virtual dataset's dtype."""
