@@ -3,6 +3,10 @@ found where libhdf5 looks, read through a reader of its own, and reopened at eac
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -168,3 +172,59 @@ def test_growing_target_through_a_link(tmp_path: Path) -> None:
             np.testing.assert_array_equal(r.read_frames("live", 2), np.stack(frames[2:]))
             got = [frame for _, frame in r.follow("live", start=6, timeout=0.2)]
             np.testing.assert_array_equal(np.stack(got), np.stack(frames[6:]))
+
+
+def _h5py_reads(path: Path, name: str, env: dict[str, str]) -> list[int]:
+    """What libhdf5 reads with ``env`` set before it starts (it reads the prefix variables once)."""
+    code = (
+        "import sys, json, h5py\n"
+        "with h5py.File(sys.argv[1], 'r') as f:\n"
+        "    print(json.dumps(f[sys.argv[2]][()].ravel().tolist()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), name],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd="/",
+        check=True,
+    )
+    values: list[int] = json.loads(done.stdout)
+    return values
+
+
+@pytest.mark.parametrize("kind", ["external link", "virtual dataset"])
+def test_files_found_through_the_prefix_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """HDF5_EXT_PREFIX / HDF5_VDS_PREFIX (":"-separated; for sources also "${ORIGIN}/..."):
+    a target kept elsewhere is found as libhdf5 finds it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with h5py.File(elsewhere / "target.h5", "w") as f:
+        f["x"] = np.arange(6, dtype="i4") * 7
+    main = tmp_path / "main.h5"
+    with h5py.File(main, "w", libver="latest") as f:
+        if kind == "external link":
+            f["linked"] = h5py.ExternalLink("target.h5", "/x")
+        else:
+            layout = h5py.VirtualLayout(shape=(6,), dtype="i4")
+            layout[:] = h5py.VirtualSource("target.h5", "x", shape=(6,))
+            f.create_virtual_dataset("linked", layout, fillvalue=-1)
+    variable = "HDF5_EXT_PREFIX" if kind == "external link" else "HDF5_VDS_PREFIX"
+    monkeypatch.chdir("/")
+    settings = [f"/nowhere:{elsewhere}"]
+    if kind == "virtual dataset":
+        settings.append("${ORIGIN}/elsewhere")
+    for setting in settings:
+        monkeypatch.setenv(variable, setting)
+        theirs = _h5py_reads(main, "linked", {variable: setting})
+        with SwmrFileReader.open(main) as reader:
+            assert reader.read("linked").tolist() == theirs == list(range(0, 42, 7)), setting
+    monkeypatch.delenv(variable)
+    with SwmrFileReader.open(main) as reader:
+        if kind == "external link":
+            with pytest.raises(DatasetNotFoundError, match=r"target\.h5"):
+                reader.read("linked")
+        else:
+            assert reader.read("linked").tolist() == [-1] * 6  # a missing source reads as fill

@@ -1,12 +1,16 @@
 """Files that a reader reaches through external links and virtual dataset sources: found where
 libhdf5 looks for them, opened once per snapshot, closed together.
 
-libhdf5 searches (H5Fint.c H5F_prefix_open_file, with no HDF5_EXT_PREFIX / HDF5_VDS_PREFIX
-variable and no prefix property, which h5swmr does not read): an absolute name as it is, then,
-under its last component when that failed, a relative name in the directory of the file holding
-the link (as that file was opened), in the working directory, and in the directory of the holding
-file with symbolic links resolved. A candidate that does not exist, or is not an HDF5 file,
-is passed over, as libhdf5 passes over every file it cannot open.
+libhdf5 searches (H5Fint.c H5F_prefix_open_file): an absolute name as it is, then, under its
+last component when that failed, a relative name under each directory of the prefix variable
+(``HDF5_EXT_PREFIX`` for external links, ``HDF5_VDS_PREFIX`` for virtual dataset sources,
+separated by ``:``), for a virtual dataset also under the whole variable with a leading
+``${ORIGIN}`` standing for the holding file's directory (the dataset's prefix, H5Dint.c
+H5D__build_file_prefix), in the directory of the file holding the link (as that file was
+opened), in the working directory, and in the directory of the holding file with symbolic links
+resolved. A candidate that does not exist, or is not an HDF5 file, is passed over, as libhdf5
+passes over every file it cannot open. Prefix properties of access property lists have no
+counterpart here.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from typing import Generic, Protocol, TypeVar
 from h5swmr.errors import FormatError
 
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR})
+EXT_PREFIX = "HDF5_EXT_PREFIX"
+VDS_PREFIX = "HDF5_VDS_PREFIX"
+ORIGIN = "${ORIGIN}"
 
 
 class _Closable(Protocol):
@@ -41,13 +48,19 @@ class Origin:
     def of(cls, path: str) -> Origin:
         return cls(str(Path(path).absolute().parent), str(Path(path).resolve().parent))
 
-    def candidates(self, file_name: str) -> list[str]:
+    def candidates(self, file_name: str, prefix_variable: str = EXT_PREFIX) -> list[str]:
         """The paths to try for ``file_name``, in libhdf5's order, each once."""
         name = file_name
         found = []
         if Path(file_name).is_absolute():
             found.append(file_name)
             name = Path(file_name).name
+        prefixes = os.environ.get(prefix_variable, "")
+        found += [str(Path(p) / name) for p in prefixes.split(":") if p]
+        if prefix_variable == VDS_PREFIX and prefixes not in ("", "."):
+            if prefixes.startswith(ORIGIN):
+                prefixes = self.directory + prefixes[len(ORIGIN) :]
+            found.append(str(Path(prefixes) / name))
         found += [str(Path(self.directory) / name), name, str(Path(self.resolved_directory) / name)]
         return list(dict.fromkeys(found))
 
@@ -80,9 +93,9 @@ class LinkedFiles(Generic[R]):
         self._files[key] = reader
         self._pinned.add(key)
 
-    def find(self, file_name: str, origin: Origin) -> R | None:
+    def find(self, file_name: str, origin: Origin, prefix_variable: str = EXT_PREFIX) -> R | None:
         """The reader of the first candidate for ``file_name`` that opens, or None."""
-        for candidate in origin.candidates(file_name):
+        for candidate in origin.candidates(file_name, prefix_variable):
             key = os.path.realpath(candidate)
             reader = self._files.get(key)
             if reader is not None:

@@ -34,7 +34,7 @@ from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
-from h5swmr.reader.external import LinkedFiles, Origin
+from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
@@ -424,7 +424,9 @@ class SwmrFileReader:
     def _source(self, file_name: str, dataset: str) -> SourceDataset | None:
         """A virtual dataset's source, or None where libhdf5 finds none (it reads as fill):
         "." is this file; other names are searched for as external links are."""
-        reader = self if file_name == "." else self._linked.find(file_name, self._origin)
+        reader = (
+            self if file_name == "." else self._linked.find(file_name, self._origin, VDS_PREFIX)
+        )
         if reader is None:
             return None
         try:
