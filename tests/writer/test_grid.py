@@ -439,3 +439,23 @@ def test_reader_processes_follow_a_grid_being_filled(tmp_path: Path, reader: str
     report = json.loads(out)
     assert report["finished"] and report["bad"] == [], report
     assert report["polls"] > 10 and len(report["counts"]) > 5, report  # it watched it fill
+
+
+def test_a_scan_flushed_after_every_point_stays_compact(tmp_path: Path) -> None:
+    """A paged index copies itself only when a changed page straddles a 4 KiB page; with small
+    pages that is rare, so flushing after every point of a 2,000-point scan does not bloat the
+    file: 0.32 MB, where 2 KiB pages made 12.6 MB."""
+    path = tmp_path / "scan.h5"
+    rng = np.random.default_rng(3)
+    gy, gx = 40, 50
+    with SwmrFileWriter.create(path) as writer:
+        grid = writer.create_grid_dataset("g", "u2", (gy * 4, gx * 4), (4, 4))
+        writer.start_swmr()
+        for k in rng.permutation(gy * gx):
+            i, j = divmod(int(k), gx)
+            writer.write_chunk_at(grid, (i, j), np.full((4, 4), k % 60000 + 1, "u2"))
+            writer.flush()
+    assert path.stat().st_size < 2_000_000  # 64 KB of chunks, a 36 KB index, rare copies
+    with h5py.File(path, "r") as f:
+        data = f["g"][()].reshape(gy, 4, gx, 4)
+        assert (data == (np.arange(gy * gx).reshape(gy, 1, gx, 1) % 60000 + 1)).all()

@@ -30,12 +30,28 @@ _BLOCK_OVERHEAD = 18 + CHECKSUM_SIZE
 """Signature, version, client id, header address and checksum of a data block."""
 
 
-def page_bits_for(element_size: int) -> int:
-    """libhdf5's page size, halved until an unpaged data block (and so every page) fits in one
-    4 KiB page: then an unpaged block is always rewritten in place, untorn."""
-    bits = DEFAULT_PAGE_BITS
-    while bits > 1 and _BLOCK_OVERHEAD + (1 << bits) * element_size > PAGE_SIZE:
-        bits -= 1
+MIN_PAGE_BITS = 2
+MAX_PAGES = 8 * 1024
+"""Pages of a paged data block, at most: its page-init bitmap (1 KiB) stays well inside the
+4 KiB page where the block starts, so setting a bit never tears."""
+
+
+def page_bits_for(element_size: int, n_elements: int) -> int:
+    """The data block's page size (log2 of its elements).
+
+    A block that fits one 4 KiB page stays unpaged and is rewritten in place, untorn. A bigger
+    one is paged with pages as small as the bitmap allows: a page that straddles a 4 KiB
+    boundary cannot be rewritten in place (a crash could tear it), so changing one copies the
+    whole block; with 36-byte pages about 1 in 110 does, with libhdf5's 8 KiB pages all would.
+    """
+    unpaged = DEFAULT_PAGE_BITS
+    while unpaged > 1 and _BLOCK_OVERHEAD + (1 << unpaged) * element_size > PAGE_SIZE:
+        unpaged -= 1
+    if n_elements <= 1 << unpaged:
+        return unpaged
+    bits = MIN_PAGE_BITS
+    while bits < unpaged and -(-n_elements >> bits) > MAX_PAGES:
+        bits += 1
     return bits
 
 
@@ -60,7 +76,7 @@ class FixedArrayIndex:
         self.codec = codec
         self.header_address = header_address
         self._allocator = allocator
-        self.page_bits = page_bits_for(codec.element_size)
+        self.page_bits = page_bits_for(codec.element_size, n_elements)
         geometry = FixedArrayHeader(
             codec.client_id, codec.element_size, self.page_bits, n_elements, 0
         )
