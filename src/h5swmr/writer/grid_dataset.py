@@ -13,8 +13,6 @@ import math
 import numpy as np
 
 from h5swmr.errors import (
-    FrameDtypeError,
-    FrameError,
     InvalidArgumentError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
@@ -23,7 +21,7 @@ from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.headers import grid_fixed_messages
-from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
+from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset, coerce_array
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -115,39 +113,17 @@ class GridDataset(StreamingDataset):
 
     def coerce_chunk(self, data: object) -> np.ndarray:
         """``data`` as one C-contiguous little-endian chunk, or an error that changes nothing."""
-        where = f"write_chunk_at({self.name!r})"
-        if isinstance(data, np.ndarray):
-            if data.dtype.newbyteorder("=") != self.dtype.newbyteorder("="):
-                raise FrameDtypeError(
-                    f"{where}: dtype {data.dtype.str}, expected {self.dtype.str} "
-                    f"({self.describe_chunk()})",
-                    dataset=self.name,
-                )
-            if data.shape != self.chunk:
-                raise FrameError(
-                    f"{where}: shape {data.shape}, expected the full chunk {self.chunk} "
-                    f"({self.describe_chunk()}; pad edge chunks)",
-                    dataset=self.name,
-                )
-            return np.ascontiguousarray(data, dtype=self.dtype)
-        try:
-            view = memoryview(data)  # type: ignore[arg-type]
-        except TypeError as exc:
-            raise FrameDtypeError(
-                f"{where}: a chunk must be a numpy array or a bytes-like object, "
-                f"not {type(data).__name__}",
-                dataset=self.name,
-            ) from exc
-        if not view.c_contiguous:
-            raise FrameError(f"{where}: the buffer is not contiguous", dataset=self.name)
-        if view.nbytes != self.grid.chunk_nbytes:
-            raise FrameError(
-                f"{where}: {view.nbytes} bytes, expected {self.grid.chunk_nbytes} "
-                f"({self.describe_chunk()})",
-                dataset=self.name,
-            )
-        raw = np.frombuffer(view.cast("B"), np.uint8).copy()
-        return raw.view(self.dtype).reshape(self.chunk)
+        return coerce_array(
+            data,
+            self.dtype,
+            self.chunk,
+            self.grid.chunk_nbytes,
+            where=f"write_chunk_at({self.name!r})",
+            noun="chunk",
+            describe=f"{self.describe_chunk()}; pad edge chunks",
+            dataset=self.name,
+            expected_shape=f"the full chunk {self.chunk}",
+        )
 
     def write_chunk(self, number: int, chunk: np.ndarray, sink: ChunkSink) -> None:
         """Store a checked chunk at fresh space and point element ``number`` at it (at the next

@@ -55,6 +55,53 @@ class ChunkSink:
         return address
 
 
+def coerce_array(
+    data: object,
+    dtype: np.dtype,
+    shape: tuple[int, ...],
+    nbytes: int,
+    *,
+    where: str,
+    noun: str,
+    describe: str,
+    dataset: str,
+    expected_shape: str | None = None,
+) -> np.ndarray:
+    """``data`` as a C-contiguous array of ``dtype`` and ``shape``: a numpy array of that shape
+    and dtype in any byte order, or ``nbytes`` of raw little-endian bytes (viewed, not copied).
+    Anything else is a FrameError or FrameDtypeError naming the ``noun`` and what was expected,
+    raised before anything is written."""
+    if isinstance(data, np.ndarray):
+        if data.dtype.newbyteorder("=") != dtype.newbyteorder("="):
+            raise FrameDtypeError(
+                f"{where}: {noun} dtype {data.dtype.str}, expected {dtype.str} ({describe})",
+                dataset=dataset,
+            )
+        if data.shape != shape:
+            raise FrameError(
+                f"{where}: {noun} shape {data.shape}, expected {expected_shape or shape} "
+                f"({describe})",
+                dataset=dataset,
+            )
+        return np.ascontiguousarray(data, dtype=dtype)
+    try:
+        view = memoryview(data)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise FrameDtypeError(
+            f"{where}: a {noun} must be a numpy array or a bytes-like object, "
+            f"not {type(data).__name__}",
+            dataset=dataset,
+        ) from exc
+    if not view.c_contiguous:
+        raise FrameError(f"{where}: the buffer is not contiguous", dataset=dataset)
+    if view.nbytes != nbytes:
+        raise FrameError(
+            f"{where}: {view.nbytes} bytes, expected {nbytes} ({describe})", dataset=dataset
+        )
+    raw = np.frombuffer(view.cast("B"), np.uint8)
+    return raw.view(dtype).reshape(shape)
+
+
 class StreamingDataset:
     """Frames ``(n, *frame_dims)`` stored in chunks ``(frames_per_chunk, *tile)``.
 
@@ -181,37 +228,16 @@ class StreamingDataset:
                     f"{where}: {data!r} does not fit {self.dtype.str}", dataset=self.name
                 )
             return np.asarray(data, dtype=self.dtype)
-        if isinstance(data, np.ndarray):
-            if data.dtype.newbyteorder("=") != self.dtype.newbyteorder("="):
-                raise FrameDtypeError(
-                    f"{where}: frame dtype {data.dtype.str}, expected {self.dtype.str} "
-                    f"({self.describe_frame()})",
-                    dataset=self.name,
-                )
-            if data.shape != self.grid.frame_dims:
-                raise FrameError(
-                    f"{where}: frame shape {data.shape}, expected {self.grid.frame_dims} "
-                    f"({self.describe_frame()})",
-                    dataset=self.name,
-                )
-            return np.ascontiguousarray(data, dtype=self.dtype)
-        try:
-            view = memoryview(data)  # type: ignore[arg-type]
-        except TypeError as exc:
-            raise FrameDtypeError(
-                f"{where}: a frame must be a numpy array or a bytes-like object, "
-                f"not {type(data).__name__}",
-                dataset=self.name,
-            ) from exc
-        if not view.c_contiguous:
-            raise FrameError(f"{where}: the buffer is not contiguous", dataset=self.name)
-        if view.nbytes != expected:
-            raise FrameError(
-                f"{where}: {view.nbytes} bytes, expected {expected} ({self.describe_frame()})",
-                dataset=self.name,
-            )
-        raw = np.frombuffer(view.cast("B"), np.uint8)
-        return raw.view(self.dtype).reshape(self.grid.frame_dims)
+        return coerce_array(
+            data,
+            self.dtype,
+            self.grid.frame_dims,
+            expected,
+            where=where,
+            noun="frame",
+            describe=self.describe_frame(),
+            dataset=self.name,
+        )
 
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
