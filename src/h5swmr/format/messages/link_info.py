@@ -8,74 +8,16 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from h5swmr.errors import FormatError
-from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageFlags, MessageType
-from h5swmr.format.cursor import ByteCursor, BytesLike
-
-_WHAT = "link info message"
-_HEADER = struct.Struct("<BB")  # version, flags
-FLAG_TRACK_CREATION_ORDER = 0x01
-FLAG_INDEX_CREATION_ORDER = 0x02
+from h5swmr.format.constants import MessageType
+from h5swmr.format.messages.dense_info import DenseStorageInfo
 
 
 @dataclass(frozen=True, slots=True)
-class LinkInfoMessage:
-    """Where a group's links live; the defaults describe compact storage, no creation order.
-
-    ``max_creation_index`` is stored when creation order is tracked, and
-    ``creation_order_index_address`` when it is also indexed.
-    """
+class LinkInfoMessage(DenseStorageInfo):
+    """Where a group's links live; the defaults describe compact storage, no creation order."""
 
     TYPE: ClassVar[MessageType] = MessageType.LINK_INFO
-    FLAGS: ClassVar[MessageFlags] = MessageFlags.NONE
-    VERSION: ClassVar[int] = 0
-
-    max_creation_index: int | None = None
-    fractal_heap_address: int = UNDEFINED_ADDRESS
-    name_index_address: int = UNDEFINED_ADDRESS
-    creation_order_index_address: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.creation_order_index_address is not None and self.max_creation_index is None:
-            raise FormatError(
-                f"{_WHAT}: a creation-order index needs creation order tracked", structure=_WHAT
-            )
-        values = (
-            self.max_creation_index or 0,
-            self.fractal_heap_address,
-            self.name_index_address,
-            self.creation_order_index_address or 0,
-        )
-        if any(not 0 <= v < 1 << 64 for v in values):
-            raise FormatError(f"{_WHAT}: field out of range in {self}", structure=_WHAT)
-
-    @property
-    def is_compact(self) -> bool:
-        return self.fractal_heap_address == UNDEFINED_ADDRESS
-
-    def encode(self) -> bytes:
-        flags = 0
-        parts = []
-        if self.max_creation_index is not None:
-            flags |= FLAG_TRACK_CREATION_ORDER
-            parts.append(struct.pack("<Q", self.max_creation_index))
-        parts.append(struct.pack("<QQ", self.fractal_heap_address, self.name_index_address))
-        if self.creation_order_index_address is not None:
-            flags |= FLAG_INDEX_CREATION_ORDER
-            parts.append(struct.pack("<Q", self.creation_order_index_address))
-        return _HEADER.pack(self.VERSION, flags) + b"".join(parts)
-
-    @classmethod
-    def decode(cls, buf: BytesLike) -> Self:
-        cur = ByteCursor(buf, _WHAT)
-        version, flags = cur.unpack(_HEADER)
-        if version != cls.VERSION:
-            raise FormatError(f"{_WHAT}: version {version}", structure=_WHAT)
-        if flags & ~(FLAG_TRACK_CREATION_ORDER | FLAG_INDEX_CREATION_ORDER):
-            raise FormatError(f"{_WHAT}: flags {flags:#x}", structure=_WHAT)
-        max_index = cur.u64() if flags & FLAG_TRACK_CREATION_ORDER else None
-        heap, name_index = cur.u64(), cur.u64()
-        order_index = cur.u64() if flags & FLAG_INDEX_CREATION_ORDER else None
-        return cls(max_index, heap, name_index, order_index)
+    WHAT: ClassVar[str] = "link info message"
+    MAX_INDEX: ClassVar[struct.Struct] = struct.Struct("<Q")
