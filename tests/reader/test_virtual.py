@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from h5swmr import SwmrFileWriter
 from h5swmr.errors import (
     ChecksumError,
     FormatError,
@@ -33,8 +32,8 @@ from h5swmr.scaleout import (
     stripe_mapping,
     write_master,
 )
+from tests.scaleout.parts import FRAME, numbered_frames, write_part
 
-FRAME = (3, 4)
 U = h5py.h5s.UNLIMITED
 
 
@@ -61,19 +60,6 @@ def compare(dataset: h5py.Dataset, r: SwmrFileReader, name: str) -> None:
         assert r.read_frames(name, -2).tobytes() == dataset[-2:].tobytes(), name
     else:
         assert r.read_frames(name, 0).shape == want.shape
-
-
-def _frames(first: int, n: int, dims: tuple[int, ...] = FRAME) -> np.ndarray:
-    base = np.arange(int(np.prod(dims)), dtype="<u2").reshape(dims)
-    return np.stack([base + 100 * (first + i) for i in range(n)])
-
-
-def _part(path: Path, frames: np.ndarray, name: str = "/entry/data") -> None:
-    with SwmrFileWriter.create(path) as writer:
-        writer.create_streaming_dataset(name, frames.dtype, frames.shape[1:])
-        writer.start_swmr()
-        for frame in frames:
-            writer.append_frame(0, frame)
 
 
 # -- layouts written by h5py ---------------------------------------------------------------------
@@ -469,15 +455,15 @@ def test_printf_rollover_master(tmp_path: Path) -> None:
 
 
 def test_write_master_mappings(tmp_path: Path) -> None:
-    _part(tmp_path / "a.h5", _frames(0, 5))
-    _part(tmp_path / "b.h5", _frames(5, 3))
+    write_part(tmp_path / "a.h5", numbered_frames(0, 5))
+    write_part(tmp_path / "b.h5", numbered_frames(5, 3))
     for worker in range(3):
-        _part(tmp_path / f"w{worker}.h5", _frames(0, 10)[worker::3])
-    full = _frames(0, 4, (6, 4))
+        write_part(tmp_path / f"w{worker}.h5", numbered_frames(0, 10)[worker::3])
+    full = numbered_frames(0, 4, (6, 4))
     for stripe in range(3):
-        _part(tmp_path / f"s{stripe}.h5", full[:, 2 * stripe : 2 * stripe + 2, :])
+        write_part(tmp_path / f"s{stripe}.h5", full[:, 2 * stripe : 2 * stripe + 2, :])
     for part in (0, 1, 3):
-        _part(tmp_path / f"run_{part}.h5", _frames(4 * part, 4 if part < 1 else 2))
+        write_part(tmp_path / f"run_{part}.h5", numbered_frames(4 * part, 4 if part < 1 else 2))
     datasets = [
         VirtualDataset.create(
             "runs",
@@ -535,9 +521,9 @@ def test_sources_found_like_libhdf5(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     is gone, by its last component beside the master."""
     (tmp_path / "master").mkdir()
     (tmp_path / "cwd").mkdir()
-    _part(tmp_path / "master" / "beside.h5", _frames(0, 2))
-    _part(tmp_path / "cwd" / "here.h5", _frames(2, 2))
-    _part(tmp_path / "master" / "moved.h5", _frames(4, 2))
+    write_part(tmp_path / "master" / "beside.h5", numbered_frames(0, 2))
+    write_part(tmp_path / "cwd" / "here.h5", numbered_frames(2, 2))
+    write_part(tmp_path / "master" / "moved.h5", numbered_frames(4, 2))
     mappings = [
         run_mapping("beside.h5", "/entry/data", FRAME, first_frame=0, n_frames=2),
         run_mapping("here.h5", "/entry/data", FRAME, first_frame=2, n_frames=2),
@@ -550,7 +536,7 @@ def test_sources_found_like_libhdf5(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path / "cwd")
     assert_same_as_h5py(master, "d")
     with SwmrFileReader.open(master) as r:
-        np.testing.assert_array_equal(r.read("d"), _frames(0, 6))
+        np.testing.assert_array_equal(r.read("d"), numbered_frames(0, 6))
 
 
 def test_virtual_source_of_a_virtual_dataset(h5py_vds: Path, tmp_path: Path) -> None:
@@ -615,7 +601,7 @@ def test_a_virtual_dataset_that_is_its_own_source(tmp_path: Path) -> None:
 
 
 def test_corrupt_mapping_list_and_truncated_file(tmp_path: Path) -> None:
-    _part(tmp_path / "a.h5", _frames(0, 2))
+    write_part(tmp_path / "a.h5", numbered_frames(0, 2))
     mapping = run_mapping("a.h5", "/entry/data", FRAME, n_frames=2)
     write_master(tmp_path / "m.h5", [VirtualDataset.create("d", "<u2", (2, *FRAME), [mapping])])
     raw = bytearray((tmp_path / "m.h5").read_bytes())

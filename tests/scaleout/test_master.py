@@ -8,7 +8,6 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import SwmrFileWriter
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.virtual_layout import VirtualMappingList
@@ -22,26 +21,12 @@ from h5swmr.scaleout import (
     write_master,
 )
 from tests.format.test_virtual_layout import _virtual_layouts
-
-FRAME = (3, 4)
-
-
-def _frames(first: int, n: int, dims: tuple[int, ...] = FRAME) -> np.ndarray:
-    base = np.arange(np.prod(dims), dtype="<u2").reshape(dims)
-    return np.stack([base + 100 * (first + i) for i in range(n)])
-
-
-def _part(path: Path, frames: np.ndarray, name: str = "/entry/data") -> None:
-    with SwmrFileWriter.create(path) as writer:
-        writer.create_streaming_dataset(name, frames.dtype, frames.shape[1:])
-        writer.start_swmr()
-        for frame in frames:
-            writer.append_frame(0, frame)
+from tests.scaleout.parts import FRAME, numbered_frames, write_part
 
 
 def test_runs_and_external_links(tmp_path: Path) -> None:
-    _part(tmp_path / "a.h5", _frames(0, 5))
-    _part(tmp_path / "b.h5", _frames(5, 3))
+    write_part(tmp_path / "a.h5", numbered_frames(0, 5))
+    write_part(tmp_path / "b.h5", numbered_frames(5, 3))
     mappings = [
         run_mapping("a.h5", "/entry/data", FRAME, first_frame=0, n_frames=5),
         run_mapping("b.h5", "/entry/data", FRAME, first_frame=5, n_frames=3),
@@ -56,7 +41,7 @@ def test_runs_and_external_links(tmp_path: Path) -> None:
         data = f["entry/data"]
         assert data.is_virtual and data.shape == (8, *FRAME) and data.dtype == "<u2"
         assert data.fillvalue == 7
-        np.testing.assert_array_equal(data[...], _frames(0, 8))
+        np.testing.assert_array_equal(data[...], numbered_frames(0, 8))
         assert f["parts/a/entry/data"].shape == (5, *FRAME)
         assert f["parts/b"].shape == (3, *FRAME)
         sources = {(s.file_name, s.dset_name) for s in data.virtual_sources()}
@@ -65,7 +50,7 @@ def test_runs_and_external_links(tmp_path: Path) -> None:
 
 def test_read_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative source names are found beside the master, whatever the working directory."""
-    _part(tmp_path / "a.h5", _frames(0, 2))
+    write_part(tmp_path / "a.h5", numbered_frames(0, 2))
     write_master(
         tmp_path / "m.h5",
         [
@@ -78,13 +63,13 @@ def test_read_from_another_directory(tmp_path: Path, monkeypatch: pytest.MonkeyP
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     with h5py.File(tmp_path / "m.h5", "r") as f:
-        np.testing.assert_array_equal(f["d"][...], _frames(0, 2))
+        np.testing.assert_array_equal(f["d"][...], numbered_frames(0, 2))
 
 
 def test_interleaved_growing_and_stripes(tmp_path: Path) -> None:
     k = 3
     for worker in range(k):
-        _part(tmp_path / f"w{worker}.h5", _frames(0, 10)[worker::k])
+        write_part(tmp_path / f"w{worker}.h5", numbered_frames(0, 10)[worker::k])
     mappings = [
         interleaved_mapping(f"w{w}.h5", "/entry/data", FRAME, worker=w, n_workers=k)
         for w in range(k)
@@ -92,11 +77,11 @@ def test_interleaved_growing_and_stripes(tmp_path: Path) -> None:
     write_master(tmp_path / "m.h5", [VirtualDataset.create("data", "<u2", (0, *FRAME), mappings)])
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert f["data"].shape == (10, *FRAME)  # sized by libhdf5 from the growing sources
-        np.testing.assert_array_equal(f["data"][...], _frames(0, 10))
+        np.testing.assert_array_equal(f["data"][...], numbered_frames(0, 10))
     # stripes: each worker writes rows 2w..2w+1 of every 6x4 frame
-    full = _frames(0, 4, (6, 4))
+    full = numbered_frames(0, 4, (6, 4))
     for w in range(3):
-        _part(tmp_path / f"s{w}.h5", full[:, 2 * w : 2 * w + 2, :])
+        write_part(tmp_path / f"s{w}.h5", full[:, 2 * w : 2 * w + 2, :])
     stripes = [
         stripe_mapping(f"s{w}.h5", "/entry/data", (2, 4), offset=(2 * w, 0)) for w in range(3)
     ]
@@ -107,18 +92,18 @@ def test_interleaved_growing_and_stripes(tmp_path: Path) -> None:
 
 def test_printf_parts(tmp_path: Path) -> None:
     for part in range(3):
-        _part(tmp_path / f"run_{part}.h5", _frames(4 * part, 4 if part < 2 else 2))
+        write_part(tmp_path / f"run_{part}.h5", numbered_frames(4 * part, 4 if part < 2 else 2))
     mapping = printf_mapping("run_%b.h5", "/entry/data", FRAME, 4)
     write_master(tmp_path / "m.h5", [VirtualDataset.create("data", "<u2", (0, *FRAME), [mapping])])
     with h5py.File(tmp_path / "m.h5", "r") as f:
         assert f["data"].shape == (12, *FRAME)  # whole parts: the last 2 frames are fill
-        np.testing.assert_array_equal(f["data"][:10], _frames(0, 10))
+        np.testing.assert_array_equal(f["data"][:10], numbered_frames(0, 10))
         assert not f["data"][10:].any()
 
 
 def test_same_mapping_bytes_as_libhdf5(tmp_path: Path) -> None:
     """h5py, given the same mappings, stores the same mapping list as h5swmr."""
-    _part(tmp_path / "a.h5", _frames(0, 5))
+    write_part(tmp_path / "a.h5", numbered_frames(0, 5))
     u = h5py.h5s.UNLIMITED
     layout = h5py.VirtualLayout(shape=(5, *FRAME), maxshape=(None, *FRAME), dtype="<u2")
     layout[0:5] = h5py.VirtualSource(tmp_path / "a.h5", "/entry/data", shape=(5, *FRAME))[0:5]
