@@ -40,3 +40,11 @@ def parse_amount(text: str, unit: str, zero: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: must be {zero} or more")
     return value
+
+
+def parse_positive_seconds(text: str) -> float:
+    """A finite number of seconds > 0 (a period or a time budget)."""
+    value = parse_amount(text, "seconds", "0 seconds")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
+    return value

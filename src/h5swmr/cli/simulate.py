@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, UsageError, parse_amount
+from h5swmr.cli.command import Command, UsageError, parse_amount, parse_positive_seconds
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
@@ -66,13 +66,6 @@ def _non_negative(text: str) -> int:
 
 def _positive(text: str) -> int:
     return parse_count(text, minimum=1)
-
-
-def _positive_seconds(text: str) -> float:
-    value = parse_amount(text, "seconds", "more than 0 seconds")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
-    return value
 
 
 def parse_rate(text: str) -> float:
@@ -162,7 +155,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--watchdog",
-        type=_positive_seconds,
+        type=parse_positive_seconds,
         default=None,
         metavar="SECONDS",
         help="warn on stderr when an append or a flush takes longer than SECONDS",

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, parse_amount
+from h5swmr.cli.command import Command, parse_amount, parse_positive_seconds
 from h5swmr.cli.ls import walk
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=_positive_seconds,
+        type=parse_positive_seconds,
         default=1.0,
         metavar="S",
         help="seconds between reports (default 1)",
@@ -225,13 +225,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_seconds(text: str) -> float:
     """A finite number of seconds >= 0."""
     return parse_amount(text, "seconds", "0 seconds")
-
-
-def _positive_seconds(text: str) -> float:
-    value = parse_seconds(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
