@@ -637,13 +637,17 @@ def test_is_virtual_and_sources_as_h5py_says(tmp_path: Path) -> None:
             reader.virtual_sources("plain")
 
 
-@pytest.mark.parametrize("printf", [False, True])
-def test_follow_a_rollover_master_across_rollovers(tmp_path: Path, printf: bool) -> None:
+@pytest.mark.parametrize(
+    ("printf", "template"),
+    [(False, "run_{:03d}.h5"), (True, "p_{}.h5"), (False, "100%b_{:03d}.h5")],  # a literal %b
+)
+def test_follow_a_rollover_master_across_rollovers(
+    tmp_path: Path, printf: bool, template: str
+) -> None:
     """follow() on a master while parts roll over: every frame once, in order, with its own
     value (frame i holds i + 1, so fill, 0, would show). A run master is replaced at each
     rollover (refresh reopens it); a printf master counts its newest part whole, and only the
     frames written are followed."""
-    template = "p_{}.h5" if printf else "run_{:03d}.h5"
     writer = RolloverWriter(tmp_path / template, frames_per_file=5, printf=printf)
     writer.create_streaming_dataset("data", "<u2", (8, 8))
     writer.start_swmr()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError, UnsupportedError
+from h5swmr.reader.virtual_plan import SourceName
 
 if TYPE_CHECKING:
     from h5swmr.reader.file import SwmrFileReader
@@ -31,7 +32,10 @@ def follow_frames(
         raise InvalidArgumentError(f"follow: timeout {timeout}, poll_interval {poll_interval}")
     reader.refresh()
     virtual = reader.is_virtual(name)
-    printf = virtual and any("%b" in f + d for f, d in reader.virtual_sources(name))
+    printf = virtual and any(
+        SourceName.parse(f).is_printf or SourceName.parse(d).is_printf
+        for f, d in reader.virtual_sources(name)
+    )
     position = _count(reader, name, printf) if start is None else start
     last_growth = time.monotonic()
     while True:
