@@ -329,7 +329,7 @@ def test_nexus_layout_from_the_command_line(tmp_path: Path) -> None:
     assert main(["simulate", str(out), "--frames", "6", "--shape", "8x8", "--nexus", "-q"]) == 0
     with h5py.File(out, "r") as f:
         assert f["/entry/instrument/detector/data"].shape == (6, 8, 8)
-        assert f["/entry/data"].attrs["signal"] == b"data"
+        assert f["/entry/data"].attrs["signal"] == "data"
         assert f["/entry/live/keys/data"][()].tolist() == [1, 2, 3, 4, 5, 6]
         assert f["/entry/live/finished"][()].tolist() == [1]
 

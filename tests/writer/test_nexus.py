@@ -22,15 +22,15 @@ def test_nexus_layout(tmp_h5: Path) -> None:
         writer.append_frame(ds, np.ones((4, 5), "u2"))
     with h5py.File(tmp_h5, "r") as f:
         classes = {
-            "/entry": b"NXentry",
-            "/entry/instrument": b"NXinstrument",
-            "/entry/instrument/detector": b"NXdetector",
-            "/entry/data": b"NXdata",
-            "/entry/live": b"NXcollection",
+            "/entry": "NXentry",
+            "/entry/instrument": "NXinstrument",
+            "/entry/instrument/detector": "NXdetector",
+            "/entry/data": "NXdata",
+            "/entry/live": "NXcollection",
         }
         for path, nx_class in classes.items():
             assert f[path].attrs["NX_class"] == nx_class, path
-        assert f["/entry/data"].attrs["signal"] == b"data"
+        assert f["/entry/data"].attrs["signal"] == "data"
         data = f["/entry/instrument/detector/data"]
         assert h5py.h5o.get_info(f["/entry/data/data"].id).addr == h5py.h5o.get_info(data.id).addr
         assert f["/entry/live/keys/data"][()].tolist() == [1]

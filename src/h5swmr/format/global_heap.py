@@ -146,3 +146,36 @@ class GlobalHeapCollection:
         cur = ByteCursor(buf, _WHAT)
         cur.skip(8)
         return cur.u64()
+
+
+_REFERENCE = struct.Struct("<IQI")  # length, collection address, object index
+
+
+@dataclass(frozen=True, slots=True)
+class VariableLengthReference:
+    """One element of variable-length data (spec §IV.A.2.d, class 9; libhdf5 H5Tvlen.c
+    H5T__vlen_disk_write): the data's length (bytes, for strings), then the global heap ID of
+    the object holding it, the collection's address and the object's index. libhdf5 stores an
+    object even for an empty string, so a reader never meets address 0 from it."""
+
+    SIZE: ClassVar[int] = _REFERENCE.size
+
+    length: int
+    collection_address: int
+    object_index: int
+
+    def __post_init__(self) -> None:
+        if not (
+            0 <= self.length < 1 << 32
+            and 0 <= self.collection_address < 1 << 64
+            and 0 <= self.object_index < 1 << 32
+        ):
+            raise FormatError(f"variable-length reference {self}", structure="vlen reference")
+
+    def encode(self) -> bytes:
+        return _REFERENCE.pack(self.length, self.collection_address, self.object_index)
+
+    @classmethod
+    def decode(cls, buf: BytesLike) -> Self:
+        cur = ByteCursor(buf, "variable-length reference")
+        return cls(*cur.unpack(_REFERENCE))

@@ -13,12 +13,16 @@ from h5swmr.errors import (
     FormatError,
     FrameDtypeError,
     FrameError,
+    H5SwmrError,
+    InvalidArgumentError,
     InvalidStateError,
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.messages.fill_value import FillTime, FillValueMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
@@ -102,6 +106,25 @@ def coerce_array(
     return raw.view(dtype).reshape(shape)
 
 
+def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
+    """``value`` as one element of ``dtype`` (0-d, little-endian), or InvalidArgumentError if
+    it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer)."""
+    if isinstance(value, str | bytes) or np.ndim(value) != 0:  # type: ignore[arg-type]
+        raise InvalidArgumentError(f"{where}: a fill value is one number, not {value!r}")
+    try:
+        given = np.asarray(value)
+        with np.errstate(all="ignore"):
+            fill = given.astype(dtype)
+        exact = given.dtype.kind in "biufc" and (
+            bool(fill == given) or (bool(np.isnan(given)) and bool(np.isnan(fill)))
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidArgumentError(f"{where}: {value!r} is not a {dtype.str} value") from exc
+    if not exact:
+        raise InvalidArgumentError(f"{where}: {value!r} does not fit {dtype.str} exactly")
+    return fill
+
+
 class StreamingDataset:
     """Frames ``(n, *frame_dims)`` stored in chunks ``(frames_per_chunk, *tile)``.
 
@@ -150,6 +173,9 @@ class StreamingDataset:
         """The OCHK block of the dataset's attributes, once written."""
         self.header_attribute_block: Block | None = None
         """The block the header on disk points at."""
+        self.fill_value: np.ndarray | None = None
+        """The fill value set by set_fill_value (None: zeros, the default)."""
+        self._data_written = False
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
@@ -239,6 +265,47 @@ class StreamingDataset:
             dataset=self.name,
         )
 
+    def has_data(self) -> bool:
+        """Whether a frame or chunk was ever written (then the fill value is fixed)."""
+        return self.frames_appended > 0 or self._data_written
+
+    def set_fill_value(self, value: object) -> None:
+        """Store ``value`` (one element of the dataset's dtype) in the fill value message, which
+        readers use for chunks not written; pad incomplete bands with it. Only before any data,
+        and only if the header keeps its size (it has room: DATASET_HEADER_SPARE)."""
+        where = f"set_dataset_fill_value({self.name!r})"
+        if self.has_data():
+            raise InvalidStateError(
+                f"{where}: data was already written to it; set the fill value before the "
+                "first append_frame, append_chunk or write_chunk_at"
+            )
+        fill = fill_element(value, self.dtype, where)
+        messages = []
+        for raw in self.fixed_messages:
+            message = raw
+            if raw.type == MessageType.FILL_VALUE:
+                old = FillValueMessage.decode(raw.body)
+                new = FillValueMessage(old.alloc_time, FillTime.IFSET, fill.tobytes())
+                message = RawMessage(raw.type, new.encode(), raw.flags)
+            messages.append(message)
+        previous = self.fixed_messages
+        self.fixed_messages = tuple(messages)
+        if self.node.address == UNDEFINED_ADDRESS:  # not placed yet: size it anew
+            self.header_size = dataset_header_size(
+                self.fixed_messages, self.grid.frame_dims, max_frames=self.max_frames
+            )
+        else:
+            try:  # rewritten in place at the next commit: it must fit
+                self.header(self.frames_appended, max(1, self.node.link_count)).encode()
+            except H5SwmrError as exc:
+                self.fixed_messages = previous
+                raise UnsupportedError(
+                    f"{where}: no room left in the dataset's header for a fill value"
+                ) from exc
+            self.header_size = self.header_size  # a new image, with the new messages
+            self.header_links = -1  # forces the header's rewrite at the next commit
+        self.fill_value = fill
+
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
         band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
@@ -327,7 +394,9 @@ class StreamingDataset:
             self._submit(tiles, band, sink)
             return
         if self._band is None:
-            self._band = np.zeros((grid.frames_per_chunk, *grid.frame_dims), self.dtype)
+            shape = (grid.frames_per_chunk, *grid.frame_dims)
+            fill = 0 if self.fill_value is None else self.fill_value
+            self._band = np.full(shape, fill, self.dtype)
         self._band[position] = frame
         if position + 1 == grid.frames_per_chunk:
             self._submit(grid.split(self._band), band, sink)
@@ -373,6 +442,7 @@ class StreamingDataset:
     def store_chunk(self, view: memoryview, record: ChunkRecord, sink: ChunkSink) -> None:
         band = self.frames_appended // self.grid.frames_per_chunk
         address = sink.write(view)
+        self._data_written = True
         self.index.set(self.grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
         self.frames_appended += self.grid.frames_per_chunk
 

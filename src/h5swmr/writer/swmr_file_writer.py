@@ -419,12 +419,52 @@ class SwmrFileWriter:
         self._structure.create_group(path, f"create_group({path!r})")
 
     @_serialized
-    def set_attribute(self, path: str, name: str, value: object) -> None:
+    def set_attribute(
+        self, path: str, name: str, value: object, *, fixed_length: bool = False
+    ) -> None:
         """Attribute ``name`` of the group or dataset at ``path``: a number, a numpy array of
-        numbers, a str or a list of str (stored as fixed-length UTF-8 strings). Set before
-        ``start_swmr`` it is visible to SWMR readers at once; set after, ``close`` publishes it."""
+        numbers, a str or a list of str. Strings are variable-length UTF-8, as h5py stores a
+        ``str`` (h5py reads back ``str``); ``fixed_length=True`` (or a ``numpy.bytes_`` value)
+        stores fixed-length NUL-terminated strings instead (h5py reads back ``numpy.bytes_``).
+        Set before ``start_swmr`` it is visible to SWMR readers at once; set after, ``close``
+        publishes it."""
         self._require_state("set_attribute", _State.DEFINING, _State.SWMR)
-        self._structure.set_attribute(path, name, value)
+        self._structure.set_attribute(path, name, value, fixed_length=bool(fixed_length))
+
+    @_serialized
+    def write_dataset(
+        self, path: str, data: object, *, pipeline: FilterPipeline | None = None
+    ) -> None:
+        """A dataset holding ``data`` whole (rust-hdf5's ``write_dataset``): a number, or an
+        array of any shape of bool, (u)int8-64, float16/32/64, complex64/128 or fixed-length
+        bytes, scalar included; text (a ``str``, a list of ``str``) makes a string dataset, as
+        ``write_string_dataset``. Small data is stored in the dataset's header (compact layout),
+        larger data contiguously; with ``pipeline`` it is compressed as one chunk.
+
+        Parents are created as ``create_group`` creates them; in a ``nexus=True`` file a bare
+        name goes to the NXdetector group. Written before ``start_swmr`` it is visible to SWMR
+        readers for the whole stream; written after, ``close`` publishes it. ``set_attribute``
+        works on it. A name that exists, or a dtype HDF5 cannot hold, is refused and changes
+        nothing."""
+        self._require_state("write_dataset", _State.DEFINING, _State.SWMR)
+        self._structure.write_dataset(path, data, pipeline, "write_dataset")
+
+    @_serialized
+    def write_string_dataset(self, path: str, strings: object) -> None:
+        """A dataset of variable-length UTF-8 strings, as h5py stores ``str`` data: a ``str``
+        makes a scalar dataset (NeXus ``start_time``, ``title``), a list (or numpy array) of
+        ``str`` one of its shape. h5py reads back ``bytes``, or ``str`` with ``.asstr()``.
+        Published as ``write_dataset`` says."""
+        self._require_state("write_string_dataset", _State.DEFINING, _State.SWMR)
+        self._structure.write_string_dataset(path, strings, "write_string_dataset")
+
+    @_serialized
+    def set_dataset_fill_value(self, ds: DatasetRef, value: object) -> None:
+        """The fill value of streaming or grid dataset ``ds`` (h5py's ``Dataset.fillvalue``):
+        what readers get for a grid chunk not written yet, and what pads an incomplete band of
+        frames. Only before the first frame (or chunk) is written to ``ds``."""
+        self._require_state("set_dataset_fill_value", _State.DEFINING, _State.SWMR)
+        self._dataset(ds, "set_dataset_fill_value").set_fill_value(value)
 
     # -- streaming -----------------------------------------------------------------------------
 
