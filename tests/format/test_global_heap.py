@@ -11,6 +11,7 @@ from h5swmr.format.global_heap import (
     MIN_COLLECTION_SIZE,
     GlobalHeapCollection,
     GlobalHeapObject,
+    VariableLengthReference,
 )
 from tests.format.conftest import check_structure
 
@@ -54,3 +55,16 @@ def test_round_trip_any_objects(blobs: list[bytes]) -> None:
     encoded = heap.encode()
     assert len(encoded) == heap.size == GlobalHeapCollection.encoded_size(encoded)
     assert GlobalHeapCollection.decode(encoded) == heap
+
+
+def test_variable_length_reference() -> None:
+    ref = VariableLengthReference(6, 0x800, 1)
+    encoded = ref.encode()
+    # the element h5py 3.16 wrote for f.attrs["s"] = "héllo": 6 bytes, collection 0x800, object 1
+    assert encoded == bytes.fromhex("06000000000800000000000001000000")
+    assert VariableLengthReference.decode(encoded) == ref
+    for cut in range(len(encoded)):
+        with pytest.raises(TruncatedError):
+            VariableLengthReference.decode(encoded[:cut])
+    with pytest.raises(FormatError):
+        VariableLengthReference(-1, 0, 0)

@@ -37,6 +37,7 @@ from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
+from h5swmr.reader.global_heap import resolve_strings
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
 from h5swmr.reader.objects import read_object_header
 from h5swmr.reader.rows import read_rows
@@ -223,9 +224,12 @@ class SwmrFileReader:
         return total
 
     def read(self, name: str) -> np.ndarray:
-        """The whole dataset."""
+        """The whole dataset (variable-length strings as an object array of ``str``)."""
         owner, state = self._target(name)
-        return owner._rows(state, 0, state.dims[0] if state.dims else 1)
+        rows = owner._rows(state, 0, state.dims[0] if state.dims else 1)
+        if state.strings is not None:
+            return resolve_strings(owner._src, rows, state.strings)
+        return rows
 
     def read_frame(self, name: str, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
