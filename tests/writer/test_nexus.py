@@ -31,6 +31,9 @@ def test_nexus_layout(tmp_h5: Path) -> None:
         for path, nx_class in classes.items():
             assert f[path].attrs["NX_class"] == nx_class, path
         assert f["/entry/data"].attrs["signal"] == "data"
+        start = f["/entry/start_time"]  # a NeXus field: a scalar UTF-8 string dataset
+        assert start.shape == () and h5py.check_string_dtype(start.dtype).encoding == "utf-8"
+        assert start.asstr()[()].startswith("20") and start.asstr()[()].endswith("+00:00")
         data = f["/entry/instrument/detector/data"]
         assert h5py.h5o.get_info(f["/entry/data/data"].id).addr == h5py.h5o.get_info(data.id).addr
         assert f["/entry/live/keys/data"][()].tolist() == [1]

@@ -10,6 +10,7 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import os
 import threading
@@ -40,7 +41,7 @@ from h5swmr.storage.commit import Durability, Write, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
-from h5swmr.writer import resume
+from h5swmr.writer import nexus, resume
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
@@ -131,6 +132,8 @@ class SwmrFileWriter:
             self._structure = FileStructure(self._allocator)
             if settings.nexus:
                 self._structure.use_nexus()
+                started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+                self._structure.write_string_dataset(nexus.START_TIME, started, "nexus")
                 for flag in self._structure.finished_flags:
                     flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
@@ -168,7 +171,8 @@ class SwmrFileWriter:
         - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
           (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
           in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
-          swmr-tools does, and a finished flag that ``close`` sets.
+          swmr-tools does, and a finished flag that ``close`` sets. ``/entry/start_time`` is
+          written; ``write_dataset`` with a bare name adds an NXdetector field.
         - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
         - ``create_dirs``: create missing directories of ``path``.
         """
