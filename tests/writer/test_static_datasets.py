@@ -10,9 +10,13 @@ from typing import Any
 import h5py
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from h5swmr import FilterPipeline, SwmrFileReader, SwmrFileWriter
 from h5swmr.errors import InvalidArgumentError, InvalidDtypeError
+from tests.writer.conftest import DTYPES
 from tests.oracle import OLD_H5PY_VERSIONS, h5dump_data, h5dump_header
 from tests.oracle.h5dump import _run as run_h5dump
 from tests.oracle.values import read_values
@@ -242,3 +246,76 @@ def test_write_dataset_misuse_changes_nothing(tmp_h5: Path) -> None:
         assert writer.stats().file_size == size
     with h5py.File(tmp_h5, "r") as f:
         assert list(f) == ["a"]
+
+
+def test_open_append_keeps_them_and_adds_more(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5, nexus=True) as writer:
+        ds = writer.create_streaming_dataset("data", "u2", (2,))
+        writer.write_dataset("distance", 0.125)
+        writer.write_string_dataset("/entry/title", "first")
+        writer.set_attribute("/entry", "note", "ünïcode")
+        writer.start_swmr()
+        writer.append_frame(ds, np.zeros(2, "u2"))
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        writer.write_string_dataset("/entry/end_time", "later")
+        writer.set_attribute("/entry", "second", "again")
+        writer.start_swmr()
+        writer.append_frame("/entry/instrument/detector/data", np.ones(2, "u2"))
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/entry/instrument/detector/distance"][()] == 0.125
+        assert f["/entry/title"].asstr()[()] == "first"
+        assert f["/entry/end_time"].asstr()[()] == "later"
+        assert dict(f["/entry"].attrs) == {
+            "NX_class": "NXentry",
+            "note": "ünïcode",
+            "second": "again",
+        }
+        assert f["/entry/data/data"][()].tolist() == [[0, 0], [1, 1]]
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+_SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_SETTINGS
+@given(
+    hnp.arrays(
+        st.sampled_from(DTYPES).map(np.dtype),
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=40),
+    ),
+    st.booleans(),
+)
+def test_any_array_round_trips(tmp_path: Path, data: np.ndarray, compress: bool) -> None:
+    """Any shape (scalar, empty, compact or contiguous), any supported dtype, compressed or
+    not: h5py and h5swmr's reader read back exactly what was written."""
+    path = tmp_path / "any.h5"
+    pipeline = FilterPipeline.deflate(1) if compress and data.ndim and data.size else None
+    with SwmrFileWriter.create(path) as writer:
+        writer.write_dataset("/x", data, pipeline=pipeline)
+    with h5py.File(path, "r") as f:
+        got = f["/x"][()]
+        assert f["/x"].dtype == data.dtype and np.shape(got) == data.shape
+        np.testing.assert_array_equal(got, data)
+    with SwmrFileReader.open(path) as reader:
+        np.testing.assert_array_equal(reader.read("/x"), data)
+
+
+@_SETTINGS
+@given(st.lists(_TEXT, max_size=20), _TEXT)
+def test_any_text_round_trips(tmp_path: Path, strings: list[str], scalar: str) -> None:
+    path = tmp_path / "text.h5"
+    with SwmrFileWriter.create(path) as writer:
+        writer.write_string_dataset("/list", strings)
+        writer.write_string_dataset("/scalar", scalar)
+        writer.set_attribute("/", "scalar", scalar)
+        if strings:
+            writer.set_attribute("/", "list", strings)
+    with h5py.File(path, "r") as f:
+        assert f["/list"].asstr()[()].tolist() == strings
+        assert f["/scalar"].asstr()[()] == scalar
+        assert f.attrs["scalar"] == scalar
+        if strings:
+            assert f.attrs["list"].tolist() == strings
+    with SwmrFileReader.open(path) as reader:
+        assert reader.read("/list").tolist() == strings
+        assert reader.read("/scalar")[()] == scalar

@@ -169,7 +169,12 @@ class SwmrFileReader:
         return tuple(None if m == 0xFFFF_FFFF_FFFF_FFFF else m for m in self._dataset(name).maxdims)
 
     def dtype(self, name: str) -> np.dtype[np.generic]:
-        return self._dataset(name).dtype
+        """The numpy dtype; variable-length strings give h5py's ``string_dtype()``, an object
+        dtype whose metadata says ``vlen=str``."""
+        state = self._dataset(name)
+        if state.strings is not None:
+            return np.dtype("O", metadata={"vlen": str})
+        return state.dtype
 
     def chunks(self, name: str) -> tuple[int, ...] | None:
         return self._dataset(name).chunks
