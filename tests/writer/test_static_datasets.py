@@ -16,10 +16,10 @@ from hypothesis.extra import numpy as hnp
 
 from h5swmr import FilterPipeline, SwmrFileReader, SwmrFileWriter
 from h5swmr.errors import InvalidArgumentError, InvalidDtypeError
-from tests.writer.conftest import DTYPES
 from tests.oracle import OLD_H5PY_VERSIONS, h5dump_data, h5dump_header
 from tests.oracle.h5dump import _run as run_h5dump
 from tests.oracle.values import read_values
+from tests.writer.conftest import DTYPES
 
 MASK = (np.arange(64 * 80, dtype="u4").reshape(64, 80) % 7).astype("u4")
 NUMBERS: dict[str, tuple[Any, str]] = {
@@ -273,7 +273,7 @@ def test_open_append_keeps_them_and_adds_more(tmp_h5: Path) -> None:
         assert f["/entry/data/data"][()].tolist() == [[0, 0], [1, 1]]
 
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
 _SETTINGS = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
