@@ -77,11 +77,14 @@ print(json.dumps(out))
 """
 
 
-def read_values(path: str | os.PathLike[str], version: str | None = None) -> dict[str, Any]:
-    """The values h5py ``version`` (None: this interpreter's) reads from the closed file."""
+def read_values(
+    path: str | os.PathLike[str], version: str | None = None, *, swmr: bool = False
+) -> dict[str, Any]:
+    """The values h5py ``version`` (None: this interpreter's) reads from the file: a closed
+    one, or with ``swmr`` a live one, opened with ``swmr=True`` as a SWMR reader opens it."""
     python = sys.executable if version is None else str(venv_python(version))
     done = subprocess.run(
-        [python, "-c", VALUES_SCRIPT, str(Path(path))],
+        [python, "-c", VALUES_SCRIPT, str(Path(path)), *(["swmr"] if swmr else [])],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

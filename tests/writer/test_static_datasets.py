@@ -120,6 +120,8 @@ def test_h5dump_1_10_reads_them(tmp_h5: Path) -> None:
         assert "H5T_CSET_UTF8" in out and "STRSIZE H5T_VARIABLE" in out
         for text in strings:
             assert f'"{_h5dump_text(text)}"' in out, (name, text)
+    out = run_h5dump(["-a", "/entry/title/note", str(tmp_h5)]).stdout
+    assert "STRSIZE H5T_VARIABLE" in out and f'"{_h5dump_text("ünïcode")}"' in out
 
 
 def test_own_reader_reads_them(tmp_h5: Path) -> None:
@@ -153,6 +155,12 @@ def test_live_reader_sees_them_for_the_whole_stream(tmp_h5: Path) -> None:
                 np.testing.assert_array_equal(f["/entry/instrument/detector/pixel_mask"][()], MASK)
                 assert f["/entry/start_time"].asstr()[()] == "2026-12-03T09:00:00Z"
                 assert f["/entry/instrument/detector/distance"][()] == 0.125
+            for version in OLD_H5PY_VERSIONS:  # HDF5 1.14 and 1.12 SWMR readers, live
+                live = read_values(tmp_h5, version, swmr=True)["objects"]
+                assert live["/entry/instrument/detector/pixel_mask"]["value"] == MASK.tolist()
+                assert live["/entry/start_time"]["value"] == "2026-12-03T09:00:00Z"
+                assert live["/entry/instrument/detector/distance"]["value"] == 0.125
+                assert live["/entry/data/data"]["shape"] == [3, 4]
             writer.write_string_dataset("/entry/end_time", "2026-12-03T09:05:00Z")
             writer.set_attribute("/entry/instrument/detector/distance", "units", "m")
             writer.create_hard_link("/entry", "distance", "/entry/instrument/detector/distance")
