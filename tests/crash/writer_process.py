@@ -43,7 +43,7 @@ DATASETS: dict[str, Options] = {
 }
 
 
-METADATA: dict[str, object] = {
+METADATA: dict[str, np.ndarray | float | str] = {
     "/meta/mask": (np.arange(1600, dtype=np.uint32) % 5).reshape(40, 40),  # contiguous
     "/meta/distance": 0.5,  # compact, in its header
     "/meta/title": "crash test ✓",  # a variable-length string in the global heap
