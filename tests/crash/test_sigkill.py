@@ -124,7 +124,7 @@ def _check_frames(f: h5py.File, flushed: int, appended_at_most: int) -> dict[str
 
 def _recovered_shapes(seen: dict[str, int]) -> dict[str, tuple[int, ...]]:
     """What recover() reports: every streaming dataset's frames, and the metadata's shapes."""
-    shapes = {name: (n, *FRAME_DIMS) for name, n in seen.items()}
+    shapes: dict[str, tuple[int, ...]] = {name: (n, *FRAME_DIMS) for name, n in seen.items()}
     return shapes | {name: np.shape(value) for name, value in METADATA.items()}
 
 
