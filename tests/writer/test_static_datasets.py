@@ -161,6 +161,7 @@ def test_live_reader_sees_them_for_the_whole_stream(tmp_h5: Path) -> None:
                 assert live["/entry/start_time"]["value"] == "2026-12-03T09:00:00Z"
                 assert live["/entry/instrument/detector/distance"]["value"] == 0.125
                 assert live["/entry/data/data"]["shape"] == [3, 4]
+            mask_address = h5py.h5o.get_info(f["/entry/instrument/detector/pixel_mask"].id).addr
             writer.write_string_dataset("/entry/end_time", "2026-12-03T09:05:00Z")
             writer.set_attribute("/entry/instrument/detector/distance", "units", "m")
             writer.create_hard_link("/entry", "distance", "/entry/instrument/detector/distance")
@@ -174,6 +175,8 @@ def test_live_reader_sees_them_for_the_whole_stream(tmp_h5: Path) -> None:
         assert info.rc == 2
         assert info.addr == h5py.h5o.get_info(f["/entry/instrument/detector/distance"].id).addr
         assert f["/entry/data/data"].shape == (3, 4)
+        # unchanged since start_swmr: its header was not written again at close
+        assert h5py.h5o.get_info(f["/entry/instrument/detector/pixel_mask"].id).addr == mask_address
 
 
 def test_nexus_bare_names_are_detector_fields(tmp_h5: Path) -> None:

@@ -31,19 +31,24 @@ from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
-from h5swmr.writer.tree import GroupNode
+from h5swmr.writer.tree import GroupNode, Node
 
 DATASET_HEADER_SPARE = 64
 """NIL bytes kept free in every dataset header: a reference-count message (8 bytes) or a
 continuation to more messages (20 bytes) can later take their place without moving the header."""
 
 
-def _raw(message: Message) -> RawMessage:
+def raw_message(message: Message) -> RawMessage:
+    """``message`` encoded, with its type and flags, as an object header holds it."""
     return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
 
 
+def raw_messages(*messages: Message) -> tuple[RawMessage, ...]:
+    return tuple(raw_message(m) for m in messages)
+
+
 def _reference_count(count: int) -> list[RawMessage]:
-    return [_raw(ReferenceCountMessage(count))] if count > 1 else []
+    return [raw_message(ReferenceCountMessage(count))] if count > 1 else []
 
 
 def dataset_fixed_messages(
@@ -66,7 +71,7 @@ def dataset_fixed_messages(
             ea_params=index.params,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 def grid_fixed_messages(
@@ -89,7 +94,7 @@ def grid_fixed_messages(
             fixed_array_page_bits=index.page_bits,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 Block = tuple[int, int]
@@ -110,8 +115,8 @@ def dataset_messages(
     chunk 0 stays small enough to be rewritten within one page, whatever the attributes."""
     limit = UNLIMITED if max_frames is None else max_frames  # a grid's first dim is fixed
     dataspace = DataspaceMessage((frames, *frame_dims), (limit, *frame_dims))
-    continuation = [] if attributes is None else [_raw(ContinuationMessage(*attributes))]
-    return (_raw(dataspace), *fixed, *_reference_count(links), *continuation)
+    continuation = [] if attributes is None else [raw_message(ContinuationMessage(*attributes))]
+    return (raw_message(dataspace), *fixed, *_reference_count(links), *continuation)
 
 
 def attribute_block(messages: tuple[RawMessage, ...]) -> ContinuationBlock:
@@ -207,6 +212,13 @@ class DatasetHeaderImage:
         return bytes(image)
 
 
+def static_header(fixed: tuple[RawMessage, ...], node: Node) -> ObjectHeader:
+    """A dataset written whole: its ``fixed`` messages, its attributes and its link count,
+    in one chunk sized to fit (written anew, at a fresh address, when any of these change)."""
+    messages = (*fixed, *node.attributes.values(), *_reference_count(node.link_count))
+    return ObjectHeader(messages, message_bytes(messages))
+
+
 def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
     """A compact group: link info, group info and one link message per member.
 
@@ -214,10 +226,10 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
     (which addresses do not change) but must not be written.
     """
     messages = [
-        _raw(LinkInfoMessage()),
-        _raw(GroupInfoMessage.for_links(len(group.links))),
+        raw_message(LinkInfoMessage()),
+        raw_message(GroupInfoMessage.for_links(len(group.links))),
         *(
-            _raw(LinkMessage(name, node.address if placed else 0))
+            raw_message(LinkMessage(name, node.address if placed else 0))
             for name, node in group.links.items()
         ),
         *group.extra_messages,

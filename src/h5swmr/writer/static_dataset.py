@@ -16,7 +16,7 @@ import numpy as np
 
 from h5swmr.errors import H5SwmrError, InvalidArgumentError, InvalidDtypeError
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import ChunkIndexType
+from h5swmr.format.constants import UNDEFINED_ADDRESS, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -27,11 +27,11 @@ from h5swmr.format.messages.layout import (
     CompactLayoutMessage,
     ContiguousLayoutMessage,
 )
-from h5swmr.format.messages.reference_count import ReferenceCountMessage
-from h5swmr.format.object_header import ObjectHeader, RawMessage, message_bytes
+from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
 from h5swmr.writer.attributes import encode_strings, variable_length_strings
+from h5swmr.writer.headers import raw_messages, static_header
 from h5swmr.writer.heap import GlobalHeapWriter
 from h5swmr.writer.tree import Node
 
@@ -49,18 +49,17 @@ class StaticDatasetNode(Node):
 
     messages: tuple[RawMessage, ...] = ()
 
+    @property
+    def is_changed(self) -> bool:
+        """Whether its header must be written (again) at the next publish."""
+        return (
+            self.address == UNDEFINED_ADDRESS
+            or self.attributes_changed
+            or self.link_count != self.published_link_count
+        )
 
-def _raw(message: Message) -> RawMessage:
-    return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
-
-
-def static_header(node: StaticDatasetNode) -> ObjectHeader:
-    """The header: fixed messages, attributes, and the link count when it is above one."""
-    refcount: list[RawMessage] = []
-    if node.link_count > 1:
-        refcount.append(_raw(ReferenceCountMessage(node.link_count)))
-    messages = (*node.messages, *node.attributes.values(), *refcount)
-    return ObjectHeader(messages, message_bytes(messages))
+    def header(self) -> ObjectHeader:
+        return static_header(self.messages, self)
 
 
 def numeric_array(data: object, where: str) -> np.ndarray:
@@ -167,12 +166,12 @@ def _build(
         )
         fill = FillValueMessage(AllocTime.INCREMENTAL)
         chunked: tuple[Message, ...] = (dataspace, datatype, fill, description, layout)
-        return StaticData(tuple(_raw(m) for m in chunked), ((address, chunk),))
+        return StaticData(raw_messages(*chunked), ((address, chunk),))
     if nbytes <= COMPACT_MAX_NBYTES:
         fill = FillValueMessage(AllocTime.EARLY)
         compact: tuple[Message, ...] = (dataspace, datatype, fill, CompactLayoutMessage(data))
-        return StaticData(tuple(_raw(m) for m in compact), ())
+        return StaticData(raw_messages(*compact), ())
     address = allocator.allocate(nbytes)
     fill = FillValueMessage(AllocTime.LATE)
     messages = (dataspace, datatype, fill, ContiguousLayoutMessage(address, nbytes))
-    return StaticData(tuple(_raw(m) for m in messages), ((address, data),))
+    return StaticData(raw_messages(*messages), ((address, data),))

@@ -44,7 +44,6 @@ from h5swmr.writer.static_dataset import (
     build_numeric,
     build_strings,
     numeric_array,
-    static_header,
 )
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
@@ -399,9 +398,11 @@ class FileStructure:
         blocks: list[Write] = [*self.pending_writes, *self.heap.take_writes()]
         self.pending_writes = []
         for static in self.static_datasets:  # groups point at them: placed first
+            if not static.is_changed:
+                continue
             static.published_link_count = static.link_count
             static.attributes_changed = False
-            header = static_header(static)
+            header = static.header()
             static.address = self.allocator.allocate(header.size)
             blocks.append((static.address, header.encode()))
         for dataset in self.datasets:
