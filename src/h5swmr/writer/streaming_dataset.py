@@ -14,15 +14,13 @@ from h5swmr.errors import (
     FrameDtypeError,
     FrameError,
     H5SwmrError,
-    InvalidArgumentError,
     InvalidStateError,
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
+from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
-from h5swmr.format.messages.fill_value import FillTime, FillValueMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
@@ -30,6 +28,7 @@ from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.fill import fill_element, with_fill_value
 from h5swmr.writer.headers import (
     Block,
     DatasetHeaderImage,
@@ -104,25 +103,6 @@ def coerce_array(
         )
     raw = np.frombuffer(view.cast("B"), np.uint8)
     return raw.view(dtype).reshape(shape)
-
-
-def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
-    """``value`` as one element of ``dtype`` (0-d, little-endian), or InvalidArgumentError if
-    it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer)."""
-    if isinstance(value, str | bytes) or np.ndim(value) != 0:  # type: ignore[arg-type]
-        raise InvalidArgumentError(f"{where}: a fill value is one number, not {value!r}")
-    try:
-        given = np.asarray(value)
-        with np.errstate(all="ignore"):
-            fill = given.astype(dtype)
-        exact = given.dtype.kind in "biufc" and (
-            bool(fill == given) or (bool(np.isnan(given)) and bool(np.isnan(fill)))
-        )
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidArgumentError(f"{where}: {value!r} is not a {dtype.str} value") from exc
-    if not exact:
-        raise InvalidArgumentError(f"{where}: {value!r} does not fit {dtype.str} exactly")
-    return fill
 
 
 class StreamingDataset:
@@ -280,16 +260,8 @@ class StreamingDataset:
                 "first append_frame, append_chunk or write_chunk_at"
             )
         fill = fill_element(value, self.dtype, where)
-        messages = []
-        for raw in self.fixed_messages:
-            message = raw
-            if raw.type == MessageType.FILL_VALUE:
-                old = FillValueMessage.decode(raw.body)
-                new = FillValueMessage(old.alloc_time, FillTime.IFSET, fill.tobytes())
-                message = RawMessage(raw.type, new.encode(), raw.flags)
-            messages.append(message)
         previous = self.fixed_messages
-        self.fixed_messages = tuple(messages)
+        self.fixed_messages = with_fill_value(previous, fill.tobytes())
         if self.node.address == UNDEFINED_ADDRESS:  # not placed yet: size it anew
             self.header_size = dataset_header_size(
                 self.fixed_messages, self.grid.frame_dims, max_frames=self.max_frames
