@@ -22,7 +22,7 @@ def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
     try:
         given = np.asarray(value)
         with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)  # checked below
+            warnings.simplefilter("ignore")  # ComplexWarning (np.exceptions needs numpy 1.25)
             fill = given.astype(dtype)
         exact = given.dtype.kind in "biufc" and (
             bool(fill == given) or (bool(np.isnan(given)) and bool(np.isnan(fill)))
