@@ -68,3 +68,18 @@ def test_variable_length_reference() -> None:
             VariableLengthReference.decode(encoded[:cut])
     with pytest.raises(FormatError):
         VariableLengthReference(-1, 0, 0)
+
+
+def test_encode_numbered_and_many_references_equal_the_records() -> None:
+    datas = [b"", b"a", bytes(range(40))]
+    heap = GlobalHeapCollection(tuple(GlobalHeapObject(i, d) for i, d in enumerate(datas, 1)))
+    assert GlobalHeapCollection.encode_numbered(datas, heap.size) == heap.encode()
+    with pytest.raises(FormatError):
+        GlobalHeapCollection.encode_numbered(datas, 64)
+    refs = [VariableLengthReference(len(d), 4096, i) for i, d in enumerate(datas, 1)]
+    many = VariableLengthReference.encode_many(
+        [r.length for r in refs],
+        [r.collection_address for r in refs],
+        [r.object_index for r in refs],
+    )
+    assert many == b"".join(r.encode() for r in refs)

@@ -61,7 +61,7 @@ def variable_length_strings(
     datatype = DatatypeMessage(
         VariableLengthStringType(VariableLengthReference.SIZE, charset=charset)
     )
-    return datatype, b"".join(r.encode() for r in heap.store(encoded))
+    return datatype, heap.store(encoded)
 
 
 def _string_values(value: object) -> list[str | bytes] | None:

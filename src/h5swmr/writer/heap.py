@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from h5swmr.format.global_heap import (
     MIN_COLLECTION_SIZE,
     GlobalHeapCollection,
-    GlobalHeapObject,
     VariableLengthReference,
+    object_size,
 )
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
@@ -33,14 +33,14 @@ its own. libhdf5 reads a collection whole, so very large ones would be read for 
 class _OpenCollection:
     address: int
     size: int
-    objects: list[GlobalHeapObject] = field(default_factory=list)
+    datas: list[bytes] = field(default_factory=list)
     used: int = GlobalHeapCollection.HEADER_SIZE
 
     def fits(self, obj_size: int) -> bool:
-        return len(self.objects) < MAX_OBJECTS and self.used + obj_size <= self.size
+        return len(self.datas) < MAX_OBJECTS and self.used + obj_size <= self.size
 
     def encode(self) -> bytes:
-        return GlobalHeapCollection(tuple(self.objects), self.size).encode()
+        return GlobalHeapCollection.encode_numbered(self.datas, self.size)
 
 
 class GlobalHeapWriter:
@@ -52,19 +52,21 @@ class GlobalHeapWriter:
         self._open: _OpenCollection | None = None
         self._closed: list[Write] = []
 
-    def store(self, items: Sequence[bytes]) -> list[VariableLengthReference]:
-        """A reference per item, in order; every item gets an object, the empty one too."""
-        references = []
+    def store(self, items: Sequence[bytes]) -> bytes:
+        """The encoded references of ``items``, in order (``VariableLengthReference`` each);
+        every item gets an object, the empty one too, as libhdf5 does."""
+        lengths, addresses, indices = [], [], []
+        current = self._open
         for position, item in enumerate(items):
-            obj_size = GlobalHeapObject(1, item).size
-            current = self._open
-            if current is None or not current.fits(obj_size):
-                current = self._start(obj_size, items[position + 1 :])
-            index = len(current.objects) + 1
-            current.objects.append(GlobalHeapObject(index, item))
-            current.used += obj_size
-            references.append(VariableLengthReference(len(item), current.address, index))
-        return references
+            size = object_size(len(item))
+            if current is None or not current.fits(size):
+                current = self._start(size, items[position + 1 :])
+            current.datas.append(item)
+            current.used += size
+            lengths.append(len(item))
+            addresses.append(current.address)
+            indices.append(len(current.datas))
+        return VariableLengthReference.encode_many(lengths, addresses, indices)
 
     def _start(self, first_size: int, rest: Sequence[bytes]) -> _OpenCollection:
         """Close the open collection and place a new one sized for ``first_size`` and as many
@@ -73,7 +75,7 @@ class GlobalHeapWriter:
         needed = GlobalHeapCollection.HEADER_SIZE + first_size
         count = 1
         for item in rest:
-            size = GlobalHeapObject(1, item).size
+            size = object_size(len(item))
             if count >= MAX_OBJECTS or needed + size > COLLECTION_TARGET_SIZE:
                 break
             needed += size
