@@ -83,3 +83,10 @@ def test_encode_numbered_and_many_references_equal_the_records() -> None:
         [r.object_index for r in refs],
     )
     assert many == b"".join(r.encode() for r in refs)
+    assert VariableLengthReference.decode_many(many) == (
+        [0, 1, 40],
+        [4096] * 3,
+        [1, 2, 3],
+    )
+    with pytest.raises(FormatError):
+        VariableLengthReference.decode_many(many[:-1])

@@ -330,3 +330,13 @@ def test_any_text_round_trips(tmp_path: Path, strings: list[str], scalar: str) -
     with SwmrFileReader.open(path) as reader:
         assert reader.read("/list").tolist() == strings
         assert reader.read("/scalar")[()] == scalar
+
+
+def test_more_strings_than_one_collection_holds(tmp_h5: Path) -> None:
+    strings = [f"{i} ✓" for i in range(70_000)]  # > 65535 objects: several collections
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.write_string_dataset("/many", strings)
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/many"].asstr()[()].tolist() == strings
+    with SwmrFileReader.open(tmp_h5) as reader:
+        assert reader.read("/many").tolist() == strings

@@ -219,3 +219,17 @@ class VariableLengthReference:
                 f"variable-length references: {exc}", structure="vlen reference"
             ) from exc
         return records.tobytes()
+
+    @staticmethod
+    def decode_many(buf: BytesLike) -> tuple[list[int], list[int], list[int]]:
+        """Lengths, collection addresses and object indices of the references filling ``buf``."""
+        if len(buf) % _REFERENCE.size:
+            raise FormatError(
+                f"variable-length references: {len(buf)} bytes, not a multiple of 16",
+                structure="vlen reference",
+            )
+        records = np.frombuffer(buf, _REFERENCE_DTYPE)
+        lengths: list[int] = records["length"].tolist()
+        addresses: list[int] = records["address"].tolist()
+        indices: list[int] = records["index"].tolist()
+        return lengths, addresses, indices

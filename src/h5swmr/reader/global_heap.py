@@ -21,26 +21,28 @@ def read_collection(src: FileSource, address: int) -> GlobalHeapCollection:
 
 def resolve_strings(src: FileSource, raw: np.ndarray, charset: StringCharset) -> np.ndarray:
     """The strings that ``raw``'s 16-byte references point at, as an object array of ``str``
-    of the same shape (a 0-d array for a scalar); each collection is read once."""
-    collections: dict[int, GlobalHeapCollection] = {}
+    of the same shape (a 0-d array for a scalar); each collection is read and indexed once."""
+    collections: dict[int, dict[int, bytes]] = {}
     encoding = "utf-8" if charset == StringCharset.UTF8 else "ascii"
-    flat = np.ascontiguousarray(raw).reshape(-1)
-    texts = np.empty(flat.shape, dtype=object)
-    for i, element in enumerate(flat):
-        ref = VariableLengthReference.decode(element.tobytes())
-        if ref.length == 0:
+    lengths, addresses, indices = VariableLengthReference.decode_many(
+        np.ascontiguousarray(raw).tobytes()
+    )
+    texts = np.empty(len(lengths), dtype=object)
+    for i, (length, address, index) in enumerate(zip(lengths, addresses, indices, strict=True)):
+        if length == 0:
             texts[i] = ""
             continue
-        collection = collections.get(ref.collection_address)
-        if collection is None:
-            collection = read_collection(src, ref.collection_address)
-            collections[ref.collection_address] = collection
-        data = collection.object(ref.object_index).data
-        if len(data) < ref.length:
+        objects = collections.get(address)
+        if objects is None:
+            collection = read_collection(src, address)
+            objects = {o.index: o.data for o in collection.objects}
+            collections[address] = objects
+        data = objects.get(index)
+        if data is None or len(data) < length:
             raise FormatError(
-                f"string of {ref.length} bytes in a heap object of {len(data)}",
+                f"{_WHAT} at {address}: no object {index} of {length} bytes",
                 structure=_WHAT,
-                address=ref.collection_address,
+                address=address,
             )
-        texts[i] = data[: ref.length].decode(encoding, errors="surrogateescape")
+        texts[i] = data[:length].decode(encoding, errors="surrogateescape")
     return texts.reshape(raw.shape)
