@@ -9,13 +9,12 @@ import numpy as np
 
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import MessageType
-from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
-from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
+from h5swmr.format.messages.datatype import VariableLengthStringType
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.dense import read_dense_attribute_bodies
-from h5swmr.reader.global_heap import read_collection
+from h5swmr.reader.global_heap import resolve_strings
 from h5swmr.reader.objects import first_of, messages_of
 from h5swmr.reader.source import FileSource
 
@@ -57,20 +56,7 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
         raise FormatError(
             f"attribute {message.name!r}: {count} strings in {len(message.data)} bytes"
         )
-    collections: dict[int, GlobalHeapCollection] = {}
     charset = message.datatype.datatype.charset  # type: ignore[union-attr]
-    texts = []
-    for i in range(count):
-        length, address, index = _VL_REFERENCE.unpack_from(message.data, i * _VL_REFERENCE.size)
-        if address == 0 and length == 0:
-            texts.append("")
-            continue
-        collection = collections.get(address)
-        if collection is None:
-            collection = collections[address] = read_collection(src, address)
-        raw = collection.object(index).data[:length]
-        encoding = "utf-8" if charset == StringCharset.UTF8 else "ascii"
-        texts.append(raw.decode(encoding, errors="surrogateescape"))
-    if not dims:
-        return texts[0]
-    return np.array(texts, dtype=object).reshape(dims)
+    raw = np.frombuffer(message.data, f"V{_VL_REFERENCE.size}", count=count).reshape(dims)
+    texts = resolve_strings(src, raw, charset)
+    return texts[()] if not dims else texts
