@@ -40,6 +40,7 @@ COMPACT_MAX_NBYTES = 4096
 in one read. libhdf5 allows compact data up to 64 KiB, and h5py never picks it by itself; a
 larger header would only be read, and rewritten at each publish, for nothing."""
 STATIC_DTYPE_KINDS = "biufcS"
+MAX_CHUNK_NBYTES = 1 << 32
 MAX_STRINGS = 1 << 24
 
 
@@ -148,12 +149,14 @@ def _build(
                 "on chunks, and it has none)"
             )
         itemsize = datatype.element_size
+        if nbytes >= MAX_CHUNK_NBYTES:
+            raise InvalidArgumentError(
+                f"{where}: {nbytes} bytes compress as one chunk, and HDF5 chunks must be "
+                "< 4 GiB; write it uncompressed"
+            )
         pipeline = pipeline.for_chunk(itemsize, nbytes)
-        try:
-            description = pipeline.describe(itemsize)
-            chunk, mask = pipeline.encode(data, itemsize)
-        except H5SwmrError as exc:
-            raise InvalidArgumentError(f"{where}: {exc}") from exc
+        description = pipeline.describe(itemsize)
+        chunk, mask = pipeline.encode(data, itemsize)
         address = allocator.allocate(len(chunk))
         layout: Message = ChunkedLayoutMessage(
             chunk_dims=shape,
