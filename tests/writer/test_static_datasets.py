@@ -134,6 +134,9 @@ def test_own_reader_reads_them(tmp_h5: Path) -> None:
         np.testing.assert_array_equal(reader.read("/entry/mask_deflate"), MASK)
         assert reader.read("/entry/title")[()] == STRINGS["/entry/title"]
         assert reader.read("/entry/table").tolist() == STRINGS["/entry/table"]
+        assert reader.read_frame("/entry/table", 1).tolist() == STRINGS["/entry/table"][1]
+        assert reader.read_frames("/entry/names", 1, 3).tolist() == STRINGS["/entry/names"][1:3]
+        assert reader.dtype("/entry/names") == h5py.string_dtype()
         assert reader.attrs("/entry/instrument/detector/distance") == {"units": "m"}
 
 

@@ -229,12 +229,10 @@ class SwmrFileReader:
         return total
 
     def read(self, name: str) -> np.ndarray:
-        """The whole dataset (variable-length strings as an object array of ``str``)."""
+        """The whole dataset (variable-length strings, here and in ``read_frame(s)``, as an
+        object array of ``str``)."""
         owner, state = self._target(name)
-        rows = owner._rows(state, 0, state.dims[0] if state.dims else 1)
-        if state.strings is not None:
-            return resolve_strings(owner._src, rows, state.strings)
-        return rows
+        return owner._rows(state, 0, state.dims[0] if state.dims else 1)
 
     def read_frame(self, name: str, index: int) -> np.ndarray:
         """Frame ``index`` (negative counts from the end) of the dataset's first dimension."""
@@ -452,7 +450,7 @@ class SwmrFileReader:
         self._frame_count(name, state)
         fast = (
             FrameReader(owner._src, state, self.max_read_bytes)
-            if frames_are_chunk_rows(state)
+            if frames_are_chunk_rows(state) and state.strings is None
             else None
         )
         self._frame_readers[name] = fast
@@ -473,4 +471,6 @@ class SwmrFileReader:
         rows: np.ndarray = self._src.retried(
             lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
         )
+        if state.strings is not None:  # references into the global heap: the strings
+            return resolve_strings(self._src, rows, state.strings)
         return rows
