@@ -191,3 +191,16 @@ def test_docs_fields_example_runs(tmp_h5: Path) -> None:
         assert (detector["pixel_mask"][()] == mask).all()
         assert f["/entry/title"].asstr()[()] == "lysozyme, 100 K"
         assert detector["data"].fillvalue == 0
+
+
+def test_own_start_time_replaces_the_creation_time(tmp_path: Path) -> None:
+    own, default = tmp_path / "own.h5", tmp_path / "default.h5"
+    with SwmrFileWriter.create(own, nexus=True) as writer:
+        writer.write_string_dataset("/entry/start_time", "2026-12-03T08:00:00+01:00")
+        writer.start_swmr()
+    with SwmrFileWriter.create(default, nexus=True):
+        pass  # closed without start_swmr: close writes the creation time
+    with h5py.File(own, "r") as f:
+        assert f["/entry/start_time"].asstr()[()] == "2026-12-03T08:00:00+01:00"
+    with h5py.File(default, "r") as f:
+        assert f["/entry/start_time"].asstr()[()].endswith("+00:00")

@@ -121,6 +121,8 @@ class SwmrFileWriter:
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
+        self._start_time: str | None = None
+        """NeXus start_time (creation time) to write unless the user writes one first."""
         self._swmr_requested = False
         if reopen:
             reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
@@ -132,8 +134,7 @@ class SwmrFileWriter:
             self._structure = FileStructure(self._allocator)
             if settings.nexus:
                 self._structure.use_nexus()
-                started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-                self._structure.write_string_dataset(nexus.START_TIME, started, "nexus")
+                self._start_time = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
                 for flag in self._structure.finished_flags:
                     flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
@@ -171,8 +172,9 @@ class SwmrFileWriter:
         - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
           (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
           in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
-          swmr-tools does, and a finished flag that ``close`` sets. ``/entry/start_time`` is
-          written; ``write_dataset`` with a bare name adds an NXdetector field.
+          swmr-tools does, and a finished flag that ``close`` sets. ``/entry/start_time`` (the
+          creation time) is written unless the user writes one before ``start_swmr``;
+          ``write_dataset`` with a bare name adds an NXdetector field.
         - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
         - ``create_dirs``: create missing directories of ``path``.
         """
@@ -484,6 +486,7 @@ class SwmrFileWriter:
                 raise InvalidStateError("start_swmr: already called; waiting for first frames")
             self._swmr_requested = True
             return
+        self._write_start_time()
         with self._failing_on_error():
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
         self._state = _State.SWMR
@@ -648,6 +651,7 @@ class SwmrFileWriter:
             self._release()
             return
         try:
+            self._write_start_time()
             self._commit(self._flags, publish_structure=True)
             self._set_finished_flags(1)  # only once every frame is published
             if self._durability is not Durability.NONE:
@@ -680,6 +684,13 @@ class SwmrFileWriter:
         self.close()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _write_start_time(self) -> None:
+        """A nexus=True file's /entry/start_time, the time the writer created the file, unless
+        the user wrote one (published with start_swmr, or at close without it)."""
+        if self._start_time is not None and self._structure.tree.resolve(nexus.START_TIME) is None:
+            self._structure.write_string_dataset(nexus.START_TIME, self._start_time, "nexus")
+        self._start_time = None
 
     def _watch(self, call: str, started: float) -> None:
         """Tell the watchdog how long ``call`` took (it warns if that was too long)."""
