@@ -56,8 +56,9 @@ def test_follows_a_writer_in_another_process_until_it_closes(
     assert text.rstrip().splitlines()[-1].startswith("watch: the writer closed the file; 40 frames")
     assert elapsed < 15  # ended on the close, not on the 10 s timeout
     info, pixels = parse_png(png.read_bytes())
-    assert (info["width"], info["height"]) == image_size((24, 32)) == (32, 24 + 2 + 4)
-    assert pixels.shape == (30, 32, 3)
+    # enlarged 8 times to 256 wide; title band, image, gap, colour bar, ticks and numbers
+    assert (info["width"], info["height"]) == image_size((24, 32)) == (256, 13 + 192 + 2 + 19 + 16)
+    assert pixels.shape == (242, 256, 3)
     assert info["text"][b"Title"].endswith(b"frame 39")
 
 

@@ -131,6 +131,7 @@ class Watcher:
         self.interval: float = args.interval
         self.timeout: float = args.timeout
         self.png: Path | None = args.png
+        self.log: bool = args.log
         self._stats: FrameStats | None = None
         self._shown = -1
         """The frame the statistics (and the PNG) describe."""
@@ -186,7 +187,14 @@ class Watcher:
     def _write_png(self, path: Path, index: int, frame: np.ndarray[Any, Any]) -> None:
         from h5swmr.cli.png import write_frame_png
 
-        write_frame_png(path, frame, f"{self.reader.path}:{self.name} frame {index}")
+        scale = " (log)" if self.log else ""
+        write_frame_png(
+            path,
+            frame,
+            f"{self.reader.path}:{self.name} frame {index}",
+            log=self.log,
+            label=f"{Path(self.reader.path).name}:{self.name}  frame {index}{scale}",
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -218,7 +226,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--png",
         type=Path,
         metavar="FILE.png",
-        help="keep an image of the latest frame here (viridis colours, colour bar below)",
+        help="keep an image of the latest frame here (viridis colours from the 0.5th to the "
+        "99.5th percentile, a colour bar with its values below)",
+    )
+    parser.add_argument(
+        "--log",
+        action="store_true",
+        help="--png on a logarithmic colour scale (faint rings beside bright spots)",
     )
 
 
@@ -252,8 +266,10 @@ Each report: "watch: N frames, R frames/s, latest #I: min A max B mean C".
 The last line starts "watch: the writer closed the file", "watch: no new frame for S s", or
 "watch: no writer has the file" (closed before watch began).
 2-D frames are shown as they are; of 3-D frames the first plane; 1-D frames as a single row.
-Frames over 1024 pixels across are shown every n-th pixel. The colour bar under the image runs
-from the frame's minimum (left) to its maximum (right); the PNG is replaced atomically.
+Frames over 1024 pixels across are shown every n-th pixel, frames under 256 enlarged. The
+colour scale runs from the frame's 0.5th percentile (left of the colour bar) to its 99.5th
+(right), so hot pixels do not flatten the rest; --log spreads it logarithmically. The title band
+names the file, dataset and frame; the PNG is replaced atomically.
 """
 
 COMMAND = Command(
