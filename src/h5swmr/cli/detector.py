@@ -135,13 +135,17 @@ def _expected_counts(
     for k, (ring, peak) in enumerate(_RINGS):
         texture = 1.0 + 0.35 * np.cos(2 * azimuth + k)  # preferred orientation
         expected += peak * texture * np.exp(-(((radius - ring) / width) ** 2) / 2)
-    for _ in range(_SPOTS):
+    sigma = max(0.8, size / 250)
+    reach = math.ceil(4 * sigma)
+    for _ in range(_SPOTS):  # each computed over its own small window only
         spot_row, spot_col = rng.uniform(0, rows), rng.uniform(0, cols)
-        sigma = max(0.8, size / 250)
-        distance2 = (np.arange(rows)[:, None] - spot_row) ** 2 + (
-            np.arange(cols)[None, :] - spot_col
+        peak = rng.uniform(150, 600)
+        r0, c0 = max(0, int(spot_row) - reach), max(0, int(spot_col) - reach)
+        r1, c1 = min(rows, int(spot_row) + reach + 1), min(cols, int(spot_col) + reach + 1)
+        distance2 = (np.arange(r0, r1)[:, None] - spot_row) ** 2 + (
+            np.arange(c0, c1)[None, :] - spot_col
         ) ** 2
-        expected += rng.uniform(150, 600) * np.exp(-distance2 / (2 * sigma**2))
+        expected[r0:r1, c0:c1] += peak * np.exp(-distance2 / (2 * sigma**2))
     live = np.ones((rows, cols), dtype=bool)
     stop = max(1.0, 0.035 * size)
     live &= np.hypot(row, col) > stop  # the beam stop
