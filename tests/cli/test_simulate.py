@@ -77,6 +77,10 @@ def test_parse_dims_rejects(text: str) -> None:
         (["simulate", "x.h5", "--rate", "-1"], "--rate"),
         (["simulate", "x.h5", "--rate", "fast"], "--rate"),
         (["simulate", "x.h5", "--rate", "inf"], "--rate"),
+        # once argparse's "expected one argument": a value with a leading '-' reaches the check
+        (["simulate", "x.h5", "--shape", "-3x10"], "argument --shape: '-3x10': sizes must be pos"),
+        (["simulate", "x.h5", "--tile", "-2x2"], "argument --tile: '-2x2': sizes must be positive"),
+        (["simulate", "x.h5", "--dataset", "-q"], "argument --dataset: expected one argument"),
     ],
 )
 def test_usage_errors_exit_2(

@@ -266,7 +266,10 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one step: a viewer never sees half an image."""
     directory = path.resolve().parent
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:  # name the user's path, not the temporary file's
+        raise OSError(exc.errno, f"cannot write the image: {exc.strerror}", str(path)) from exc
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
