@@ -96,13 +96,16 @@ def test_closed_file_reports_once_and_says_no_writer(
 def test_waits_for_the_file_to_appear(tmp_h5: Path) -> None:
     watcher = h5swmr_process("watch", str(tmp_h5), "--timeout", "20", "--interval", "0.2")
     try:
-        time.sleep(0.5)
+        assert watcher.stdout is not None
+        # the writer starts once the watcher said it waits (a slow start-up is no race)
+        first = watcher.stdout.readline()
         start_writer(tmp_h5, 4, "close").wait(timeout=30)
-        out, err = watcher.communicate(timeout=30)
+        rest, err = watcher.communicate(timeout=30)
     finally:
         watcher.kill()
     assert watcher.returncode == 0, err
-    assert out.startswith(f"watch: waiting up to 20 s for {tmp_h5} to appear\n")
+    assert first == f"watch: waiting up to 20 s for {tmp_h5} to appear\n"
+    out = first + rest
     assert "Errno" not in out and "No such file" not in out  # waiting is not an error
     assert "4 frames" in out.rstrip().splitlines()[-1]
 
