@@ -133,14 +133,18 @@ def test_render_colours_scale_and_bar() -> None:
     assert _has_text(numbers, "0", at_right=False)
 
 
-def _has_text(strip: np.ndarray[Any, Any], text: str, *, at_right: bool) -> bool:
-    """``text`` drawn in black somewhere in the left or right end of ``strip``."""
-    ink = (strip == 0).all(axis=2)
+def _has_text(strip: np.ndarray[Any, Any], text: str, *, at_right: bool, ink: int = 0) -> bool:
+    """``text`` drawn in grey level ``ink`` somewhere in the left or right end of ``strip``."""
+    inked = (strip == ink).all(axis=2)
     mask = text_mask(text)
     height, width = mask.shape
-    cols = range(strip.shape[1] - width - 2, strip.shape[1] - width + 1) if at_right else range(3)
+    cols = (
+        range(strip.shape[1] - width - 2, strip.shape[1] - width + 1)
+        if at_right
+        else range(PAD + 1)
+    )
     return any(
-        (ink[top : top + height, left : left + width] == mask).all()
+        (inked[top : top + height, left : left + width] == mask).all()
         for top in range(strip.shape[0] - height + 1)
         for left in cols
     )
@@ -174,7 +178,8 @@ def test_simulated_rings_stand_out_in_the_png_despite_hot_pixels(tmp_path: Path)
         brightness = image.sum(axis=2)  # viridis brightens from blue to yellow
         assert brightness[ring].mean() > brightness[background].mean() + 150, log
         title = pixels[:TITLE_ROWS]
-        assert (title == 0).mean() > 0.5 and (title == 255).any()  # white text on black
+        assert (title == 0).mean() > 0.5  # white text on black: dataset path and frame index
+        assert _has_text(title, "sim:/entry/data/data frame 3", at_right=False, ink=255)
 
 
 def test_log_scale_ends_and_ticks() -> None:
