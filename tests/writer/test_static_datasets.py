@@ -31,7 +31,7 @@ NUMBERS: dict[str, tuple[Any, str]] = {
     "/entry/instrument/detector/beam_center": (np.array([512.5, 256.25]), "<f8"),
     "/entry/instrument/detector/pixel_mask": (MASK, "<u4"),  # 20 KiB: contiguous
     "/entry/complex": (np.array([1 + 2j, 3 - 4j], "c8"), "<c8"),
-    "/entry/big_endian": (np.arange(6, dtype=">i2").reshape(2, 3), "<i2"),
+    "/entry/big_endian": (np.arange(6, dtype=">i2").reshape(2, 3), ">i2"),  # order kept
     "/entry/bytes": (np.array([b"ab", b"cde"]), "|S3"),
     "/entry/empty": (np.zeros((0, 3), "f4"), "<f4"),
     "/entry/u8": (np.array([2**64 - 1], "u8"), "<u8"),

@@ -244,7 +244,7 @@ PIXEL_SIZE_M = 75e-6
 DISTANCE_M = 0.15
 
 
-def _write_nexus_fields(writer: SwmrFileWriter, args: argparse.Namespace, dtype: Any) -> None:
+def _write_nexus_fields(writer: SwmrFileWriter, args: argparse.Namespace, dtype: np.dtype) -> None:
     """The NXdetector fields a facility file carries, as datasets with units (NeXus fields),
     visible to readers for the whole stream."""
     detector = "/entry/instrument/detector"
@@ -257,7 +257,7 @@ def _write_nexus_fields(writer: SwmrFileWriter, args: argparse.Namespace, dtype:
         "beam_center_x": (width / 2, "pixel"),
         "beam_center_y": (height / 2, "pixel"),
         "count_time": (1.0 / args.rate if args.rate else 0.0, "s"),
-        "bit_depth_readout": (np.dtype(dtype).itemsize * 8, None),
+        "bit_depth_readout": (dtype.itemsize * 8, None),
     }
     for field, (value, units) in fields.items():
         writer.write_dataset(f"{detector}/{field}", value)

@@ -64,7 +64,7 @@ class StaticDatasetNode(Node):
 
 
 def numeric_array(data: object, where: str) -> np.ndarray:
-    """``data`` as a C-contiguous little-endian array of a type HDF5 and h5swmr share."""
+    """``data`` as a C-contiguous array of a type HDF5 and h5swmr share, in its byte order."""
     try:
         array = np.asarray(data)
     except (TypeError, ValueError) as exc:
@@ -78,8 +78,9 @@ def numeric_array(data: object, where: str) -> np.ndarray:
         array = array.astype(np.int64)  # a Python int: int64, as h5py stores it
     if array.dtype.kind == "S" and array.dtype.itemsize == 0:
         raise InvalidDtypeError(f"{where}: zero-length byte strings")
-    # ascontiguousarray would make a scalar 1-d
-    return np.require(array.astype(array.dtype.newbyteorder("<"), copy=False), requirements="C")
+    # the byte order asked for is kept, as h5py keeps it (ascontiguousarray would make a
+    # scalar 1-d)
+    return np.require(array, requirements="C")
 
 
 @dataclass(frozen=True, slots=True)
