@@ -217,6 +217,13 @@ class StreamingDataset:
 
     def coerce(self, data: object) -> np.ndarray:
         """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
+        if (
+            type(data) is np.ndarray
+            and data.dtype == self.dtype
+            and data.shape == self.grid.frame_dims
+            and data.flags.c_contiguous
+        ):
+            return data  # the usual frame, as coerce_array would return it (no copy)
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
         if isinstance(data, np.generic):
