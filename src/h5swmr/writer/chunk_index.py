@@ -451,28 +451,32 @@ class ExtensibleArrayIndex:
         prefix when new and each changed page. A page that was written before and crosses a page
         boundary is never rewritten in place: the whole block moves to fresh space, placed so the
         page being filled starts a page, and its super block points at the new copy."""
-        client, es = self.codec.client_id, self.codec.element_size
-        offset = self.params.data_block_offset(block.info, block.number)
         if block.elements is not None:
             if not block.prefix:
-                block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
-                    self.params
-                )[:-CHECKSUM_SIZE]
+                offset = self.params.data_block_offset(block.info, block.number)
+                block.prefix = DataBlock(
+                    self.codec.client_id, self.header_address, offset, b""
+                ).encode(self.params)[:-CHECKSUM_SIZE]
             body = block.prefix + block.elements
             return [(block.address, body + _U32.pack(lookup3(body)))]
+        es = self._element_size
         size = page_size(self.params, es)
+        # one dirty page a flush is the usual case: no sort, each page address computed once
+        pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
+        addresses = [page_address(self.params, block.address, page, es) for page in pages]
         if any(
-            page in block.pages_on_disk
-            and crosses_page(page_address(self.params, block.address, page, es), size)
-            for page in block.dirty_pages
+            page in block.pages_on_disk and crosses_page(address, size)
+            for page, address in zip(pages, addresses, strict=True)
         ):
-            self._move_data_block(block, max(block.dirty_pages))
+            self._move_data_block(block, pages[-1])
+            pages = sorted(block.dirty_pages)
+            addresses = [page_address(self.params, block.address, page, es) for page in pages]
         writes: list[Write] = []
         if block.is_new:
-            prefix = DataBlock(client, self.header_address, offset, b"")
+            offset = self.params.data_block_offset(block.info, block.number)
+            prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
-        for page in sorted(block.dirty_pages):
-            address = page_address(self.params, block.address, page, es)
+        for page, address in zip(pages, addresses, strict=True):
             writes.append((address, encode_page(block.pages[page])))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()

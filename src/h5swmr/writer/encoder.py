@@ -58,6 +58,8 @@ class ChunkEncoder:
 
     def drain(self) -> None:
         """Store every queued chunk; the first failure is raised after the rest are dropped."""
+        if not self._queue:  # every flush of unfiltered frames
+            return
         try:
             while self._queue:
                 self._complete_oldest()

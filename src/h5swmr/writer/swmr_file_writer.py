@@ -774,7 +774,9 @@ class SwmrFileWriter:
         )
         data_writes += attribute_writes
         object_writes: list[Write] = []
-        for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
+        datasets = self._structure.datasets
+        ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
+        for dataset in ranked:
             node = dataset.node
             if node.address == UNDEFINED_ADDRESS:
                 continue
