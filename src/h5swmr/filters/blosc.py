@@ -35,8 +35,9 @@ MAX_BUFFERSIZE: Final = 0x7FFF_FFFF - 16
 MIN_LEVEL: Final = 0
 MAX_LEVEL: Final = 9
 
-SPLIT_MIN_PART_BYTES: Final = 256 * 1024
-"""Smallest share of a chunk worth one of blosc's internal threads."""
+SPLIT_MIN_PART_BYTES: Final = 512 * 1024
+"""Smallest share of a chunk worth one of blosc's internal threads (benchmarks/split_threshold.py,
+2 cores, lz4 + byte shuffle: 1.35x from a 1 MiB chunk, no gain below 512 KiB)."""
 
 _HEADER = struct.Struct("<BBBBIII")
 _MEMCPYED: Final = 0x2

@@ -21,9 +21,9 @@ MIN_LEVEL: Final = -131072
 """ZSTD_minCLevel(); hdf5plugin stores negative levels as their uint32 two's complement."""
 MAX_LEVEL: Final = 22
 DEFAULT_LEVEL: Final = 3
-SPLIT_MIN_PART_BYTES: Final = 1 << 20
-"""Smallest job worth one of zstd's worker threads: ZSTDMT takes no job under 512 KiB, and
-jobs of 1 MiB measured faster (benchmarks/split_threshold.py)."""
+SPLIT_MIN_PART_BYTES: Final = 512 * 1024
+"""Smallest job worth one of zstd's worker threads: ZSTDMT takes no job under 512 KiB; two such
+jobs ran a 1 MiB chunk at 1.5x (benchmarks/split_threshold.py, 2 cores)."""
 
 _MAGIC: Final = 0xFD2FB528
 _U32: Final = 1 << 32
