@@ -236,3 +236,21 @@ def test_blosc_with_its_own_threads_reads_back(
     with h5py.File(path, "r") as file:
         assert file["data"][...].tobytes() == frames.tobytes()
     assert blosc._compress_ctx() is not None  # the threaded entry point was there to use
+
+
+def test_the_environment_setting_writes_libhdf5s_exact_bytes(
+    tmp_path: Path, frames: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``H5SWMR_DEFLATE_BACKEND=libhdf5``: what "auto" picks becomes one stdlib stream a chunk."""
+    monkeypatch.setenv(deflate.BACKEND_ENVIRONMENT_VARIABLE, "libhdf5")
+    deflate.forget_backend_choice()
+    try:
+        assert DeflateFilter(4).backend_in_use == "libhdf5"
+        path = tmp_path / "exact.h5"
+        _write(path, frames, FilterPipeline.deflate(4))
+    finally:
+        monkeypatch.undo()
+        deflate.forget_backend_choice()
+    layout = Layout("<u2", frames.shape, (1, *FRAME))
+    stored = [chunk for _, chunk in read_raw_chunks(path, layout)]
+    assert stored == [zlib.compress(frame.tobytes(), 4) for frame in frames]
