@@ -604,7 +604,9 @@ class SwmrFileWriter:
             if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
                 self._require_state("flush", _State.DEFINING, _State.SWMR)
             try:  # _failing_on_error, spelled out on the per-frame path
-                self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+                defining = self._state is _State.DEFINING
+                flags = ConsistencyFlags.WRITE_ACCESS if defining else ConsistencyFlags.SWMR_WRITING
+                self._commit(flags, publish_structure=defining)  # self._flags, spelled out
             except BaseException as exc:
                 self._failure = exc
                 raise
@@ -793,7 +795,8 @@ class SwmrFileWriter:
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
-        superblock = self._superblock_image.encode(flags, eoa, self._root_address)
+        root = self._structure.tree.root.address  # self._root_address, once a frame
+        superblock = self._superblock_image.encode(flags, eoa, root)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
         apply_phases(
