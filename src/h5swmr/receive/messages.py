@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 
@@ -223,7 +223,7 @@ Message = StartMessage | ImageMessage | EndMessage
 def parse(message: object) -> Message:
     """A decoded CBOR map as a checked message record."""
     kind = check_fields(message)
-    assert isinstance(message, dict)  # check_fields said so
+    message = cast("dict[str, Any]", message)  # check_fields said so
     series_id = int(message["series_id"])
     unique = str(message.get("series_unique_id", ""))
     if kind == "end":

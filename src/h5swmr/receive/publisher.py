@@ -21,6 +21,8 @@ from h5swmr.filters.lz4 import LZ4Filter
 from h5swmr.receive.cbor import Compressed, MultiDimArray, TypedArray, dumps
 
 COMPRESSIONS: Final = ("bslz4", "lz4", "none")
+ZERO_COPY_BYTES: Final = 65536
+"""Messages this large are handed to ZeroMQ without a copy (pyzmq's advice: 64 KiB or more)."""
 TIME_BASE: Final = 10**9
 """Denominator of the start/stop/real time rationals (a 1 GHz time base)."""
 
@@ -117,7 +119,10 @@ class Publisher:
         import zmq
 
         self._zmq = zmq
-        self._socket: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.PUSH)
+        # a context of its own: close() terminates it, which waits (up to ``linger``) until
+        # ZeroMQ's I/O thread has sent every queued message, whose buffers are ours (zero copy)
+        self._context: zmq.Context[zmq.Socket[bytes]] = zmq.Context()
+        self._socket: zmq.Socket[bytes] = self._context.socket(zmq.PUSH)
         self._socket.setsockopt(zmq.SNDHWM, sndhwm)
         self._socket.setsockopt(zmq.LINGER, int(linger * 1000))
         self._monitor: zmq.Socket[bytes] = self._socket.get_monitor_socket(
@@ -140,7 +145,11 @@ class Publisher:
         return True
 
     def send(self, message: dict[str, object] | bytes) -> None:
-        self._socket.send(message if isinstance(message, bytes) else dumps(message), copy=False)
+        raw = message if isinstance(message, bytes) else dumps(message)
+        if len(raw) < ZERO_COPY_BYTES:
+            self._socket.send(raw)
+        else:
+            self._socket.send(raw, copy=False)
 
     def publish_series(
         self,
@@ -178,6 +187,8 @@ class Publisher:
         return len(ids)
 
     def close(self) -> None:
+        """Close the socket once what was sent has gone out (or ``linger`` ran out)."""
         self._socket.disable_monitor()
         self._monitor.close(linger=0)
         self._socket.close()
+        self._context.term()

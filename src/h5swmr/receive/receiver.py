@@ -84,9 +84,11 @@ class Receiver:
                     break
                 now = time.monotonic()
                 if socket.poll(int(POLL_SECONDS * 1000)):
-                    message = socket.recv(copy=False)
+                    # bytes, not a zero-copy frame: cbor2 decodes a memoryview of a frame
+                    # several times slower (17 ms against 2.6 ms for a 2.8 MB image, measured)
+                    message = socket.recv()
                     now = last_message = time.monotonic()
-                    self.handle(message.buffer, now)
+                    self.handle(message, now)
                     continue
                 if idle_timeout is not None and now - last_message >= idle_timeout:
                     break

@@ -364,7 +364,10 @@ class SeriesWriter:
         for row in released:
             self._write_row(row)
             self._unflushed += 1
-            if self._unflushed >= self.options.flush_every:
+            if (
+                self._unflushed >= self.options.flush_every
+                or now - self._last_flush >= self.options.flush_interval
+            ):
                 self._flush(now)
 
     def _write_row(self, row: Released[_Frame]) -> None:
