@@ -47,8 +47,9 @@ def test_duplicates_and_drain() -> None:
     buffer.push(3, "d", 0.0)
     buffer.push(3, "d", 0.0)
     assert buffer.duplicates == 1
+    assert rows(buffer.push(0, "a", 0.0)) == [(0, "a")]
+    assert buffer.push(0, "a", 0.0) == [] and buffer.duplicates == 2 and buffer.late == 0
     assert rows(buffer.drain(until=6)) == [
-        (0, None),
         (1, None),
         (2, None),
         (3, "d"),
@@ -79,3 +80,4 @@ def test_no_frame_ever_lands_at_a_wrong_row(order: list[int], window: int, lost:
     assert written | lost | set(range(30)) == set(range(30))
     assert len(written) + buffer.gaps == 30
     assert buffer.late == 30 - len(lost) - len(written)
+    assert buffer.duplicates == 0

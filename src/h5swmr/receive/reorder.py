@@ -48,6 +48,7 @@ class ReorderBuffer(Generic[T]):
         """The id the next released row has (fill_gaps) or one past the last released."""
         self._heap: list[tuple[int, float]] = []
         self._items: dict[int, T] = {}
+        self._gap_ids: set[int] = set()
         self.late = 0
         self.duplicates = 0
         self.gaps = 0
@@ -56,9 +57,9 @@ class ReorderBuffer(Generic[T]):
         return len(self._items)
 
     def push(self, image_id: int, item: T, now: float) -> list[Released[T]]:
-        """Take frame ``image_id``; the rows that become ready, in order. A duplicate, or (with
-        fill_gaps) a frame whose row was already released, is refused: ``late``/``duplicates``
-        count it and nothing is returned for it."""
+        """Take frame ``image_id``; the rows that become ready, in order. With fill_gaps, a frame
+        whose row was already released is refused: ``late`` counts one whose row is a gap,
+        ``duplicates`` one already written (or held)."""
         if not self.fill_gaps:
             self.next_id = max(self.next_id, image_id + 1)
             return [Released(image_id, item)]
@@ -66,7 +67,10 @@ class ReorderBuffer(Generic[T]):
             self.duplicates += 1
             return []
         if image_id < self.next_id:
-            self.late += 1
+            if image_id in self._gap_ids:  # its row is a placeholder already published
+                self.late += 1
+            else:  # its row holds it already
+                self.duplicates += 1
             return []
         self._items[image_id] = item
         heapq.heappush(self._heap, (image_id, now))
@@ -87,6 +91,7 @@ class ReorderBuffer(Generic[T]):
 
     def _gap(self) -> Released[T]:
         self.gaps += 1
+        self._gap_ids.add(self.next_id)
         self.next_id += 1
         return Released(self.next_id - 1, None)
 
