@@ -13,11 +13,14 @@ turns, one run each per repetition (order alternating):
 
 - receive-only: a PULL socket that takes each message off the wire and discards it (the limit);
 - h5swmr: ``h5swmr.receive.Receiver`` with default options: decodes and checks every message,
-  appends each payload verbatim with ``append_chunk``, flushes every frame, closes the file.
+  appends each payload verbatim with ``append_chunk``, flushes every 0.1 s (or ``--flush-every``
+  frames: 1 flushes each frame), closes the file.
 
 Each consumer's clock runs from its first message to the end of the series (for h5swmr: the
 file closed). MB/s counts the bytes on the wire; "raw MB/s" the uncompressed frame bytes. The
-ratio is h5swmr fps / receive-only fps, the median over the repetitions of adjacent runs.
+ratio is h5swmr fps / receive-only fps, the median over the repetitions of adjacent runs. "CPU a
+frame" is the consumer process's CPU time (all threads, ZeroMQ's included) per image: on a
+shared machine the frame rates follow the load, that number much less.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ def _warm_up(directory: Path) -> None:
     path.unlink()
 
 
-def receive_and_write(endpoint: str, directory: Path) -> tuple[float, int, int]:
+def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple[float, int, int]:
     from h5swmr.receive import ReceiveOptions, Receiver
     from h5swmr.receive.series import SeriesReport
 
@@ -108,9 +111,11 @@ def receive_and_write(endpoint: str, directory: Path) -> tuple[float, int, int]:
         done.append(time.perf_counter())
 
     _warm_up(directory)
-    options = ReceiveOptions(output=str(directory / "series_{series_id:06d}.h5"))
+    options = ReceiveOptions(
+        output=str(directory / "series_{series_id:06d}.h5"), flush_every=flush_every
+    )
     receiver = Receiver(endpoint, options, on_series=closed)
-    original = receiver.handle
+    original = receiver._handle_decoded  # the writer thread's step: timed from the first
     first: list[float] = []
 
     def timed(raw: Any, now: float) -> None:
@@ -118,7 +123,7 @@ def receive_and_write(endpoint: str, directory: Path) -> tuple[float, int, int]:
             first.append(time.perf_counter())
         original(raw, now)
 
-    receiver.handle = timed  # type: ignore[method-assign]
+    receiver._handle_decoded = timed  # type: ignore[method-assign]
     receiver.run(max_series=1, idle_timeout=120.0)
     report = receiver.stats.series[0]
     nbytes = sum(p.stat().st_size for p in directory.glob("*.h5"))
@@ -133,6 +138,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--shape", type=parse_dims, default=(2068, 2162))
     parser.add_argument("--compression", choices=("bslz4", "lz4", "none"), default="bslz4")
+    parser.add_argument(
+        "--flush-every", type=int, default=100, help="receiver's flush policy (its default)"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -161,10 +169,14 @@ def main() -> int:
                 )  # fmt: skip
                 assert child.stdout is not None
                 endpoint = child.stdout.readline().strip()
+                cpu = time.process_time()
                 if name == "receive-only":
                     seconds, images, nbytes = receive_only(endpoint)
                 else:
-                    seconds, images, nbytes = receive_and_write(endpoint, directory)
+                    seconds, images, nbytes = receive_and_write(
+                        endpoint, directory, args.flush_every
+                    )
+                cpu_ms = (time.process_time() - cpu) / images * 1e3
                 child.wait(timeout=120)
                 assert images == args.frames, (name, images)
                 fps[name] = images / seconds
@@ -172,7 +184,8 @@ def main() -> int:
                 results[name].append((fps[name], wire))
                 print(
                     f"  run {repeat} {name:>12}: {fps[name]:7.1f} fps, {wire:7.1f} MB/s "
-                    f"({'file' if name == 'h5swmr' else 'wire'}), {raw_mb / seconds:7.1f} raw MB/s",
+                    f"({'file' if name == 'h5swmr' else 'wire'}), {raw_mb / seconds:7.1f} raw MB/s,"
+                    f" {cpu_ms:5.2f} ms CPU a frame",
                     flush=True,
                 )
             ratios.append(fps["h5swmr"] / fps["receive-only"])

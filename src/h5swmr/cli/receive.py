@@ -89,7 +89,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="close a series that sent no message for this long and no end (default 10)",
     )
     parser.add_argument(
-        "--flush-every", type=_count, default=1, metavar="N", help="flush every N frames"
+        "--flush-every",
+        type=_count,
+        default=100,
+        metavar="N",
+        help="flush once N frames wait (default 100; 1: every frame at once)",
+    )
+    parser.add_argument(
+        "--flush-interval",
+        type=parse_positive_seconds,
+        default=0.1,
+        metavar="SECONDS",
+        help="flush once a frame waited this long (default 0.1)",
     )
     parser.add_argument(
         "--verify",
@@ -135,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         reorder_timeout=args.reorder_timeout,
         series_timeout=args.series_timeout,
         flush_every=args.flush_every,
+        flush_interval=args.flush_interval,
         verify=args.verify,
     )
     logging.basicConfig(
