@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 
 from h5swmr.errors import MessageError
+from h5swmr.receive import scan
 
 TYPED_ARRAY_FIRST: Final = 64
 TYPED_ARRAY_LAST: Final = 87
@@ -74,7 +75,7 @@ class Compressed:
 
     algorithm: str
     modifier: int
-    data: bytes
+    data: bytes | memoryview
 
     def declared_size(self) -> int:
         """The uncompressed size both framings write first: a big-endian 64-bit count."""
@@ -96,7 +97,7 @@ class Compressed:
             ) from exc
         elem_size = self.modifier if self.algorithm == "bslz4" else 1
         try:
-            return bytes(decompress(self.data, self.algorithm, elem_size=elem_size))
+            return bytes(decompress(bytes(self.data), self.algorithm, elem_size=elem_size))
         except (RuntimeError, ValueError, TypeError) as exc:
             raise MessageError(f"{self.algorithm} payload does not decode: {exc}") from exc
 
@@ -106,7 +107,7 @@ class TypedArray:
     """An RFC 8746 typed array: elements of ``dtype`` in ``payload`` (bytes or ``Compressed``)."""
 
     dtype: np.dtype[Any]
-    payload: bytes | Compressed
+    payload: bytes | memoryview | Compressed
 
     @property
     def nbytes(self) -> int:
@@ -140,7 +141,7 @@ def _typed(tag: int, value: object) -> TypedArray:
     dtype = typed_array_dtype(tag)
     if isinstance(value, Compressed):
         return TypedArray(dtype, value)
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | memoryview):
         return TypedArray(dtype, value)
     raise MessageError(f"typed array tag {tag}: content is {type(value).__name__}, not bytes")
 
@@ -168,7 +169,7 @@ def _compressed(value: object) -> Compressed:
         raise MessageError(f"tag 56500: unknown algorithm {algorithm!r} (known: {ALGORITHMS})")
     if not isinstance(modifier, int) or isinstance(modifier, bool) or not 0 <= modifier <= 16:
         raise MessageError(f"tag 56500: modifier {modifier!r} is not a small unsigned integer")
-    if not isinstance(data, bytes):
+    if not isinstance(data, bytes | memoryview):
         raise MessageError("tag 56500: the compressed data must be a byte string")
     return Compressed(algorithm, modifier, data)
 
@@ -192,12 +193,29 @@ def _cbor_tag() -> type:
     return cbor2.CBORTag
 
 
+def _scan_hook(number: int, value: object) -> object:
+    if number == TAG_COMPRESSED:
+        return _compressed(value)
+    if TYPED_ARRAY_FIRST <= number <= TYPED_ARRAY_LAST:
+        return _typed(number, value)
+    if number in (TAG_ROW_MAJOR, TAG_COLUMN_MAJOR):
+        return _multi_dim(number, value)
+    raise scan.UnhandledItemError(f"tag {number}")
+
+
 def loads(message: bytes | memoryview) -> object:
-    """One CBOR data item with the stream's tags decoded; ``MessageError`` for anything else."""
+    """One CBOR data item with the stream's tags decoded; ``MessageError`` for anything else.
+
+    Byte strings are memoryview slices of ``message`` when ``scan`` reads it (the messages a
+    detector sends), ``bytes`` when cbor2 does (what ``scan`` leaves to it)."""
     import cbor2
 
     try:
-        return cbor2.loads(message, tag_hook=_tag_hook)
+        return scan.read(memoryview(message), _scan_hook)
+    except scan.UnhandledItemError:
+        pass
+    try:
+        return cbor2.loads(bytes(message), tag_hook=_tag_hook)
     except MessageError:
         raise
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError) as exc:

@@ -70,7 +70,7 @@ def _json_default(value: object) -> object:
         return value.isoformat()
     if isinstance(value, MultiDimArray | TypedArray):
         return f"<array, {type(value).__name__}>"
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | memoryview):
         return f"<{len(value)} bytes>"
     return repr(value)
 

@@ -144,7 +144,7 @@ class SeriesReport:
 class _Frame:
     """One image, checked and ready to write: per channel a verbatim chunk or an array."""
 
-    parts: tuple[bytes | np.ndarray[Any, Any], ...]
+    parts: tuple[bytes | memoryview | np.ndarray[Any, Any], ...]
     times: tuple[float, float, float]
 
 
@@ -327,7 +327,7 @@ class SeriesWriter:
                 field="data",
             )
         nbytes = int(np.prod(self._dims)) * self._dtype.itemsize
-        parts: list[bytes | np.ndarray[Any, Any]] = []
+        parts: list[bytes | memoryview | np.ndarray[Any, Any]] = []
         for name, mode in zip(self._channels, self._modes, strict=True):
             array: MultiDimArray = image.data[name]
             where = f"image {image.image_id} channel {name!r}"
@@ -396,7 +396,7 @@ class SeriesWriter:
                 writer.append_frame(name, self._gap_frame(index), extra)
             else:
                 part = item.parts[index]
-                if isinstance(part, bytes):
+                if isinstance(part, bytes | memoryview):
                     writer.append_chunk(name, part, metadata=extra)
                 else:
                     writer.append_frame(name, part, extra)
