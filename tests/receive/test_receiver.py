@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import h5swmr
-from h5swmr.cli.simulate import synthetic_frames
+from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.filters.bitshuffle import BitshuffleFilter
 from h5swmr.receive import Publisher
 from h5swmr.receive.cbor import Compressed, MultiDimArray, TypedArray
@@ -83,13 +83,13 @@ def test_simulate_publish_to_receive_stores_payloads_verbatim(tmp_path: Path) ->
     out, _ = finish(receiver)
     finish(sim)
     assert "series 5: 12 frames received, 12 written, 0 missing" in out
-    pool = synthetic_frames((20, 30), np.dtype("uint32"), 0)
+    detector = SyntheticDetector((20, 30), "uint32", 0)
     with h5py.File(tmp_path / "series_000005.h5", "r") as f:
         for channel, offset in (("threshold_1", 0), ("threshold_2", 1)):
             data = f[f"/entry/data/{channel}"]
             assert data.shape == (12, 20, 30) and data.dtype == np.dtype("<u4")
             for i in range(12):
-                expected = pool[i % len(pool)] + offset
+                expected = detector.frame(i) + offset
                 np.testing.assert_array_equal(data[i], expected)
                 _, chunk = data.id.read_direct_chunk((i, 0, 0))
                 assert chunk == BitshuffleFilter().encode(expected.tobytes(), 4)

@@ -10,6 +10,7 @@ import argparse
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -211,8 +212,8 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def publish(args: argparse.Namespace, pool: list[Any]) -> int:
-    """Publish ``args.frames`` frames of ``pool`` (simulate's synthetic frames) as one series."""
+def publish(args: argparse.Namespace, frame: Callable[[int], Any]) -> int:
+    """Publish ``args.frames`` frames (``frame(i)``: simulate's synthetic detector) as a series."""
     from h5swmr.receive import Publisher
 
     publisher = Publisher(args.publish)
@@ -224,7 +225,7 @@ def publish(args: argparse.Namespace, pool: list[Any]) -> int:
         channels = [f"threshold_{i + 1}" for i in range(max(args.channels, 1))]
         sent = publisher.publish_series(
             args.series_id,
-            pool,
+            frame,
             args.frames,
             channels=channels,
             compression=args.stream_compression,

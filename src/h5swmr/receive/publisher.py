@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -154,7 +154,7 @@ class Publisher:
     def publish_series(
         self,
         series_id: int,
-        frames: Iterable[np.ndarray[Any, Any]],
+        frames: Sequence[np.ndarray[Any, Any]] | Callable[[int], np.ndarray[Any, Any]],
         n_frames: int,
         *,
         channels: Sequence[str] = ("threshold_1",),
@@ -163,20 +163,28 @@ class Publisher:
         rate: float = 0.0,
         end: bool = True,
     ) -> int:
-        """Send a series: start, images ``order`` (default 0..n_frames-1; frame i of ``frames``
-        is image i), end. ``rate`` frames a second (0: as fast as the socket takes them)."""
-        pool = list(frames)
-        if not pool:
-            raise InvalidArgumentError("publish_series: no frames")
+        """Send a series: start, images ``order`` (default 0..n_frames-1), end. Image i is
+        ``frames(i)``, or ``frames[i % len(frames)]`` for a sequence; channel k adds k to it.
+        ``rate`` frames a second (0: as fast as the socket takes them)."""
+        if callable(frames):
+            frame_of = frames
+        else:
+            pool = list(frames)
+            if not pool:
+                raise InvalidArgumentError("publish_series: no frames")
+
+            def frame_of(index: int) -> np.ndarray[Any, Any]:
+                return pool[index % len(pool)]
+
         ids = list(range(n_frames)) if order is None else list(order)
-        self.send(start_message(series_id, channels, pool[0], n_frames))
+        self.send(start_message(series_id, channels, frame_of(0), n_frames))
         began = time.monotonic()
         for sent, image_id in enumerate(ids):
             if rate > 0:
                 delay = began + sent / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-            frame = pool[image_id % len(pool)]
+            frame = frame_of(image_id)
             data = {
                 c: encode_payload(frame if k == 0 else frame + k, compression)
                 for k, c in enumerate(channels)
