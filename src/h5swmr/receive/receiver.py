@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
 """How often the loop wakes without messages, to run timeouts and idle flushes."""
+MISSING_SHOWN = 10
+"""Placeholder rows a summary line names."""
 PREFETCH = 4
 """Decoded messages waiting for the writer: bounds the memory between the two threads."""
 
@@ -238,17 +240,13 @@ def summary(report: SeriesReport) -> str:
     c = report.counts
     where = report.master.path if report.master else ", ".join(report.files) or "(no file)"
     end = "end" if report.ended else "no end (timeout)"
+    shown = report.missing_ids[:MISSING_SHOWN]
+    ids = ""
+    if shown:
+        more = ", ..." if len(report.missing_ids) > len(shown) else ""
+        ids = f" (rows {', '.join(map(str, shown))}{more} hold placeholders)"
     return (
         f"series {report.series_id}: {c.received} frames received, {c.written} written, "
         f"{c.missing} missing, {c.late} late, {c.duplicates} duplicate, {c.malformed} malformed "
-        f"messages; {end} -> {where}"
+        f"messages; {end} -> {where}{ids}"
     )
-
-
-def frames_of(reports: list[SeriesReport]) -> dict[str, Any]:
-    """Totals over ``reports`` (for a caller's final line)."""
-    return {
-        "received": sum(r.counts.received for r in reports),
-        "written": sum(r.counts.written for r in reports),
-        "missing": sum(r.counts.missing for r in reports),
-    }

@@ -44,6 +44,8 @@ DETECTOR: Final = "/entry/instrument/detector"
 IMAGE_ID: Final = f"{DETECTOR}/image_id"
 RECEIVED: Final = f"{DETECTOR}/received"
 TIMES: Final = ("start_time", "stop_time", "real_time")
+MISSING_KEPT: Final = 1000
+"""Ids of placeholder rows a report lists (the ``received`` dataset has them all)."""
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
 _GLOB_FIELDS: Final = re.compile(r"\{(receiver|part)(:[^{}]*)?\}")
 
@@ -223,7 +225,7 @@ class SeriesWriter:
             if not self._fill:
                 counts.missing = master.missing
         return SeriesReport(
-            self.series_id, list(self.files), master, counts, ended, self._missing_ids[:1000]
+            self.series_id, list(self.files), master, counts, ended, list(self._missing_ids)
         )
 
     def abort(self) -> None:
@@ -402,7 +404,8 @@ class SeriesWriter:
                     writer.append_frame(name, part, extra)
         self._rows_in_part += 1
         if item is None:
-            self._missing_ids.append(row.image_id)
+            if len(self._missing_ids) < MISSING_KEPT:
+                self._missing_ids.append(row.image_id)
             log.warning(
                 "series %d: image %d missing; a placeholder row", self.series_id, row.image_id
             )
