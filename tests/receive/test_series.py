@@ -88,3 +88,22 @@ def test_a_hand_built_series(tmp_path: Path) -> None:
     with h5py.File(tmp_path / "s8.h5", "r") as f:  # no start: layout from its first image
         np.testing.assert_array_equal(f["/entry/data/threshold_1"][:], FRAMES[:1])
         assert "detectorSpecific" not in f[DETECTOR]
+
+
+def test_a_start_with_a_broken_table_is_malformed_and_images_still_land(tmp_path: Path) -> None:
+    start = cbor2.loads(hand_built_start())
+    broken = cbor2.CBORTag(40, [[2, 3], cbor2.CBORTag(70, b"\x00" * 5)])  # 5 bytes for 6 u4
+    start["pixel_mask"] = {"threshold_1": broken, "threshold_2": broken}
+    receiver = Receiver(
+        "tcp://127.0.0.1:1", ReceiveOptions(output=str(tmp_path / "s{series_id}.h5"))
+    )
+    now = time.monotonic()
+    receiver.handle(cbor2.dumps(start), now)
+    assert receiver.stats.malformed == 1
+    for image_id in range(3):
+        receiver.handle(hand_built_image(image_id), now)
+    receiver.handle(cbor2.dumps({"type": "end", "series_id": 7}), now)
+    assert receiver.stats.series[0].counts.written == 3
+    with h5py.File(tmp_path / "s7.h5", "r") as f:
+        np.testing.assert_array_equal(f["/entry/data/threshold_1"][:], FRAMES[:3])
+        assert "detectorSpecific" not in f[DETECTOR]

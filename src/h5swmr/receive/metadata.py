@@ -82,8 +82,11 @@ def _table_pipeline() -> FilterPipeline | None:
         return None
 
 
-def write_start_metadata(writer: SwmrFileWriter, start: StartMessage, *, tables: bool) -> None:
-    """Groups, attributes and (``tables``) table datasets of ``start``; before ``start_swmr``."""
+def write_start_metadata(
+    writer: SwmrFileWriter, start: StartMessage, tables: list[tuple[str, np.ndarray[Any, Any]]]
+) -> None:
+    """Groups, attributes and the ``tables`` (``start_tables``) of ``start``; before
+    ``start_swmr``."""
     fields = start.fields
     writer.set_attribute("/entry", "series_unique_id", start.series_unique_id)
     if start.number_of_images is not None:
@@ -123,13 +126,18 @@ def write_start_metadata(writer: SwmrFileWriter, start: StartMessage, *, tables:
     writer.set_attribute(SPECIFIC, "NX_class", "NXcollection")
     summary = {k: v for k, v in fields.items() if k not in TABLES}
     writer.set_attribute(SPECIFIC, "stream_start", json.dumps(summary, default=_json_default))
-    if tables:
-        _write_tables(writer, start)
-
-
-def _write_tables(writer: SwmrFileWriter, start: StartMessage) -> None:
-    """Per-channel flatfield and pixel mask, and the count-rate table, as one-frame datasets."""
     pipeline = _table_pipeline()
+    for path, data in tables:
+        if pipeline is None:
+            ds = writer.create_streaming_dataset(path, data.dtype, data.shape)
+        else:
+            ds = writer.create_streaming_dataset_compressed(path, data.dtype, data.shape, pipeline)
+        writer.append_frame(ds, data)
+
+
+def start_tables(start: StartMessage) -> list[tuple[str, np.ndarray[Any, Any]]]:
+    """Per-channel flatfield and pixel mask, and the count-rate table, decoded and checked
+    (``MessageError``) before any file is made: each becomes a one-frame dataset."""
     arrays: list[tuple[str, np.ndarray[Any, Any]]] = []
     for key in ("flatfield", "pixel_mask"):
         per_channel = start.fields.get(key)
@@ -140,12 +148,9 @@ def _write_tables(writer: SwmrFileWriter, start: StartMessage) -> None:
     table = start.fields.get("countrate_correction_lookup_table")
     if isinstance(table, TypedArray):
         arrays.append((f"{SPECIFIC}/countrate_correction_lookup_table", table.to_numpy()))
+    checked = []
     for path, array in arrays:
-        if array.size == 0 or array.dtype.kind not in "uif":
-            raise MessageError(f"start message: {path} is empty or not numbers")
-        data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-        if pipeline is None:
-            ds = writer.create_streaming_dataset(path, data.dtype, data.shape)
-        else:
-            ds = writer.create_streaming_dataset_compressed(path, data.dtype, data.shape, pipeline)
-        writer.append_frame(ds, data)
+        if array.size == 0 or array.dtype.kind not in "uif" or array.ndim > 3:
+            raise MessageError(f"start message: {path} is empty, not numbers or of rank > 3")
+        checked.append((path, np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))))
+    return checked

@@ -33,7 +33,7 @@ from h5swmr.receive.master import (
     write_merged_master,
 )
 from h5swmr.receive.messages import ImageMessage, StartMessage
-from h5swmr.receive.metadata import write_start_metadata
+from h5swmr.receive.metadata import start_tables, write_start_metadata
 from h5swmr.receive.reorder import Released, ReorderBuffer
 from h5swmr.scaleout import VirtualDataset, run_mapping, write_master
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
@@ -157,6 +157,7 @@ class SeriesWriter:
     def __init__(
         self, options: ReceiveOptions, series_id: int, unique_id: str, start: StartMessage | None
     ) -> None:
+        self._tables = start_tables(start) if start is not None else []  # a bad one: no series
         self.options = options
         self.series_id = series_id
         self.unique_id = unique_id
@@ -284,6 +285,7 @@ class SeriesWriter:
         part = len(self.files)
         path = self.options.output.format(**self._template_fields(part))
         assert self._dtype is not None
+        tables = self._tables if part == 0 else []
         writer = SwmrFileWriter.create(
             path, nexus=True, workers=self.options.workers, create_dirs=True
         )
@@ -306,7 +308,7 @@ class SeriesWriter:
             writer.set_attribute("/entry", "part", part)
             writer.set_attribute("/entry", "receiver", self.options.receiver)
             if self.start is not None:
-                write_start_metadata(writer, self.start, tables=part == 0)
+                write_start_metadata(writer, self.start, tables)
             writer.start_swmr()
         except BaseException:
             writer.close()
