@@ -8,6 +8,7 @@ in its tmp dir. Without /usr/bin/chromium the tests are skipped locally and fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 import pytest
 
@@ -34,6 +36,7 @@ ARGS = [
     "--disable-sync",
 ]
 WAIT_MS = 20_000
+BIG = (1024, 1024)
 POINTS = [(0, 0), (5, 3), (17, 9), (31, 20), (40, 33), (63, 47), (22, 44), (50, 12)]
 SNAP = """(points) => {
   const h = window.h5view.header;
@@ -66,16 +69,34 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             context.close()
 
 
+def write_shapes(path: Path) -> None:
+    """An h5py file of other shapes: a big image stack, 3-D frames and 1-D frames."""
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset(
+            "big", data=np.stack([frame(i, BIG) for i in range(2)]), chunks=(1, 256, 256)
+        )
+        f.create_dataset(
+            "stack", data=np.stack([frame(i, (3, 40, 60)) + 100 * i for i in range(4)]).astype("f4")
+        )
+        f.create_dataset(
+            "line",
+            data=np.sin(np.arange(5 * 500).reshape(5, 500) / 40.0),
+            maxshape=(None, 500),
+        )
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A writer streaming known frames at 10 Hz, a crashed file beside it, and the server."""
+    """A writer streaming known frames at 10 Hz, a crashed file and an h5py file beside it, and
+    the server showing all three."""
     folder = tmp_path_factory.mktemp("live")
     live_file, crashed_file = folder / "live.h5", folder / "crashed.h5"
     crashed = start_writer(crashed_file, 4, 50.0, "crash")
     crashed.wait(timeout=30)
     stop(crashed)
+    write_shapes(folder / "shapes.h5")
     writer = start_writer(live_file, 3000, 10.0, "hold")
-    server, url = start_server(str(live_file), str(crashed_file))
+    server, url = start_server(str(live_file), str(crashed_file), str(folder / "shapes.h5"))
     try:
         yield url, live_file
     finally:
@@ -118,6 +139,8 @@ def check_pixels(
     snap: dict[str, Any], image: np.ndarray, lo: float, hi: float, log: bool = False
 ) -> None:
     for (x, y), rgba in zip(POINTS, snap["pixels"], strict=True):
+        if y >= image.shape[0] or x >= image.shape[1]:
+            continue  # outside a smaller frame
         want = expected_gray(float(image[y, x]), lo, hi, log)
         assert rgba[3] == 255 and rgba[0] == rgba[1] == rgba[2], rgba
         assert abs(rgba[0] - want) <= 1, (x, y, image[y, x], rgba, want)
@@ -263,6 +286,67 @@ def test_other_pages_carry_on_when_one_vanishes(browser: Any, live: Any, tmp_pat
     page.wait_for_function(f"() => window.h5view.header.index > {index + 2}", timeout=WAIT_MS)
     assert page.evaluate("window.h5view.connected")
     shoot(page, tmp_path / "survivor.png")
+    page.close()
+
+
+def show(page: Any, file: int, path: str) -> None:
+    page.select_option("#file", str(file))
+    page.wait_for_selector(f'#tree [data-path="{path}"]', timeout=WAIT_MS)
+    page.click(f'#tree [data-path="{path}"]')
+    page.wait_for_function(
+        f"() => (window.h5view.header || {{}}).dataset === '{path}'", timeout=WAIT_MS
+    )
+
+
+def test_zoom_and_pan_ask_for_full_resolution(browser: Any, live: Any, tmp_path: Path) -> None:
+    url, _ = live
+    page = open_page(browser, url)
+    show(page, 2, "/big")
+    header = page.evaluate("window.h5view.header")
+    assert header["step"] >= 2 and header["region"] == [0, 1024, 0, 1024]  # binned to the canvas
+    box = page.locator("#image").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(6):
+        page.mouse.wheel(0, -300)
+    page.wait_for_function("() => window.h5view.header.step === 1", timeout=WAIT_MS)
+    region = page.evaluate("window.h5view.header.region")
+    assert region[1] - region[0] < 1024 and region[3] - region[2] < 1024
+    # pan: drag left by 200 pixels shows columns further right
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 200, y, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"() => window.h5view.header.region[2] > {region[2]}", timeout=WAIT_MS)
+    page.mouse.move(x, y)
+    readout = page.locator("#cursor").inner_text()
+    found = re.match(r"x (\d+), y (\d+): (\S+)$", readout)
+    assert found, readout
+    col, row, value = int(found[1]), int(found[2]), float(found[3])
+    assert value == frame(1, BIG)[row, col]
+    shoot(page, tmp_path / "zoomed.png")
+    page.close()
+
+
+def test_slices_of_3d_frames_and_lines_of_1d_frames(
+    browser: Any, live: Any, tmp_path: Path
+) -> None:
+    url, _ = live
+    page = open_page(browser, url)
+    show(page, 2, "/stack")
+    page.wait_for_selector("#slice input", timeout=WAIT_MS)
+    page.fill("#slice input", "2")
+    page.dispatch_event("#slice input", "change")
+    page.wait_for_function("() => window.h5view.header.slice[0] === 2", timeout=WAIT_MS)
+    set_gray(page, 300, 1300)
+    snap = page.evaluate(SNAP, POINTS)
+    check_pixels(snap, (frame(3, (3, 40, 60)) + 300)[2].astype("f4"), 300, 1300)
+    shoot(page, tmp_path / "slice.png")
+    show(page, 2, "/line")
+    assert page.evaluate("window.h5view.header.kind") == "line"
+    assert page.evaluate("window.h5view.header.dims") == [500]
+    shoot(page, tmp_path / "line.png")
     page.close()
 
 

@@ -53,6 +53,8 @@ MAX_CLIENTS = 64
 SEND_TIMEOUT = 10.0
 """A page that takes longer than this to accept one message is dropped."""
 HEARTBEAT = 10.0
+POLL_INTERVAL = 0.025
+"""Seconds between looks at each file: a new frame is seen 12 ms after its flush on average."""
 ROI_BUDGET = 0.02
 """Seconds of worker time per update spent on the ROI of frames not shown."""
 ROI_MAX_LAG = 1000
@@ -87,14 +89,13 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A frame reduced for one view, shared by every page asking for the same."""
+    """A frame reduced for one view and packed as a message (in the file's worker thread, off
+    the event loop), shared by every page asking for the same: each page costs one send."""
 
     reduced: Reduced
     kind: str
-    frame_shape: tuple[int, ...]
     slice: tuple[int, ...]
-    minimum: float | None
-    maximum: float | None
+    message: bytes
 
 
 class ViewServer:
@@ -106,7 +107,7 @@ class ViewServer:
         *,
         token: str | None = None,
         rate: float = 10.0,
-        poll_interval: float = 0.05,
+        poll_interval: float = POLL_INTERVAL,
     ) -> None:
         if not files:
             raise InvalidArgumentError("view: give at least one file")
@@ -236,14 +237,18 @@ class ViewServer:
         found = self._renders.get(key)
         if found is not None:
             return found
-        rendered = await watch.call(self._render, watch, request, info, index)
+        arrival = watch.arrival(info.path, index)
+        rendered = await watch.call(self._render, watch, request, info, (index, arrival))
         self._renders[key] = rendered
         while len(self._renders) > 4 * max(len(self.sessions), 4):
             del self._renders[next(iter(self._renders))]
         return rendered
 
     @staticmethod
-    def _render(watch: FileWatch, request: ViewRequest, info: DatasetInfo, index: int) -> Rendered:
+    def _render(
+        watch: FileWatch, request: ViewRequest, info: DatasetInfo, at: tuple[int, float | None]
+    ) -> Rendered:
+        index, arrival = at
         frame = watch.read_frame(info, index)
         cut, chosen = plane(frame, request.slice)
         if cut.ndim == 2:
@@ -252,7 +257,26 @@ class ViewServer:
         else:
             reduced, kind = reduce_line(cut, request.size[1]), "line"
         low, high = finite_range(reduced.data)
-        return Rendered(reduced, kind, tuple(frame.shape), chosen, low, high)
+        header = {
+            "type": "frame",
+            "file": request.file,
+            "dataset": request.dataset,
+            "index": index,
+            "count": info.frame_count,
+            "stacked": info.stacked,
+            "time": arrival,
+            "sent": time.time(),
+            "dtype": str(info.dtype),
+            "shape": list(frame.shape),
+            "kind": kind,
+            "slice": list(chosen),
+            "region": reduced.region.as_list(),
+            "step": reduced.step,
+            "dims": list(reduced.data.shape),
+            "min": low,
+            "max": high,
+        }
+        return Rendered(reduced, kind, chosen, encode_message(header, reduced.data))
 
     @staticmethod
     def roi_points(
@@ -415,28 +439,8 @@ class Session:
             self._sent_frame = key
             await self._send_text({"type": "error", "message": f"{request.dataset}: {exc}"})
             return
-        reduced = rendered.reduced
-        header = {
-            "type": "frame",
-            "file": request.file,
-            "dataset": request.dataset,
-            "index": index,
-            "count": count,
-            "stacked": info.stacked,
-            "time": watch.arrival(request.dataset, index),
-            "sent": time.time(),
-            "dtype": str(info.dtype),
-            "shape": list(rendered.frame_shape),
-            "kind": rendered.kind,
-            "slice": list(rendered.slice),
-            "region": reduced.region.as_list(),
-            "step": reduced.step,
-            "dims": list(reduced.data.shape),
-            "min": rendered.minimum,
-            "max": rendered.maximum,
-        }
         self._sent_frame = key
-        await self._send(encode_message(header, reduced.data))
+        await self._send(rendered.message)
         if self.roi is not None and rendered.kind == "image" and info.stacked:
             await self._send_roi(watch, info, rendered, self.roi, count)
 

@@ -96,7 +96,7 @@ function onFrame(buffer) {
   if (h.file !== S.file || h.dataset !== S.selected[S.file]) return; // an answer to an old request
   const data = new Float32Array(buffer, 4 + length, h.dims.reduce((a, b) => a * b, 1));
   S.header = h;
-  S.count = h.count;
+  S.count = Math.max(S.count, h.count); // a frame looked back at carries the count of its time
   $('message').textContent = '';
   const block = { data, dims: h.kind === 'image' ? h.dims : [1, h.dims[0]], region: h.region,
     step: h.step, shape: h.kind === 'image' ? h.shape.slice(-2) : [h.region[3]], kind: h.kind };
@@ -106,6 +106,7 @@ function onFrame(buffer) {
   S.renders.push({ index: h.index, at: performance.timeOrigin + performance.now(), sent: h.sent });
   if (S.renders.length > 5000) S.renders.splice(0, 1000);
   showFrameInfo(h);
+  $('colorbar').style.visibility = h.kind === 'image' ? 'visible' : 'hidden';
   drawColorbar();
   drawHistogram(data);
 }
@@ -124,7 +125,7 @@ function limits(data) {
     return [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 1];
   }
   const p = parseFloat(mode) / 100;
-  const stride = Math.max(1, Math.floor(data.length / 65536));
+  const stride = Math.max(1, Math.floor(data.length / 16384)); // enough for 0.1% quantiles
   const sample = [];
   for (let i = 0; i < data.length; i += stride) {
     const v = data[i];
@@ -153,11 +154,13 @@ function drawColorbar() {
   const [ctx, w, h] = plot.setup(canvas);
   const table = lut($('cmap').value);
   const barH = 12;
-  for (let x = 0; x < w; x++) {
-    const c = Math.round((x / (w - 1)) * 255) * 3;
-    ctx.fillStyle = `rgb(${table[c]},${table[c + 1]},${table[c + 2]})`;
-    ctx.fillRect(x, 0, 1, barH);
+  const dpr = window.devicePixelRatio || 1;
+  const strip = ctx.createImageData(Math.round(w * dpr), 1);
+  for (let x = 0; x < strip.width; x++) {
+    const c = Math.round((x / (strip.width - 1)) * 255) * 3;
+    strip.data.set([table[c], table[c + 1], table[c + 2], 255], x * 4);
   }
+  for (let y = 0; y < Math.round(barH * dpr); y++) ctx.putImageData(strip, 0, y);
   const [lo, hi] = S.limits;
   const log = $('scale').value === 'log' && lo > 0 && hi > 0;
   const a = log ? Math.log10(lo) : lo, b = log ? Math.log10(hi) : hi;
@@ -203,7 +206,7 @@ function showTree() {
 
 function select(path) {
   S.selected[S.file] = path;
-  S.following = true; S.frame = null; S.region = null; S.slice = [];
+  S.following = true; S.frame = null; S.region = null; S.slice = []; S.count = 0;
   S.roi = null; S.roiPoints = []; view.roi = null; view.view = null;
   send({ op: 'roi', rect: null });
   $('follow').textContent = 'pause';
@@ -240,15 +243,15 @@ function showStatus(m) {
 
 function showFrameInfo(h) {
   const slider = $('slider');
-  slider.max = String(Math.max(h.count - 1, 0));
+  slider.max = String(Math.max(S.count - 1, 0));
   if (S.following) { slider.value = String(h.index); $('frame-box').value = String(h.index); }
-  $('frame-box').max = String(Math.max(h.count - 1, 0));
+  $('frame-box').max = String(Math.max(S.count - 1, 0));
   let when = '';
   if (h.time) {
     const d = new Date(h.time * 1000);
     when = ` · seen ${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
   }
-  const of = h.stacked ? `frame ${h.index} of ${h.count}` : 'whole dataset';
+  const of = h.stacked ? `frame ${h.index} of ${S.count}` : 'whole dataset';
   const bin = h.step > 1 ? ` · binned ${h.step}×${h.step}` : '';
   $('frame-info').textContent = `${of}${when} · ${h.shape.join('×')} ${h.dtype}${bin}`;
   const extra = h.kind === 'image' ? h.shape.length - 2 : 0;
@@ -316,6 +319,7 @@ $('slider').addEventListener('input', () => {
 $('frame-box').addEventListener('change', () => goTo(parseInt($('frame-box').value, 10) || 0));
 $('file').addEventListener('change', () => {
   S.file = parseInt($('file').value, 10); S.region = null; S.following = true; S.frame = null;
+  S.count = 0;
   S.header = null; showTree(); const st = S.statuses[S.file]; if (st) showStatus(st); sendView();
 });
 window.addEventListener('resize', () => { drawColorbar(); drawRoi(); });

@@ -59,8 +59,12 @@ export function lines(canvas, series, options = {}) {
   }
   const [x0, x1] = options.xrange || extent(xs, [0, 1]);
   let [y0, y1] = extent(ys, [0, 1]);
-  if (options.ymin !== undefined) y0 = Math.min(y0, options.ymin);
-  if (options.ymin !== undefined && y1 <= y0) y1 = y0 + 1;
+  if (options.ymin !== undefined) {
+    // rates start at 0: the axis runs from ymin unless a value lies below it
+    const finite = ys.filter((y) => y !== null && Number.isFinite(y));
+    if (finite.every((y) => y >= options.ymin)) { y0 = options.ymin; y1 = Math.max(y1, ...finite, y0 + 1e-9); }
+  }
+  if (y1 <= y0) y1 = y0 + 1;
   const px = (x) => left + ((x - x0) / (x1 - x0 || 1)) * (w - left - right);
   const py = (y) => h - bottom - ((y - y0) / (y1 - y0 || 1)) * (h - top - bottom);
   axes(ctx, w, h, left, right, top, bottom, x0, x1, y0, y1, px, py, options.xlabel || fmt);
