@@ -280,3 +280,38 @@ def test_h5py_files_and_vds_masters(tmp_path: Path) -> None:
             np.testing.assert_array_equal(data, frame(3))
 
     run([parts[0], master], body)
+
+
+def test_damaged_and_missing_files_are_reported_and_the_rest_is_served(
+    tmp_path: Path, closed_file: Path
+) -> None:
+    garbage = tmp_path / "garbage.h5"
+    garbage.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 8)
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(closed_file.read_bytes()[:1000])
+    later = tmp_path / "later.h5"
+
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:
+            errors: dict[int, str] = {}
+            while len(errors) < 3 or 3 not in errors:
+                status = await next_of(ws, "status")
+                if status["error"]:
+                    errors[status["file"]] = status["error"]
+            assert str(garbage) in errors[0]
+            assert str(truncated) in errors[1]
+            assert "No such file" in errors[3]
+            assert 2 not in errors
+            await ws.send_json({**view(frame_index=1), "file": 2})
+            _, data = await next_of(ws, "frame", file=2, index=1)
+            np.testing.assert_array_equal(data, frame(1))
+            # a file that appears later is shown once a writer makes it
+            proc = start_writer(later, 3, 50.0, "close")
+            try:
+                tree = await next_of(ws, "tree", file=3)
+                assert tree["default"] == DATASET
+            finally:
+                proc.wait(timeout=30)
+                stop(proc)
+
+    run([garbage, truncated, closed_file, later], body)

@@ -9,6 +9,7 @@ changes. ``ViewedFile`` is not thread-safe: the server calls it from one worker 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ MAX_ATTR_ELEMENTS = 16
 MAX_TEXT = 200
 MAX_RATIO_CHUNKS = 20_000
 """The compression ratio walks the chunk index; beyond this many chunks it is left out."""
+RATIO_INTERVAL = 10.0
+"""Seconds between new walks for a growing dataset (the ratio shown may be that old)."""
 MAX_WHOLE_READ = 256 << 20
 """A dataset that is shown whole (a fixed image, a 1-D series) may be at most this big."""
 
@@ -88,7 +91,7 @@ class ViewedFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self._reader = SwmrFileReader.open(path)
-        self._ratios: dict[tuple[str, tuple[int, ...]], float | None] = {}
+        self._ratios: dict[str, tuple[tuple[int, ...], float | None, float]] = {}
 
     def close(self) -> None:
         self._reader.close()
@@ -138,10 +141,12 @@ class ViewedFile:
             return Node(path, kind, attrs=attrs, problem=str(exc))
 
     def _ratio(self, path: str, shape: tuple[int, ...]) -> float | None:
-        """Logical bytes / stored bytes, remembered per shape (the chunk walk is not free)."""
-        key = (path, shape)
-        if key in self._ratios:
-            return self._ratios[key]
+        """Logical bytes / stored bytes, walked again at most every ``RATIO_INTERVAL`` seconds
+        while the dataset grows (the walk costs a lookup per chunk)."""
+        known = self._ratios.get(path)
+        now = time.monotonic()
+        if known is not None and (known[0] == shape or now - known[2] < RATIO_INTERVAL):
+            return known[1]
         reader = self._reader
         chunks = reader.chunks(path) or shape
         n_chunks = math.prod(-(-s // max(c, 1)) for s, c in zip(shape, chunks, strict=False))
@@ -150,9 +155,9 @@ class ViewedFile:
             stored = reader.storage_size(path)
             logical = math.prod(shape) * reader.dtype(path).itemsize
             ratio = round(logical / stored, 3) if stored else None
-        if len(self._ratios) > 1024:
+        if len(self._ratios) > 4096:
             self._ratios.clear()
-        self._ratios[key] = ratio
+        self._ratios[path] = (shape, ratio, now)
         return ratio
 
     def default_dataset(self) -> str | None:

@@ -33,7 +33,6 @@ from aiohttp import WSMsgType, web
 from h5swmr.errors import H5SwmrError, InvalidArgumentError
 from h5swmr.view.files import DatasetInfo
 from h5swmr.view.frames import (
-    Reduced,
     Region,
     encode_message,
     finite_range,
@@ -53,6 +52,8 @@ MAX_CLIENTS = 64
 SEND_TIMEOUT = 10.0
 """A page that takes longer than this to accept one message is dropped."""
 HEARTBEAT = 10.0
+RENDER_CACHE_BYTES = 64 << 20
+"""Packed frames kept for pages that ask for the same view (oldest dropped first)."""
 POLL_INTERVAL = 0.025
 """Seconds between looks at each file: a new frame is seen 12 ms after its flush on average."""
 ROI_BUDGET = 0.02
@@ -92,7 +93,6 @@ class Rendered:
     """A frame reduced for one view and packed as a message (in the file's worker thread, off
     the event loop), shared by every page asking for the same: each page costs one send."""
 
-    reduced: Reduced
     kind: str
     slice: tuple[int, ...]
     message: bytes
@@ -119,6 +119,7 @@ class ViewServer:
         self.static = static_files()
         self.sessions: set[Session] = set()
         self._renders: dict[tuple[Any, ...], Rendered] = {}
+        self._render_bytes = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -240,8 +241,9 @@ class ViewServer:
         arrival = watch.arrival(info.path, index)
         rendered = await watch.call(self._render, watch, request, info, (index, arrival))
         self._renders[key] = rendered
-        while len(self._renders) > 4 * max(len(self.sessions), 4):
-            del self._renders[next(iter(self._renders))]
+        self._render_bytes += len(rendered.message)
+        while self._render_bytes > RENDER_CACHE_BYTES and len(self._renders) > 1:
+            self._render_bytes -= len(self._renders.pop(next(iter(self._renders))).message)
         return rendered
 
     @staticmethod
@@ -276,7 +278,7 @@ class ViewServer:
             "min": low,
             "max": high,
         }
-        return Rendered(reduced, kind, chosen, encode_message(header, reduced.data))
+        return Rendered(kind, chosen, encode_message(header, reduced.data))
 
     @staticmethod
     def roi_points(
@@ -393,8 +395,11 @@ class Session:
                 last = time.monotonic()
                 try:
                     await self._update()
-                except (ValueError, TypeError) as exc:  # a value JSON cannot carry: say so
-                    log.warning("view: update failed: %s", exc)
+                except (ConnectionError, TimeoutError, RuntimeError):
+                    raise
+                except Exception as exc:  # a bug or an odd file must not silence the page
+                    log.exception("view: update failed")
+                    await self._send_text({"type": "error", "message": f"server: {exc!r}"})
         except (ConnectionError, TimeoutError, RuntimeError) as exc:
             log.info("view: a page went away: %s", exc)
             with contextlib.suppress(Exception):

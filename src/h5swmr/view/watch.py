@@ -37,7 +37,9 @@ SAMPLE_INTERVAL = 0.5
 RATE_SAMPLES = 240
 """Samples kept for the rates plot: two minutes."""
 FRAME_CACHE = 8
-"""Raw frames kept in memory, so many pages showing the latest frame read it once."""
+"""Raw frames kept in memory, so many pages showing the latest frame read it once..."""
+FRAME_CACHE_BYTES = 128 << 20
+"""... within this many bytes (the newest frame is always kept)."""
 MAX_ARRIVALS = 100_000
 
 
@@ -120,7 +122,10 @@ class FileWatch:
                 raise H5SwmrError(f"{self.path}: not open")
             frame = self._file.read_frame(info, index)
             self._frames[key] = frame
-            while len(self._frames) > FRAME_CACHE:
+            while len(self._frames) > 1 and (
+                len(self._frames) > FRAME_CACHE
+                or sum(f.nbytes for f in self._frames.values()) > FRAME_CACHE_BYTES
+            ):
                 self._frames.popitem(last=False)
         else:
             self._frames.move_to_end(key)
