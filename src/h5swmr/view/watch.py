@@ -214,6 +214,7 @@ class FileWatch:
             "error": self.error,
             "writer": self.state.to_json(),
             "counts": self.counts,
+            "shapes": {path: info.shape for path, info in self.infos.items()},
         }
 
     async def close(self) -> None:

@@ -3,7 +3,7 @@
 import { NAMES, lut } from './colormaps.js';
 import { ImageView } from './imageview.js';
 import * as plot from './plot.js';
-import { renderDetails, renderTree } from './tree.js';
+import { renderDetails, renderTree, updateRow } from './tree.js';
 
 const $ = (id) => document.getElementById(id);
 const S = {
@@ -228,6 +228,16 @@ function showStatus(m) {
     else detail.append(part);
   });
   detail.className = `detail ${w.state === 'gone' || m.error ? 'gone' : ''}`;
+  // shapes of the datasets being watched change with every frame, the tree only each second
+  const nodes = S.trees[m.file] || [];
+  for (const node of nodes) {
+    const shape = (m.shapes || {})[node.path];
+    if (shape && JSON.stringify(shape) !== JSON.stringify(node.shape)) {
+      node.shape = shape;
+      updateRow($('tree'), node);
+      if (node.path === S.selected[S.file]) renderDetails($('details'), node);
+    }
+  }
   const count = m.counts[S.selected[S.file]];
   if (count !== undefined) { S.count = count; $('slider').max = String(Math.max(count - 1, 0)); }
   if (m.rates) {
@@ -244,7 +254,10 @@ function showStatus(m) {
 function showFrameInfo(h) {
   const slider = $('slider');
   slider.max = String(Math.max(S.count - 1, 0));
-  if (S.following) { slider.value = String(h.index); $('frame-box').value = String(h.index); }
+  // while following, both show the newest frame, unless the user is typing or dragging there
+  const box = $('frame-box');
+  if (S.following && document.activeElement !== slider) slider.value = String(h.index);
+  if (S.following && document.activeElement !== box) box.value = String(h.index);
   $('frame-box').max = String(Math.max(S.count - 1, 0));
   let when = '';
   if (h.time) {
@@ -255,9 +268,9 @@ function showFrameInfo(h) {
   const bin = h.step > 1 ? ` · binned ${h.step}×${h.step}` : '';
   $('frame-info').textContent = `${of}${when} · ${h.shape.join('×')} ${h.dtype}${bin}`;
   const extra = h.kind === 'image' ? h.shape.length - 2 : 0;
-  const box = $('slice');
-  if (box.childElementCount !== extra) {
-    box.textContent = '';
+  const slices = $('slice');
+  if (slices.childElementCount !== extra) {
+    slices.textContent = '';
     for (let a = 0; a < extra; a++) {
       const input = document.createElement('input');
       input.type = 'number'; input.min = '0'; input.value = String(h.slice[a] || 0);
@@ -265,10 +278,10 @@ function showFrameInfo(h) {
       input.addEventListener('change', () => { S.slice[a] = parseInt(input.value, 10) || 0; sendView(); });
       const label = document.createElement('label');
       label.append(`axis ${a} `, input);
-      box.appendChild(label);
+      slices.appendChild(label);
     }
   }
-  [...box.querySelectorAll('input')].forEach((input, a) => { input.max = String(h.shape[a] - 1); });
+  [...slices.querySelectorAll('input')].forEach((input, a) => { input.max = String(h.shape[a] - 1); });
 }
 
 function drawRoi() {
@@ -313,8 +326,10 @@ $('follow').addEventListener('click', () => {
 });
 let sliderTimer = 0;
 $('slider').addEventListener('input', () => {
+  const index = parseInt($('slider').value, 10);
+  S.following = false; // at once, so a frame arriving meanwhile does not move the slider back
   clearTimeout(sliderTimer);
-  sliderTimer = setTimeout(() => goTo(parseInt($('slider').value, 10)), 30);
+  sliderTimer = setTimeout(() => goTo(index), 30);
 });
 $('frame-box').addEventListener('change', () => goTo(parseInt($('frame-box').value, 10) || 0));
 $('file').addEventListener('change', () => {

@@ -4,6 +4,18 @@ import { fmt } from './plot.js';
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const shapeText = (s) => (s ? `(${s.map((d) => (d === null ? 'None' : d)).join(', ')}${s.length === 1 ? ',' : ''})` : '');
 
+function metaText(node) {
+  if (node.kind === 'dataset') return `${shapeText(node.shape)} ${node.dtype}`;
+  return node.kind === 'group' ? '' : node.kind;
+}
+
+/** Update one row's shape in place (between full redraws of the tree). */
+export function updateRow(container, node) {
+  for (const row of container.children) {
+    if (row.dataset.path === node.path) row.querySelector('.meta').textContent = metaText(node);
+  }
+}
+
 /** Draw the tree; ``onSelect(path)`` when a dataset is clicked. */
 export function renderTree(container, nodes, selected, defaultPath, onSelect) {
   const scroll = container.scrollTop;
@@ -17,11 +29,8 @@ export function renderTree(container, nodes, selected, defaultPath, onSelect) {
     row.dataset.path = node.path;
     row.style.paddingLeft = `${4 + depth * 12}px`;
     const icon = node.kind === 'dataset' ? '▦' : node.kind === 'group' ? '▸' : '↪';
-    let meta = '';
-    if (node.kind === 'dataset') meta = `${shapeText(node.shape)} ${node.dtype}`;
-    else if (node.kind !== 'group') meta = node.kind;
     row.innerHTML = `${icon} <span class="${node.path === defaultPath ? 'default' : ''}">${esc(name)}</span>`
-      + `<span class="meta">${esc(meta)}</span>`;
+      + `<span class="meta">${esc(metaText(node))}</span>`;
     row.title = node.path + (node.path === defaultPath ? ' (NeXus default plot)' : '');
     if (node.kind === 'dataset') row.addEventListener('click', () => onSelect(node.path));
     container.appendChild(row);
