@@ -45,7 +45,9 @@ def test_a_token_is_printed_in_the_url_and_required(tmp_h5: Path) -> None:
         assert get(url.split("?")[0])[0] == 403
         assert get(url)[0] == 200
     finally:
-        stop(server)
+        server.send_signal(signal.SIGTERM)  # as a service manager stops it: cleanly, exit 0
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 0, err
 
 
 @pytest.mark.parametrize(

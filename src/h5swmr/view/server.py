@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import secrets
+import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -484,8 +485,11 @@ async def run_until_stopped(
 ) -> None:
     server = ViewServer(files, token=token, rate=rate)
     await server.start(host, port)
+    stopped = asyncio.Event()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows or off-main
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     try:
         ready(server.url)
-        await asyncio.Event().wait()
+        await stopped.wait()  # SIGTERM (a service manager) ends it cleanly; Ctrl-C too
     finally:
         await server.stop()
