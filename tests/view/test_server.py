@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from yarl import URL
 from h5swmr.view.frames import decode_message
 from h5swmr.view.server import TOKEN_COOKIE, ViewServer, is_loopback
 from tests.view.pattern import DATASET, frame
-from tests.view.processes import start_writer, stop, writer
+from tests.view.processes import child_env, start_writer, stop, writer
 
 TIMEOUT = 20.0
 
@@ -315,3 +317,45 @@ def test_damaged_and_missing_files_are_reported_and_the_rest_is_served(
                 stop(proc)
 
     run([garbage, truncated, closed_file, later], body)
+
+
+def test_a_live_h5py_swmr_writer_is_followed(tmp_h5: Path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.reader.h5py_live_writer",
+            str(tmp_h5),
+            "400",
+            "0.02",
+            "gzip",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.stdout.readline()  # the first frame is flushed
+
+        async def body(server: ViewServer, base: str) -> None:
+            async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:
+                assert (await next_of(ws, "tree"))["default"] == "/frames"
+                status = await next_of(ws, "status")
+                while status["writer"]["state"] != "running":
+                    status = await next_of(ws, "status")
+                await ws.send_json(view("/frames"))
+                first, data = await next_of(ws, "frame")
+                np.testing.assert_array_equal(data, np.full((64, 64), first["index"]))
+                while True:  # frames arrive while libhdf5 writes them
+                    header, data = await next_of(ws, "frame")
+                    np.testing.assert_array_equal(data, np.full((64, 64), header["index"]))
+                    if header["index"] > first["index"]:
+                        break
+
+        run([tmp_h5], body)
+    finally:
+        stop(proc)

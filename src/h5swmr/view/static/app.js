@@ -137,8 +137,9 @@ function limits(data) {
   let lo = q(p), hi = q(1 - p);
   if (hi <= lo) { lo = sorted[0]; hi = sorted[sorted.length - 1]; }
   if (hi <= lo) hi = lo + (log ? lo : 1);
-  $('lo').value = plot.fmt(lo);
-  $('hi').value = plot.fmt(hi);
+  // show the limits found, but never under the cursor of someone typing a limit
+  if (document.activeElement !== $('lo')) $('lo').value = plot.fmt(lo);
+  if (document.activeElement !== $('hi')) $('hi').value = plot.fmt(hi);
   return [lo, hi];
 }
 
@@ -345,6 +346,7 @@ window.h5view = {
   get count() { return S.count; },
   get connected() { return S.connected; },
   get limits() { return S.limits.slice(); },
+  get roiPoints() { return S.roiPoints.slice(); },
   renders: S.renders,
   pixelAt: (x, y) => view.pixelAt(x, y),
   lut: (name) => Array.from(lut(name)),
