@@ -160,24 +160,27 @@ class ViewedFile:
         self._ratios[path] = (shape, ratio, now)
         return ratio
 
-    def default_dataset(self) -> str | None:
+    def default_dataset(self, nodes: list[Node]) -> str | None:
         """The NeXus default plot (``@default`` down from the root, then the NXdata's
-        ``@signal``), else the single growing dataset, else the largest dataset."""
+        ``@signal``), else the largest growing dataset of numbers, else the largest one; chosen
+        among ``nodes`` (the tree just read) so nothing is read twice."""
         path = self._nexus_default()
         if path is not None:
             return path
         best: tuple[int, int, str] | None = None
-        for path, kind in self._reader.tree().items():
-            if kind != "dataset":
+        for node in nodes:
+            if node.kind != "dataset" or node.shape is None or node.maxshape is None:
                 continue
             try:
-                info = self.dataset(path)
-            except H5SwmrError:
+                dtype = np.dtype(node.dtype)
+            except (TypeError, ValueError):  # a compound or other type numpy cannot re-read
                 continue
-            growing = int(bool(info.shape) and self._reader.maxshape(path)[0] is None)
-            size = math.prod(info.shape) * info.dtype.itemsize
-            if info.dtype.kind in "biuf" and (best is None or (growing, size) > best[:2]):
-                best = (growing, size, path)
+            if dtype.kind not in "biuf":
+                continue
+            growing = int(bool(node.shape) and node.maxshape[0] is None)
+            size = math.prod(node.shape) * dtype.itemsize
+            if best is None or (growing, size) > best[:2]:
+                best = (growing, size, node.path)
         return None if best is None else best[2]
 
     def _nexus_default(self) -> str | None:

@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TREE_INTERVAL = 1.0
-"""Seconds between rebuilds of the tree (shapes, ratios) and probes of the writer's state."""
+"""Seconds between rebuilds of the tree (shapes, ratios) and probes of the writer's state..."""
+TREE_SHARE = 10.0
+"""... or this many times the time a rebuild took, if longer (files of many objects)."""
 SAMPLE_INTERVAL = 0.5
 """Seconds between samples of the frame counts for the rates plot."""
 RATE_SAMPLES = 240
@@ -96,8 +98,9 @@ class FileWatch:
             file.refresh()
             snap = Snapshot()
             if full:
-                snap.tree = [node.to_json() for node in file.tree()]
-                snap.default = file.default_dataset()
+                nodes = file.tree()
+                snap.tree = [node.to_json() for node in nodes]
+                snap.default = file.default_dataset(nodes)
                 snap.state = probe(self.path, file.writer_active)
             for path in {*watched, *([snap.default] if snap.default else [])}:
                 try:
@@ -138,9 +141,10 @@ class FileWatch:
         while True:
             now = time.monotonic()
             full = now >= self._next_tree
-            if full:
-                self._next_tree = now + TREE_INTERVAL
             snap = await self.call(self._poll, list(self.watched), full)
+            if full:  # a file whose tree takes long to read is read less often (10% at most)
+                spent = time.monotonic() - now
+                self._next_tree = now + max(TREE_INTERVAL, TREE_SHARE * spent)
             self._apply(snap, time.time())
             await asyncio.sleep(self.poll_interval)
 
