@@ -124,6 +124,7 @@ def child_clients(url: str, n: int, seconds: float) -> None:
                     break
                 if message.type == aiohttp.WSMsgType.BINARY:
                     counts[k] += 1
+                    await ws.send_json({"op": "ack"})  # as the page does
                 elif message.type not in (aiohttp.WSMsgType.TEXT,):
                     break
 

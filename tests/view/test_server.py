@@ -4,6 +4,7 @@ WebSocket carries, for h5swmr files (live, closed, crashed), h5py files and VDS 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -44,6 +45,7 @@ async def next_of(ws: aiohttp.ClientWebSocketResponse, kind: str, **match: Any) 
     while True:
         message = await ws.receive(timeout=TIMEOUT)
         if message.type == aiohttp.WSMsgType.BINARY:
+            await ws.send_json({"op": "ack"})  # as the page does: the next frame comes then
             header, data = decode_message(message.data)
             if kind == "frame" and all(header.get(k) == v for k, v in match.items()):
                 return header, data
@@ -359,3 +361,30 @@ def test_a_live_h5py_swmr_writer_is_followed(tmp_h5: Path) -> None:
         run([tmp_h5], body)
     finally:
         stop(proc)
+
+
+def test_a_page_gets_its_next_frame_only_after_acknowledging_the_last(tmp_h5: Path) -> None:
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            silent = await http.ws_connect(base + "/ws")
+            await silent.send_json(view(size=[64, 64]))
+            while (await silent.receive(timeout=TIMEOUT)).type != aiohttp.WSMsgType.BINARY:
+                pass  # its first frame; it never acknowledges it
+            async with http.ws_connect(base + "/ws") as ws:
+                await ws.send_json(view(size=[64, 64]))
+                first = (await next_of(ws, "frame"))[0]["index"]
+                while (await next_of(ws, "frame"))[0]["index"] < first + 3:
+                    pass  # the acknowledging page goes on
+            binary = 0
+            end = asyncio.get_running_loop().time() + 1.0  # what reached it meanwhile, and more
+            with contextlib.suppress(TimeoutError):
+                while (left := end - asyncio.get_running_loop().time()) > 0:
+                    message = await silent.receive(timeout=left)
+                    binary += message.type == aiohttp.WSMsgType.BINARY
+            assert binary == 0
+            await silent.send_json({"op": "ack"})
+            await next_of(silent, "frame")  # and now it gets the newest
+            await silent.close()
+
+    with writer(tmp_h5, 10_000, 20.0):
+        run([tmp_h5], body)

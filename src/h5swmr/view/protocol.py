@@ -7,7 +7,10 @@ The page sends small JSON text messages over the WebSocket:
   server was given, so the page cannot name any other file), following the latest frame
   (``frame`` null) or one frame, the whole plane or rows/columns ``[y0, y1, x0, x1]``, binned to
   ``size`` (height, width) pixels, 3-D+ frames cut at ``slice``;
-- ``{"op": "roi", "rect": [y0, y1, x0, x1]}`` (or ``null``): follow the sum and mean of a rectangle.
+- ``{"op": "roi", "rect": [y0, y1, x0, x1]}`` (or ``null``): follow the sum and mean of a rectangle;
+- ``{"op": "ack"}`` once a frame (binary message) is handled: the server sends the next frame
+  only then, so frames never queue up in a page slower than the display rate (its latency stays
+  its drawing time, instead of growing with a backlog).
 
 Anything else raises ``InvalidArgumentError`` naming the field; the server answers with an
 ``error`` message and carries on.
@@ -43,7 +46,15 @@ class RoiRequest:
     rect: Region | None
 
 
-def parse(text: str | bytes, n_files: int) -> ViewRequest | RoiRequest:
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The page has handled one more frame."""
+
+
+Request = ViewRequest | RoiRequest | Ack
+
+
+def parse(text: str | bytes, n_files: int) -> Request:
     """A message from the page, checked; ``n_files`` is how many files the server shows."""
     if len(text) > MAX_MESSAGE:
         raise InvalidArgumentError(f"message of {len(text)} bytes; at most {MAX_MESSAGE}")
@@ -56,10 +67,12 @@ def parse(text: str | bytes, n_files: int) -> ViewRequest | RoiRequest:
     op = message.get("op")
     if op == "view":
         return _view(message, n_files)
+    if op == "ack":
+        return Ack()
     if op == "roi":
         rect = message.get("rect")
         return RoiRequest(None if rect is None else _region(rect, "rect"))
-    raise InvalidArgumentError(f"unknown op {op!r}; expected 'view' or 'roi'")
+    raise InvalidArgumentError(f"unknown op {op!r}; expected 'view', 'roi' or 'ack'")
 
 
 def _view(message: dict[str, Any], n_files: int) -> ViewRequest:

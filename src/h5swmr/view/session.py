@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 from h5swmr.errors import H5SwmrError, InvalidArgumentError
 from h5swmr.view.files import DatasetInfo
 from h5swmr.view.frames import Region
-from h5swmr.view.protocol import RoiRequest, ViewRequest, parse
+from h5swmr.view.protocol import Ack, Request, RoiRequest, ViewRequest, parse
 from h5swmr.view.watch import FileWatch
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 10.0
 """A page that takes longer than this to accept one message is dropped."""
+MAX_IN_FLIGHT = 1
+"""Frames sent and not yet acknowledged by the page."""
 ROI_MAX_LAG = 1000
 """When the ROI falls further behind the writer, older frames are skipped (the plot shows gaps)."""
 
@@ -49,6 +51,7 @@ class Session:
         self._sent_frame: tuple[Any, ...] = ()
         self._watching: tuple[FileWatch, str] | None = None
         self._sender: asyncio.Task[None] | None = None
+        self._in_flight = 0
 
     async def run(self) -> None:
         for watch in self.server.watches:
@@ -66,7 +69,10 @@ class Session:
                 await self._send_text({"type": "error", "message": str(exc)})
             self.wake.set()
 
-    def _accept(self, request: ViewRequest | RoiRequest) -> None:
+    def _accept(self, request: Request) -> None:
+        if isinstance(request, Ack):
+            self._in_flight = max(0, self._in_flight - 1)
+            return
         if isinstance(request, RoiRequest):
             self.roi = request.rect
             self.roi_key = ()
@@ -158,6 +164,8 @@ class Session:
         key = (request, index, count if request.frame is None else None)
         if key == self._sent_frame:  # a frame looked back at is sent once, not at every count
             return
+        if self._in_flight >= MAX_IN_FLIGHT:
+            return  # the page's ack wakes this session, and the newest frame goes then
         try:
             rendered = await self.server.render(watch, request, info, index)
         except (H5SwmrError, OSError, IndexError, ValueError) as exc:
@@ -165,6 +173,7 @@ class Session:
             await self._send_text({"type": "error", "message": f"{request.dataset}: {exc}"})
             return
         self._sent_frame = key
+        self._in_flight += 1
         await self._send(rendered.message)
         if self.roi is not None and rendered.kind == "image" and info.stacked:
             await self._send_roi(watch, info, rendered, self.roi, count)

@@ -10,7 +10,7 @@ const S = {
   files: [], file: 0, trees: {}, defaults: {}, selected: {}, statuses: {},
   following: true, frame: null, region: null, size: [512, 512], slice: [],
   header: null, count: 0, roi: null, roiPoints: [], ws: null, connected: false,
-  renders: [], retry: 0, limits: [0, 1],
+  renders: [], retry: 0, limits: [0, 1], ratesDrawn: null,
 };
 
 const view = new ImageView($('image'), {
@@ -91,6 +91,12 @@ function onText(m) {
 }
 
 function onFrame(buffer) {
+  // acknowledge once drawn (or dropped): the server sends the next frame only then, the newest
+  // at that moment, so frames never queue up behind a busy page
+  try { drawFrame(buffer); } finally { send({ op: 'ack' }); }
+}
+
+function drawFrame(buffer) {
   const length = new DataView(buffer).getUint32(0, true);
   const h = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
   if (h.file !== S.file || h.dataset !== S.selected[S.file]) return; // an answer to an old request
@@ -150,8 +156,13 @@ function recolour() {
   if (view.block) drawHistogram(view.block.data);
 }
 
+let colorbarKey = '';
+
 function drawColorbar() {
   const canvas = $('colorbar');
+  const key = [$('cmap').value, $('scale').value, ...S.limits, canvas.clientWidth, window.devicePixelRatio].join('|');
+  if (key === colorbarKey) return; // unchanged: most frames under fixed limits
+  colorbarKey = key;
   const [ctx, w, h] = plot.setup(canvas);
   const table = lut($('cmap').value);
   const barH = 12;
@@ -177,8 +188,9 @@ function drawColorbar() {
 
 function drawHistogram(data) {
   const log = $('scale').value === 'log';
+  const stride = Math.max(1, Math.floor(data.length / 65536)); // a sample is enough to draw
   let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
+  for (let i = 0; i < data.length; i += stride) {
     let v = data[i];
     if (!Number.isFinite(v) || (log && v <= 0)) continue;
     if (log) v = Math.log10(v);
@@ -187,11 +199,11 @@ function drawHistogram(data) {
   if (lo === Infinity) { plot.bars($('histogram'), [], 0, 1, []); return; }
   if (hi === lo) { hi = lo + 1; }
   const n = 64, counts = new Array(n).fill(0), k = n / (hi - lo);
-  for (let i = 0; i < data.length; i++) {
+  for (let i = 0; i < data.length; i += stride) {
     let v = data[i];
     if (!Number.isFinite(v) || (log && v <= 0)) continue;
     if (log) v = Math.log10(v);
-    counts[Math.min(n - 1, Math.floor((v - lo) * k))]++;
+    counts[Math.min(n - 1, Math.floor((v - lo) * k))] += stride;
   }
   const marks = S.limits.map((m) => (log ? Math.log10(m) : m));
   plot.bars($('histogram'), counts, lo, hi, marks, (v) => plot.fmt(log ? 10 ** v : v));
@@ -241,7 +253,9 @@ function showStatus(m) {
   }
   const count = m.counts[S.selected[S.file]];
   if (count !== undefined) { S.count = count; $('slider').max = String(Math.max(count - 1, 0)); }
-  if (m.rates) {
+  const newest = m.rates && m.rates.length ? m.rates[m.rates.length - 1][0] : null;
+  if (m.rates && newest !== S.ratesDrawn) { // a new sample comes every 0.5 s, statuses more often
+    S.ratesDrawn = newest;
     const now = Date.now() / 1000;
     const rates = m.rates.filter((r) => r[0] - now >= -60);
     const xs = rates.map((r) => r[0] - now);
