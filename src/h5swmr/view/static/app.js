@@ -254,8 +254,9 @@ function showStatus(m) {
   const count = m.counts[S.selected[S.file]];
   if (count !== undefined) { S.count = count; $('slider').max = String(Math.max(count - 1, 0)); }
   const newest = m.rates && m.rates.length ? m.rates[m.rates.length - 1][0] : null;
-  if (m.rates && newest !== S.ratesDrawn) { // a new sample comes every 0.5 s, statuses more often
-    S.ratesDrawn = newest;
+  const drawn = `${m.file}|${S.selected[m.file]}|${newest}`;
+  if (m.rates && drawn !== S.ratesDrawn) { // a new sample comes every 0.5 s, statuses more often
+    S.ratesDrawn = drawn;
     const now = Date.now() / 1000;
     const rates = m.rates.filter((r) => r[0] - now >= -60);
     const xs = rates.map((r) => r[0] - now);
