@@ -70,3 +70,31 @@ def test_an_h5py_swmr_writer_is_running(tmp_h5: Path) -> None:
         assert state_of(tmp_h5) == RUNNING
     finally:
         stop(proc)
+
+
+def test_a_libhdf5_reader_holding_a_lock_does_not_make_a_crashed_writer_running(
+    tmp_h5: Path,
+) -> None:
+    proc = start_writer(tmp_h5, 3, 100.0, "crash")
+    proc.wait(timeout=30)
+    stop(proc)
+    reader = subprocess.Popen(  # h5py opens read-only with SWMR, holding a shared lock
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, h5py; f = h5py.File(sys.argv[1], 'r', swmr=True); "
+            "print('open', flush=True); time.sleep(60)",
+            str(tmp_h5),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        assert reader.stdout is not None
+        line = reader.stdout.readline().strip()
+        assert line == "open", reader.stderr.read() if reader.stderr else ""
+        assert state_of(tmp_h5) == GONE
+    finally:
+        stop(reader)

@@ -6,8 +6,11 @@ file open for writing (Linux ``/proc/PID/fd`` and ``fdinfo``): h5swmr's writer a
 writer both keep a read-write descriptor for as long as they run. A writer of another user, or a
 system without ``/proc``, cannot be seen: the state is then "open" (flags set, liveness unknown).
 
-``probe`` is the only entry point, so a shared probe (the one ``ls``/``recover`` are getting)
-can replace this module's body without touching the server.
+A lock is looked for first, with the same reading of ``/proc/locks`` that ``ls`` and
+``recover`` use (``storage/activity.py``). Their fallback, watching the file change for half a
+second, does not suit a live view (an idle libhdf5 writer would look gone, and the poll thread
+would block), so writers without a lock are found by their read-write descriptors instead.
+``probe`` is the only entry point the server calls.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from h5swmr.storage.activity import lock_holders
 
 RUNNING = "running"
 CLOSED = "closed"
@@ -62,9 +67,12 @@ def writer_pids(path: str) -> list[int] | None:
     proc = Path("/proc")
     try:
         target = Path(path).stat()
-        locked = lock_holders(target, (proc / "locks").read_text())
-        if locked:
-            return locked
+        # lock holders first, as ls and recover find them (storage/activity.py); a libhdf5
+        # reader holds a lock too, so only a holder with a read-write descriptor counts
+        holders = lock_holders(path) or []
+        writing = [pid for pid in holders if pid > 0 and _writes(proc / str(pid), target)]
+        if writing:
+            return writing
         entries = list(proc.iterdir())
     except OSError:
         return None
@@ -77,25 +85,6 @@ def writer_pids(path: str) -> list[int] | None:
             continue
         if _writes(entry, target):
             found.append(int(entry.name))
-    return found
-
-
-def lock_holders(target: os.stat_result, proc_locks: str) -> list[int]:
-    """Other processes that hold a lock on the file ``target`` describes, from /proc/locks."""
-    wanted = (os.major(target.st_dev), os.minor(target.st_dev), target.st_ino)
-    found = []
-    for line in proc_locks.splitlines():
-        fields = line.split()
-        if len(fields) < 6 or "->" in fields:  # a process waiting for a lock holds none
-            continue
-        try:
-            major, minor, inode = fields[5].split(":")
-            pid = int(fields[4])
-            key = (int(major, 16), int(minor, 16), int(inode))
-        except ValueError:
-            continue
-        if key == wanted and pid not in (0, os.getpid()):
-            found.append(pid)
     return found
 
 
