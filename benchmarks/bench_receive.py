@@ -8,10 +8,12 @@ Usage (from the repository root)::
 A publisher child (this script with ``--publisher``) binds a PUSH socket on 127.0.0.1 (a port
 the kernel picks) and sends one series per run: ``start``, ``--frames`` image messages of EIGER2
 4M frames (2068x2162 uint32, Poisson counts, bitshuffle-LZ4 in HDF5's framing, encoded before
-the clock starts; the message is built per frame, as a detector's), ``end``. Two consumers take
+the clock starts; the message is built per frame, as a detector's), ``end``. Three consumers take
 turns, one run each per repetition (order alternating):
 
 - receive-only: a PULL socket that takes each message off the wire and discards it (the limit);
+- pwrite-only: the same, appending each message's bytes to a plain file with one ``os.pwrite``
+  (no HDF5, no decoding): the floor of any receiver that writes;
 - h5swmr: ``h5swmr.receive.Receiver`` with default options: decodes and checks every message,
   appends each payload verbatim with ``append_chunk``, flushes every 0.1 s (or ``--flush-every``
   frames: 1 flushes each frame), closes the file.
@@ -87,6 +89,34 @@ def receive_only(endpoint: str) -> tuple[float, int, int]:
     return elapsed, images, nbytes
 
 
+def receive_and_pwrite(endpoint: str, directory: Path) -> tuple[float, int, int]:
+    """The floor of any writer: each message's bytes appended to a plain file with one
+    ``os.pwrite`` (no HDF5, no decoding), the file closed at ``end``."""
+    import cbor2
+    import zmq
+
+    socket = zmq.Context.instance().socket(zmq.PULL)
+    socket.connect(endpoint)
+    path = directory / "raw.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    first = socket.recv(copy=False)
+    started = time.perf_counter()
+    images, offset = 0, 0
+    try:
+        while True:
+            view = socket.recv(copy=False).buffer
+            if len(view) < 4096 and cbor2.loads(view).get("type") == "end":
+                break
+            offset += os.pwrite(fd, view, offset)
+            images += 1
+    finally:
+        os.close(fd)
+    elapsed = time.perf_counter() - started
+    socket.close(linger=0)
+    path.unlink()
+    return elapsed, images, offset + len(first.buffer)
+
+
 def _warm_up(directory: Path) -> None:
     """Import what the first file needs (writer, filters) before any clock runs: a one-time
     cost of a receiver's start, not of its throughput."""
@@ -148,11 +178,18 @@ def main() -> int:
         return publisher(args)
     directory = Path(tempfile.mkdtemp(prefix="bench-receive-", dir=args.dir))
     raw_mb = args.frames * int(np.prod(args.shape)) * 4 / 1e6
-    results: dict[str, list[tuple[float, float]]] = {"receive-only": [], "h5swmr": []}
-    ratios = []
+    results: dict[str, list[tuple[float, float]]] = {
+        "receive-only": [],
+        "pwrite-only": [],
+        "h5swmr": [],
+    }
+    ratios: list[float] = []
+    floor_ratios: list[float] = []
     try:
         for repeat in range(args.repeat):
-            order = ["receive-only", "h5swmr"] if repeat % 2 == 0 else ["h5swmr", "receive-only"]
+            order = ["receive-only", "pwrite-only", "h5swmr"]
+            if repeat % 2:
+                order.reverse()
             fps = {}
             for name in order:
                 # a fresh publisher per run: a PUSH socket may still count a consumer that
@@ -172,6 +209,8 @@ def main() -> int:
                 cpu = time.process_time()
                 if name == "receive-only":
                     seconds, images, nbytes = receive_only(endpoint)
+                elif name == "pwrite-only":
+                    seconds, images, nbytes = receive_and_pwrite(endpoint, directory)
                 else:
                     seconds, images, nbytes = receive_and_write(
                         endpoint, directory, args.flush_every
@@ -184,11 +223,13 @@ def main() -> int:
                 results[name].append((fps[name], wire))
                 print(
                     f"  run {repeat} {name:>12}: {fps[name]:7.1f} fps, {wire:7.1f} MB/s "
-                    f"({'file' if name == 'h5swmr' else 'wire'}), {raw_mb / seconds:7.1f} raw MB/s,"
+                    f"({'wire' if name == 'receive-only' else 'file'}), "
+                    f"{raw_mb / seconds:7.1f} raw MB/s,"
                     f" {cpu_ms:5.2f} ms CPU a frame",
                     flush=True,
                 )
             ratios.append(fps["h5swmr"] / fps["receive-only"])
+            floor_ratios.append(fps["h5swmr"] / fps["pwrite-only"])
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     print(
@@ -201,6 +242,7 @@ def main() -> int:
         raw = fps_median * int(np.prod(args.shape)) * 4 / 1e6
         print(f"  {name:>12}: {fps_median:7.1f} fps, {mb_median:7.1f} MB/s, {raw:7.1f} raw MB/s")
     print(f"  ratio h5swmr / receive-only: {statistics.median(ratios):.2f} (target >= 0.80)")
+    print(f"  ratio h5swmr / pwrite-only:  {statistics.median(floor_ratios):.2f}")
     return 0
 
 
