@@ -21,8 +21,8 @@ from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.headers import (
     DatasetHeaderImage,
     dataset_fixed_messages,

@@ -229,6 +229,11 @@ def find_message(messages: tuple[RawMessage, ...], msg_type: MessageType) -> Raw
     return next((m for m in messages if m.type == msg_type), None)
 
 
+def find_messages(messages: tuple[RawMessage, ...], msg_type: MessageType) -> list[RawMessage]:
+    """Every message of ``msg_type``, in order."""
+    return [m for m in messages if m.type == msg_type]
+
+
 def raw(message_type: MessageType, body: bytes, flags: MessageFlags | int = 0) -> RawMessage:
     """A RawMessage from an encoded body; a short name for the planner's lists."""
     return RawMessage(int(message_type), body, int(flags))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import struct
 
+from h5swmr.access.btree_v2 import read_header, records
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageFlags
 from h5swmr.format.fractal_heap import (
@@ -21,8 +23,6 @@ from h5swmr.format.fractal_heap import (
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
-from h5swmr.reader.btree_v2 import read_header, records
-from h5swmr.reader.source import FileSource
 
 HUGE_OBJECT_RECORDS = 1
 """Huge objects of an unfiltered heap found by key: address, length, key."""

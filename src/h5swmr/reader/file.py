@@ -21,6 +21,8 @@ from typing import Self
 
 import numpy as np
 
+from h5swmr.access.object_headers import read_object_header
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FormatError,
@@ -38,9 +40,7 @@ from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.reader.groups import Link, is_group, read_links, split_path
-from h5swmr.reader.objects import read_object_header
 from h5swmr.reader.rows import read_rows
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.reader.virtual import VirtualView, read_mappings
 from h5swmr.reader.virtual_plan import SourceDataset

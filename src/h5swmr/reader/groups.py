@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.messages.link_info import LinkInfoMessage
-from h5swmr.format.object_header import RawMessage
+from h5swmr.format.object_header import RawMessage, find_message, find_messages
 from h5swmr.reader.dense import read_dense_link_messages
-from h5swmr.reader.objects import first_of, messages_of
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.symbol_groups import read_symbol_table_links
 
 
@@ -46,13 +45,13 @@ def is_group(messages: tuple[RawMessage, ...]) -> bool:
 def read_links(src: FileSource, messages: tuple[RawMessage, ...]) -> dict[str, Link]:
     """Name -> Link for the group whose header holds ``messages``, in name order."""
     links: dict[str, Link] = {}
-    symbol_table = first_of(messages, MessageType.SYMBOL_TABLE)
+    symbol_table = find_message(messages, MessageType.SYMBOL_TABLE)
     if symbol_table is not None:
         links.update(read_symbol_table_links(src, symbol_table.body))
-    for raw in messages_of(messages, MessageType.LINK):
+    for raw in find_messages(messages, MessageType.LINK):
         link = link_from_message(LinkMessage.decode(raw.body))
         links[link.name] = link
-    info = first_of(messages, MessageType.LINK_INFO)
+    info = find_message(messages, MessageType.LINK_INFO)
     if info is not None:
         decoded = LinkInfoMessage.decode(info.body)
         if not decoded.is_compact:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from h5swmr.access.btree_v1 import leaves
+from h5swmr.access.source import FileSource
 from h5swmr.format.btree_v1 import GROUP_NODE
 from h5swmr.format.cursor import BytesLike
 from h5swmr.format.local_heap import LocalHeap, heap_string
 from h5swmr.format.symbol_table import SymbolTableMessage, SymbolTableNode
-from h5swmr.reader.btree_v1 import leaves
-from h5swmr.reader.source import FileSource
 
 if TYPE_CHECKING:
     from h5swmr.reader.groups import Link

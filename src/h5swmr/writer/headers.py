@@ -28,8 +28,8 @@ from h5swmr.format.object_header import (
     message_bytes,
 )
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.tree import GroupNode
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     FilterError,
     FormatError,
@@ -22,10 +22,10 @@ from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.headers import (
     Block,
     DatasetHeaderImage,
@@ -416,7 +416,7 @@ class StreamingDataset:
         self._submit(self.grid.split(self._band.copy()), band, sink)
         self._band_frames_filtered = position
 
-    def resume_band(self, read: Callable[[int, int], bytes]) -> None:
+    def resume_band(self, src: FileSource) -> None:
         """Pick up an incomplete band of a reopened dataset, so appends continue inside it: the
         addresses of unfiltered chunks, or the frames of filtered ones (decoded)."""
         grid = self.grid
@@ -436,7 +436,7 @@ class StreamingDataset:
         itemsize = self.dtype.itemsize
         tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
         for tile, record in enumerate(records):
-            raw = read(record.address, record.size)
+            raw = src.read(record.address, record.size, "chunk")
             decoded = self.pipeline.decode(raw, itemsize, record.filter_mask)
             if len(decoded) != grid.chunk_nbytes:
                 raise FormatError(

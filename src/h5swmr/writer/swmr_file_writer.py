@@ -24,6 +24,7 @@ from typing import Any, Self, TypeVar, Unpack, cast
 import numpy as np
 from numpy.typing import DTypeLike
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FrameDtypeError,
@@ -44,7 +45,6 @@ from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.monitor import Monitor, WriterStats
@@ -122,7 +122,7 @@ class SwmrFileWriter:
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
         if reopen:
-            reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
+            reopened = resume.reopen(FileSource(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.btree_v2 import BTreeV2Header, BTreeV2Node
 from h5swmr.format.cursor import ByteCursor
 from h5swmr.format.extensible_array.elements import ChunkRecord
-from h5swmr.reader.source import FileSource
 
 CHUNK_UNFILTERED = 10
 CHUNK_FILTERED = 11

@@ -9,9 +9,10 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
 from h5swmr.format.checksum import lookup3
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
@@ -21,7 +22,6 @@ from h5swmr.format.extensible_array.blocks import (
     IndexBlock,
     SuperBlock,
     data_block_size,
-    decode_page,
     encode_page,
     index_block_size,
     is_page_initialised,
@@ -115,7 +115,8 @@ class ExtensibleArrayIndex:
         self._max_index_set = 0
         self._realized = 0
         self._header_dirty = True
-        self._read: Callable[[int, int], bytes] | None = None
+        self._source: ExtensibleArrayLookup | None = None
+        """Where the blocks of an index loaded from a file are read (None for a new index)."""
 
     @property
     def max_index_set(self) -> int:
@@ -241,11 +242,9 @@ class ExtensibleArrayIndex:
         """A page of a paged data block: read back if the file has it, else a new one."""
         parent = self._super_blocks[block.info.index]
         bit = block.number * self.params.pages_per_data_block(block.info) + page
-        if self._read is not None and is_page_initialised(parent.bitmap, bit):
-            es = self.codec.element_size
-            address = page_address(self.params, block.address, page, es)
-            raw = self._read(address, page_size(self.params, es))
-            elements = bytearray(decode_page(raw, self.params, es, address=address))
+        if self._source is not None and is_page_initialised(parent.bitmap, bit):
+            address = page_address(self.params, block.address, page, self.codec.element_size)
+            elements = bytearray(self._source.read_page(address))
             block.pages_on_disk.add(page)
         else:
             elements = bytearray(self._fill * self.params.page_elements)
@@ -294,26 +293,20 @@ class ExtensibleArrayIndex:
         else:
             parent = self._super_blocks.get(info.index)
             address = UNDEFINED_ADDRESS if parent is None else parent.data_block_addresses[number]
-        if address == UNDEFINED_ADDRESS or self._read is None:
+        if address == UNDEFINED_ADDRESS or self._source is None:
             return None
         elements = None
         if not self.params.is_paged(info):
-            es = self.codec.element_size
-            raw = self._read(address, data_block_size(self.params, info, es))
-            decoded = DataBlock.decode(raw, self.params, info, es, address=address)
-            elements = bytearray(decoded.elements)
+            elements = bytearray(self._source.read_data_block(address, info).elements)
         return _DataBlockState(address, info, number, elements, is_new=False, dirty=False)
 
     @classmethod
-    def load(
-        cls,
-        header: ExtensibleArrayHeader,
-        header_address: int,
-        codec: ElementCodec,
-        allocator: EofAllocator,
-        read: Callable[[int, int], bytes],
+    def from_lookup(
+        cls, lookup: ExtensibleArrayLookup, codec: ElementCodec, allocator: EofAllocator
     ) -> ExtensibleArrayIndex:
-        """The index a file holds, to append to; its blocks are read as appends reach them."""
+        """The index a file holds, to append to: the header and the index and super blocks are
+        adopted now, data blocks and pages read through ``lookup`` as appends reach them."""
+        header, header_address = lookup.header, lookup.address
         if header.element_size != codec.element_size or header.client_id != codec.client_id:
             raise FormatError(
                 f"extensible array at {header_address}: elements of {header.element_size} bytes "
@@ -324,7 +317,7 @@ class ExtensibleArrayIndex:
             )
         index = cls(header.params, codec, header_address, allocator)
         index._index_block_address = header.index_block_address
-        index._read = read
+        index._source = lookup
         index._stats = [
             header.n_super_blocks,
             header.super_block_bytes,
@@ -335,13 +328,11 @@ class ExtensibleArrayIndex:
         index._realized = header.n_elements_realized
         index._header_dirty = False
         if header.index_block_address != UNDEFINED_ADDRESS:
-            index._load_index_block(header.index_block_address)
+            index._adopt_index_block(lookup)
         return index
 
-    def _load_index_block(self, address: int) -> None:
-        es = self.codec.element_size
-        raw = self._read_checked(address, index_block_size(self.params, es))
-        block = IndexBlock.decode(raw, self.params, es, address=address)
+    def _adopt_index_block(self, lookup: ExtensibleArrayLookup) -> None:
+        block = lookup.read_index_block()
         self._index_elements = bytearray(block.elements)
         self._index_data_blocks = list(block.data_block_addresses)
         self._index_super_blocks = list(block.super_block_addresses)
@@ -350,9 +341,7 @@ class ExtensibleArrayIndex:
             if sblock_address == UNDEFINED_ADDRESS:
                 continue
             info = self.params.super_block(first + slot)
-            size = super_block_size(self.params, info)
-            raw = self._read_checked(sblock_address, size)
-            decoded = SuperBlock.decode(raw, self.params, info, address=sblock_address)
+            decoded = lookup.read_super_block(sblock_address, info)
             self._super_blocks[info.index] = _SuperBlockState(
                 sblock_address,
                 info,
@@ -361,10 +350,6 @@ class ExtensibleArrayIndex:
                 dirty=False,
                 on_disk=True,
             )
-
-    def _read_checked(self, address: int, size: int) -> bytes:
-        assert self._read is not None
-        return self._read(address, size)
 
     def _super_block(self, info: SuperBlockInfo) -> _SuperBlockState:
         state = self._super_blocks.get(info.index)
