@@ -28,7 +28,7 @@ from h5swmr.format.extensible_array.blocks import (
     page_size,
     super_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec, element_addresses
 from h5swmr.format.extensible_array.params import SuperBlockInfo
 
 T = TypeVar("T")
@@ -197,23 +197,6 @@ class ExtensibleArrayLookup:
             lambda b: decode_page(b, h.params, h.element_size, address=address),
             f"{_WHAT} data block page",
         )
-
-
-def element_addresses(
-    elements: bytes | None, count: int, element_size: int, valid: int
-) -> np.ndarray:
-    """The chunk addresses (the first 8 bytes of each element) of ``count`` index elements, as a
-    writable uint64 array; UNDEFINED_ADDRESS for all of them when ``elements`` is None, and from
-    position ``valid`` on (elements past the array's max index set)."""
-    if elements is None:
-        return np.full(count, UNDEFINED_ADDRESS, np.uint64)
-    if len(elements) < count * element_size:
-        raise FormatError(f"{_WHAT}: {len(elements)} bytes for {count} elements")
-    record = np.dtype({"names": ["address"], "formats": ["<u8"], "itemsize": element_size})
-    addresses = np.frombuffer(elements, record, count=count)["address"].astype(np.uint64)
-    if valid < count:
-        addresses[max(valid, 0) :] = UNDEFINED_ADDRESS
-    return addresses
 
 
 def cached(

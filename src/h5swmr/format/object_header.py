@@ -100,6 +100,9 @@ class ObjectHeader:
     VERSION: ClassVar[int] = 2
     PREFIX_SIZE: ClassVar[int] = _PREFIX.size
     WRITE_FLAGS: ClassVar[int] = 0x02
+    FIRST_MESSAGE_OFFSET: ClassVar[int] = _PREFIX.size + MESSAGE_HEADER_SIZE
+    """Where the body of the first message starts in a header h5swmr encodes (WRITE_FLAGS: no
+    times, a 4-byte chunk size): the dataspace of a dataset, whose dims are patched in place."""
 
     messages: tuple[RawMessage, ...]
     chunk_size: int

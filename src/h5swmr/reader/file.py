@@ -31,6 +31,7 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
@@ -165,7 +166,7 @@ class SwmrFileReader:
         return self._dataset(name).dims
 
     def maxshape(self, name: str) -> tuple[int | None, ...]:
-        return tuple(None if m == 0xFFFF_FFFF_FFFF_FFFF else m for m in self._dataset(name).maxdims)
+        return tuple(None if m == UNLIMITED else m for m in self._dataset(name).maxdims)
 
     def dtype(self, name: str) -> np.dtype[np.generic]:
         return self._dataset(name).dtype

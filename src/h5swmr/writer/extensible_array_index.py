@@ -8,13 +8,12 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
-from h5swmr.format.checksum import lookup3
+from h5swmr.format.checksum import seal
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -28,19 +27,15 @@ from h5swmr.format.extensible_array.blocks import (
     page_address,
     page_bitmap_size,
     page_size,
+    patch_header_statistics,
     set_page_initialised,
     super_block_size,
+    unpaged_data_block_size,
 )
 from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
-
-_U32 = struct.Struct("<I")
-_HEADER_STATS = struct.Struct("<7Q")
-HEADER_STATS_OFFSET = 12
-"""Where the EA header's statistics start: after signature, version, client id, element size and
-the five creation parameters (4 + 8 bytes); seven 8-byte fields follow, the index block's last."""
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -49,10 +44,15 @@ MIN_PAGE_BITS = 6
 def params_for(element_size: int) -> ExtensibleArrayParams:
     """libhdf5's parameters, with pages small enough that every block rewritten per commit (an
     unpaged data block, a page) fits in one 4 KiB page; any valid value is read from the file."""
-    bits = 10
-    while bits > MIN_PAGE_BITS and 22 + (1 << bits) * element_size > PAGE_SIZE:
-        bits -= 1
-    return ExtensibleArrayParams(max_dblk_page_nelmts_bits=bits)
+    params = ExtensibleArrayParams(max_dblk_page_nelmts_bits=10)
+    while (
+        params.max_dblk_page_nelmts_bits > MIN_PAGE_BITS
+        and unpaged_data_block_size(params, params.page_elements, element_size) > PAGE_SIZE
+    ):
+        params = ExtensibleArrayParams(
+            max_dblk_page_nelmts_bits=params.max_dblk_page_nelmts_bits - 1
+        )
+    return params
 
 
 @dataclass(slots=True)
@@ -174,7 +174,7 @@ class ExtensibleArrayIndex:
         an unfiltered frame, packed in one call."""
         if self.codec.filtered:
             raise InvalidArgumentError("filtered chunks need their size and filter mask")
-        self._set_elements(first, len(addresses), struct.pack(f"<{len(addresses)}Q", *addresses))
+        self._set_elements(first, len(addresses), self.codec.encode_addresses(addresses))
 
     def _set_elements(self, first: int, count: int, encoded: bytes) -> None:
         if not count:
@@ -419,16 +419,8 @@ class ExtensibleArrayIndex:
         if image is None:
             image = self._header_image = bytearray(self.header.encode())
             return bytes(image)
-        _HEADER_STATS.pack_into(
-            image,
-            HEADER_STATS_OFFSET,
-            *self._stats,
-            self._max_index_set,
-            self._realized,
-            self._index_block_address,
-        )
-        end = len(image) - CHECKSUM_SIZE
-        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
+        patch_header_statistics(image, statistics)
         return bytes(image)
 
     def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
@@ -443,8 +435,7 @@ class ExtensibleArrayIndex:
                 block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
                     self.params
                 )[:-CHECKSUM_SIZE]
-            body = block.prefix + block.elements
-            return [(block.address, body + _U32.pack(lookup3(body)))]
+            return [(block.address, seal(block.prefix + block.elements))]
         size = page_size(self.params, es)
         if any(
             page in block.pages_on_disk

@@ -6,10 +6,8 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
-import struct
-
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.checksum import lookup3
+from h5swmr.format.checksum import reseal
 from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.continuation import ContinuationMessage
@@ -21,7 +19,6 @@ from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import (
-    MESSAGE_HEADER_SIZE,
     ContinuationBlock,
     ObjectHeader,
     RawMessage,
@@ -143,11 +140,8 @@ def dataset_header(
     return ObjectHeader(messages, chunk_size)
 
 
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
-FRAMES_OFFSET = ObjectHeader.PREFIX_SIZE + MESSAGE_HEADER_SIZE + 4
-"""Where dims[0] lies in an encoded dataset header: after the OHDR prefix, the dataspace
-message's header and its version, rank, flags and type bytes (the dataspace comes first)."""
+_DATASPACE_AT = ObjectHeader.FIRST_MESSAGE_OFFSET
+"""Where the dataspace body starts in an encoded dataset header: its first message."""
 
 
 class DatasetHeaderImage:
@@ -197,13 +191,12 @@ class DatasetHeaderImage:
                 max_frames=self._max_frames,
             )
             image = self._image = bytearray(header.encode())
-            if _U64.unpack_from(image, FRAMES_OFFSET)[0] != frames:  # pragma: no cover
+            if DataspaceMessage.first_dim_in(image, _DATASPACE_AT) != frames:  # pragma: no cover
                 raise AssertionError("dataset header: the dims are not where expected")
             self._links, self._attributes = links, attributes
             return bytes(image)
-        _U64.pack_into(image, FRAMES_OFFSET, frames)
-        end = len(image) - 4
-        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        DataspaceMessage.patch_first_dim(image, _DATASPACE_AT, frames)
+        reseal(image)
         return bytes(image)
 
 
@@ -232,11 +225,6 @@ class SuperblockImage:
     """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
     are patched (bytes identical to ``Superblock(...).encode()``)."""
 
-    EOF_OFFSET = 28
-    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
-    _U64 = struct.Struct("<Q")
-    _U32 = struct.Struct("<I")
-
     __slots__ = ("_image", "_key")
 
     def __init__(self) -> None:
@@ -249,7 +237,5 @@ class SuperblockImage:
             image = self._image = bytearray(Superblock(flags, eof, root).encode())
             self._key = (flags, root)
             return bytes(image)
-        self._U64.pack_into(image, self.EOF_OFFSET, eof)
-        end = len(image) - 4
-        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        Superblock.patch_eof(image, eof)
         return bytes(image)

@@ -27,6 +27,7 @@ from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.messages.link_info import LinkInfoMessage
+from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
@@ -234,4 +235,4 @@ def _body(messages: tuple[RawMessage, ...], message_type: MessageType) -> bytes:
 
 def _reference_count(messages: tuple[RawMessage, ...]) -> int:
     raw = find_message(messages, MessageType.REFERENCE_COUNT)
-    return 1 if raw is None else int.from_bytes(raw.body[1:5], "little")
+    return 1 if raw is None else ReferenceCountMessage.decode(raw.body).count
