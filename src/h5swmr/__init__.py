@@ -20,6 +20,7 @@ from h5swmr.errors import (
     TruncatedError,
     UnsupportedError,
 )
+from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
@@ -56,5 +57,6 @@ __all__ = [
     "UnsupportedError",
     "WriterStats",
     "__version__",
+    "parse_compression",
     "recover",
 ]

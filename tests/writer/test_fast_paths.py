@@ -16,8 +16,8 @@ import pytest
 
 from h5swmr import H5SwmrError, SwmrFileWriter
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.blocks import DataBlock, ExtensibleArrayHeader
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.storage.allocator import EofAllocator

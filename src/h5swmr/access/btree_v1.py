@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.btree_v1 import CHUNK_NODE, BTreeV1Node, ChunkKey
-from h5swmr.format.extensible_array.elements import ChunkRecord
+from h5swmr.format.chunk_records import ChunkRecord
 
 MAX_LEVEL = 64
 

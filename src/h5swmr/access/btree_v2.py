@@ -14,7 +14,7 @@ from h5swmr.format.btree_v2 import (
     chunk_record_size,
     decode_chunk_record,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord
+from h5swmr.format.chunk_records import ChunkRecord
 
 
 def read_header(src: FileSource, address: int) -> BTreeV2Header:

@@ -20,8 +20,8 @@ from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.access.fixed_array import FixedArrayLookup
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType
-from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import CHUNK_FLAG_SINGLE_INDEX_WITH_FILTER, ChunkedLayoutMessage
 
 Scaled = tuple[int, ...]

@@ -13,6 +13,7 @@ import numpy as np
 
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec, element_addresses
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -28,7 +29,6 @@ from h5swmr.format.extensible_array.blocks import (
     page_size,
     super_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec, element_addresses
 from h5swmr.format.extensible_array.params import SuperBlockInfo
 
 T = TypeVar("T")

@@ -6,9 +6,9 @@ import numpy as np
 
 from h5swmr.access.extensible_array import cached, element_codec
 from h5swmr.access.source import FileSource
+from h5swmr.format.chunk_records import ChunkRecord, element_addresses
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import is_page_initialised
-from h5swmr.format.extensible_array.elements import ChunkRecord, element_addresses
 from h5swmr.format.fixed_array import FixedArrayDataBlock, FixedArrayHeader, decode_page
 
 _WHAT = "fixed array"

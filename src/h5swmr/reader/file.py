@@ -35,12 +35,14 @@ from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
+from h5swmr.format.paths import split_lookup_path
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
-from h5swmr.reader.groups import Link, is_group, read_links, split_path
+from h5swmr.reader.groups import is_group, read_links
+from h5swmr.reader.links import Link
 from h5swmr.reader.rows import read_rows
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.reader.virtual import VirtualView, read_mappings
@@ -340,7 +342,7 @@ class SwmrFileReader:
         address, following soft links and external links."""
         self._check_open()
         address = self._info.root_address
-        parts = split_path(path)
+        parts = split_lookup_path(path)
         for position, part in enumerate(parts):
             link = self._group_links(address).get(part)
             if link is None:

@@ -14,8 +14,8 @@ import numpy as np
 
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.constants import UNDEFINED_ADDRESS
-from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import (
     ChunkedLayoutMessage,
     CompactLayoutMessage,

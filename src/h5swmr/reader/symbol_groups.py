@@ -3,25 +3,19 @@ symbol table nodes (SNOD), whose entries name links by offset into the group's l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from h5swmr.access.btree_v1 import leaves
 from h5swmr.access.source import FileSource
 from h5swmr.format.btree_v1 import GROUP_NODE
 from h5swmr.format.cursor import BytesLike
 from h5swmr.format.local_heap import LocalHeap, heap_string
 from h5swmr.format.symbol_table import SymbolTableMessage, SymbolTableNode
-
-if TYPE_CHECKING:
-    from h5swmr.reader.groups import Link
+from h5swmr.reader.links import Link
 
 SOFT_LINK_CACHE = 2
 """Cache type of an entry whose scratch pad holds the heap offset of a soft link's target."""
 
 
 def read_symbol_table_links(src: FileSource, body: BytesLike) -> dict[str, Link]:
-    from h5swmr.reader.groups import Link  # groups imports this module
-
     table = SymbolTableMessage.decode(body)
     heap = LocalHeap.decode(src.read(table.heap_address, LocalHeap.SIZE, "local heap"))
     names = src.read(heap.data_address, heap.data_size, "local heap data")

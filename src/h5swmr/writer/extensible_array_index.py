@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
 from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -32,7 +33,6 @@ from h5swmr.format.extensible_array.blocks import (
     super_block_size,
     unpaged_data_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE
 from h5swmr.format.extensible_array.blocks import set_page_initialised
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.fixed_array import (
     FixedArrayDataBlock,
     FixedArrayHeader,

@@ -6,6 +6,8 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.checksum import reseal
 from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
@@ -35,12 +37,39 @@ DATASET_HEADER_SPARE = 64
 continuation to more messages (20 bytes) can later take their place without moving the header."""
 
 
-def _raw(message: Message) -> RawMessage:
+def raw_message(message: Message) -> RawMessage:
+    """A message encoded for an object header, with its type and flags."""
     return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
 
 
 def _reference_count(count: int) -> list[RawMessage]:
-    return [_raw(ReferenceCountMessage(count))] if count > 1 else []
+    return [raw_message(ReferenceCountMessage(count))] if count > 1 else []
+
+
+def fitted_header(messages: Sequence[RawMessage]) -> ObjectHeader:
+    """An object header whose chunk 0 holds exactly ``messages``, for objects written once and
+    never rewritten in place (groups, the datasets of a master file)."""
+    chunk = tuple(messages)
+    return ObjectHeader(chunk, message_bytes(chunk))
+
+
+def compact_group_header(
+    links: Sequence[LinkMessage],
+    extra: Sequence[RawMessage] = (),
+    *,
+    link_count: int = 1,
+) -> ObjectHeader:
+    """A compact group (libhdf5's latest format): link info, group info, one link message per
+    member, then ``extra`` messages (attributes, links kept verbatim) and the reference count."""
+    return fitted_header(
+        [
+            raw_message(LinkInfoMessage()),
+            raw_message(GroupInfoMessage.for_links(len(links))),
+            *(raw_message(link) for link in links),
+            *extra,
+            *_reference_count(link_count),
+        ]
+    )
 
 
 def dataset_fixed_messages(
@@ -63,7 +92,7 @@ def dataset_fixed_messages(
             ea_params=index.params,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 def grid_fixed_messages(
@@ -86,7 +115,7 @@ def grid_fixed_messages(
             fixed_array_page_bits=index.page_bits,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 Block = tuple[int, int]
@@ -107,8 +136,8 @@ def dataset_messages(
     chunk 0 stays small enough to be rewritten within one page, whatever the attributes."""
     limit = UNLIMITED if max_frames is None else max_frames  # a grid's first dim is fixed
     dataspace = DataspaceMessage((frames, *frame_dims), (limit, *frame_dims))
-    continuation = [] if attributes is None else [_raw(ContinuationMessage(*attributes))]
-    return (_raw(dataspace), *fixed, *_reference_count(links), *continuation)
+    continuation = [] if attributes is None else [raw_message(ContinuationMessage(*attributes))]
+    return (raw_message(dataspace), *fixed, *_reference_count(links), *continuation)
 
 
 def attribute_block(messages: tuple[RawMessage, ...]) -> ContinuationBlock:
@@ -206,19 +235,9 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
     With ``placed=False`` members may not have addresses yet: the header then has the right size
     (which addresses do not change) but must not be written.
     """
-    messages = [
-        _raw(LinkInfoMessage()),
-        _raw(GroupInfoMessage.for_links(len(group.links))),
-        *(
-            _raw(LinkMessage(name, node.address if placed else 0))
-            for name, node in group.links.items()
-        ),
-        *group.extra_messages,
-        *group.attributes.values(),
-        *_reference_count(group.link_count),
-    ]
-    chunk = tuple(messages)
-    return ObjectHeader(chunk, message_bytes(chunk))
+    links = [LinkMessage(name, node.address if placed else 0) for name, node in group.links.items()]
+    extra = [*group.extra_messages, *group.attributes.values()]
+    return compact_group_header(links, extra, link_count=group.link_count)
 
 
 class SuperblockImage:

@@ -17,8 +17,8 @@ from h5swmr.access.object_headers import WalkedHeader, walk_object_header
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FileLockedError, FilterUnavailableError, H5SwmrError, UnsupportedError
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.chunk_records import ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType, MessageType
-from h5swmr.format.extensible_array.elements import ElementCodec
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage

@@ -17,7 +17,7 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator

@@ -35,6 +35,7 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, Write, apply_phases
@@ -51,7 +52,6 @@ from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
-from h5swmr.writer.tree import split_path
 
 
 class UnorderedFileSystemWarning(UserWarning):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from h5swmr.errors import ChecksumError, FormatError, TruncatedError
 from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -37,7 +38,6 @@ from h5swmr.format.extensible_array.blocks import (
     super_block_size,
     unpaged_data_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.object_header import ObjectHeader, find_message

@@ -1,7 +1,10 @@
-"""Chunk index elements of an extensible array (spec App. C "Data Block Element"; H5Dearray.c).
+"""Where a chunk is (ChunkRecord) and how the array indexes store it (spec App. C "Data Block
+Element"; libhdf5 H5Dearray.c, H5Dfarray.c).
 
-Unfiltered chunks store only their address; filtered chunks also store their size on disk, in a
-width that depends on the uncompressed chunk size, and the filter mask of filters that were skipped.
+Every chunk index yields ChunkRecords: the extensible and fixed arrays (whose elements
+ElementCodec encodes), the v1 and v2 B-trees and the single-chunk and implicit indexes. In an
+array element, unfiltered chunks store only their address; filtered chunks also store their size
+on disk, in a width that depends on the uncompressed chunk size, and the mask of skipped filters.
 """
 
 from __future__ import annotations
