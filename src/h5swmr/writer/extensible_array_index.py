@@ -36,6 +36,7 @@ from h5swmr.format.extensible_array.blocks import (
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
+from h5swmr.writer.commit import IndexWrites
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -372,8 +373,8 @@ class ExtensibleArrayIndex:
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
         parent.dirty = True
 
-    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
-        """Writes of every changed block: (data blocks and pages, super blocks, index, header)."""
+    def commit(self) -> IndexWrites:
+        """Writes of every changed block: data blocks and pages, super blocks, index, header."""
         data_writes: list[Write] = []
         super_writes: list[Write] = []
         index_writes: list[Write] = []
@@ -411,7 +412,7 @@ class ExtensibleArrayIndex:
         if self._header_dirty:
             header_writes.append((self.header_address, self._encode_header()))
             self._header_dirty = False
-        return data_writes, super_writes, index_writes, header_writes
+        return IndexWrites(data_writes, super_writes, index_writes, header_writes)
 
     def _encode_header(self) -> bytes:
         """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""

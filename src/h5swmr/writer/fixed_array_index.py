@@ -23,6 +23,7 @@ from h5swmr.format.fixed_array import (
 )
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
+from h5swmr.writer.commit import IndexWrites
 
 DEFAULT_PAGE_BITS = 10
 """libhdf5's ``max_dblk_page_nelmts_bits`` (H5D_FARRAY_MAX_DBLK_PAGE_NELMTS_BITS)."""
@@ -126,9 +127,9 @@ class FixedArrayIndex:
             return ChunkRecord()
         return self.codec.decode(elements[within * es : (within + 1) * es])
 
-    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
-        """Writes of every changed block: (pages, data block, nothing, header), in the order of
-        the writer's phases: what a parent points at is on disk before the parent."""
+    def commit(self) -> IndexWrites:
+        """Writes of every changed block: pages, the data block, no index block, the header, in
+        the order of the writer's phases: what a parent points at is on disk before the parent."""
         client = self.codec.client_id
         page_writes: list[Write] = []
         block_writes: list[Write] = []
@@ -143,7 +144,7 @@ class FixedArrayIndex:
         if self._header_dirty:
             header_writes.append((self.header_address, self.header.encode()))
             self._header_dirty = False
-        return page_writes, block_writes, [], header_writes
+        return IndexWrites(page_writes, block_writes, [], header_writes)
 
     def _paged_writes(self) -> tuple[list[Write], list[Write]]:
         pages, header = self._pages, self.header

@@ -18,9 +18,11 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
+from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.commit import Write
 from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
 from h5swmr.writer.cut_ahead import CutAhead
@@ -202,6 +204,25 @@ class StreamingDataset:
     def encoded_header(self, frames: int, links: int) -> bytes:
         """``header(frames, links).encode()``, patched from the previous commit's bytes."""
         return self._header_image.encode(frames, links, self.attribute_block)
+
+    def commit_header(self) -> Write | None:
+        """The commit step of the dataset's object header: its new bytes if the frame count,
+        the link count or the attribute block changed since the last commit (None otherwise, or
+        while the header has no address yet). The dataset counts what it has now published."""
+        node = self.node
+        if node.address == UNDEFINED_ADDRESS:
+            return None
+        frames, links = self.frames_appended, node.published_link_count
+        if (
+            frames == self.frames_published
+            and links == self.header_links
+            and self.attribute_block == self.header_attribute_block
+        ):
+            return None
+        write = (node.address, self.encoded_header(frames, links))
+        self.frames_published, self.header_links = frames, links
+        self.header_attribute_block = self.attribute_block
+        return write
 
     @property
     def name(self) -> str:

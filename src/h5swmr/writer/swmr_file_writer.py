@@ -34,16 +34,16 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.storage.commit import Durability, Write, apply_phases
+from h5swmr.storage.commit import Durability, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
+from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.grid_dataset import GridDataset
@@ -734,54 +734,22 @@ class SwmrFileWriter:
             if dataset.is_filtered:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
+        plan = CommitPlan()
         for dataset in self._structure.datasets:
-            blocks, supers, index, header = dataset.index.commit()
-            data_writes += blocks
-            super_writes += supers
-            index_writes += index
-            header_writes += header
-        attribute_writes, group_writes = (
-            self._structure.publish() if publish_structure else ([], [])
-        )
-        data_writes += attribute_writes
-        object_writes: list[Write] = []
+            plan.add_index(dataset.index.commit())
+        if publish_structure:
+            attribute_writes, group_writes = self._structure.publish()
+            plan.add_attribute_blocks(attribute_writes)
+            plan.add_group_headers(group_writes)
         for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
-            node = dataset.node
-            if node.address == UNDEFINED_ADDRESS:
-                continue
-            frames, links = dataset.frames_appended, node.published_link_count
-            if (
-                frames != dataset.frames_published
-                or links != dataset.header_links
-                or dataset.attribute_block != dataset.header_attribute_block
-            ):
-                encoded = dataset.encoded_header(frames, links)
-                object_writes.append((node.address, encoded))
-                dataset.frames_published, dataset.header_links = frames, links
-                dataset.header_attribute_block = dataset.attribute_block
+            plan.add_object_header(dataset.commit_header())
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
         superblock = self._superblock_image.encode(flags, eoa, self._root_address)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
-        apply_phases(
-            self._handle,
-            [
-                data_writes,
-                super_writes,
-                index_writes,
-                header_writes,
-                object_writes,
-                group_writes,
-                [(0, superblock)],
-            ],
-            self._durability,
-        )
+        apply_phases(self._handle, plan.phases(superblock), self._durability)
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._last_commit = time.monotonic()
