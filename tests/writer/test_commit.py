@@ -8,19 +8,19 @@ import h5py
 import numpy as np
 
 from h5swmr import SwmrFileWriter
-from h5swmr.writer.commit import CommitPlan, IndexWrites
+from h5swmr.writer.commit import CommitPlan
 
 
 def test_phases_follow_the_swmr_order_not_the_order_of_arrival() -> None:
     plan = CommitPlan()
-    plan.add_group_headers([(600, b"group")])
-    plan.add_object_header((500, b"dataset header"))
-    plan.add_object_header(None)  # a header that did not change
-    plan.add_index(IndexWrites([(100, b"page")], [(200, b"super")], [(300, b"iblock")], []))
-    plan.add_attribute_blocks([(150, b"attributes")])
-    plan.add_index(IndexWrites([(110, b"page 2")], [], [], [(400, b"EA header")]))
+    plan.group_headers.append((600, b"group"))
+    plan.object_headers.append((500, b"dataset header"))
+    plan.index_headers.append((400, b"EA header"))
+    plan.index_blocks.append((300, b"iblock"))
+    plan.parents.append((200, b"super"))
+    plan.leaves += [(100, b"page"), (150, b"attributes")]
     assert plan.phases(b"superblock") == [
-        [(100, b"page"), (150, b"attributes"), (110, b"page 2")],
+        [(100, b"page"), (150, b"attributes")],
         [(200, b"super")],
         [(300, b"iblock")],
         [(400, b"EA header")],
@@ -28,6 +28,8 @@ def test_phases_follow_the_swmr_order_not_the_order_of_arrival() -> None:
         [(600, b"group")],
         [(0, b"superblock")],
     ]
+    plan.clear()
+    assert plan.phases(b"next") == [[], [], [], [], [], [], [(0, b"next")]]
 
 
 def test_a_dataset_publishes_its_header_only_when_it_changed(tmp_path: Path) -> None:

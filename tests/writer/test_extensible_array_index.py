@@ -16,6 +16,7 @@ from h5swmr.errors import FormatError
 from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.file import FileHandle
+from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from tests.access.ea_files import N_CHUNKS, layout_of, libhdf5_records, write_ea_file
 
@@ -34,7 +35,9 @@ def test_an_adopted_index_holds_what_libhdf5_wrote_and_appends(tmp_path: Path, k
         allocator = EofAllocator(handle.physical_size)
         index = ExtensibleArrayIndex.from_lookup(lookup, codec, allocator)
         assert index.header == lookup.header
-        assert index.commit() == ([], [], [], [])  # adopting changes nothing
+        plan = CommitPlan()
+        index.commit(plan)
+        assert plan.phases(b"")[:-1] == [[]] * 6  # adopting changes nothing
         for i, (address, size, mask) in expected.items():
             record = index.get(i)
             assert record.address == address
@@ -43,7 +46,8 @@ def test_an_adopted_index_holds_what_libhdf5_wrote_and_appends(tmp_path: Path, k
         n = len(expected)
         more = {n + k: ChunkRecord(10_000_000 + k, 8 if codec.filtered else 0) for k in range(50)}
         index.set_run(n, list(more.values()))
-        for phase in index.commit():
+        index.commit(plan)
+        for phase in plan.phases(b"")[:-1]:
             for address, data in phase:
                 handle.pwrite(address, data)
         src.update_size()

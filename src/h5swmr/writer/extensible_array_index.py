@@ -36,7 +36,7 @@ from h5swmr.format.extensible_array.blocks import (
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
-from h5swmr.writer.commit import IndexWrites
+from h5swmr.writer.commit import CommitPlan
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -373,16 +373,13 @@ class ExtensibleArrayIndex:
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
         parent.dirty = True
 
-    def commit(self) -> IndexWrites:
-        """Writes of every changed block: data blocks and pages, super blocks, index, header."""
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
+    def commit(self, plan: CommitPlan) -> None:
+        """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
+        super blocks (parents), the index block, the header (the index's commit point)."""
         client = self.codec.client_id
         for block in self._data_blocks.values():
             if block.dirty:
-                data_writes += self._data_block_writes(block)
+                plan.leaves += self._data_block_writes(block)
                 block.is_new = block.dirty = False
         for sblock in self._super_blocks.values():
             if sblock.dirty:
@@ -396,7 +393,7 @@ class ExtensibleArrayIndex:
                     bytes(sblock.bitmap),
                     tuple(sblock.data_block_addresses),
                 )
-                super_writes.append((sblock.address, encoded_sb.encode(self.params)))
+                plan.parents.append((sblock.address, encoded_sb.encode(self.params)))
                 sblock.dirty = False
                 sblock.on_disk = True
         if self._index_dirty:
@@ -407,12 +404,11 @@ class ExtensibleArrayIndex:
                 tuple(self._index_data_blocks),
                 tuple(self._index_super_blocks),
             )
-            index_writes.append((self._index_block_address, index_block.encode()))
+            plan.index_blocks.append((self._index_block_address, index_block.encode()))
             self._index_dirty = False
         if self._header_dirty:
-            header_writes.append((self.header_address, self._encode_header()))
+            plan.index_headers.append((self.header_address, self._encode_header()))
             self._header_dirty = False
-        return IndexWrites(data_writes, super_writes, index_writes, header_writes)
 
     def _encode_header(self) -> bytes:
         """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""

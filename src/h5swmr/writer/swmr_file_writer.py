@@ -105,6 +105,7 @@ class SwmrFileWriter:
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._superblock_image = SuperblockImage()
+        self._plan = CommitPlan()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -734,15 +735,18 @@ class SwmrFileWriter:
             if dataset.is_filtered:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
-        plan = CommitPlan()
+        plan = self._plan
+        plan.clear()
         for dataset in self._structure.datasets:
-            plan.add_index(dataset.index.commit())
+            dataset.index.commit(plan)
         if publish_structure:
             attribute_writes, group_writes = self._structure.publish()
-            plan.add_attribute_blocks(attribute_writes)
-            plan.add_group_headers(group_writes)
+            plan.leaves += attribute_writes
+            plan.group_headers += group_writes
         for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
-            plan.add_object_header(dataset.commit_header())
+            write = dataset.commit_header()
+            if write is not None:
+                plan.object_headers.append(write)
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
