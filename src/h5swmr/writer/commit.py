@@ -54,25 +54,20 @@ class CommitPlan:
         """Dataset object headers, rewritten in place."""
         self.group_headers: list[Write] = []
 
-    def clear(self) -> None:
-        for phase in (
+    def _before_superblock(self) -> tuple[list[Write], ...]:
+        return (
             self.leaves,
             self.parents,
             self.index_blocks,
             self.index_headers,
             self.object_headers,
             self.group_headers,
-        ):
+        )
+
+    def clear(self) -> None:
+        for phase in self._before_superblock():
             phase.clear()
 
     def phases(self, superblock: bytes) -> list[list[Write]]:
         """Every write, phase by phase, the superblock alone in the last."""
-        return [
-            self.leaves,
-            self.parents,
-            self.index_blocks,
-            self.index_headers,
-            self.object_headers,
-            self.group_headers,
-            [(0, superblock)],
-        ]
+        return [*self._before_superblock(), [(0, superblock)]]
