@@ -16,9 +16,11 @@ from h5swmr.errors import (
     InvalidArgumentError,
     InvalidDtypeError,
     InvalidStateError,
+    NotHdf5FileError,
     StorageError,
     TruncatedError,
     UnsupportedError,
+    WriterRunningError,
 )
 from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
@@ -47,6 +49,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
+    "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
     "StorageError",
@@ -55,6 +58,7 @@ __all__ = [
     "TruncatedError",
     "UnorderedFileSystemWarning",
     "UnsupportedError",
+    "WriterRunningError",
     "WriterStats",
     "__version__",
     "parse_compression",
