@@ -104,6 +104,7 @@ class ExtensibleArrayIndex:
         self._data_blk_min_elmts = params.data_blk_min_elmts
         self._infos = params.super_blocks()
         self._page_elements = params.page_elements
+        self._page_size = page_size(params, codec.element_size)
         self._max_elements = params.max_elements
         self._fill = codec.fill
         self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
@@ -376,7 +377,6 @@ class ExtensibleArrayIndex:
     def commit(self, plan: CommitPlan) -> None:
         """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
         super blocks (parents), the index block, the header (the index's commit point)."""
-        client = self.codec.client_id
         for block in self._data_blocks.values():
             if block.dirty:
                 plan.leaves += self._data_block_writes(block)
@@ -387,7 +387,7 @@ class ExtensibleArrayIndex:
                 if sblock.on_disk and crosses_page(sblock.address, size):
                     self._move_super_block(sblock, size)
                 encoded_sb = SuperBlock(
-                    client,
+                    self.codec.client_id,
                     self.header_address,
                     sblock.info.start_index,
                     bytes(sblock.bitmap),
@@ -398,7 +398,7 @@ class ExtensibleArrayIndex:
                 sblock.on_disk = True
         if self._index_dirty:
             index_block = IndexBlock(
-                client,
+                self.codec.client_id,
                 self.header_address,
                 bytes(self._index_elements),
                 tuple(self._index_data_blocks),
@@ -425,27 +425,30 @@ class ExtensibleArrayIndex:
         prefix when new and each changed page. A page that was written before and crosses a page
         boundary is never rewritten in place: the whole block moves to fresh space, placed so the
         page being filled starts a page, and its super block points at the new copy."""
-        client, es = self.codec.client_id, self.codec.element_size
-        offset = self.params.data_block_offset(block.info, block.number)
         if block.elements is not None:
             if not block.prefix:
-                block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
-                    self.params
-                )[:-CHECKSUM_SIZE]
+                offset = self.params.data_block_offset(block.info, block.number)
+                block.prefix = DataBlock(
+                    self.codec.client_id, self.header_address, offset, b""
+                ).encode(self.params)[:-CHECKSUM_SIZE]
             return [(block.address, seal(block.prefix + block.elements))]
-        size = page_size(self.params, es)
-        if any(
-            page in block.pages_on_disk
-            and crosses_page(page_address(self.params, block.address, page, es), size)
-            for page in block.dirty_pages
-        ):
-            self._move_data_block(block, max(block.dirty_pages))
+        es = self._element_size
+        size = self._page_size
+        # one dirty page a flush is the usual case: no sort, each page address computed once
+        pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
+        addresses = [page_address(self.params, block.address, page, es) for page in pages]
+        for page, address in zip(pages, addresses, strict=True):
+            if page in block.pages_on_disk and crosses_page(address, size):
+                self._move_data_block(block, pages[-1])
+                pages = sorted(block.dirty_pages)
+                addresses = [page_address(self.params, block.address, page, es) for page in pages]
+                break
         writes: list[Write] = []
         if block.is_new:
-            prefix = DataBlock(client, self.header_address, offset, b"")
+            offset = self.params.data_block_offset(block.info, block.number)
+            prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
-        for page in sorted(block.dirty_pages):
-            address = page_address(self.params, block.address, page, es)
+        for page, address in zip(pages, addresses, strict=True):
             writes.append((address, encode_page(block.pages[page])))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()
