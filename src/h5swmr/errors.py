@@ -100,3 +100,12 @@ class ExtraUnavailableError(H5SwmrError, ImportError):
 
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
+
+
+class MessageError(H5SwmrError, ValueError):
+    """A detector-stream message that is not what the protocol allows (bad CBOR, unknown type,
+    a field of the wrong type, a payload of the wrong size); ``field`` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
