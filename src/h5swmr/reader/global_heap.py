@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.global_heap import GlobalHeapCollection, VariableLengthReference
 from h5swmr.format.messages.datatype import StringCharset
-from h5swmr.reader.source import FileSource
 
 _WHAT = "global heap collection"
 

@@ -29,6 +29,7 @@ from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.fixed_array import FixedArrayHeader
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.paths import check_link_name, split_path
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
 from h5swmr.writer import nexus
@@ -46,7 +47,7 @@ from h5swmr.writer.static_dataset import (
     numeric_array,
 )
 from h5swmr.writer.streaming_dataset import StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
+from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
 
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
