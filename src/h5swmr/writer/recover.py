@@ -34,6 +34,7 @@ from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.object_header import RawMessage, find_message
 from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
 from h5swmr.storage.activity import changes_within, is_locked, writing_processes
+from h5swmr.storage.commit import OrderedWriter
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
 
@@ -188,8 +189,9 @@ def _recover(handle: FileHandle, path: str) -> RecoveryReport:
     eof = max(superblock.eof_address, handle.physical_size)
     if handle.physical_size < eof:
         handle.truncate(eof)
-    handle.pwrite(0, Superblock(ConsistencyFlags.NONE, eof, superblock.root_address).encode())
-    handle.sync()
+    out = OrderedWriter(handle)
+    out.write(0, Superblock(ConsistencyFlags.NONE, eof, superblock.root_address).encode())
+    out.sync()
     return RecoveryReport(
         path, False, int(superblock.flags), superblock.eof_address, eof, datasets, unread
     )
