@@ -36,14 +36,15 @@ class OrderedWriter:
     in which order, is read in one class.
     """
 
-    __slots__ = ("_handle", "durability", "write")
+    __slots__ = ("_handle", "durability")
 
     def __init__(self, handle: FileHandle, durability: Durability = Durability.NONE) -> None:
         self._handle = handle
         self.durability = durability
-        self.write = handle.pwrite
-        """``write(address, data)``: one pwrite, now (chunk data, a superblock at close). The
-        handle's own method, bound once: a frame's chunk pays no extra call on its way."""
+
+    def write(self, address: int, data: Buffer) -> None:
+        """One pwrite, now: chunk data as it is placed, a superblock at close or recover."""
+        self._handle.pwrite(address, data)
 
     def commit(self, phases: Sequence[Sequence[Write]]) -> None:
         """Write ``phases`` in order: data first, then what points at it, each write one

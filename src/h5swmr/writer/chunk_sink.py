@@ -42,7 +42,7 @@ class ChunkSink:
     """The chunk path of one writer, shared by all its datasets: allocator, filter pool, the
     helper thread that tiles frames, and the storage writer the bytes go through."""
 
-    __slots__ = ("allocator", "cut_ahead", "encoder", "write_at")
+    __slots__ = ("_out", "allocator", "cut_ahead", "encoder")
 
     def __init__(
         self, out: OrderedWriter, allocator: EofAllocator, *, workers: int, cut_ahead: CutAhead
@@ -50,14 +50,17 @@ class ChunkSink:
         self.allocator = allocator
         self.cut_ahead = cut_ahead
         self.encoder: ChunkEncoder[ChunkSlot] = ChunkEncoder(workers, self._deliver)
-        self.write_at = out.write
-        """``write_at(address, data)``: chunk bytes to space the dataset was given."""
+        self._out = out
 
     def place(self, data: Buffer) -> int:
         """Write ``data`` at a fresh address, and return it."""
         address = self.allocator.allocate(len(data))
-        self.write_at(address, data)
+        self._out.write(address, data)
         return address
+
+    def write_at(self, address: int, data: Buffer) -> None:
+        """Write chunk bytes to space the dataset was given (``allocator.allocate_each``)."""
+        self._out.write(address, data)
 
     def filter(
         self, pipeline: FilterPipeline, chunk: np.ndarray, element_size: int, slot: ChunkSlot
