@@ -21,7 +21,15 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.reader import SwmrFileReader
+from h5swmr.reader import (
+    Dataset,
+    ExternalLink,
+    File,
+    Group,
+    HardLink,
+    SoftLink,
+    SwmrFileReader,
+)
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.monitor import SlowStorageWarning, WriterStats
@@ -32,8 +40,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChecksumError",
+    "Dataset",
     "DatasetNotFoundError",
     "Durability",
+    "ExternalLink",
+    "File",
     "FileLocking",
     "FileLockedError",
     "FilterError",
@@ -42,12 +53,15 @@ __all__ = [
     "FormatError",
     "FrameDtypeError",
     "FrameError",
+    "Group",
     "H5SwmrError",
+    "HardLink",
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
     "RecoveryReport",
     "SlowStorageWarning",
+    "SoftLink",
     "StorageError",
     "SwmrFileReader",
     "SwmrFileWriter",

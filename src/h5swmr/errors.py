@@ -86,3 +86,20 @@ class FilterUnavailableError(H5SwmrError, ImportError):
 
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
+
+
+class SelectionIndexError(H5SwmrError, IndexError):
+    """An index out of a dataset's range (h5py raises IndexError)."""
+
+
+class SelectionTypeError(H5SwmrError, TypeError):
+    """A selection h5py cannot take: None, a float, a second index list, decreasing indices."""
+
+
+class SelectionValueError(H5SwmrError, ValueError):
+    """A selection of a wrong form: a step below 1, too many indices, two ellipses."""
+
+
+class NotReadableError(FormatError, OSError):
+    """A file ``h5swmr.File`` cannot open as HDF5 (no signature, a bad superblock): h5py raises
+    OSError for these, so this is both a FormatError and an OSError."""
