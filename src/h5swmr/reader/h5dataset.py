@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from h5swmr.reader.group import File, Group
 
 _COMPRESSION = {FilterId.DEFLATE: "gzip", FilterId.SZIP: "szip", 32000: "lzf"}
-"""h5py's names for the filters ``Dataset.compression`` reports (others report None there)."""
+"""h5py's names for the filters ``Dataset.compression`` reports."""
+_NOT_COMPRESSION = {FilterId.SHUFFLE, FilterId.FLETCHER32, FilterId.SCALEOFFSET}
+"""Filters h5py knows that are no compression; any other (a plugin's) makes it "unknown"."""
 
 
 class StoreInfo(NamedTuple):
@@ -149,10 +151,14 @@ class Dataset:
 
     @property
     def compression(self) -> str | None:
-        """ "gzip", "szip" or "lzf" as h5py names them; None otherwise (plugin filters too)."""
-        for filter_id in self._filter_ids():
+        """ "gzip", "szip" or "lzf" as h5py names them, "unknown" for a plugin's filter (h5py's
+        word), else None."""
+        ids = self._filter_ids()
+        for filter_id in ids:
             if filter_id in _COMPRESSION:
                 return _COMPRESSION[filter_id]
+        if any(i not in _NOT_COMPRESSION for i in ids):
+            return "unknown"
         return None
 
     @property

@@ -8,6 +8,7 @@ indices or a boolean mask; everything else is refused with the built-in error ty
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -81,40 +82,57 @@ def _integer(value: object) -> bool:
 
 
 def parse_selection(key: object, shape: tuple[int, ...]) -> Selection:
-    """``key`` (anything ``Dataset.__getitem__`` takes) against a dataset of ``shape``."""
+    """``key`` (anything ``Dataset.__getitem__`` takes) against a dataset of ``shape``.
+
+    Arguments are taken left to right, as h5py's selector takes them, so that of two faults
+    the first one met is the one reported."""
     args = key if isinstance(key, tuple) else (key,)
+    if any(arg is None for arg in args):
+        raise SelectionTypeError("Indexing with None (or np.newaxis) is not supported")
+    if any(isinstance(arg, str) for arg in args):
+        raise SelectionValueError("Field names only allowed for compound types")
     if not shape:
         return _parse_scalar(args)
     if len(args) == 1 and isinstance(args[0], np.ndarray) and args[0].dtype == np.bool_:
         mask = args[0]
         if mask.shape == shape:
-            full = tuple(SliceAxis(0, 1, n) for n in shape)
-            return Selection(full, False, mask)
-    for arg in args:
-        if arg is None:
-            raise SelectionTypeError("Indexing with None (or np.newaxis) is not supported")
-        if isinstance(arg, str | bytes):
-            raise SelectionValueError("Field names only allowed for compound types")
-    ellipses = sum(1 for arg in args if arg is Ellipsis)
-    if ellipses > 1:
-        raise SelectionValueError("Only one ellipsis may be used.")
-    named = len(args) - ellipses
-    if named > len(shape):
-        raise SelectionValueError(f"{named} indexing arguments for {len(shape)} dimensions")
-    expanded: list[object] = []
+            return Selection(tuple(SliceAxis(0, 1, n) for n in shape), False, mask)
+        if mask.shape != shape[:1]:
+            raise SelectionTypeError("Boolean indexing array has incompatible shape")
+    elif len(shape) == 1 and any(_is_mask(arg) for arg in args):
+        raise SelectionTypeError("Use other code for boolean selection on 1D dataset")
+    named = sum(1 for arg in args if arg is not Ellipsis)
+    axes: list[Axis] = []
+    seen_ellipsis = seen_list = False
     for arg in args:
         if arg is Ellipsis:
-            expanded += [slice(None)] * (len(shape) - named)
-        else:
-            expanded.append(arg)
-    expanded += [slice(None)] * (len(shape) - len(expanded))
-    axes = tuple(_parse_axis(arg, n) for arg, n in zip(expanded, shape, strict=True))
-    if sum(isinstance(axis, PointsAxis) for axis in axes) > 1:
-        raise SelectionTypeError(
-            "Only one indexing vector or array is currently allowed for fancy indexing"
-        )
+            if seen_ellipsis:
+                raise SelectionValueError("Only one ellipsis may be used.")
+            seen_ellipsis = True
+            axes += [SliceAxis(0, 1, n) for n in shape[len(axes) : len(axes) + len(shape) - named]]
+            continue
+        if len(axes) >= len(shape):
+            raise SelectionValueError(f"{named} indexing arguments for {len(shape)} dimensions")
+        if isinstance(arg, list | np.ndarray):
+            if seen_list:
+                raise SelectionTypeError(
+                    "Only one indexing vector or array is currently allowed for fancy indexing"
+                )
+            seen_list = True
+        axes.append(_parse_axis(arg, shape[len(axes)]))
+    axes += [SliceAxis(0, 1, n) for n in shape[len(axes) :]]
+    for axis, n in zip(axes, shape, strict=True):
+        # h5py checks an index list's range only when the selection holds elements: one that
+        # selects nothing reads as an empty array whatever its indices
+        if isinstance(axis, PointsAxis) and axis.count and math.prod(a.count for a in axes):
+            if axis.positions_.min() < 0 or axis.positions_.max() >= n:
+                raise SelectionIndexError(f"Fancy indexing out of range for (0-{n - 1})")
     every_int = all(isinstance(axis, SliceAxis) and axis.drop for axis in axes)
-    return Selection(axes, every_int)
+    return Selection(tuple(axes), every_int)
+
+
+def _is_mask(arg: object) -> bool:
+    return isinstance(arg, np.ndarray) and arg.dtype == np.bool_
 
 
 def _parse_scalar(args: tuple[object, ...]) -> Selection:
@@ -156,6 +174,8 @@ def _parse_points(arg: list[object] | np.ndarray, n: int) -> PointsAxis:
         raise SelectionTypeError(f"Selection can't process {arg!r}") from exc
     if values.ndim != 1:
         raise SelectionTypeError(f"Selection can't process {arg!r}")
+    if isinstance(arg, np.ndarray) and values.dtype.kind not in "iub":
+        raise SelectionTypeError("Indexing arrays must have integer dtypes")
     if values.dtype == np.bool_:
         if len(values) != n:
             raise SelectionTypeError(f"boolean index of length {len(values)} for extent {n}")
@@ -166,8 +186,9 @@ def _parse_points(arg: list[object] | np.ndarray, n: int) -> PointsAxis:
         raise SelectionTypeError(f"Selection can't process {arg!r}")
     positions = values.astype(np.int64)
     positions = np.where(positions < 0, positions + n, positions)
-    if positions.min() < 0 or positions.max() >= n:
-        raise SelectionIndexError(f"Fancy indexing out of range for (0-{n - 1})")
+    if positions.min() < 0:  # h5py refuses a negative index at once; one too large, later
+        where = "empty dimension" if n == 0 else f"(0-{n - 1})"
+        raise SelectionIndexError(f"Fancy indexing out of range for {where}")
     if len(positions) > 1 and not bool(np.all(np.diff(positions) > 0)):
         raise SelectionTypeError("Indexing elements must be in increasing order")
     return PointsAxis(positions)
