@@ -124,9 +124,13 @@ def parse_selection(key: object, shape: tuple[int, ...]) -> Selection:
     for axis, n in zip(axes, shape, strict=True):
         # h5py checks an index list's range only when the selection holds elements: one that
         # selects nothing reads as an empty array whatever its indices
-        if isinstance(axis, PointsAxis) and axis.count and math.prod(a.count for a in axes):
-            if axis.positions_.min() < 0 or axis.positions_.max() >= n:
-                raise SelectionIndexError(f"Fancy indexing out of range for (0-{n - 1})")
+        if (
+            isinstance(axis, PointsAxis)
+            and axis.count
+            and math.prod(a.count for a in axes)
+            and axis.positions_.max() >= n
+        ):
+            raise SelectionIndexError(f"Fancy indexing out of range for (0-{n - 1})")
     every_int = all(isinstance(axis, SliceAxis) and axis.drop for axis in axes)
     return Selection(tuple(axes), every_int)
 
