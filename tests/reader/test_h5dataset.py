@@ -1,0 +1,94 @@
+"""``Dataset`` beyond selections: chunk details under h5py's low-level names, iter_chunks,
+read_direct, scalars, refresh, frames and follow, each checked against h5py on the same file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import h5swmr
+from h5swmr import FileLocking, H5SwmrError, SwmrFileWriter
+
+
+@pytest.fixture
+def chunked(tmp_path: Path) -> Path:
+    path = tmp_path / "chunked.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        d = f.create_dataset(
+            "d", shape=(5, 6), dtype="<i4", chunks=(2, 4), compression="gzip", fillvalue=-1
+        )
+        d[0:2, 0:4] = 1
+        d[4, 5] = 9
+        f["s"] = np.float32(1.5)
+        f["c"] = np.arange(10.0)
+    return path
+
+
+def test_chunk_details_match_h5py(chunked: Path) -> None:
+    with h5py.File(chunked, "r") as theirs, h5swmr.File(chunked) as ours:
+        mine, real = ours["d"], theirs["d"]
+        assert mine.id.get_num_chunks() == real.id.get_num_chunks() == 2
+        for i in range(2):
+            assert tuple(mine.id.get_chunk_info(i)) == tuple(real.id.get_chunk_info(i))
+        for offset in [(0, 0), (4, 4)]:
+            assert tuple(mine.id.get_chunk_info_by_coord(offset)) == tuple(
+                real.id.get_chunk_info_by_coord(offset)
+            )
+        unwritten = mine.id.get_chunk_info_by_coord((2, 0))  # h5py's other fields are junk
+        assert (unwritten.byte_offset, unwritten.size) == (None, 0)
+        assert real.id.get_chunk_info_by_coord((2, 0)).byte_offset is None
+        assert mine.id.read_direct_chunk((4, 4)) == real.id.read_direct_chunk((4, 4))
+        assert mine.id.get_storage_size() == real.id.get_storage_size()
+        for sel in (None, np.s_[1:5, 3:6]):
+            assert list(mine.iter_chunks(sel)) == list(real.iter_chunks(sel))
+        assert (mine.compression, mine.compression_opts, mine.fillvalue) == ("gzip", 4, -1)
+        assert mine.fillvalue == real.fillvalue
+        out, ref = np.zeros((3, 6), "<i4"), np.zeros((3, 6), "<i4")
+        mine.read_direct(out, np.s_[2:5], np.s_[0:3])
+        real.read_direct(ref, np.s_[2:5], np.s_[0:3])
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(np.asarray(mine), real[()])
+        assert (mine.ndim, mine.size, mine.nbytes, len(mine)) == (2, 30, 120, 5)
+        with pytest.raises(TypeError):
+            ours["c"].iter_chunks().__next__()
+
+
+def test_scalar_dataset_as_h5py(chunked: Path) -> None:
+    with h5py.File(chunked, "r") as theirs, h5swmr.File(chunked) as ours:
+        mine, real = ours["s"], theirs["s"]
+        assert type(mine[()]) is type(real[()]) and mine[()] == real[()]
+        assert mine[...].shape == real[...].shape == ()
+        with pytest.raises(TypeError) as caught:
+            len(mine)
+        assert isinstance(caught.value, H5SwmrError)
+        with pytest.raises(ValueError):
+            mine[0]
+
+
+def test_refresh_frames_and_follow(tmp_h5: Path) -> None:
+    w = SwmrFileWriter.create_with_locking(tmp_h5, FileLocking.DISABLED)
+    ds = w.create_streaming_dataset("frames", np.uint16, (3, 2))
+    w.start_swmr()
+    for i in range(3):
+        w.append_frame(ds, np.full((3, 2), i, np.uint16))
+    w.flush()
+    with h5swmr.File(tmp_h5) as ours:
+        frames = ours["frames"]
+        assert frames.shape == (3, 3, 2) and frames.maxshape[0] is None
+        w.append_frame(ds, np.full((3, 2), 3, np.uint16))
+        w.flush()
+        assert frames.shape == (3, 3, 2)  # the snapshot until refresh()
+        frames.refresh()
+        assert frames.shape == (4, 3, 2)
+        assert [int(f[0, 0]) for f in frames.frames(1)] == [1, 2, 3]
+        only_new = frames.follow(start="end", timeout=5.0)
+        w.append_frame(ds, np.full((3, 2), 4, np.uint16))
+        w.close()
+        assert [i for i, _ in only_new] == [4]
+        everything = [(i, int(f[0, 0])) for i, f in frames.follow(timeout=5.0)]
+        assert everything == [(i, i) for i in range(5)]
+        with pytest.raises(ValueError):
+            next(frames.follow(start=-1))
