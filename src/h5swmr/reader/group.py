@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -29,6 +30,9 @@ from h5swmr.reader.source import FileSource
 from h5swmr.reader.streams import BinaryReadable, StreamHandle
 
 T = TypeVar("T")
+
+DECODE_THREADS = 4
+"""Most threads decoding filtered chunks for one File (fewer on a machine with fewer cores)."""
 
 
 class HardLink:
@@ -258,6 +262,7 @@ class File(Group):
                 "write with h5swmr.SwmrFileWriter"
             )
         self.swmr_mode = bool(swmr) or True
+        self._pool: ThreadPoolExecutor | None = None
         if isinstance(source, SwmrFileReader):
             self._reader = source
             return
@@ -287,6 +292,17 @@ class File(Group):
         return self._reader
 
     @property
+    def decode_pool(self) -> ThreadPoolExecutor:
+        """Threads that decode the filtered chunks of one read side by side (zlib, numpy and
+        the codecs release the GIL); made at the first such read, shut down at ``close()``."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=min(DECODE_THREADS, os.cpu_count() or 1),
+                thread_name_prefix="h5swmr-decode",
+            )
+        return self._pool
+
+    @property
     def filename(self) -> str:
         return self._reader.path
 
@@ -308,6 +324,9 @@ class File(Group):
         self._reader.refresh()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self._reader.close()
 
     def __enter__(self) -> Self:

@@ -246,13 +246,15 @@ class Dataset:
             if isinstance(first, SliceAxis) and first.step == 1:
                 if first.drop:
                     return engine.read_frame(self._path, first.start)
-                return engine.read_frames(self._path, first.start, first.start + first.count)
+                if state.pipeline is None:
+                    return engine.read_frames(self._path, first.start, first.start + first.count)
         data = read_region(
             owner._src,
             state,
             axes,
             engine.max_read_bytes,
             lambda start, stop: owner._rows(state, start, stop),
+            pool=self._file.decode_pool if state.pipeline is not None else None,
         )
         data = data.reshape(sel.result_shape)
         return data[()] if sel.scalar_result else data

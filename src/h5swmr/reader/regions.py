@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,9 +72,15 @@ def spans(axis: Axis, chunk: int) -> Iterator[Span]:
 
 
 def read_chunk(
-    src: FileSource, state: DatasetState, layout: ChunkedLayoutMessage, scaled: tuple[int, ...]
+    src: FileSource,
+    state: DatasetState,
+    layout: ChunkedLayoutMessage,
+    scaled: tuple[int, ...],
+    window: tuple[int, int] | None = None,
 ) -> np.ndarray | None:
-    """One whole chunk as an array of the chunk's shape; None where no chunk is stored."""
+    """One chunk as an array of the chunk's shape; None where no chunk is stored. For an
+    unfiltered chunk, ``window`` (first and one past the last element, row-major) limits the
+    bytes read to those elements; the rest of the array is left unset."""
     if state.index is None:
         raise FormatError("chunked dataset without a chunk index")  # pragma: no cover
     record = state.index.lookup(scaled)
@@ -81,19 +88,42 @@ def read_chunk(
         return None
     nbytes = layout.chunk_nbytes
     if state.pipeline is None:
-        data = src.read_padded(record.address, nbytes, "chunk data")
-    else:
-        stored = src.read(record.address, record.size, "filtered chunk")
-        data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask)
-        if len(data) != nbytes:
-            raise FormatError(
-                f"chunk at address {record.address} decodes to {len(data)} bytes, "
-                f"expected {nbytes}",
-                address=record.address,
-            )
+        count = math.prod(layout.chunk_dims)
+        first, stop = window if window is not None else (0, count)
+        out = np.empty(count, state.dtype)
+        itemsize = state.dtype.itemsize
+        target = memoryview(out.view(np.uint8).data)[first * itemsize : stop * itemsize]
+        src.read_into(record.address + first * itemsize, target, "chunk data")
+        return out.reshape(layout.chunk_dims)
+    stored = src.read(record.address, record.size, "filtered chunk")
+    data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask)
+    if len(data) != nbytes:
+        raise FormatError(
+            f"chunk at address {record.address} decodes to {len(data)} bytes, expected {nbytes}",
+            address=record.address,
+        )
     return np.frombuffer(data, state.dtype, count=math.prod(layout.chunk_dims)).reshape(
         layout.chunk_dims
     )
+
+
+def _window(combo: tuple[Span, ...], chunk: tuple[int, ...]) -> tuple[int, int]:
+    """First and one past the last element (row-major in the chunk) that ``combo`` selects."""
+    first = last = 0
+    for span, stride in zip(combo, _strides(chunk), strict=True):
+        inside = span.inside
+        if isinstance(inside, slice):
+            lo = inside.start
+            hi = lo + (len(range(lo, inside.stop, inside.step)) - 1) * inside.step
+        else:
+            lo, hi = int(inside[0]), int(inside[-1])
+        first += lo * stride
+        last += hi * stride
+    return first, last + 1
+
+
+def _strides(chunk: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(math.prod(chunk[i + 1 :]) for i in range(len(chunk)))
 
 
 def _fill(state: DatasetState) -> np.generic:
@@ -102,9 +132,16 @@ def _fill(state: DatasetState) -> np.generic:
 
 
 def read_region(
-    src: FileSource, state: DatasetState, axes: tuple[Axis, ...], limit: int, rows: RowReader
+    src: FileSource,
+    state: DatasetState,
+    axes: tuple[Axis, ...],
+    limit: int,
+    rows: RowReader,
+    *,
+    pool: Executor | None = None,
 ) -> np.ndarray:
-    """The selected elements, shaped one axis per dimension (integer axes kept, of length 1)."""
+    """The selected elements, shaped one axis per dimension (integer axes kept, of length 1).
+    Filtered chunks are decoded on ``pool`` when one is given and several are needed."""
     shape = tuple(axis.count for axis in axes)
     itemsize = state.dtype.itemsize
     check_allocation(math.prod(shape) * itemsize, limit, f"selection of shape {shape}")
@@ -115,9 +152,19 @@ def read_region(
         return _from_rows(state, axes, rows)
     out = np.empty(shape, state.dtype)
     per_axis = [list(spans(axis, c)) for axis, c in zip(axes, layout.chunk_dims, strict=True)]
+    combos = list(itertools.product(*per_axis))
+
+    def load(combo: tuple[Span, ...]) -> np.ndarray | None:
+        scaled = tuple(span.k for span in combo)
+        window = None if state.pipeline is not None else _window(combo, layout.chunk_dims)
+        return read_chunk(src, state, layout, scaled, window)
+
+    if pool is not None and state.pipeline is not None and len(combos) > 1:
+        chunks: Iterator[np.ndarray | None] = pool.map(load, combos)  # decoders drop the GIL
+    else:
+        chunks = map(load, combos)
     fill = None
-    for combo in itertools.product(*per_axis):
-        chunk = read_chunk(src, state, layout, tuple(span.k for span in combo))
+    for combo, chunk in zip(combos, chunks, strict=True):
         target = tuple(span.out for span in combo)
         if chunk is None:
             fill = _fill(state) if fill is None else fill
