@@ -89,14 +89,15 @@ def _values(dtype: np.dtype[Any], shape: tuple[int, ...], rng: np.random.Generat
 
 
 def _filter_options(filters: str) -> dict[str, Any]:
-    return {
+    options: dict[str, dict[str, Any]] = {
         "none": {},
         "gzip": {"compression": "gzip", "compression_opts": 3},
         "shuffle+gzip": {"compression": "gzip", "shuffle": True},
         "fletcher32": {"fletcher32": True},
         "lz4": dict(hdf5plugin.LZ4()),
         "zstd": dict(hdf5plugin.Zstd()),
-    }[filters]
+    }
+    return options[filters]
 
 
 def write_file(path: Path, spec: Spec) -> None:

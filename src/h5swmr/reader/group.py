@@ -89,8 +89,12 @@ def _join(base: str, name: str) -> str:
     return "/" + "/".join(parts)
 
 
-class Group(Mapping[str, "Group | Dataset"]):
-    """A group of an open ``File``: ``g["a/b"]``, ``in``, iteration in name order, ``len``."""
+class Group(Mapping[str, Any]):
+    """A group of an open ``File``: ``g["a/b"]``, ``in``, iteration in name order, ``len``.
+
+    ``g[name]`` is a ``Group`` or a ``Dataset``, typed ``Any`` so that h5py-style code
+    (``f["data"][0]``, ``f["entry"]["data"]``) type-checks without an ``isinstance`` at each step.
+    """
 
     def __init__(self, file: File | None, path: str) -> None:
         self._file_ref = file
@@ -124,7 +128,7 @@ class Group(Mapping[str, "Group | Dataset"]):
             return Group(self.file, path)
         raise UnsupportedError(f"{path!r}: neither a group nor a dataset (a named datatype?)")
 
-    def __getitem__(self, name: str) -> Group | Dataset:
+    def __getitem__(self, name: str) -> Any:
         if not isinstance(name, str | bytes):
             raise DatasetNotFoundError(
                 f"{self._path!r}: names are strings, not {type(name).__name__}", dataset=name
