@@ -3,6 +3,7 @@ read_direct, scalars, refresh, frames and follow, each checked against h5py on t
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import h5py
@@ -92,3 +93,51 @@ def test_refresh_frames_and_follow(tmp_h5: Path) -> None:
         assert everything == [(i, i) for i in range(5)]
         with pytest.raises(ValueError):
             next(frames.follow(start=-1))
+
+
+@pytest.fixture
+def virtual(tmp_path: Path) -> Path:
+    """A virtual dataset over two source files (h5py's VirtualLayout), with fill between."""
+    layout = h5py.VirtualLayout(shape=(7, 4, 3), dtype="<f4")
+    for k in range(2):
+        source = tmp_path / f"src{k}.h5"
+        with h5py.File(source, "w") as f:
+            f["data"] = np.arange(36, dtype="<f4").reshape(3, 4, 3) + 100 * k
+        layout[4 * k : 4 * k + 3] = h5py.VirtualSource(source.name, "data", shape=(3, 4, 3))
+    path = tmp_path / "master.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_virtual_dataset("vds", layout, fillvalue=-1)
+    return path
+
+
+def test_virtual_dataset_selections_as_h5py(virtual: Path) -> None:
+    with h5py.File(virtual, "r") as theirs, h5swmr.File(virtual) as ours:
+        mine, real = ours["vds"], theirs["vds"]
+        assert mine.is_virtual and real.is_virtual
+        assert [(m.file_name, m.dset_name) for m in mine.virtual_sources()] == [
+            (m.file_name, m.dset_name) for m in real.virtual_sources()
+        ]
+        for key in (np.s_[...], 3, -1, np.s_[1:6:2, ::3, 1], np.s_[[0, 4, 6], 2:], np.s_[5, 3, 2]):
+            got, want = mine[key], real[key]
+            assert type(got) is type(want)
+            assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), key
+
+
+def test_one_element_of_many_chunks_reads_only_its_chunk(tmp_path: Path) -> None:
+    """A slice reads only the chunks it touches: one element of 20,000 one-element chunks costs
+    the superblock, headers and one index block, never the whole index or data."""
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("d", data=np.arange(20_000, dtype="<i8"), chunks=(1,), maxshape=(None,))
+    read: list[int] = []
+
+    class Counting(io.FileIO):
+        def read(self, size: int | None = -1, /) -> bytes:
+            data = super().read(size)
+            read.append(len(data))
+            return data
+
+    with Counting(path, "r") as handle, h5swmr.File(handle) as ours:
+        assert ours["d"][12_345] == 12_345
+        assert ours["d"][19_999:] == [19_999]
+    assert sum(read) < 16_384, (sum(read), path.stat().st_size)
