@@ -101,5 +101,5 @@ class SelectionValueError(H5SwmrError, ValueError):
 
 
 class NotReadableError(FormatError, OSError):
-    """A file ``h5swmr.File`` cannot open as HDF5 (no signature, a bad superblock): h5py raises
-    OSError for these, so this is both a FormatError and an OSError."""
+    """Bytes ``h5swmr.File`` cannot read (no HDF5 signature, a corrupt header or chunk): h5py
+    raises OSError for these, so this is both a FormatError and an OSError."""

@@ -141,3 +141,25 @@ def test_one_element_of_many_chunks_reads_only_its_chunk(tmp_path: Path) -> None
         assert ours["d"][12_345] == 12_345
         assert ours["d"][19_999:] == [19_999]
     assert sum(read) < 16_384, (sum(read), path.stat().st_size)
+
+
+def test_corrupt_chunk_and_truncated_file_are_os_errors_as_in_h5py(
+    chunked: Path, tmp_path: Path
+) -> None:
+    with h5py.File(chunked, "r") as theirs:
+        info = theirs["d"].id.get_chunk_info_by_coord((0, 0))
+    broken = tmp_path / "broken.h5"
+    data = bytearray(chunked.read_bytes())
+    data[info.byte_offset : info.byte_offset + info.size] = bytes(info.size)  # not zlib now
+    broken.write_bytes(bytes(data))
+    with h5py.File(broken, "r") as theirs, pytest.raises(OSError):
+        theirs["d"][0]
+    with h5swmr.File(broken) as ours, pytest.raises(OSError) as caught:
+        ours["d"][0]
+    assert isinstance(caught.value, H5SwmrError)
+    short = tmp_path / "short.h5"
+    short.write_bytes(chunked.read_bytes()[:1200])
+    with pytest.raises(OSError):
+        h5py.File(short, "r")["d"][...]
+    with pytest.raises(OSError):
+        h5swmr.File(short)["d"][...]

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from h5swmr.errors import DatasetNotFoundError
+from h5swmr.reader.failures import reading
 
 if TYPE_CHECKING:
     from h5swmr.reader.file import SwmrFileReader
@@ -24,7 +25,8 @@ class AttributeManager(Mapping[str, object]):
         self._path = path
 
     def _values(self) -> dict[str, object]:
-        return self._reader.attrs(self._path)
+        with reading(self._path):
+            return self._reader.attrs(self._path)
 
     def __getitem__(self, name: str) -> object:
         values = self._values()

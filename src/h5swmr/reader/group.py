@@ -23,6 +23,7 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.reader.attrs import AttributeManager
+from h5swmr.reader.failures import reading
 from h5swmr.reader.file import DEFAULT_READ_LIMIT, SwmrFileReader
 from h5swmr.reader.groups import split_path
 from h5swmr.reader.h5dataset import Dataset
@@ -121,7 +122,8 @@ class Group(Mapping[str, Any]):
         return AttributeManager(self.file.reader, self._path)
 
     def _object(self, path: str) -> Group | Dataset:
-        kind = self.file.reader.kind(path)
+        with reading(path):
+            kind = self.file.reader.kind(path)
         if kind == "dataset":
             return Dataset(self.file, path)
         if kind == "group":
@@ -180,13 +182,14 @@ class Group(Mapping[str, Any]):
         return True
 
     def _names(self) -> list[str]:
-        return sorted(self.file.reader.keys(self._path))
+        with reading(self._path):
+            return sorted(self.file.reader.keys(self._path))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())
 
     def __len__(self) -> int:
-        return len(self.file.reader.keys(self._path))
+        return len(self._names())
 
     def __bool__(self) -> bool:
         return not self.file.closed
@@ -325,7 +328,8 @@ class File(Group):
 
     def refresh(self) -> None:
         """A new snapshot of the whole file: superblock, root, every header and index."""
-        self._reader.refresh()
+        with reading(self.filename):
+            self._reader.refresh()
 
     def close(self) -> None:
         if self._pool is not None:

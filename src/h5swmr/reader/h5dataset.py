@@ -22,6 +22,7 @@ from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.selection import Selection as StoredSelection
 from h5swmr.reader.attrs import AttributeManager
 from h5swmr.reader.dataset import DatasetState
+from h5swmr.reader.failures import reading
 from h5swmr.reader.regions import chunk_boxes, read_chunk, read_region
 from h5swmr.reader.selection import Selection, SliceAxis, parse_selection
 
@@ -106,7 +107,8 @@ class Dataset:
     # -- snapshot facts ---------------------------------------------------------------------------
 
     def _snapshot(self) -> tuple[SwmrFileReader, DatasetState]:
-        return self._file.reader._target(self._path)
+        with reading(self._path):
+            return self._file.reader._target(self._path)
 
     @property
     def _state(self) -> DatasetState:
@@ -227,12 +229,13 @@ class Dataset:
 
     def __getitem__(self, key: object) -> Any:
         engine = self._file.reader
-        owner, state = engine._target(self._path)
+        owner, state = self._snapshot()
         selection = parse_selection(key, state.dims)
-        if selection.mask is not None:
-            whole = self._read(engine, owner, state, parse_selection((), state.dims))
-            return whole[selection.mask]
-        return self._read(engine, owner, state, selection)
+        with reading(self._path):
+            if selection.mask is not None:
+                whole = self._read(engine, owner, state, parse_selection((), state.dims))
+                return whole[selection.mask]
+            return self._read(engine, owner, state, selection)
 
     def _read(
         self, engine: SwmrFileReader, owner: SwmrFileReader, state: DatasetState, sel: Selection
