@@ -42,6 +42,9 @@ def test_chunk_details_match_h5py(chunked: Path) -> None:
         assert (unwritten.byte_offset, unwritten.size) == (None, 0)
         assert real.id.get_chunk_info_by_coord((2, 0)).byte_offset is None
         assert mine.id.read_direct_chunk((4, 4)) == real.id.read_direct_chunk((4, 4))
+        edge = mine.id.read_chunk((4, 4))
+        assert edge is not None and edge.shape == (2, 4) and edge[0, 1] == 9
+        assert mine.id.read_chunk((2, 0)) is None
         assert mine.id.get_storage_size() == real.id.get_storage_size()
         for sel in (None, np.s_[1:5, 3:6]):
             assert list(mine.iter_chunks(sel)) == list(real.iter_chunks(sel))

@@ -23,7 +23,7 @@ from h5swmr.format.selection import Selection as StoredSelection
 from h5swmr.reader.attrs import AttributeManager
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.failures import reading
-from h5swmr.reader.regions import chunk_boxes, read_chunk, read_region
+from h5swmr.reader.regions import chunk_boxes, lookup, read_chunk, read_region
 from h5swmr.reader.selection import Selection, SliceAxis, parse_selection
 
 if TYPE_CHECKING:
@@ -394,7 +394,8 @@ class DatasetID:
     def read_chunk(self, offset: tuple[int, ...]) -> np.ndarray | None:
         """The decoded chunk at element ``offset`` (None where none is stored)."""
         owner, state, layout = self._chunked()
-        return read_chunk(owner._src, state, layout, self._scaled(state, layout, offset))
+        record = lookup(state, self._scaled(state, layout, offset))
+        return read_chunk(owner._src, state, layout, record)
 
     def get_storage_size(self) -> int:
         return self._dataset.file.reader.storage_size(self._dataset.name)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from h5swmr.errors import FormatError
+from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.rows import check_allocation
@@ -71,20 +72,25 @@ def spans(axis: Axis, chunk: int) -> Iterator[Span]:
             k += 1
 
 
+def lookup(state: DatasetState, scaled: tuple[int, ...]) -> ChunkRecord | None:
+    """The stored chunk at ``scaled``, None where none is (it reads as the fill value)."""
+    if state.index is None:
+        raise FormatError("chunked dataset without a chunk index")  # pragma: no cover
+    record = state.index.lookup(scaled)
+    return record if record is not None and record.is_allocated else None
+
+
 def read_chunk(
     src: FileSource,
     state: DatasetState,
     layout: ChunkedLayoutMessage,
-    scaled: tuple[int, ...],
+    record: ChunkRecord | None,
     window: tuple[int, int] | None = None,
 ) -> np.ndarray | None:
-    """One chunk as an array of the chunk's shape; None where no chunk is stored. For an
-    unfiltered chunk, ``window`` (first and one past the last element, row-major) limits the
-    bytes read to those elements; the rest of the array is left unset."""
-    if state.index is None:
-        raise FormatError("chunked dataset without a chunk index")  # pragma: no cover
-    record = state.index.lookup(scaled)
-    if record is None or not record.is_allocated:
+    """One chunk as an array of the chunk's shape; None for no chunk. For an unfiltered chunk,
+    ``window`` (first and one past the last element, row-major) limits the bytes read to those
+    elements; the rest of the array is left unset. Touches no index: safe on pool threads."""
+    if record is None:
         return None
     nbytes = layout.chunk_nbytes
     if state.pipeline is None:
@@ -153,16 +159,17 @@ def read_region(
     out = np.empty(shape, state.dtype)
     per_axis = [list(spans(axis, c)) for axis, c in zip(axes, layout.chunk_dims, strict=True)]
     combos = list(itertools.product(*per_axis))
+    # index lookups here, in order (the index loads its blocks lazily); reads and decodes after
+    records = [lookup(state, tuple(span.k for span in combo)) for combo in combos]
 
-    def load(combo: tuple[Span, ...]) -> np.ndarray | None:
-        scaled = tuple(span.k for span in combo)
+    def load(combo: tuple[Span, ...], record: ChunkRecord | None) -> np.ndarray | None:
         window = None if state.pipeline is not None else _window(combo, layout.chunk_dims)
-        return read_chunk(src, state, layout, scaled, window)
+        return read_chunk(src, state, layout, record, window)
 
     if pool is not None and state.pipeline is not None and len(combos) > 1:
-        chunks: Iterator[np.ndarray | None] = pool.map(load, combos)  # decoders drop the GIL
+        chunks: Iterator[np.ndarray | None] = pool.map(load, combos, records)  # no GIL held
     else:
-        chunks = map(load, combos)
+        chunks = map(load, combos, records)
     fill = None
     for combo, chunk in zip(combos, chunks, strict=True):
         target = tuple(span.out for span in combo)
