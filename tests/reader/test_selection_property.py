@@ -6,7 +6,9 @@ fixed array, extensible array, v2 B-tree; v1 B-tree with ``libver="earliest"``),
 (deflate, shuffle, fletcher32, LZ4 and Zstd through hdf5plugin), fill values, partial edge
 chunks and chunks never written. Random selections: integers, slices with steps, negative
 indices, Ellipsis, index lists, boolean masks, and the malformed ones h5py refuses, where the
-error must be of h5py's built-in type. The ``ci`` hypothesis profile keeps it CI-sized.
+error must be of h5py's built-in type. A second test does the same on streaming datasets
+h5swmr writes (frames per chunk, tiles with partial edges, filters, a partly filled last band).
+The ``ci`` hypothesis profile keeps both CI-sized.
 """
 
 from __future__ import annotations
@@ -210,6 +212,62 @@ def test_selections_match_h5py(tmp_path: Path, spec: Spec, data: st.DataObject) 
         assert same_value(ours.fillvalue, theirs.fillvalue)
         for _ in range(6):
             key = data.draw(selections(spec.shape), label="selection")
+            kind_theirs, value_theirs = outcome(lambda key=key: theirs[key])
+            kind_ours, value_ours = outcome(lambda key=key: ours[key])
+            assert kind_ours == kind_theirs, (key, value_theirs, value_ours)
+            if kind_ours == "value":
+                assert same_value(value_ours, value_theirs), (key, value_theirs, value_ours)
+            else:
+                assert same_error(value_ours, value_theirs), (key, value_theirs, value_ours)
+
+
+@st.composite
+def stream_specs(draw: st.DrawFn) -> dict[str, Any]:
+    """An h5swmr streaming dataset: frame dims, frames per chunk, tiles, filters, frame count
+    (a last band of frames that fills its chunk only partly)."""
+    frame = tuple(draw(st.lists(st.integers(1, 7), min_size=1, max_size=2)))
+    per_chunk = draw(st.integers(1, 4))
+    tile = tuple(draw(st.integers(1, n)) for n in frame)
+    return {
+        "dtype": draw(st.sampled_from(["u1", "<i2", ">u4", "<f8"])),
+        "frame": frame,
+        "chunk": (per_chunk, *tile),
+        "pipeline": draw(st.sampled_from([None, "deflate", "shuffle_deflate", "lz4"])),
+        "frames": draw(st.integers(0, 9)),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(spec=stream_specs(), data=st.data())
+def test_selections_of_h5swmr_streams_match_h5py(
+    tmp_path: Path, spec: dict[str, Any], data: st.DataObject
+) -> None:
+    path = tmp_path / "stream.h5"
+    dtype = np.dtype(spec["dtype"])
+    rng = np.random.default_rng(spec["seed"])
+    pipeline = {
+        None: None,
+        "deflate": h5swmr.FilterPipeline.deflate(),
+        "shuffle_deflate": h5swmr.FilterPipeline.shuffle_deflate(),
+        "lz4": h5swmr.FilterPipeline.lz4(),
+    }[spec["pipeline"]]
+    with h5swmr.SwmrFileWriter.create(path) as writer:
+        if pipeline is None:
+            ds = writer.create_streaming_dataset_chunked("d", dtype, spec["frame"], spec["chunk"])
+        else:
+            ds = writer.create_streaming_dataset_chunked_compressed(
+                "d", dtype, spec["frame"], spec["chunk"], pipeline
+            )
+        writer.start_swmr()
+        for _ in range(spec["frames"]):
+            writer.append_frame(ds, _values(dtype, spec["frame"], rng))
+    shape = (spec["frames"], *spec["frame"])
+    with h5py.File(path, "r") as theirs_file, h5swmr.File(path) as ours_file:
+        theirs, ours = theirs_file["d"], ours_file["d"]
+        assert (ours.shape, ours.chunks, ours.dtype) == (theirs.shape, theirs.chunks, theirs.dtype)
+        for _ in range(6):
+            key = data.draw(selections(shape), label="selection")
             kind_theirs, value_theirs = outcome(lambda key=key: theirs[key])
             kind_ours, value_ours = outcome(lambda key=key: ours[key])
             assert kind_ours == kind_theirs, (key, value_theirs, value_ours)
