@@ -26,6 +26,9 @@ from h5swmr.reader.selection import PointsAxis, SliceAxis
 from h5swmr.reader.source import FileSource
 
 Axis = SliceAxis | PointsAxis
+CHUNK_VISIT_BYTES = 64
+"""What visiting one chunk counts against ``max_read_bytes``: a file may declare a huge dataset
+of one-element chunks, whose lookups alone (not the result) would take hours."""
 RowReader = Callable[[int, int], np.ndarray]
 """Rows ``start:stop`` of the dataset (SwmrFileReader._rows), for non-chunked layouts."""
 
@@ -158,6 +161,12 @@ def read_region(
         return _from_rows(state, axes, rows)
     out = np.empty(shape, state.dtype)
     per_axis = [list(spans(axis, c)) for axis, c in zip(axes, layout.chunk_dims, strict=True)]
+    visits = math.prod(len(found) for found in per_axis)
+    if visits * CHUNK_VISIT_BYTES > limit:
+        raise FormatError(
+            f"selection of shape {shape}: {visits} chunks to visit, more than the limit of "
+            f"{limit // CHUNK_VISIT_BYTES} (max_read_bytes / {CHUNK_VISIT_BYTES})"
+        )
     combos = list(itertools.product(*per_axis))
     # index lookups here, in order (the index loads its blocks lazily); reads and decodes after
     records = [lookup(state, tuple(span.k for span in combo)) for combo in combos]
