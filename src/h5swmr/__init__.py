@@ -16,9 +16,11 @@ from h5swmr.errors import (
     InvalidArgumentError,
     InvalidDtypeError,
     InvalidStateError,
+    NotHdf5FileError,
     StorageError,
     TruncatedError,
     UnsupportedError,
+    WriterRunningError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import (
@@ -59,6 +61,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
+    "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
     "SoftLink",
@@ -68,6 +71,7 @@ __all__ = [
     "TruncatedError",
     "UnorderedFileSystemWarning",
     "UnsupportedError",
+    "WriterRunningError",
     "WriterStats",
     "__version__",
     "recover",

@@ -19,9 +19,9 @@ def reading(what: str) -> Iterator[None]:
     """Run a read of ``what`` (a path, a dataset name), raising file trouble as OSError."""
     try:
         yield
-    except NotReadableError:
-        raise
     except FormatError as exc:
+        if isinstance(exc, OSError):
+            raise
         raise NotReadableError(
             f"{what}: {exc}", structure=exc.structure, address=exc.address
         ) from exc

@@ -286,7 +286,7 @@ class File(Group):
                     f"h5swmr.File: a path or a binary file object, not {type(source).__name__}"
                 )
         except FormatError as exc:
-            if isinstance(exc, NotReadableError):
+            if isinstance(exc, OSError):  # NotHdf5FileError, NotReadableError: h5py's OSError
                 raise
             raise NotReadableError(
                 f"Unable to open file {_describe(source)} ({exc})",

@@ -68,7 +68,8 @@ def coerce_array(
     expected_shape: str | None = None,
 ) -> np.ndarray:
     """``data`` as a C-contiguous array of ``dtype`` and ``shape``: a numpy array of that shape
-    and dtype in any byte order, or ``nbytes`` of raw little-endian bytes (viewed, not copied).
+    and dtype in any byte order, or ``nbytes`` of raw bytes in ``dtype``'s order (viewed, not
+    copied).
     Anything else is a FrameError or FrameDtypeError naming the ``noun`` and what was expected,
     raised before anything is written."""
     if isinstance(data, np.ndarray):
@@ -216,7 +217,8 @@ class StreamingDataset:
         return f"{dims} {self.dtype.str}"
 
     def coerce(self, data: object) -> np.ndarray:
-        """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
+        """``data`` as a C-contiguous frame in the dataset's byte order, or a FrameError that
+        changes nothing."""
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
         if isinstance(data, np.generic):

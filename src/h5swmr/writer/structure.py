@@ -382,6 +382,5 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         DatatypeMessage.from_numpy(numpy_dtype)
     except H5SwmrError as exc:
         raise InvalidDtypeError(f"{where}: {exc}") from exc
-    if numpy_dtype.byteorder == ">":
-        numpy_dtype = numpy_dtype.newbyteorder("<")
+    # the byte order asked for is kept, as h5py keeps it: a ">i4" frame makes a ">i4" dataset
     return numpy_dtype

@@ -368,9 +368,9 @@ class SwmrFileWriter:
     def write_chunk_at(self, ds: DatasetRef, coords: tuple[int, ...], data: object) -> None:
         """Store the chunk at ``coords`` (chunk units: element ``coords[i] * chunk[i]`` of dim i
         onward) of a grid dataset: a numpy array of exactly the chunk shape and the dataset's
-        dtype (any byte order), or bytes of one chunk, raw and little-endian. Edge chunks are
-        passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the chunk is
-        filtered on the writer's pool.
+        dtype (any byte order), or bytes of one chunk, raw, in the dataset's byte order. Edge
+        chunks are passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the
+        chunk is filtered on the writer's pool.
 
         Any order is fine. Writing coords again stores the new chunk at fresh space and repoints
         the index (a reader never sees a mix of the two). Readers see the chunk after the next
@@ -497,7 +497,7 @@ class SwmrFileWriter:
         self, ds: DatasetRef, data: object, metadata: Mapping[DatasetRef, object] | None = None
     ) -> None:
         """Append one frame: a numpy array of the frame's shape and the dataset's dtype (any byte
-        order), or bytes-like data of exactly one frame, raw and little-endian.
+        order), or bytes-like data of exactly one frame, raw, in the dataset's byte order.
 
         ``metadata`` maps other streaming datasets (per-frame timestamp, frame id, exposure...)
         to their value for this frame: they are appended in lockstep and published before the
