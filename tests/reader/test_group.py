@@ -55,7 +55,10 @@ def test_names_links_and_attrs_match_h5py(tree_file: Path) -> None:
             ours["entry"].attrs["vector"], theirs["entry"].attrs["vector"]
         )
         assert ours["entry/data"].parent.name == "/entry"
-        assert ours["entry"]["data"] == ours["/entry/data"]
+        assert ours["entry"]["data"] == ours["/entry/data"] == ours["entry/again"]
+        assert theirs["entry/data"] == theirs["entry/again"]  # h5py: one object, two links
+        assert ours["entry/data"] != ours["z_scalar"] and ours["entry"] != ours["/"]
+        assert len({ours["soft"], ours["entry/again"], ours["entry/data"]}) == 1
         assert ours["entry/data"].file is ours
 
 

@@ -195,10 +195,16 @@ class Group(Mapping[str, Any]):
         return not self.file.closed
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Group) and other.file is self.file and other.name == self.name
+        """The same object of the file, whatever the path to it (two hard links to one group
+        are equal), as h5py compares objects."""
+        return (
+            isinstance(other, Group)
+            and other.file is self.file
+            and other.file.object_key(other.name) == self.file.object_key(self._path)
+        )
 
     def __hash__(self) -> int:
-        return hash((id(self.file), self._path))
+        return hash(self.file.object_key(self._path))
 
     def __repr__(self) -> str:
         if self.file.closed:
@@ -308,6 +314,12 @@ class File(Group):
                 thread_name_prefix="h5swmr-decode",
             )
         return self._pool
+
+    def object_key(self, path: str) -> tuple[str, int]:
+        """(file, header address) of the object at ``path``: what makes two paths one object."""
+        with reading(path):
+            owner, address = self._reader._locate(path)
+        return owner.path, address
 
     @property
     def filename(self) -> str:

@@ -94,12 +94,15 @@ class Dataset:
         return f'<HDF5 dataset "{short}": shape {self.shape}, type "{self.dtype.str}">'
 
     def __eq__(self, other: object) -> bool:
+        """The same dataset, whatever the path to it, as h5py compares objects."""
         return (
-            isinstance(other, Dataset) and other._file is self._file and other._path == self._path
+            isinstance(other, Dataset)
+            and other._file is self._file
+            and self._file.object_key(other._path) == self._file.object_key(self._path)
         )
 
     def __hash__(self) -> int:
-        return hash((id(self._file), self._path))
+        return hash(self._file.object_key(self._path))
 
     def __bool__(self) -> bool:
         return not self._file.closed
