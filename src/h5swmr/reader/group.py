@@ -274,7 +274,7 @@ class File(Group):
                 f"h5swmr.File opens files for reading only (mode 'r'), not {mode!r}: "
                 "write with h5swmr.SwmrFileWriter"
             )
-        self.swmr_mode = bool(swmr) or True
+        self.swmr_mode = True  # h5py's attribute; this reader always follows a SWMR writer
         self._pool: ThreadPoolExecutor | None = None
         if isinstance(source, SwmrFileReader):
             self._reader = source
