@@ -81,6 +81,8 @@ class FileStructure:
     # -- looking up ---------------------------------------------------------------------------
 
     def dataset(self, ds: object, call: str) -> StreamingDataset:
+        if type(ds) is int and 0 <= ds < len(self.datasets):  # the per-frame case, first
+            return self.datasets[ds]
         if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
             if 0 <= ds < len(self.datasets):
                 return self.datasets[int(ds)]
