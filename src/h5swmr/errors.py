@@ -95,6 +95,10 @@ class FilterUnavailableError(H5SwmrError, ImportError):
     """A filter whose optional library is not installed; the message names the extra to install."""
 
 
+class ExtraUnavailableError(H5SwmrError, ImportError):
+    """A front end (``view``) whose optional libraries are not installed; names the extra."""
+
+
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
 
