@@ -118,3 +118,12 @@ class SelectionValueError(H5SwmrError, ValueError):
 class NotReadableError(FormatError, OSError):
     """Bytes ``h5swmr.File`` cannot read (no HDF5 signature, a corrupt header or chunk): h5py
     raises OSError for these, so this is both a FormatError and an OSError."""
+
+
+class MessageError(H5SwmrError, ValueError):
+    """A detector-stream message that is not what the protocol allows (bad CBOR, unknown type,
+    a field of the wrong type, a payload of the wrong size); ``field`` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
