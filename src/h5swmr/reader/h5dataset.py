@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -27,8 +27,30 @@ from h5swmr.reader.regions import chunk_boxes, lookup, read_chunk, read_region
 from h5swmr.reader.selection import Selection, SliceAxis, parse_selection
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from h5swmr.reader.file import SwmrFileReader
-    from h5swmr.reader.group import File, Group
+
+
+class OpenFile(Protocol):
+    """What a Dataset needs of its ``File`` (reader/group.py, which imports this module: the
+    protocol keeps the two modules free of an import cycle)."""
+
+    @property
+    def reader(self) -> SwmrFileReader: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def decode_pool(self) -> Executor: ...
+
+    def object_key(self, path: str) -> tuple[str, int]: ...
+
+    def refresh(self) -> None: ...
+
+    def __getitem__(self, name: str) -> Any: ...
+
 
 _COMPRESSION = {FilterId.DEFLATE: "gzip", FilterId.SZIP: "szip", 32000: "lzf"}
 """h5py's names for the filters ``Dataset.compression`` reports."""
@@ -58,14 +80,15 @@ class VDSmap(NamedTuple):
 class Dataset:
     """A dataset of an open ``File``: shape, type and storage facts, and numpy-style reads."""
 
-    def __init__(self, file: File, path: str) -> None:
+    def __init__(self, file: OpenFile, path: str) -> None:
         self._file = file
         self._path = path
 
     # -- identity ---------------------------------------------------------------------------------
 
     @property
-    def file(self) -> File:
+    def file(self) -> Any:
+        """The ``File`` this dataset was opened from."""
         return self._file
 
     @property
@@ -73,10 +96,9 @@ class Dataset:
         return self._path
 
     @property
-    def parent(self) -> Group:
-        from h5swmr.reader.group import Group
-
-        return Group(self._file, self._path.rsplit("/", 1)[0] or "/")
+    def parent(self) -> Any:
+        """The ``Group`` holding this dataset."""
+        return self._file[self._path.rsplit("/", 1)[0] or "/"]
 
     @property
     def attrs(self) -> AttributeManager:
@@ -401,7 +423,7 @@ class DatasetID:
         return read_chunk(owner._src, state, layout, record)
 
     def get_storage_size(self) -> int:
-        return self._dataset.file.reader.storage_size(self._dataset.name)
+        return self._dataset._file.reader.storage_size(self._dataset.name)
 
     @staticmethod
     def _scaled(
