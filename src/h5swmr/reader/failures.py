@@ -23,7 +23,13 @@ def reading(what: str) -> Iterator[None]:
         if isinstance(exc, OSError):
             raise
         raise NotReadableError(
-            f"{what}: {exc}", structure=exc.structure, address=exc.address
+            _naming(what, exc), structure=exc.structure, address=exc.address
         ) from exc
     except FilterError as exc:
-        raise NotReadableError(f"{what}: {exc}", structure="filtered chunk") from exc
+        raise NotReadableError(_naming(what, exc), structure="filtered chunk") from exc
+
+
+def _naming(what: str, exc: Exception) -> str:
+    """The message, led by ``what`` unless it names it already (one line, no repetition)."""
+    text = str(exc)
+    return text if what in text else f"{what}: {text}"
