@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FormatError,
@@ -22,12 +23,11 @@ from h5swmr.errors import (
     NotReadableError,
     UnsupportedError,
 )
+from h5swmr.format.paths import split_lookup_path as split_path
 from h5swmr.reader.attrs import AttributeManager
 from h5swmr.reader.failures import reading
 from h5swmr.reader.file import DEFAULT_READ_LIMIT, SwmrFileReader
-from h5swmr.reader.groups import split_path
 from h5swmr.reader.h5dataset import Dataset
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.streams import BinaryReadable, StreamHandle
 
 T = TypeVar("T")

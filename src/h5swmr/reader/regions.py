@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
-from h5swmr.format.extensible_array.elements import ChunkRecord
+from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.rows import check_allocation
 from h5swmr.reader.selection import PointsAxis, SliceAxis
-from h5swmr.reader.source import FileSource
 
 Axis = SliceAxis | PointsAxis
 CHUNK_VISIT_BYTES = 64
