@@ -192,3 +192,13 @@ def test_virtual_datasets_show_their_sources(tmp_path: Path) -> None:
     done = run_h5swmr("ls", str(master))
     assert done.returncode == 0, done.stderr
     assert "virtual, 5 mappings" in done.stdout
+
+
+def test_metadata_and_string_datasets(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.write_dataset("/entry/distance", 0.125)
+        writer.write_string_dataset("/entry/title", "lysozyme")
+    done = run_h5swmr("ls", str(tmp_h5))
+    assert done.returncode == 0, done.stderr
+    assert "/entry/distance" in done.stdout and "dataset () float64" in done.stdout
+    assert "dataset () str (variable-length)" in done.stdout

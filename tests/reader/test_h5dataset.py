@@ -166,3 +166,25 @@ def test_corrupt_chunk_and_truncated_file_are_os_errors_as_in_h5py(
         h5py.File(short, "r")["d"][...]
     with pytest.raises(OSError):
         h5swmr.File(short)["d"][...]
+
+
+def test_string_datasets_as_h5py_bytes_and_asstr(tmp_path: Path) -> None:
+    path = tmp_path / "strings.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("v", data=["ab", "cdé", "x"], dtype=h5py.string_dtype())
+        f.create_dataset(
+            "c", data=list("abcd"), dtype=h5py.string_dtype(), chunks=(2,), maxshape=(None,)
+        )
+        f["s"] = "scalar text"
+    with h5py.File(path, "r") as theirs, h5swmr.File(path) as ours:
+        assert ours["v"].dtype == theirs["v"].dtype
+        for name, keys in (("v", [(), 1, np.s_[::2], [0, 2]]), ("c", [(), 3, np.s_[1::2]])):
+            for key in keys:
+                for mine, real in (
+                    (ours[name][key], theirs[name][key]),
+                    (ours[name].asstr()[key], theirs[name].asstr()[key]),
+                ):
+                    assert type(mine) is type(real)
+                    assert np.asarray(mine).tolist() == np.asarray(real).tolist(), (name, key)
+        assert ours["s"][()] == theirs["s"][()] == b"scalar text"
+        assert ours["s"].asstr()[()] == "scalar text"

@@ -101,7 +101,8 @@ def dataset_text(dataset: Dataset) -> str:
     bytes, as h5py's ``Dataset.id.get_storage_size`` counts them).
     """
     shape, dtype = dataset.shape, dataset.dtype
-    parts = [f"{shape_text(shape)} {dtype}"]
+    is_text = dtype.metadata is not None and dtype.metadata.get("vlen") is str
+    parts = [f"{shape_text(shape)} {'str (variable-length)' if is_text else dtype}"]
     maxshape = dataset.maxshape
     if maxshape != shape:
         parts.append(f"maxshape {shape_text(maxshape)}")

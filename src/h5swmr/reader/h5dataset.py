@@ -23,6 +23,7 @@ from h5swmr.format.selection import Selection as StoredSelection
 from h5swmr.reader.attrs import AttributeManager
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.failures import reading
+from h5swmr.reader.global_heap import resolve_strings
 from h5swmr.reader.regions import chunk_boxes, lookup, read_chunk, read_region
 from h5swmr.reader.selection import Selection, SliceAxis, parse_selection
 
@@ -145,7 +146,11 @@ class Dataset:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return self._state.dtype
+        """The numpy dtype; variable-length strings give h5py's ``string_dtype()``."""
+        state = self._state
+        if state.strings is not None:
+            return np.dtype("O", metadata={"vlen": str})
+        return state.dtype
 
     @property
     def ndim(self) -> int:
@@ -253,14 +258,32 @@ class Dataset:
         return data if dtype is None else data.astype(dtype)
 
     def __getitem__(self, key: object) -> Any:
+        """h5py's selection rules; variable-length strings come as ``bytes``, as h5py gives
+        them (``asstr()[key]`` for ``str``)."""
+        return self._get(key, text=False)
+
+    def asstr(self) -> AsStrView:
+        """Variable-length strings read as ``str`` (h5py's ``Dataset.asstr()``)."""
+        if self._state.strings is None:
+            raise SelectionTypeError(f"{self._path!r}: asstr() is for string datasets")
+        return AsStrView(self)
+
+    def _get(self, key: object, *, text: bool) -> Any:
         engine = self._file.reader
         owner, state = self._snapshot()
         selection = parse_selection(key, state.dims)
         with reading(self._path):
             if selection.mask is not None:
                 whole = self._read(engine, owner, state, parse_selection((), state.dims))
-                return whole[selection.mask]
-            return self._read(engine, owner, state, selection)
+                result = whole[selection.mask]
+            else:
+                result = self._read(engine, owner, state, selection)
+            if state.strings is None:
+                return result
+            if isinstance(result, np.ndarray) and result.dtype.kind == "V":
+                result = resolve_strings(owner._src, result, state.strings)
+                result = result[()] if selection.scalar_result else result
+        return result if text else _encoded(result)
 
     def _read(
         self, engine: SwmrFileReader, owner: SwmrFileReader, state: DatasetState, sel: Selection
@@ -354,6 +377,35 @@ class Dataset:
         return engine.follow(
             self._path, timeout=timeout, poll_interval=poll_interval, start=position
         )
+
+
+def _encoded(value: Any) -> Any:
+    """Strings as h5py gives them without ``asstr()``: ``bytes`` (UTF-8)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        out = np.empty(value.shape, dtype=object)
+        for index, item in np.ndenumerate(value):
+            out[index] = item.encode("utf-8", "surrogateescape") if isinstance(item, str) else item
+        return out
+    return value
+
+
+class AsStrView:
+    """A string dataset read as ``str`` (what h5py's ``Dataset.asstr()`` returns)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._dataset = dataset
+
+    def __getitem__(self, key: object) -> Any:
+        return self._dataset._get(key, text=True)
+
+    def __len__(self) -> int:
+        return len(self._dataset)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        data = np.asarray(self[()] if self._dataset.shape else self[...])
+        return data if dtype is None else data.astype(dtype)
 
 
 def _read_mappings(owner: SwmrFileReader, layout: VirtualLayoutMessage) -> Any:
