@@ -17,6 +17,7 @@ from typing import ClassVar, Final, Self
 from h5swmr.errors import FilterError
 from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
+from h5swmr.filters.zstd import check_declared
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -154,10 +155,11 @@ class BloscFilter(Filter):
             )
         return packed
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         blosc = import_codec("numcodecs.blosc", _LABEL)
         view = memoryview(chunk).cast("B")
         nbytes = _read_header(view)
+        check_declared("blosc", nbytes, limit)
         try:
             out: bytes = blosc.decompress(view)
         except RuntimeError as exc:

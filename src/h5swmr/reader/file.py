@@ -23,6 +23,7 @@ import numpy as np
 
 from h5swmr.errors import (
     DatasetNotFoundError,
+    FilterError,
     FormatError,
     InvalidArgumentError,
     InvalidStateError,
@@ -72,6 +73,8 @@ class SwmrFileReader:
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
+        self._names: dict[int, str] = {}
+        """The name each dataset was first opened by (header address -> name), for errors."""
         self._virtuals: dict[int, VirtualView] = {}
         self._frame_readers: dict[str, FrameReader | None] = {}
         self._owns_linked = linked is None
@@ -390,6 +393,7 @@ class SwmrFileReader:
             if state.is_virtual:
                 state = self._size_virtual(address, name, state)
             self._datasets[address] = state
+            self._names[address] = name
         return state
 
     def _size_virtual(self, address: int, name: str, state: DatasetState) -> DatasetState:
@@ -461,7 +465,14 @@ class SwmrFileReader:
             view = self._virtuals[state.address]
             with self._busy(state.address, view.name):
                 return view.read_rows(start, stop)
-        rows: np.ndarray = self._src.retried(
-            lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
-        )
+        try:
+            rows: np.ndarray = self._src.retried(
+                lambda: read_rows(self._src, state, start, stop, self.max_read_bytes),
+                "chunk index",
+            )
+        except FilterError as exc:
+            name = self._names.get(state.address, f"at address {state.address}")
+            raise FilterError(
+                f"dataset {name!r}, {exc}", dataset=name, chunk=exc.chunk, address=exc.address
+            ) from exc
         return rows

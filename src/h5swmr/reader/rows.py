@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.errors import FilterError, FormatError, UnsupportedError
+from h5swmr.filters.pipeline import intermediate_limit
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import (
@@ -69,6 +70,7 @@ def read_rows(
         return np.frombuffer(data, state.dtype).reshape(shape).copy()
     if not isinstance(layout, ChunkedLayoutMessage):  # pragma: no cover - reader/virtual.py
         raise UnsupportedError("virtual datasets are read by reader/virtual.py")
+    check_allocation(layout.chunk_nbytes, limit, "one chunk")
     return _read_chunked(src, state, layout, start, stop)
 
 
@@ -139,7 +141,7 @@ def _read_chunked(
             _read_run(src, target, run)
     else:
         for item in planned:
-            target.place(item.scaled, _read_filtered(src, state, item.record))
+            target.place(item.scaled, _read_filtered(src, state, item))
     return out
 
 
@@ -164,18 +166,20 @@ def _read_run(src: FileSource, target: _Target, run: list[_Planned]) -> None:
         target.place(item.scaled, memoryview(data)[position * nbytes : (position + 1) * nbytes])
 
 
-def _read_filtered(src: FileSource, state: DatasetState, record: ChunkRecord) -> bytes:
+def _read_filtered(src: FileSource, state: DatasetState, item: _Planned) -> bytes:
+    """One filtered chunk, decoded within a small multiple of its size whatever the file says
+    (FilterError naming the chunk otherwise; the caller adds the dataset's name)."""
     if state.pipeline is None or not isinstance(state.layout, ChunkedLayoutMessage):
         raise FormatError("filtered read of an unfiltered dataset")  # pragma: no cover
-    stored = src.read(record.address, record.size, "filtered chunk")
-    data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask)
-    if len(data) != state.layout.chunk_nbytes:
-        raise FormatError(
-            f"chunk at address {record.address} decodes to {len(data)} bytes, "
-            f"expected {state.layout.chunk_nbytes}",
-            address=record.address,
-        )
-    return data
+    record, expected = item.record, state.layout.chunk_nbytes
+    where = f"chunk {item.scaled} at address {record.address}"
+    try:
+        if record.size > intermediate_limit(expected):
+            raise FilterError(f"{record.size} bytes stored for a {expected}-byte chunk")
+        stored = src.read(record.address, record.size, "filtered chunk")
+        return state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask, expected)
+    except FilterError as exc:
+        raise FilterError(f"{where}: {exc}", chunk=item.scaled, address=record.address) from exc
 
 
 def _read_rows_into(src: FileSource, target: _Target, run: list[_Planned]) -> None:
