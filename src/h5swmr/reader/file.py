@@ -1,7 +1,8 @@
 """SwmrFileReader: read an HDF5 file while a SWMR writer appends to it, without libhdf5.
 
-The reader never locks the file, so it never blocks a writer (h5swmr's, or libhdf5's, which
-takes LOCK_EX only while it opens). It reads the superblock and object headers once per
+The reader holds a shared lock while the file is open, as libhdf5's readers do: a SWMR writer
+(libhdf5's drops its lock, h5swmr's keeps a shared one) is read live, a file a non-SWMR writer
+holds exclusively is refused (reader/source.py). It reads the superblock and object headers once per
 ``refresh()``; everything a snapshot needs is read again only after the next refresh.
 
 External links and the sources of virtual datasets are read through a reader of their own file,

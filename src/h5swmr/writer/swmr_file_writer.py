@@ -47,6 +47,7 @@ from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
+from h5swmr.writer.live_check import refuse_live_file
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
@@ -171,6 +172,10 @@ class SwmrFileWriter:
           swmr-tools does, and a finished flag that ``close`` sets.
         - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
         - ``create_dirs``: create missing directories of ``path``.
+        - ``overwrite``: replace an existing file even if its superblock says a writer has it
+          open. Without it such a file (a live SWMR writer's, which holds no lock, or a crashed
+          writer's) is refused with FileLockedError and left untouched: ``recover`` keeps a
+          crashed writer's frames.
         """
         return cls.create_with_locking(path, FileLocking.from_environment(), **options)
 
@@ -181,7 +186,8 @@ class SwmrFileWriter:
         """Like ``create`` with an explicit locking policy (and the same options).
 
         The file is locked before it is truncated, so a file another process holds is refused
-        with FileLockedError and left untouched.
+        with FileLockedError and left untouched; so is one whose superblock says a writer has
+        it open, unless ``overwrite=True``.
         """
         return cls._open(path, locking, Settings.parse(options), reopen=False)
 
@@ -234,6 +240,8 @@ class SwmrFileWriter:
         try:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
             if handle.physical_size and not reopen:
+                if not settings.overwrite:
+                    refuse_live_file(handle, path_str)
                 handle.truncate(0)
             return cls(
                 handle,
