@@ -5,6 +5,8 @@ writer's file is refused until ``overwrite=True`` (CLI ``--overwrite``) or ``rec
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import FileLockedError, SwmrFileWriter, recover
+from h5swmr import FileLockedError, StorageError, SwmrFileWriter, recover
 from h5swmr.storage.file import FileHandle
 from h5swmr.writer.live_check import superblock_flags
 from tests.cli.conftest import run_h5swmr
@@ -128,3 +130,47 @@ def test_files_without_flags_are_replaced(tmp_path: Path) -> None:
         f["x"] = np.arange(3)
     assert _flags(path) == 0
     SwmrFileWriter.create(path).close()
+
+
+def _h5py_create_over(path: Path) -> subprocess.CompletedProcess[str]:
+    """libhdf5's mode "w" on ``path`` in another process: it truncates, then fails on the lock."""
+    code = f"import h5py; h5py.File({str(path)!r}, 'w')"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("then", ["flush", "close"])
+def test_the_writer_notices_its_file_was_truncated_under_it(tmp_path: Path, then: str) -> None:
+    path = tmp_path / "cut.h5"
+    writer = SwmrFileWriter.create(path)
+    try:
+        ds = writer.create_streaming_dataset("frames", "u2", (64,))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(ds, np.full(64, i, "u2"))
+        writer.flush()
+        result = _h5py_create_over(path)
+        assert result.returncode != 0  # libhdf5 failed on the lock...
+        assert path.stat().st_size == 0  # ...after it had emptied the file
+        writer.append_frame(ds, np.full(64, 3, "u2"))
+        with pytest.raises(StorageError, match="truncated by another program"):
+            writer.flush() if then == "flush" else writer.close()
+    finally:
+        writer.close()
+
+
+def test_a_writer_whose_file_was_not_touched_commits_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "fine.h5"
+    with SwmrFileWriter.create(path) as writer:
+        ds = writer.create_streaming_dataset("frames", "u2", (4,))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(ds, np.full(4, i, "u2"))
+            writer.flush()
+    with SwmrFileWriter.open_append(path) as writer:
+        writer.start_swmr()
+        writer.append_frame("frames", np.full(4, 3, "u2"))
+        writer.flush()
+    with h5py.File(path, "r") as f:
+        assert f["frames"][:, 0].tolist() == [0, 1, 2, 3]

@@ -1,4 +1,5 @@
-"""Before ``create`` truncates an existing file: does its superblock say a writer has it open?
+"""Live files and other programs: ``create`` must not truncate a file whose superblock says a
+writer has it open, and a writer must notice when another program truncated its own file.
 
 A libhdf5 SWMR writer drops its file lock once it sets ``swmr_mode``, so the lock alone cannot
 protect its file: truncating it would destroy a live acquisition (the writer hangs, the file is
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from h5swmr.errors import FileLockedError
+from h5swmr.errors import FileLockedError, StorageError
 from h5swmr.format.superblock import FLAGS_OFFSET, SIGNATURE, ConsistencyFlags
 from h5swmr.storage.file import FileHandle
 
@@ -44,3 +45,23 @@ def refuse_live_file(handle: FileHandle, path: str) -> None:
         "its writer crashed, run h5swmr.recover() or `h5swmr recover` to keep its frames; to "
         "replace it on purpose pass overwrite=True (CLI: --overwrite)"
     )
+
+
+def check_not_cut(handle: FileHandle, committed_eoa: int) -> None:
+    """StorageError if the writer's file was truncated since its last commit.
+
+    libhdf5's ``H5Fcreate`` (``h5py.File(path, "w")``) opens with O_TRUNC before it tries the
+    lock, so it empties a file h5swmr is writing and only then fails. The file is never shorter
+    than the last commit's end while h5swmr owns it, and its superblock is never zeros; checked
+    before each commit (an fstat and an 8-byte read), so the writer raises at its next flush or
+    close instead of reporting success over a file that lost its frames.
+    """
+    size = handle.current_size()
+    head = handle.pread(0, len(SIGNATURE)) if size else b""
+    if size < committed_eoa or head != SIGNATURE:
+        raise StorageError(
+            f"{handle.path!r} was truncated by another program while this writer had it open "
+            f"({size} bytes, {committed_eoa} at the last flush; was it opened with "
+            'h5py.File(path, "w")?): the frames written to it are lost. Nothing more is '
+            "written; see docs/crash-safety.md"
+        )

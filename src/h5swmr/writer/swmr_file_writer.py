@@ -47,7 +47,7 @@ from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
-from h5swmr.writer.live_check import refuse_live_file
+from h5swmr.writer.live_check import check_not_cut, refuse_live_file
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
@@ -105,6 +105,9 @@ class SwmrFileWriter:
         self._flush_interval = settings.flush_interval
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
+        self._committed_eoa = 0
+        """The end of the file at the last commit (0 before the first): the file is never
+        shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
         self._handle = handle
         self._locking = locking
@@ -738,6 +741,8 @@ class SwmrFileWriter:
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
+        if self._committed_eoa:
+            check_not_cut(self._handle, self._committed_eoa)
         for dataset in self._structure.datasets:
             if dataset.is_filtered:
                 dataset.filter_partial_band(self._sink)
@@ -792,5 +797,6 @@ class SwmrFileWriter:
         )
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
+        self._committed_eoa = eoa
         self._last_commit = time.monotonic()
         self._monitor.record_commit(time.perf_counter() - started)
