@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import h5py
@@ -34,9 +33,7 @@ def test_follows_a_writer_in_another_process_until_it_closes(
         "simulate", str(tmp_h5), "--frames", "40", "--rate", "40", "--shape", "24x32", "-q"
     )
     try:
-        started = time.monotonic()
         code = main(["watch", str(tmp_h5), "--interval", "0.2", "--png", str(png)])
-        elapsed = time.monotonic() - started
         _, err = writer.communicate(timeout=30)
     finally:
         writer.kill()
@@ -54,7 +51,6 @@ def test_follows_a_writer_in_another_process_until_it_closes(
     assert float(last[4]) >= 39  # simulate marks the first element of frame i with i
     assert any(float(r[1]) > 5 for r in reports[1:-1])  # frames/s while the writer paced at 40
     assert text.rstrip().splitlines()[-1].startswith("watch: the writer closed the file; 40 frames")
-    assert elapsed < 15  # ended on the close, not on the 10 s timeout
     info, pixels = parse_png(png.read_bytes())
     assert (info["width"], info["height"]) == image_size((24, 32)) == (32, 24 + 2 + 4)
     assert pixels.shape == (30, 32, 3)
@@ -65,9 +61,7 @@ def test_stops_after_timeout_while_the_writer_holds_the_file(
     held_writer: tuple[Path, subprocess.Popen[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     path, proc = held_writer
-    started = time.monotonic()
     assert main(["watch", str(path), DATASET, "--timeout", "0.5", "--interval", "0.2"]) == 0
-    assert time.monotonic() - started < 5
     assert proc.poll() is None  # the writer still has the file open
     text = capsys.readouterr().out
     assert f"following {DATASET} (as asked)" in text
@@ -94,13 +88,14 @@ def test_closed_file_reports_once_and_says_no_writer(
 def test_waits_for_the_file_to_appear(tmp_h5: Path) -> None:
     watcher = h5swmr_process("watch", str(tmp_h5), "--timeout", "20", "--interval", "0.2")
     try:
-        time.sleep(0.5)
+        assert watcher.stdout is not None
+        first = watcher.stdout.readline()  # the watcher looked and found no file yet
         start_writer(tmp_h5, 4, "close").wait(timeout=30)
         out, err = watcher.communicate(timeout=30)
     finally:
         watcher.kill()
     assert watcher.returncode == 0, err
-    assert out.startswith(f"watch: waiting up to 20 s for {tmp_h5}")
+    assert first.startswith(f"watch: waiting up to 20 s for {tmp_h5}")
     assert "4 frames" in out.rstrip().splitlines()[-1]
 
 
