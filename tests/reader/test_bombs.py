@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import resource
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 
 from h5swmr.errors import FilterError
 from h5swmr.reader import SwmrFileReader
+from tests.cli.conftest import child_env
 from tests.reader.fuzz import run_in_child
 
 hdf5plugin = pytest.importorskip("hdf5plugin")
@@ -161,3 +164,33 @@ def test_the_deflate_bomb_is_real(tmp_path: Path) -> None:
         data = inflater.unconsumed_tail
     assert inflater.eof
     assert total == BOMB_BYTES
+
+
+def test_watch_reports_a_bomb_in_one_line_under_a_2_gib_limit(tmp_path: Path) -> None:
+    """The issue's case: ``h5swmr watch`` on a closed file whose latest frame is a bomb, the
+    process limited to 2 GiB of address space: one line, exit code 1, no traceback."""
+    path = tmp_path / "bomb.h5"
+    frames = np.zeros((2, *FRAME), DTYPE)
+    with h5py.File(path, "w", libver="latest") as f:
+        ds = f.create_dataset(
+            "entry/data", shape=frames.shape, dtype=DTYPE, chunks=(1, *FRAME), compression="gzip"
+        )
+        ds[0] = frames[0]
+        ds.id.write_direct_chunk((1, 0, 0), deflate_bomb())
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "h5swmr.cli.main", "watch", str(path), "--timeout", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=child_env(),
+        preexec_fn=limit,  # only setrlimit runs in the child before exec
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("h5swmr watch: error: dataset '/entry/data', chunk (1, 0, 0)")
+    assert "Traceback" not in result.stderr
