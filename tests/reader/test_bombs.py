@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr.errors import FilterError
+from h5swmr.errors import FilterError, FormatError
 from h5swmr.reader import SwmrFileReader
 from tests.cli.conftest import child_env
 from tests.reader.fuzz import run_in_child
@@ -194,3 +194,15 @@ def test_watch_reports_a_bomb_in_one_line_under_a_2_gib_limit(tmp_path: Path) ->
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("h5swmr watch: error: dataset '/entry/data', chunk (1, 0, 0)")
     assert "Traceback" not in result.stderr
+
+
+def test_a_row_of_millions_of_one_byte_chunks_is_refused_before_any_lookup(
+    tmp_path: Path,
+) -> None:
+    """A 447-byte file can declare a row of 2**25 one-byte chunks: the lookups alone would take
+    minutes, so a read refuses more chunks than max_read_bytes / CHUNK_VISIT_BYTES."""
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("d", shape=(1, 2**25), chunks=(1, 1), dtype="u1")
+    with SwmrFileReader.open(path) as reader, pytest.raises(FormatError, match="chunks to visit"):
+        reader.read_frame("d", 0)

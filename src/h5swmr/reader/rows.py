@@ -71,7 +71,27 @@ def read_rows(
     if not isinstance(layout, ChunkedLayoutMessage):  # pragma: no cover - reader/virtual.py
         raise UnsupportedError("virtual datasets are read by reader/virtual.py")
     check_allocation(layout.chunk_nbytes, limit, "one chunk")
+    _check_chunk_count(state, layout, start, stop, limit)
     return _read_chunked(src, state, layout, start, stop)
+
+
+CHUNK_VISIT_BYTES = 64
+"""What visiting one chunk of a read counts against ``max_read_bytes``: a file may declare a huge
+dataset of one-element chunks, whose lookups alone (not the result) would take hours."""
+
+
+def _check_chunk_count(
+    state: DatasetState, layout: ChunkedLayoutMessage, start: int, stop: int, limit: int
+) -> None:
+    dims, chunk = state.dims or (1,), layout.chunk_dims
+    count = (stop - 1) // chunk[0] - start // chunk[0] + 1
+    for d, c in zip(dims[1:], chunk[1:], strict=True):
+        count *= -(-d // c)
+    if count * CHUNK_VISIT_BYTES > limit:
+        raise FormatError(
+            f"rows {start}:{stop}: {count} chunks to visit, more than the limit of"
+            f" {limit // CHUNK_VISIT_BYTES} (max_read_bytes / {CHUNK_VISIT_BYTES})"
+        )
 
 
 def _plan(
