@@ -20,6 +20,7 @@ import struct
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -461,28 +462,38 @@ def run_campaign(
     folder: Path,
     seeds: range,
     keep: Callable[[], bool] = lambda: True,
+    workers: int = 2,
 ) -> Campaign:
-    """Mutant ``seed`` of every original for each seed (while ``keep()``), read in children."""
+    """Mutant ``seed`` of every original for each seed (while ``keep()``), each read in a child
+    of its own, ``workers`` children at a time (the results do not depend on it)."""
     campaign = Campaign()
-    for seed in seeds:
-        if not keep():
-            break
-        for kind in originals:
-            rng = random.Random(f"{kind}:{seed}")
-            mutation, data = mutate(layouts[kind], rng)
-            path = folder / f"{kind}-{seed}.h5"
-            path.write_bytes(data)
-            outcome = read_in_child(path)
-            campaign.mutations[mutation] += 1
-            campaign.outcomes[outcome if is_acceptable(outcome) else "FAIL"] += 1
-            if not is_acceptable(outcome):
-                campaign.failures.append((f"{kind} seed {seed}", mutation, outcome))
-                kept = folder / "failures"
-                kept.mkdir(exist_ok=True)
-                (kept / path.name).write_bytes(data)
-            if path.read_bytes() != data:
-                campaign.changed.append(path.name)
-            path.unlink()
+
+    def one(kind: str, seed: int) -> tuple[str, str, str, bytes, bool]:
+        mutation, data = mutate(layouts[kind], random.Random(f"{kind}:{seed}"))
+        path = folder / f"{kind}-{seed}.h5"
+        path.write_bytes(data)
+        outcome = read_in_child(path)
+        changed = path.read_bytes() != data
+        path.unlink()
+        return path.name, mutation, outcome, data, changed
+
+    with ThreadPoolExecutor(workers) as pool:
+        for seed in seeds:
+            if not keep():
+                break
+            for kind, name_mutation_outcome in [
+                (kind, pool.submit(one, kind, seed)) for kind in originals
+            ]:
+                name, mutation, outcome, data, changed = name_mutation_outcome.result()
+                campaign.mutations[mutation] += 1
+                campaign.outcomes[outcome if is_acceptable(outcome) else "FAIL"] += 1
+                if not is_acceptable(outcome):
+                    campaign.failures.append((f"{kind} seed {seed}", mutation, outcome))
+                    kept = folder / "failures"
+                    kept.mkdir(exist_ok=True)
+                    (kept / name).write_bytes(data)
+                if changed:
+                    campaign.changed.append(name)
     return campaign
 
 

@@ -22,7 +22,7 @@ from tests.reader import fuzz
 QUICK_SEEDS = range(24)
 SLOW_SEEDS = int(os.environ.get("H5SWMR_FUZZ_SEEDS", "2000"))
 FIRST_SLOW_SEED = int(os.environ.get("H5SWMR_FUZZ_FIRST_SEED", str(len(QUICK_SEEDS))))
-SLOW_BUDGET = float(os.environ.get("H5SWMR_FUZZ_BUDGET", "150"))
+SLOW_BUDGET = float(os.environ.get("H5SWMR_FUZZ_BUDGET", "120"))
 
 Corpus = tuple[Path, dict[str, bytes], dict[str, fuzz.Layout]]
 """The folder of the originals, their bytes and what the fuzzer knows of them, by kind."""
