@@ -16,9 +16,11 @@ from h5swmr.errors import (
     InvalidArgumentError,
     InvalidDtypeError,
     InvalidStateError,
+    NotHdf5FileError,
     StorageError,
     TruncatedError,
     UnsupportedError,
+    WriterRunningError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
@@ -46,6 +48,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
+    "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
     "StorageError",
@@ -54,6 +57,7 @@ __all__ = [
     "TruncatedError",
     "UnorderedFileSystemWarning",
     "UnsupportedError",
+    "WriterRunningError",
     "WriterStats",
     "__version__",
     "recover",

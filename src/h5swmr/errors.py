@@ -29,6 +29,11 @@ class TruncatedError(FormatError):
     """A structure that runs past the end of the bytes available for it."""
 
 
+class NotHdf5FileError(FormatError):
+    """A file that is not HDF5 at all (no HDF5 signature where one must be, or empty): every
+    command says "not an HDF5 file" for it, in the same words."""
+
+
 class UnsupportedError(H5SwmrError, NotImplementedError):
     """Valid HDF5, or a valid request, that h5swmr does not handle (yet)."""
 
@@ -74,6 +79,11 @@ class InvalidDtypeError(H5SwmrError, TypeError):
 
 class FileLockedError(H5SwmrError, BlockingIOError):
     """Another process holds a lock on the file, or its flags say a writer has it open."""
+
+
+class WriterRunningError(H5SwmrError, BlockingIOError):
+    """A file its writer is still writing, where the call needs a file whose writer is gone
+    (``recover``): it holds a lock on the file, or the file changes while we watch."""
 
 
 class FilterError(H5SwmrError, ValueError):

@@ -18,7 +18,7 @@ import pytest
 from h5swmr import FilterPipeline, SwmrFileWriter
 from h5swmr.errors import FilterError, FilterUnavailableError
 from h5swmr.filters import deflate
-from h5swmr.filters.deflate import BACKENDS, DeflateFilter, resolve_backend
+from h5swmr.filters.deflate import BACKENDS, EXACT_BACKEND, DeflateFilter, resolve_backend
 
 from .conformance import FilterTests
 
@@ -110,7 +110,7 @@ def test_every_level_decodes(backend: str, level: int) -> None:
     assert DeflateFilter(level).decode(encoded, 2) == chunk
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", [*BACKENDS, EXACT_BACKEND])
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_h5py_reads_frames_each_backend_wrote(
     tmp_path: Path, shuffle: bool, backend: str, monkeypatch: pytest.MonkeyPatch

@@ -13,7 +13,7 @@ import textwrap
 import traceback
 
 from h5swmr.cli import bench, ls, recover, simulate, watch
-from h5swmr.cli.command import Command, CommandError, UsageError
+from h5swmr.cli.command import Command, CommandError, UsageError, attach_dash_values
 from h5swmr.errors import H5SwmrError
 
 SIGPIPE_EXIT = 141
@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``h5swmr`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     parser, subparsers = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(
+            attach_dash_values(sys.argv[1:] if argv is None else argv, subparsers)
+        )
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
     command = next(c for c in COMMANDS if c.name == args.command)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import ClassVar, Self
 
-from h5swmr.errors import FormatError, TruncatedError, UnsupportedError
+from h5swmr.errors import FormatError, NotHdf5FileError, TruncatedError, UnsupportedError
 from h5swmr.format.checksum import seal, verified
 from h5swmr.format.constants import (
     CHECKSUM_SIZE,
@@ -69,13 +69,15 @@ class Superblock:
 
     @classmethod
     def decode(cls, buf: BytesLike) -> Self:
+        if bytes(buf[: len(SIGNATURE)]) != SIGNATURE[: len(buf)]:
+            raise NotHdf5FileError(
+                "superblock: not an HDF5 file (no HDF5 signature)", structure="superblock"
+            )
         if len(buf) < cls.SIZE:
             raise TruncatedError(
                 f"superblock: {len(buf)} bytes, expected {cls.SIZE}", structure="superblock"
             )
         head = bytes(buf[:12])
-        if head[:8] != SIGNATURE:
-            raise FormatError("superblock: HDF5 signature not found", structure="superblock")
         version, offsets, lengths, flags = head[8:12]
         if version in (0, 1):
             raise UnsupportedError(

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 
@@ -268,12 +268,16 @@ class SwmrFileReader:
         *,
         timeout: float = 5.0,
         poll_interval: float = 0.005,
-        start: int | None = None,
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """(index, frame) for every frame flushed from now on (or from ``start``).
+        start: int | Literal["end"] = 0,
+    ) -> Generator[tuple[int, np.ndarray], None, None]:
+        """(index, frame) for every frame from the first (or from frame ``start``), then each
+        new one as it is flushed; ``start="end"`` skips the frames already there, following
+        only new ones.
 
-        Refreshes as needed; ends ``timeout`` seconds after the last new frame, or once the writer
-        has closed the file and every frame has been yielded.
+        From the first by default, as a reader of a growing file (and swmr-tools' followers)
+        expects: the frames written before the reader came are part of the stream. Refreshes as
+        needed; ends ``timeout`` seconds after the last new frame, or once the writer has closed
+        the file and every frame has been yielded.
         """
         return follow_frames(self, name, timeout=timeout, poll_interval=poll_interval, start=start)
 

@@ -103,6 +103,7 @@ class ExtensibleArrayIndex:
         self._data_blk_min_elmts = params.data_blk_min_elmts
         self._infos = params.super_blocks()
         self._page_elements = params.page_elements
+        self._page_size = page_size(params, codec.element_size)
         self._max_elements = params.max_elements
         self._fill = codec.fill
         self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
@@ -393,7 +394,6 @@ class ExtensibleArrayIndex:
         super_writes: list[Write] = []
         index_writes: list[Write] = []
         header_writes: list[Write] = []
-        client = self.codec.client_id
         for block in self._data_blocks.values():
             if block.dirty:
                 data_writes += self._data_block_writes(block)
@@ -404,7 +404,7 @@ class ExtensibleArrayIndex:
                 if sblock.on_disk and crosses_page(sblock.address, size):
                     self._move_super_block(sblock, size)
                 encoded_sb = SuperBlock(
-                    client,
+                    self.codec.client_id,
                     self.header_address,
                     sblock.info.start_index,
                     bytes(sblock.bitmap),
@@ -415,7 +415,7 @@ class ExtensibleArrayIndex:
                 sblock.on_disk = True
         if self._index_dirty:
             index_block = IndexBlock(
-                client,
+                self.codec.client_id,
                 self.header_address,
                 bytes(self._index_elements),
                 tuple(self._index_data_blocks),
@@ -451,28 +451,31 @@ class ExtensibleArrayIndex:
         prefix when new and each changed page. A page that was written before and crosses a page
         boundary is never rewritten in place: the whole block moves to fresh space, placed so the
         page being filled starts a page, and its super block points at the new copy."""
-        client, es = self.codec.client_id, self.codec.element_size
-        offset = self.params.data_block_offset(block.info, block.number)
         if block.elements is not None:
             if not block.prefix:
-                block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
-                    self.params
-                )[:-CHECKSUM_SIZE]
+                offset = self.params.data_block_offset(block.info, block.number)
+                block.prefix = DataBlock(
+                    self.codec.client_id, self.header_address, offset, b""
+                ).encode(self.params)[:-CHECKSUM_SIZE]
             body = block.prefix + block.elements
             return [(block.address, body + _U32.pack(lookup3(body)))]
-        size = page_size(self.params, es)
-        if any(
-            page in block.pages_on_disk
-            and crosses_page(page_address(self.params, block.address, page, es), size)
-            for page in block.dirty_pages
-        ):
-            self._move_data_block(block, max(block.dirty_pages))
+        es = self._element_size
+        size = self._page_size
+        # one dirty page a flush is the usual case: no sort, each page address computed once
+        pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
+        addresses = [page_address(self.params, block.address, page, es) for page in pages]
+        for page, address in zip(pages, addresses, strict=True):
+            if page in block.pages_on_disk and crosses_page(address, size):
+                self._move_data_block(block, pages[-1])
+                pages = sorted(block.dirty_pages)
+                addresses = [page_address(self.params, block.address, page, es) for page in pages]
+                break
         writes: list[Write] = []
         if block.is_new:
-            prefix = DataBlock(client, self.header_address, offset, b"")
+            offset = self.params.data_block_offset(block.info, block.number)
+            prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
-        for page in sorted(block.dirty_pages):
-            address = page_address(self.params, block.address, page, es)
+        for page, address in zip(pages, addresses, strict=True):
             writes.append((address, encode_page(block.pages[page])))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()

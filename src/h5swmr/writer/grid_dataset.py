@@ -112,7 +112,8 @@ class GridDataset(StreamingDataset):
         return number
 
     def coerce_chunk(self, data: object) -> np.ndarray:
-        """``data`` as one C-contiguous little-endian chunk, or an error that changes nothing."""
+        """``data`` as one C-contiguous chunk in the dataset's byte order, or an error that
+        changes nothing."""
         return coerce_array(
             data,
             self.dtype,

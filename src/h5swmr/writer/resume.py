@@ -168,7 +168,6 @@ class _Walker:
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
             or dtype.kind not in STREAMING_KINDS
-            or dtype.byteorder == ">"
         ):
             return None
         grid = ChunkGrid(tuple(dims[1:]), tuple(layout.chunk_dims), dtype.itemsize)

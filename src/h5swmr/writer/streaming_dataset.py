@@ -68,7 +68,8 @@ def coerce_array(
     expected_shape: str | None = None,
 ) -> np.ndarray:
     """``data`` as a C-contiguous array of ``dtype`` and ``shape``: a numpy array of that shape
-    and dtype in any byte order, or ``nbytes`` of raw little-endian bytes (viewed, not copied).
+    and dtype in any byte order, or ``nbytes`` of raw bytes in ``dtype``'s order (viewed, not
+    copied).
     Anything else is a FrameError or FrameDtypeError naming the ``noun`` and what was expected,
     raised before anything is written."""
     if isinstance(data, np.ndarray):
@@ -216,7 +217,15 @@ class StreamingDataset:
         return f"{dims} {self.dtype.str}"
 
     def coerce(self, data: object) -> np.ndarray:
-        """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
+        """``data`` as a C-contiguous frame in the dataset's byte order, or a FrameError that
+        changes nothing."""
+        if (
+            type(data) is np.ndarray
+            and data.dtype == self.dtype
+            and data.shape == self.grid.frame_dims
+            and data.flags.c_contiguous
+        ):
+            return data  # the usual frame, as coerce_array would return it (no copy)
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
         if isinstance(data, np.generic):
@@ -242,7 +251,7 @@ class StreamingDataset:
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
         band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
-        if self.is_filtered:
+        if self.pipeline is not None:
             self._append_filtered(frame, band, position, sink)
         else:
             self._append_unfiltered(frame, band, position, sink)
@@ -253,8 +262,8 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            if grid.n_tiles == 1:  # the common case: a chunk per frame
-                self.index.set(grid.chunk_index(band, 0), ChunkRecord(sink.write(as_bytes(frame))))
+            if grid.n_tiles == 1:  # the common case: a chunk per frame, chunk index = band
+                self.index.set(band, ChunkRecord(sink.write(as_bytes(frame))))
                 return
             addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             adjacent = addresses[-1] - addresses[0] == (grid.n_tiles - 1) * grid.chunk_nbytes

@@ -81,6 +81,8 @@ class FileStructure:
     # -- looking up ---------------------------------------------------------------------------
 
     def dataset(self, ds: object, call: str) -> StreamingDataset:
+        if type(ds) is int and 0 <= ds < len(self.datasets):  # the per-frame case, first
+            return self.datasets[ds]
         if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
             if 0 <= ds < len(self.datasets):
                 return self.datasets[int(ds)]
@@ -382,6 +384,5 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         DatatypeMessage.from_numpy(numpy_dtype)
     except H5SwmrError as exc:
         raise InvalidDtypeError(f"{where}: {exc}") from exc
-    if numpy_dtype.byteorder == ">":
-        numpy_dtype = numpy_dtype.newbyteorder("<")
+    # the byte order asked for is kept, as h5py keeps it: a ">i4" frame makes a ">i4" dataset
     return numpy_dtype

@@ -9,13 +9,12 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
@@ -66,6 +65,29 @@ class _State(Enum):
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class _FailureGuard:
+    """The ``with`` block of ``_failing_on_error``: records what escaped it as the writer's
+    failure. A class, not a generator context manager: every frame enters two of them, and this
+    costs a third of what contextlib's machinery does."""
+
+    __slots__ = ("_writer",)
+
+    def __init__(self, writer: SwmrFileWriter) -> None:
+        self._writer = writer
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self._writer._failure = exc
 
 
 def _serialized(method: _Method) -> _Method:
@@ -379,9 +401,9 @@ class SwmrFileWriter:
     def write_chunk_at(self, ds: DatasetRef, coords: tuple[int, ...], data: object) -> None:
         """Store the chunk at ``coords`` (chunk units: element ``coords[i] * chunk[i]`` of dim i
         onward) of a grid dataset: a numpy array of exactly the chunk shape and the dataset's
-        dtype (any byte order), or bytes of one chunk, raw and little-endian. Edge chunks are
-        passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the chunk is
-        filtered on the writer's pool.
+        dtype (any byte order), or bytes of one chunk, raw, in the dataset's byte order. Edge
+        chunks are passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the
+        chunk is filtered on the writer's pool.
 
         Any order is fine. Writing coords again stores the new chunk at fresh space and repoints
         the index (a reader never sees a mix of the two). Readers see the chunk after the next
@@ -508,7 +530,7 @@ class SwmrFileWriter:
         self, ds: DatasetRef, data: object, metadata: Mapping[DatasetRef, object] | None = None
     ) -> None:
         """Append one frame: a numpy array of the frame's shape and the dataset's dtype (any byte
-        order), or bytes-like data of exactly one frame, raw and little-endian.
+        order), or bytes-like data of exactly one frame, raw, in the dataset's byte order.
 
         ``metadata`` maps other streaming datasets (per-frame timestamp, frame id, exposure...)
         to their value for this frame: they are appended in lockstep and published before the
@@ -517,7 +539,8 @@ class SwmrFileWriter:
         """
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
-            self._require_state("append_frame", _State.DEFINING, _State.SWMR)
+            if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
+                self._require_state("append_frame", _State.DEFINING, _State.SWMR)
             if isinstance(ds, str) and self._lazy:
                 lazy = "/" + "/".join(split_path(ds))
                 if lazy in self._lazy:
@@ -525,8 +548,8 @@ class SwmrFileWriter:
                     ds = lazy
             dataset = self._dataset(ds, "append_frame")
             frame = dataset.coerce(data)
-            companions = self._metadata_frames(dataset, metadata)
-            with self._failing_on_error():
+            companions = [] if metadata is None else self._metadata_frames(dataset, metadata)
+            try:  # _failing_on_error, spelled out on the per-frame path (a try costs nothing)
                 for companion, value in companions:
                     companion.append(value, self._sink)
                 dataset.append(frame, self._sink)
@@ -534,6 +557,9 @@ class SwmrFileWriter:
                     key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
+            except BaseException as exc:
+                self._failure = exc
+                raise
             if started is not None:
                 self._watch("append_frame", started)
 
@@ -586,9 +612,15 @@ class SwmrFileWriter:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
-            self._require_state("flush", _State.DEFINING, _State.SWMR)
-            with self._failing_on_error():
-                self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+            if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
+                self._require_state("flush", _State.DEFINING, _State.SWMR)
+            try:  # _failing_on_error, spelled out on the per-frame path
+                defining = self._state is _State.DEFINING
+                flags = ConsistencyFlags.WRITE_ACCESS if defining else ConsistencyFlags.SWMR_WRITING
+                self._commit(flags, publish_structure=defining)  # self._flags, spelled out
+            except BaseException as exc:
+                self._failure = exc
+                raise
             if started is not None:
                 self._watch("flush", started)
 
@@ -660,17 +692,12 @@ class SwmrFileWriter:
             flag.replace_first_frame(np.full((), value, "u1"), self._sink)
         self._commit(self._flags, publish_structure=False)
 
-    @contextlib.contextmanager
-    def _failing_on_error(self) -> Iterator[None]:
+    def _failing_on_error(self) -> _FailureGuard:
         """A write that failed midway (disk full, I/O error, a filter that broke) leaves the
         writer's memory ahead of the file: from then on only close() is allowed, and the file
         keeps every frame of its last completed flush (readers see them; recover() clears the
         flags). Errors raised before anything is written (bad frames) do not count."""
-        try:
-            yield
-        except BaseException as exc:
-            self._failure = exc
-            raise
+        return _FailureGuard(self)
 
     def _release(self) -> None:
         self._state = _State.CLOSED
@@ -744,7 +771,7 @@ class SwmrFileWriter:
         if self._committed_eoa:
             check_not_cut(self._handle, self._committed_eoa)
         for dataset in self._structure.datasets:
-            if dataset.is_filtered:
+            if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
         data_writes: list[Write] = []
@@ -762,7 +789,9 @@ class SwmrFileWriter:
         )
         data_writes += attribute_writes
         object_writes: list[Write] = []
-        for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
+        datasets = self._structure.datasets
+        ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
+        for dataset in ranked:
             node = dataset.node
             if node.address == UNDEFINED_ADDRESS:
                 continue
@@ -779,7 +808,8 @@ class SwmrFileWriter:
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
-        superblock = self._superblock_image.encode(flags, eoa, self._root_address)
+        root = self._structure.tree.root.address  # self._root_address, once a frame
+        superblock = self._superblock_image.encode(flags, eoa, root)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
         apply_phases(
