@@ -78,6 +78,8 @@ def read_rows(
 CHUNK_VISIT_BYTES = 64
 """What visiting one chunk of a read counts against ``max_read_bytes``: a file may declare a huge
 dataset of one-element chunks, whose lookups alone (not the result) would take hours."""
+MIN_CHUNK_VISITS = 1 << 16
+"""Chunks any read may visit, however small ``max_read_bytes`` (a second of lookups at most)."""
 
 
 def _check_chunk_count(
@@ -87,10 +89,11 @@ def _check_chunk_count(
     count = (stop - 1) // chunk[0] - start // chunk[0] + 1
     for d, c in zip(dims[1:], chunk[1:], strict=True):
         count *= -(-d // c)
-    if count * CHUNK_VISIT_BYTES > limit:
+    allowed = max(MIN_CHUNK_VISITS, limit // CHUNK_VISIT_BYTES)
+    if count > allowed:
         raise FormatError(
-            f"rows {start}:{stop}: {count} chunks to visit, more than the limit of"
-            f" {limit // CHUNK_VISIT_BYTES} (max_read_bytes / {CHUNK_VISIT_BYTES})"
+            f"rows {start}:{stop}: {count} chunks to visit, more than the limit of {allowed}"
+            f" (max_read_bytes / {CHUNK_VISIT_BYTES}, at least {MIN_CHUNK_VISITS})"
         )
 
 

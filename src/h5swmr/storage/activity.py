@@ -29,7 +29,8 @@ HEAD_SIZE = 512
 
 def lock_holders(path: str | os.PathLike[str], proc_locks: str | None = None) -> list[int] | None:
     """Process ids holding a ``flock`` or POSIX lock on ``path`` (0 where the kernel hides the
-    id), from ``/proc/locks``; None where that file cannot be read."""
+    id), from ``/proc/locks``; None where that file cannot be read. This process is left out:
+    its own locks are those of the reader it opened to look (readers lock as libhdf5's do)."""
     if proc_locks is None:
         try:
             proc_locks = PROC_LOCKS.read_text()
@@ -48,7 +49,7 @@ def lock_holders(path: str | os.PathLike[str], proc_locks: str | None = None) ->
             pid = int(fields[4])
         except ValueError:
             continue
-        if key == wanted:
+        if key == wanted and pid != os.getpid():
             holders.append(pid)
     return holders
 
