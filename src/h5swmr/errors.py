@@ -111,5 +111,18 @@ class FilterUnavailableError(H5SwmrError, ImportError):
     """A filter whose optional library is not installed; the message names the extra to install."""
 
 
+class ExtraUnavailableError(H5SwmrError, ImportError):
+    """A front end (``view``) whose optional libraries are not installed; names the extra."""
+
+
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
+
+
+class MessageError(H5SwmrError, ValueError):
+    """A detector-stream message that is not what the protocol allows (bad CBOR, unknown type,
+    a field of the wrong type, a payload of the wrong size); ``field`` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field

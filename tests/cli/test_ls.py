@@ -77,7 +77,7 @@ def test_live_file_a_writer_holds(
     lines = capsys.readouterr().out.splitlines()
     assert proc.poll() is None
     assert lines[0] == (
-        f"{path}: live: a writer is running (process {proc.pid} holds the file's lock); "
+        f"{path}: live: a writer is running (process {proc.pid} has the file open for writing); "
         "shapes as of now"
     )
     assert lines[-1].split(None, 1) == [

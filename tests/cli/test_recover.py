@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -124,16 +125,16 @@ def test_writer_still_writing_is_refused_and_goes_on(
     tmp_h5: Path, locking: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The issue's case: recover once reported "37 frames kept" while the writer went on to 100.
-    Now it refuses, with the lock (locking on) or by the file changing (off), and never advises
-    turning locking off; the writer keeps writing into a file recover did not touch."""
+    Now it refuses, seeing the writer's descriptor whether it took a lock or not, and never
+    advises turning locking off; the writer keeps writing into a file recover did not touch."""
     proc = start_writer(tmp_h5, 5, "stream")
     try:
         assert main(["ls", str(tmp_h5)]) == 0
         first = capsys.readouterr().out.splitlines()[0]
-        if locking == "locking on":
-            assert f"live: a writer is running (process {proc.pid} holds the file's lock)" in first
-        else:
-            assert "live: a writer is writing (the file changed within 0.2 s" in first
+        # with locking on or off: the writer has the file open for writing
+        assert (
+            f"live: a writer is running (process {proc.pid} has the file open for writing)" in first
+        )
         assert main(["recover", str(tmp_h5)]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1
@@ -208,3 +209,34 @@ def test_text_file_is_not_an_hdf5_file_for_recover_and_ls(
             f"h5swmr {command}: error: {str(path)!r}: not an HDF5 file ({why})\n"
         )
     assert text.read_text() == "hello\n"
+
+
+def test_a_libhdf5_reader_does_not_make_a_crashed_writer_look_running(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An h5py SWMR reader holds a shared lock: ls must still call the SIGKILLed writer gone."""
+    proc = start_writer(tmp_h5, 5, "stream")
+    deadline = time.monotonic() + 20
+    while _frames(tmp_h5) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=10)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, h5py; f = h5py.File(sys.argv[1], 'r', swmr=True); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(tmp_h5),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+        assert main(["ls", str(tmp_h5)]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert "its writer is gone" in first, first
+    finally:
+        reader.communicate(timeout=10)

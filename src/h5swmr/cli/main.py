@@ -12,7 +12,7 @@ import sys
 import textwrap
 import traceback
 
-from h5swmr.cli import bench, ls, recover, simulate, watch
+from h5swmr.cli import bench, ls, receive, recover, simulate, view, watch
 from h5swmr.cli.command import Command, CommandError, UsageError, attach_dash_values
 from h5swmr.errors import H5SwmrError
 
@@ -25,15 +25,19 @@ COMMANDS: tuple[Command, ...] = (
     ls.COMMAND,
     recover.COMMAND,
     bench.COMMAND,
+    receive.COMMAND,
+    view.COMMAND,
 )
 
 EPILOG = """\
 examples:
   h5swmr simulate scan.h5 --frames 1000 --rate 100 &   a detector writing at 100 Hz
   h5swmr watch scan.h5 --png latest.png                 follow it live, image of the latest frame
+  h5swmr view scan.h5                                   watch it live in a browser
   h5swmr ls scan.h5                                     groups, datasets, links and attributes
   h5swmr recover scan.h5                                after a crash: keep every flushed frame
   h5swmr bench                                          write speed against h5py and pwrite
+  h5swmr receive tcp://detector:31001                   a DECTRIS Stream V2 stream into files
   h5swmr COMMAND --help                                 options and examples of one command
 
 exit codes:

@@ -12,8 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="recover even if a writer seems to be running (it holds the file's lock, or the "
-        "file changes while recover watches it for half a second)",
+        help="recover even if a writer seems to be running (a process has the file open for "
+        "writing, or the file changes while recover watches it for half a second)",
     )
 
 
@@ -33,10 +33,10 @@ examples:
   h5swmr recover scan.h5 && h5dump -H scan.h5
 
 A file closed cleanly is left untouched ("closed cleanly, nothing to recover"). A file whose
-writer is still running is refused: it holds the file's lock, or (a writer that takes no lock,
-as libhdf5's in SWMR mode or with HDF5_USE_FILE_LOCKING=FALSE) the file changes while recover
-watches it for half a second; --force recovers it anyway. Exit code 0 when recovered or clean;
-1 if the file is missing, not an HDF5 file, or its writer is still running.
+writer is still running is refused: a process has the file open for writing, or (a writer on
+another host, or of another user) the file changes while recover watches it for half a second;
+--force recovers it anyway. Exit code 0 when recovered or clean; 1 if the file is missing, not
+an HDF5 file, or its writer is still running.
 """
 
 COMMAND = Command(

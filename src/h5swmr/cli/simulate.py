@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from h5swmr.cli import receive
 from h5swmr.cli.command import Command, UsageError, parse_amount, parse_positive_seconds
 from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.cli.progress import Pacer, Progress
@@ -75,7 +76,9 @@ def parse_rate(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", metavar="OUT.h5", type=Path, help="file to create (overwritten)")
+    parser.add_argument(
+        "out", metavar="OUT.h5", type=Path, nargs="?", help="file to create (overwritten)"
+    )
     parser.add_argument("--frames", type=_non_negative, default=100, help="frames (default 100)")
     parser.add_argument(
         "--shape", type=parse_dims, default=(256, 256), help="frame shape (default 256x256)"
@@ -147,6 +150,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
     )
+    receive.add_publish_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,6 +167,10 @@ def run(args: argparse.Namespace) -> int:
     pipeline = parse_compression(args.compression)
     dtype = np.dtype(args.dtype)
     detector = SyntheticDetector(frame_dims, dtype, args.seed)
+    if args.publish is not None:  # a detector stream instead of a file
+        return receive.publish(args, detector.frame)
+    if args.out is None:
+        raise UsageError("give OUT.h5, or --publish ENDPOINT")
     progress = None
     if not args.quiet:
         progress = Progress("simulate", args.frames, detector.nbytes, sys.stderr)

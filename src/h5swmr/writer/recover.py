@@ -31,7 +31,7 @@ from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.object_header import RawMessage, find_message
 from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
-from h5swmr.storage.activity import changes_within, is_locked
+from h5swmr.storage.activity import changes_within, is_locked, writing_processes
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer.file_walk import all_messages, bounded, read_object_header
@@ -58,7 +58,8 @@ class WriterProbe:
 
     state: WriterState
     lock_holders: tuple[int, ...]
-    """Ids of the processes holding the lock, where the OS says (``/proc/locks``)."""
+    """Ids of the processes writing the file (or, where ``/proc`` cannot say which of them
+    write, holding its lock)."""
     seconds: float
 
     @property
@@ -68,25 +69,31 @@ class WriterProbe:
     def describe(self) -> str:
         if self.state is WriterState.RUNNING:
             pids = [str(pid) for pid in self.lock_holders if pid > 0]
-            who = f"process {', '.join(pids)} holds" if pids else "another process holds"
-            return f"a writer is running ({who} the file's lock)"
+            who = f"process {', '.join(pids)} has" if pids else "another process has"
+            return f"a writer is running ({who} the file open for writing)"
         if self.state is WriterState.WRITING:
             return (
                 f"a writer is writing (the file changed within {self.seconds:g} s; "
                 "that writer holds no lock)"
             )
         return (
-            "its writer is gone without closing it (no process holds the file's lock and the "
-            f"file did not change in {self.seconds:g} s)"
+            "its writer is gone without closing it (no process has the file open for writing "
+            f"and the file did not change in {self.seconds:g} s)"
         )
 
 
 def probe_writer(path: str | os.PathLike[str], seconds: float = PROBE_SECONDS) -> WriterProbe:
-    """Is the writer of a file whose flags are set still running? A lock held on the file says
-    yes at once; else the file is watched for ``seconds`` for a change."""
-    locked, holders = is_locked(path)
-    if locked:
-        return WriterProbe(WriterState.RUNNING, tuple(holders), seconds)
+    """Is the writer of a file whose flags are set still running? A process with the file open
+    for writing says yes at once (a reader's lock does not: libhdf5's readers hold one too);
+    where ``/proc`` cannot tell, any lock does. Else the file is watched for ``seconds`` for a
+    change (a writer on another host, or of another user, shows only that way)."""
+    writers = writing_processes(path)
+    if writers:
+        return WriterProbe(WriterState.RUNNING, tuple(writers), seconds)
+    if writers is None:
+        locked, holders = is_locked(path)
+        if locked:
+            return WriterProbe(WriterState.RUNNING, tuple(holders), seconds)
     if changes_within(path, seconds):
         return WriterProbe(WriterState.WRITING, (), seconds)
     return WriterProbe(WriterState.GONE, (), seconds)

@@ -590,19 +590,33 @@ class SwmrFileWriter:
             companion.publish_rank = -1
         return companions
 
-    def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
+    def append_chunk(
+        self,
+        ds: DatasetRef,
+        chunk_bytes: object,
+        filter_mask: int = 0,
+        metadata: Mapping[DatasetRef, object] | None = None,
+    ) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
         dataset's pipeline (a DECTRIS stream bitshuffle-LZ4 payload, an NDPluginCodec array),
         stored verbatim. ``filter_mask`` bit k says filter k was skipped. The dataset's chunks
         must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
-        blosc, zstd), a chunk that declares another size is refused."""
+        blosc, zstd), a chunk that declares another size is refused. ``metadata`` is one value
+        per metadata dataset, as for ``append_frame`` (meant for chunks of one frame)."""
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
             self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
             dataset = self._dataset(ds, "append_chunk")
             view, record = dataset.check_chunk(chunk_bytes, filter_mask)
+            companions = self._metadata_frames(dataset, metadata)
             with self._failing_on_error():
+                for companion, value in companions:
+                    companion.append(value, self._sink)
+                first = dataset.frames_appended
                 dataset.store_chunk(view, record, self._sink)
+                for key in dataset.keys:  # NeXus keys, one per frame, as append_frame writes
+                    for count in range(first + 1, dataset.frames_appended + 1):
+                        key.append(np.asarray(count, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
             if started is not None:
