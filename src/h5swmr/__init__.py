@@ -22,6 +22,7 @@ from h5swmr.errors import (
     UnsupportedError,
     WriterRunningError,
 )
+from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
@@ -60,5 +61,6 @@ __all__ = [
     "WriterRunningError",
     "WriterStats",
     "__version__",
+    "parse_compression",
     "recover",
 ]

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from h5swmr.access import source
 from h5swmr.errors import ChecksumError
-from h5swmr.reader import SwmrFileReader, source
+from h5swmr.reader import SwmrFileReader
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
 

@@ -129,7 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from h5swmr.filters.registry import parse_compression
+    from h5swmr import parse_compression
     from h5swmr.receive import ReceiveOptions, Receiver, summary
 
     if not args.endpoint.startswith(("tcp://", "ipc://", "inproc://")):

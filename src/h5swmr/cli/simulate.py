@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             f"--shape {_dims_text(frame_dims)} has rank {len(frame_dims)}"
         )
     # imported here, as in _stream, so that `h5swmr --help` and usage errors stay fast
-    from h5swmr.filters.registry import parse_compression
+    from h5swmr import parse_compression
 
     pipeline = parse_compression(args.compression)
     dtype = np.dtype(args.dtype)

@@ -12,6 +12,7 @@ from h5swmr.filters.blosc import BloscCompressor, BloscFilter, BloscShuffle
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
 from h5swmr.filters.lz4 import LZ4Filter
+from h5swmr.filters.registry import filter_from_description
 from h5swmr.filters.shuffle import ShuffleFilter
 from h5swmr.filters.split import ChunkSplitter
 from h5swmr.filters.zstd import ZstdFilter
@@ -144,8 +145,6 @@ class FilterPipeline:
 
         Raises FilterUnavailableError naming the id of a filter h5swmr does not implement.
         """
-        from h5swmr.filters.registry import filter_from_description
-
         return cls([filter_from_description(d) for d in message.filters])
 
     def with_filter(self, item: Filter) -> Self:

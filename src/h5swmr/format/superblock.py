@@ -13,7 +13,7 @@ from enum import IntFlag
 from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError, NotHdf5FileError, TruncatedError, UnsupportedError
-from h5swmr.format.checksum import seal, verified
+from h5swmr.format.checksum import reseal, seal, verified
 from h5swmr.format.constants import (
     CHECKSUM_SIZE,
     SIZE_OF_LENGTHS,
@@ -27,6 +27,7 @@ FLAGS_OFFSET = 11
 """Byte offset of the consistency flags: the byte a crash recovery clears."""
 
 _LAYOUT = struct.Struct("<8s4B4Q")  # signature .. root object header address: 44 bytes
+_ADDRESS = struct.Struct("<Q")
 
 
 class ConsistencyFlags(IntFlag):
@@ -45,6 +46,9 @@ class Superblock:
 
     VERSION: ClassVar[int] = 3
     SIZE: ClassVar[int] = _LAYOUT.size + CHECKSUM_SIZE
+    EOF_OFFSET: ClassVar[int] = struct.calcsize("<8s4BQQ")
+    """Where the end-of-file address lies: after the signature, the four version, size and flag
+    bytes, and the base and extension addresses (28)."""
 
     flags: ConsistencyFlags
     eof_address: int
@@ -97,6 +101,13 @@ class Superblock:
                 f"superblock: bad consistency flags {flags:#x}", structure="superblock"
             )
         return cls(ConsistencyFlags(flags), eof, root, ext, base)
+
+    @classmethod
+    def patch_eof(cls, image: bytearray, eof_address: int) -> None:
+        """Set the end-of-file address of an encoded superblock in place and reseal it: the bytes
+        then equal those of ``with_eof(eof_address).encode()``, for a commit that moves only it."""
+        _ADDRESS.pack_into(image, cls.EOF_OFFSET, eof_address)
+        reseal(image)
 
     def with_flags(self, flags: ConsistencyFlags) -> Self:
         return dataclasses.replace(self, flags=flags)

@@ -22,6 +22,8 @@ from typing import Literal, Self
 
 import numpy as np
 
+from h5swmr.access.object_headers import read_object_header
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FilterError,
@@ -31,18 +33,19 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
+from h5swmr.format.paths import split_lookup_path
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
-from h5swmr.reader.groups import Link, is_group, read_links, split_path
-from h5swmr.reader.objects import read_object_header
+from h5swmr.reader.groups import is_group, read_links
+from h5swmr.reader.links import Link
 from h5swmr.reader.rows import read_rows
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.reader.virtual import VirtualView, read_mappings
 from h5swmr.reader.virtual_plan import SourceDataset
@@ -169,7 +172,7 @@ class SwmrFileReader:
         return self._dataset(name).dims
 
     def maxshape(self, name: str) -> tuple[int | None, ...]:
-        return tuple(None if m == 0xFFFF_FFFF_FFFF_FFFF else m for m in self._dataset(name).maxdims)
+        return tuple(None if m == UNLIMITED else m for m in self._dataset(name).maxdims)
 
     def dtype(self, name: str) -> np.dtype[np.generic]:
         return self._dataset(name).dtype
@@ -347,7 +350,7 @@ class SwmrFileReader:
         address, following soft links and external links."""
         self._check_open()
         address = self._info.root_address
-        parts = split_path(path)
+        parts = split_lookup_path(path)
         for position, part in enumerate(parts):
             link = self._group_links(address).get(part)
             if link is None:

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError, UnsupportedError
 from h5swmr.reader.virtual_plan import SourceName
 
-if TYPE_CHECKING:
-    from h5swmr.reader.file import SwmrFileReader
-
 BATCH = 64
 """Most frames read at once when the follower is behind."""
 
 
+class FollowedFile(Protocol):
+    """What following needs of a file (SwmrFileReader has it; this module never imports it)."""
+
+    @property
+    def writer_active(self) -> bool: ...
+
+    def refresh(self) -> None: ...
+
+    def shape(self, name: str) -> tuple[int, ...]: ...
+
+    def is_virtual(self, name: str) -> bool: ...
+
+    def backed_frames(self, name: str) -> int | None: ...
+
+    def virtual_sources(self, name: str) -> list[tuple[str, str]]: ...
+
+    def read_frames(self, name: str, start: int, stop: int | None = None) -> np.ndarray: ...
+
+
 def follow_frames(
-    reader: SwmrFileReader,
+    reader: FollowedFile,
     name: str,
     *,
     timeout: float,
@@ -62,7 +78,7 @@ def follow_frames(
 
 
 def _frames(
-    reader: SwmrFileReader,
+    reader: FollowedFile,
     name: str,
     *,
     virtual: bool,
@@ -88,7 +104,7 @@ def _frames(
         time.sleep(poll_interval)
 
 
-def _count(reader: SwmrFileReader, name: str, printf: bool) -> int:
+def _count(reader: FollowedFile, name: str, printf: bool) -> int:
     """Frames to follow: a printf master's shape counts its newest part whole, the frames not
     written yet reading as fill, so only the frames its parts hold count."""
     if not printf:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, NotHdf5FileError, UnsupportedError
 from h5swmr.format.superblock import FLAGS_OFFSET, SIGNATURE, Superblock
 from h5swmr.format.superblock_v0 import SuperblockV0
-from h5swmr.reader.source import FileSource
 
 _SEARCH_LIMIT = 1 << 40
 _V0_SIZE = 100

@@ -24,6 +24,16 @@ _LENGTH = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
+class Rendered:
+    """A frame reduced for one view and packed as a message (in the file's worker thread, off
+    the event loop), shared by every page asking for the same: each page costs one send."""
+
+    kind: str
+    slice: tuple[int, ...]
+    message: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
     """Rows ``y0:y1`` and columns ``x0:x1`` of a 2-D plane (half-open, like a slice)."""
 

@@ -23,7 +23,6 @@ import secrets
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -34,6 +33,7 @@ from h5swmr.errors import InvalidArgumentError
 from h5swmr.view.files import DatasetInfo
 from h5swmr.view.frames import (
     Region,
+    Rendered,
     encode_message,
     finite_range,
     plane,
@@ -83,16 +83,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """A frame reduced for one view and packed as a message (in the file's worker thread, off
-    the event loop), shared by every page asking for the same: each page costs one send."""
-
-    kind: str
-    slice: tuple[int, ...]
-    message: bytes
 
 
 class ViewServer:

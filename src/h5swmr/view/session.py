@@ -11,18 +11,15 @@ import contextlib
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import WSMsgType, web
 
 from h5swmr.errors import H5SwmrError, InvalidArgumentError
 from h5swmr.view.files import DatasetInfo
-from h5swmr.view.frames import Region
+from h5swmr.view.frames import Region, Rendered
 from h5swmr.view.protocol import Ack, Request, RoiRequest, ViewRequest, parse
 from h5swmr.view.watch import FileWatch
-
-if TYPE_CHECKING:
-    from h5swmr.view.server import Rendered, ViewServer
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +31,26 @@ ROI_MAX_LAG = 1000
 """When the ROI falls further behind the writer, older frames are skipped (the plot shows gaps)."""
 
 
+class SessionHost(Protocol):
+    """What a page needs of the server (ViewServer has it; this module never imports it)."""
+
+    watches: list[FileWatch]
+    period: float
+
+    async def render(
+        self, watch: FileWatch, request: ViewRequest, info: DatasetInfo, index: int
+    ) -> Rendered: ...
+
+    def roi_points(
+        self, watch: FileWatch, info: DatasetInfo, rect: Region, cut: tuple[int, ...], frames: range
+    ) -> tuple[list[list[float | None]], int]: ...
+
+
 class Session:
     """One page: what it looks at, and the task that pushes it updates at most ``rate`` times a
     second (the newest frame at each update, so a slow page skips frames, never queues them)."""
 
-    def __init__(self, server: ViewServer, ws: web.WebSocketResponse) -> None:
+    def __init__(self, server: SessionHost, ws: web.WebSocketResponse) -> None:
         self.server = server
         self.ws = ws
         self.wake = asyncio.Event()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError
-from h5swmr.format.extensible_array.elements import MAX_CHUNK_BYTES
+from h5swmr.format.chunk_records import MAX_CHUNK_BYTES
 
 MAX_RANK = 32
 """HDF5's limit on dataset rank; a frame has one dimension less."""

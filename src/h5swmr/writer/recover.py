@@ -23,9 +23,11 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 
+from h5swmr.access.extensible_array import read_extensible_array_header
+from h5swmr.access.object_headers import walk_object_header
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FileLockedError, H5SwmrError, NotHdf5FileError, WriterRunningError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, ChunkIndexType, MessageType
-from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
@@ -34,7 +36,6 @@ from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
 from h5swmr.storage.activity import changes_within, is_locked, writing_processes
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
-from h5swmr.writer.file_walk import all_messages, bounded, read_object_header
 
 _MAX_OBJECTS = 100_000
 PROBE_SECONDS = 0.5
@@ -178,8 +179,9 @@ def recover(
 
 
 def _recover(handle: FileHandle, path: str) -> RecoveryReport:
-    superblock = Superblock.decode(handle.pread(0, Superblock.SIZE))
-    datasets, unread = _walk(handle, superblock.root_address)
+    src = FileSource(handle)
+    superblock = src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
+    datasets, unread = _walk(src, superblock.root_address)
     if superblock.flags == ConsistencyFlags.NONE:
         eof = superblock.eof_address
         return RecoveryReport(path, True, 0, eof, eof, datasets, unread)
@@ -193,7 +195,7 @@ def _recover(handle: FileHandle, path: str) -> RecoveryReport:
     )
 
 
-def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], list[str]]:
+def _walk(src: FileSource, root: int) -> tuple[dict[str, tuple[int, ...]], list[str]]:
     """Datasets reachable from the root through compact groups, with their current shapes."""
     datasets: dict[str, tuple[int, ...]] = {}
     unread: list[str] = []
@@ -205,7 +207,7 @@ def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], li
             continue
         seen.add(address)
         try:
-            messages = _read_header(handle, address)
+            messages = walk_object_header(src, address).messages
         except H5SwmrError:
             unread.append(path)
             continue
@@ -217,7 +219,7 @@ def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], li
                     pending.append((path.rstrip("/") + "/" + link.name, link.address))
             continue
         try:
-            shape = _dataset_shape(handle, messages)
+            shape = _dataset_shape(src, messages)
         except H5SwmrError as exc:
             unread.append(f"{path} ({exc})")
             continue
@@ -228,12 +230,7 @@ def _walk(handle: FileHandle, root: int) -> tuple[dict[str, tuple[int, ...]], li
     return datasets, unread
 
 
-def _read_header(handle: FileHandle, address: int) -> tuple[RawMessage, ...]:
-    read = bounded(handle)
-    return all_messages(read, read_object_header(read, address))
-
-
-def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tuple[int, ...] | None:
+def _dataset_shape(src: FileSource, messages: tuple[RawMessage, ...]) -> tuple[int, ...] | None:
     dataspace = find_message(messages, MessageType.DATASPACE)
     layout_raw = find_message(messages, MessageType.LAYOUT)
     if dataspace is None or layout_raw is None:
@@ -244,8 +241,5 @@ def _dataset_shape(handle: FileHandle, messages: tuple[RawMessage, ...]) -> tupl
         and layout.index_type == ChunkIndexType.EXTENSIBLE_ARRAY
         and layout.index_address != UNDEFINED_ADDRESS
     ):  # the index the dims rely on must verify, or SWMR readers would hang on it
-        ExtensibleArrayHeader.decode(
-            bounded(handle)(layout.index_address, ExtensibleArrayHeader.SIZE),
-            address=layout.index_address,
-        )
+        read_extensible_array_header(src, layout.index_address)
     return DataspaceMessage.decode(dataspace.body).dims

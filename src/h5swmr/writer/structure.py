@@ -29,6 +29,7 @@ from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.fixed_array import FixedArrayHeader
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.paths import check_link_name, split_path
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
 from h5swmr.writer import nexus
@@ -38,7 +39,7 @@ from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.grid_dataset import GridDataset, grid_codec
 from h5swmr.writer.headers import attribute_block, group_header
 from h5swmr.writer.streaming_dataset import StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
+from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
 
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str

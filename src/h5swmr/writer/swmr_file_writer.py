@@ -23,6 +23,7 @@ from typing import Any, Self, TypeVar, Unpack, cast
 import numpy as np
 from numpy.typing import DTypeLike
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FrameDtypeError,
@@ -32,18 +33,18 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.storage.commit import Durability, Write, apply_phases
+from h5swmr.storage.commit import Durability, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
+from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.live_check import check_not_cut, refuse_live_file
@@ -51,7 +52,6 @@ from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
-from h5swmr.writer.tree import split_path
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -131,6 +131,7 @@ class SwmrFileWriter:
         """The end of the file at the last commit (0 before the first): the file is never
         shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
+        self._plan = CommitPlan()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -148,7 +149,7 @@ class SwmrFileWriter:
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
         if reopen:
-            reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
+            reopened = resume.reopen(FileSource(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
@@ -788,37 +789,20 @@ class SwmrFileWriter:
             if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
+        plan = self._plan
+        plan.clear()
         for dataset in self._structure.datasets:
-            blocks, supers, index, header = dataset.index.commit()
-            data_writes += blocks
-            super_writes += supers
-            index_writes += index
-            header_writes += header
-        attribute_writes, group_writes = (
-            self._structure.publish() if publish_structure else ([], [])
-        )
-        data_writes += attribute_writes
-        object_writes: list[Write] = []
+            dataset.index.commit(plan)
+        if publish_structure:
+            attribute_writes, group_writes = self._structure.publish()
+            plan.leaves += attribute_writes
+            plan.group_headers += group_writes
         datasets = self._structure.datasets
         ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
         for dataset in ranked:
-            node = dataset.node
-            if node.address == UNDEFINED_ADDRESS:
-                continue
-            frames, links = dataset.frames_appended, node.published_link_count
-            if (
-                frames != dataset.frames_published
-                or links != dataset.header_links
-                or dataset.attribute_block != dataset.header_attribute_block
-            ):
-                encoded = dataset.encoded_header(frames, links)
-                object_writes.append((node.address, encoded))
-                dataset.frames_published, dataset.header_links = frames, links
-                dataset.header_attribute_block = dataset.attribute_block
+            write = dataset.commit_header()
+            if write is not None:
+                plan.object_headers.append(write)
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
@@ -826,19 +810,7 @@ class SwmrFileWriter:
         superblock = self._superblock_image.encode(flags, eoa, root)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
-        apply_phases(
-            self._handle,
-            [
-                data_writes,
-                super_writes,
-                index_writes,
-                header_writes,
-                object_writes,
-                group_writes,
-                [(0, superblock)],
-            ],
-            self._durability,
-        )
+        apply_phases(self._handle, plan.phases(superblock), self._durability)
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa

@@ -8,12 +8,13 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
-from h5swmr.format.checksum import lookup3
+from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -21,26 +22,21 @@ from h5swmr.format.extensible_array.blocks import (
     IndexBlock,
     SuperBlock,
     data_block_size,
-    decode_page,
     encode_page,
     index_block_size,
     is_page_initialised,
     page_address,
     page_bitmap_size,
     page_size,
+    patch_header_statistics,
     set_page_initialised,
     super_block_size,
+    unpaged_data_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
-
-_U32 = struct.Struct("<I")
-_HEADER_STATS = struct.Struct("<7Q")
-HEADER_STATS_OFFSET = 12
-"""Where the EA header's statistics start: after signature, version, client id, element size and
-the five creation parameters (4 + 8 bytes); seven 8-byte fields follow, the index block's last."""
+from h5swmr.writer.commit import CommitPlan
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -49,10 +45,15 @@ MIN_PAGE_BITS = 6
 def params_for(element_size: int) -> ExtensibleArrayParams:
     """libhdf5's parameters, with pages small enough that every block rewritten per commit (an
     unpaged data block, a page) fits in one 4 KiB page; any valid value is read from the file."""
-    bits = 10
-    while bits > MIN_PAGE_BITS and 22 + (1 << bits) * element_size > PAGE_SIZE:
-        bits -= 1
-    return ExtensibleArrayParams(max_dblk_page_nelmts_bits=bits)
+    params = ExtensibleArrayParams(max_dblk_page_nelmts_bits=10)
+    while (
+        params.max_dblk_page_nelmts_bits > MIN_PAGE_BITS
+        and unpaged_data_block_size(params, params.page_elements, element_size) > PAGE_SIZE
+    ):
+        params = ExtensibleArrayParams(
+            max_dblk_page_nelmts_bits=params.max_dblk_page_nelmts_bits - 1
+        )
+    return params
 
 
 @dataclass(slots=True)
@@ -116,7 +117,8 @@ class ExtensibleArrayIndex:
         self._max_index_set = 0
         self._realized = 0
         self._header_dirty = True
-        self._read: Callable[[int, int], bytes] | None = None
+        self._source: ExtensibleArrayLookup | None = None
+        """Where the blocks of an index loaded from a file are read (None for a new index)."""
 
     @property
     def max_index_set(self) -> int:
@@ -174,7 +176,7 @@ class ExtensibleArrayIndex:
         an unfiltered frame, packed in one call."""
         if self.codec.filtered:
             raise InvalidArgumentError("filtered chunks need their size and filter mask")
-        self._set_elements(first, len(addresses), struct.pack(f"<{len(addresses)}Q", *addresses))
+        self._set_elements(first, len(addresses), self.codec.encode_addresses(addresses))
 
     def _set_elements(self, first: int, count: int, encoded: bytes) -> None:
         if not count:
@@ -242,11 +244,9 @@ class ExtensibleArrayIndex:
         """A page of a paged data block: read back if the file has it, else a new one."""
         parent = self._super_blocks[block.info.index]
         bit = block.number * self.params.pages_per_data_block(block.info) + page
-        if self._read is not None and is_page_initialised(parent.bitmap, bit):
-            es = self.codec.element_size
-            address = page_address(self.params, block.address, page, es)
-            raw = self._read(address, page_size(self.params, es))
-            elements = bytearray(decode_page(raw, self.params, es, address=address))
+        if self._source is not None and is_page_initialised(parent.bitmap, bit):
+            address = page_address(self.params, block.address, page, self.codec.element_size)
+            elements = bytearray(self._source.read_page(address))
             block.pages_on_disk.add(page)
         else:
             elements = bytearray(self._fill * self.params.page_elements)
@@ -295,26 +295,20 @@ class ExtensibleArrayIndex:
         else:
             parent = self._super_blocks.get(info.index)
             address = UNDEFINED_ADDRESS if parent is None else parent.data_block_addresses[number]
-        if address == UNDEFINED_ADDRESS or self._read is None:
+        if address == UNDEFINED_ADDRESS or self._source is None:
             return None
         elements = None
         if not self.params.is_paged(info):
-            es = self.codec.element_size
-            raw = self._read(address, data_block_size(self.params, info, es))
-            decoded = DataBlock.decode(raw, self.params, info, es, address=address)
-            elements = bytearray(decoded.elements)
+            elements = bytearray(self._source.read_data_block(address, info).elements)
         return _DataBlockState(address, info, number, elements, is_new=False, dirty=False)
 
     @classmethod
-    def load(
-        cls,
-        header: ExtensibleArrayHeader,
-        header_address: int,
-        codec: ElementCodec,
-        allocator: EofAllocator,
-        read: Callable[[int, int], bytes],
+    def from_lookup(
+        cls, lookup: ExtensibleArrayLookup, codec: ElementCodec, allocator: EofAllocator
     ) -> ExtensibleArrayIndex:
-        """The index a file holds, to append to; its blocks are read as appends reach them."""
+        """The index a file holds, to append to: the header and the index and super blocks are
+        adopted now, data blocks and pages read through ``lookup`` as appends reach them."""
+        header, header_address = lookup.header, lookup.address
         if header.element_size != codec.element_size or header.client_id != codec.client_id:
             raise FormatError(
                 f"extensible array at {header_address}: elements of {header.element_size} bytes "
@@ -325,7 +319,7 @@ class ExtensibleArrayIndex:
             )
         index = cls(header.params, codec, header_address, allocator)
         index._index_block_address = header.index_block_address
-        index._read = read
+        index._source = lookup
         index._stats = [
             header.n_super_blocks,
             header.super_block_bytes,
@@ -336,13 +330,11 @@ class ExtensibleArrayIndex:
         index._realized = header.n_elements_realized
         index._header_dirty = False
         if header.index_block_address != UNDEFINED_ADDRESS:
-            index._load_index_block(header.index_block_address)
+            index._adopt_index_block(lookup)
         return index
 
-    def _load_index_block(self, address: int) -> None:
-        es = self.codec.element_size
-        raw = self._read_checked(address, index_block_size(self.params, es))
-        block = IndexBlock.decode(raw, self.params, es, address=address)
+    def _adopt_index_block(self, lookup: ExtensibleArrayLookup) -> None:
+        block = lookup.read_index_block()
         self._index_elements = bytearray(block.elements)
         self._index_data_blocks = list(block.data_block_addresses)
         self._index_super_blocks = list(block.super_block_addresses)
@@ -351,9 +343,7 @@ class ExtensibleArrayIndex:
             if sblock_address == UNDEFINED_ADDRESS:
                 continue
             info = self.params.super_block(first + slot)
-            size = super_block_size(self.params, info)
-            raw = self._read_checked(sblock_address, size)
-            decoded = SuperBlock.decode(raw, self.params, info, address=sblock_address)
+            decoded = lookup.read_super_block(sblock_address, info)
             self._super_blocks[info.index] = _SuperBlockState(
                 sblock_address,
                 info,
@@ -362,10 +352,6 @@ class ExtensibleArrayIndex:
                 dirty=False,
                 on_disk=True,
             )
-
-    def _read_checked(self, address: int, size: int) -> bytes:
-        assert self._read is not None
-        return self._read(address, size)
 
     def _super_block(self, info: SuperBlockInfo) -> _SuperBlockState:
         state = self._super_blocks.get(info.index)
@@ -388,15 +374,12 @@ class ExtensibleArrayIndex:
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
         parent.dirty = True
 
-    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
-        """Writes of every changed block: (data blocks and pages, super blocks, index, header)."""
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
+    def commit(self, plan: CommitPlan) -> None:
+        """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
+        super blocks (parents), the index block, the header (the index's commit point)."""
         for block in self._data_blocks.values():
             if block.dirty:
-                data_writes += self._data_block_writes(block)
+                plan.leaves += self._data_block_writes(block)
                 block.is_new = block.dirty = False
         for sblock in self._super_blocks.values():
             if sblock.dirty:
@@ -410,7 +393,7 @@ class ExtensibleArrayIndex:
                     bytes(sblock.bitmap),
                     tuple(sblock.data_block_addresses),
                 )
-                super_writes.append((sblock.address, encoded_sb.encode(self.params)))
+                plan.parents.append((sblock.address, encoded_sb.encode(self.params)))
                 sblock.dirty = False
                 sblock.on_disk = True
         if self._index_dirty:
@@ -421,12 +404,11 @@ class ExtensibleArrayIndex:
                 tuple(self._index_data_blocks),
                 tuple(self._index_super_blocks),
             )
-            index_writes.append((self._index_block_address, index_block.encode()))
+            plan.index_blocks.append((self._index_block_address, index_block.encode()))
             self._index_dirty = False
         if self._header_dirty:
-            header_writes.append((self.header_address, self._encode_header()))
+            plan.index_headers.append((self.header_address, self._encode_header()))
             self._header_dirty = False
-        return data_writes, super_writes, index_writes, header_writes
 
     def _encode_header(self) -> bytes:
         """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""
@@ -434,16 +416,8 @@ class ExtensibleArrayIndex:
         if image is None:
             image = self._header_image = bytearray(self.header.encode())
             return bytes(image)
-        _HEADER_STATS.pack_into(
-            image,
-            HEADER_STATS_OFFSET,
-            *self._stats,
-            self._max_index_set,
-            self._realized,
-            self._index_block_address,
-        )
-        end = len(image) - CHECKSUM_SIZE
-        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
+        patch_header_statistics(image, statistics)
         return bytes(image)
 
     def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
@@ -457,8 +431,7 @@ class ExtensibleArrayIndex:
                 block.prefix = DataBlock(
                     self.codec.client_id, self.header_address, offset, b""
                 ).encode(self.params)[:-CHECKSUM_SIZE]
-            body = block.prefix + block.elements
-            return [(block.address, body + _U32.pack(lookup3(body)))]
+            return [(block.address, seal(block.prefix + block.elements))]
         es = self._element_size
         size = self._page_size
         # one dirty page a flush is the usual case: no sort, each page address computed once
