@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import FilterPipeline, SwmrFileReader
+from h5swmr import FilterPipeline, SwmrFileReader, SwmrFileWriter
 from h5swmr.cli.ls import Entry, dataset_text, filters_text, value_text, walk
 from h5swmr.cli.main import SIGPIPE_EXIT, main
 from tests.cli.conftest import h5swmr_process, run_h5swmr, start_writer
@@ -191,3 +191,13 @@ def test_virtual_datasets_show_their_sources(tmp_path: Path) -> None:
     done = run_h5swmr("ls", str(master))
     assert done.returncode == 0, done.stderr
     assert "virtual, 5 mappings" in done.stdout
+
+
+def test_metadata_and_string_datasets(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.write_dataset("/entry/distance", 0.125)
+        writer.write_string_dataset("/entry/title", "lysozyme")
+    done = run_h5swmr("ls", str(tmp_h5))
+    assert done.returncode == 0, done.stderr
+    assert "/entry/distance" in done.stdout and "dataset () float64" in done.stdout
+    assert "dataset () str (variable-length)" in done.stdout

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 
 from h5swmr import recover
-from tests.crash.writer_process import DATASETS, FRAME_DIMS, frame
+from tests.crash.writer_process import DATASETS, FRAME_DIMS, METADATA, frame
 from tests.oracle import h5dump_header
 
 WRITER = Path(__file__).with_name("writer_process.py")
@@ -126,7 +127,7 @@ def _check_outcome(path: Path, writer: Writer, frames: int) -> None:
         assert report.was_clean
     if report.was_clean:  # closed, or killed inside close() after its last write
         assert seen == dict.fromkeys(DATASETS, frames)
-    assert report.datasets == {name: (n, *FRAME_DIMS) for name, n in seen.items()}
+    assert report.datasets == _recovered_shapes(seen)
     assert not report.unread
     with h5py.File(path, "r") as f:
         assert _check_frames(f, flushed, frames) == seen
@@ -144,7 +145,18 @@ def _check_frames(f: h5py.File, flushed: int, appended_at_most: int) -> dict[str
             assert (data[i] == frame(i)).all(), f"{name}: frame {i} of {n} is not the appended one"
         assert ds.shape[1:] == FRAME_DIMS
         counts[name] = n
+    for name, value in METADATA.items():
+        if isinstance(value, str):
+            assert f[name].asstr()[()] == value, name
+        else:
+            assert (f[name][()] == value).all(), name
     return counts
+
+
+def _recovered_shapes(seen: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """What recover() reports: every streaming dataset's frames, and the metadata's shapes."""
+    shapes: dict[str, tuple[int, ...]] = {name: (n, *FRAME_DIMS) for name, n in seen.items()}
+    return shapes | {name: np.shape(value) for name, value in METADATA.items()}
 
 
 @pytest.mark.parametrize("seed", range(KILLS))

@@ -45,6 +45,14 @@ DATASETS: dict[str, Options] = {
 }
 
 
+METADATA: dict[str, np.ndarray | float | str] = {
+    "/meta/mask": (np.arange(1600, dtype=np.uint32) % 5).reshape(40, 40),  # contiguous
+    "/meta/distance": 0.5,  # compact, in its header
+    "/meta/title": "crash test ✓",  # a variable-length string in the global heap
+}
+"""Datasets written whole before start_swmr: every reader, after any kill, reads them."""
+
+
 def frame(index: int) -> np.ndarray:
     values = (np.arange(60, dtype=np.uint32) * 7919 + index * 104729) % 65521 + 1
     return values.astype(np.uint16).reshape(FRAME_DIMS)
@@ -117,6 +125,11 @@ def main() -> None:
         inject_faults(kill_after, os.environ.get("H5SWMR_TEST_TEAR") == "1", log_path)
     writer = SwmrFileWriter.create(path, durability=durability)
     handles = [create(writer, name, options) for name, options in DATASETS.items()]
+    for name, value in METADATA.items():
+        if isinstance(value, str):
+            writer.write_string_dataset(name, value)
+        else:
+            writer.write_dataset(name, value)
     writer.start_swmr()
     ARMED[0] = True
     say("ready")

@@ -29,6 +29,10 @@ def _h5swmr_file(path: Path) -> None:
         b = w.create_streaming_dataset_compressed(
             "entry/z", np.float32, (3, 5), FilterPipeline.shuffle_deflate().with_fletcher32()
         )
+        w.write_dataset("meta/mask", np.arange(2000, dtype=np.uint32))  # contiguous
+        w.write_dataset("meta/distance", 0.5)  # compact
+        w.write_string_dataset("meta/names", ["a", "", "ünïcode"] * 10)  # global heap
+        w.set_attribute("meta/distance", "units", "m")
         w.start_swmr()
         for i in range(40):
             w.append_frame(a, np.full((4, 4), i, np.uint16))

@@ -90,7 +90,8 @@ def dataset_text(reader: SwmrFileReader, path: str) -> str:
     """
     shape = reader.shape(path)
     dtype = reader.dtype(path)
-    parts = [f"{shape_text(shape)} {dtype}"]
+    is_text = dtype.metadata is not None and dtype.metadata.get("vlen") is str
+    parts = [f"{shape_text(shape)} {'str (variable-length)' if is_text else dtype}"]
     maxshape = reader.maxshape(path)
     if maxshape != shape:
         parts.append(f"maxshape {shape_text(maxshape)}")

@@ -24,7 +24,7 @@ from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
-    from h5swmr import FilterPipeline, WriterStats
+    from h5swmr import FilterPipeline, SwmrFileWriter, WriterStats
 
 FRAME_DTYPES = (
     *("uint8", "uint16", "uint32", "uint64"),
@@ -235,6 +235,8 @@ def _stream(
             ds = writer.create_streaming_dataset(name, dtype, frame_dims)
         else:
             ds = writer.create_streaming_dataset_compressed(name, dtype, frame_dims, pipeline)
+        if args.nexus:
+            _write_nexus_fields(writer, args, dtype)
         writer.start_swmr()
         pacer = Pacer(args.rate)
         done = 0
@@ -253,6 +255,34 @@ def _stream(
             if progress is not None:
                 progress.finish(done)
         return writer.stats()
+
+
+PIXEL_SIZE_M = 75e-6
+"""A hybrid pixel detector's pitch (EIGER, PILATUS: 75 um, 172 um)."""
+DISTANCE_M = 0.15
+
+
+def _write_nexus_fields(writer: SwmrFileWriter, args: argparse.Namespace, dtype: np.dtype) -> None:
+    """The NXdetector fields a facility file carries, as datasets with units (NeXus fields),
+    visible to readers for the whole stream."""
+    detector = "/entry/instrument/detector"
+    height, width = (args.shape[-2], args.shape[-1]) if len(args.shape) > 1 else (1, args.shape[0])
+    fields: dict[str, tuple[object, str | None]] = {
+        "description": ("h5swmr simulated detector", None),
+        "x_pixel_size": (PIXEL_SIZE_M, "m"),
+        "y_pixel_size": (PIXEL_SIZE_M, "m"),
+        "distance": (DISTANCE_M, "m"),
+        "beam_center_x": (width / 2, "pixel"),
+        "beam_center_y": (height / 2, "pixel"),
+        "count_time": (1.0 / args.rate if args.rate else 0.0, "s"),
+        "bit_depth_readout": (dtype.itemsize * 8, None),
+    }
+    for field, (value, units) in fields.items():
+        writer.write_dataset(f"{detector}/{field}", value)
+        if units is not None:
+            writer.set_attribute(f"{detector}/{field}", "units", units)
+    shape = _dims_text(args.shape)
+    writer.write_string_dataset("/entry/title", f"h5swmr simulate: {args.frames} frames of {shape}")
 
 
 def _warning_line(message: Warning | str, *_: object, **__: object) -> None:

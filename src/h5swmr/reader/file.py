@@ -43,6 +43,7 @@ from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
+from h5swmr.reader.global_heap import resolve_strings
 from h5swmr.reader.groups import is_group, read_links
 from h5swmr.reader.links import Link
 from h5swmr.reader.rows import read_rows
@@ -175,7 +176,12 @@ class SwmrFileReader:
         return tuple(None if m == UNLIMITED else m for m in self._dataset(name).maxdims)
 
     def dtype(self, name: str) -> np.dtype[np.generic]:
-        return self._dataset(name).dtype
+        """The numpy dtype; variable-length strings give h5py's ``string_dtype()``, an object
+        dtype whose metadata says ``vlen=str``."""
+        state = self._dataset(name)
+        if state.strings is not None:
+            return np.dtype("O", metadata={"vlen": str})
+        return state.dtype
 
     def chunks(self, name: str) -> tuple[int, ...] | None:
         return self._dataset(name).chunks
@@ -230,7 +236,8 @@ class SwmrFileReader:
         return total
 
     def read(self, name: str) -> np.ndarray:
-        """The whole dataset."""
+        """The whole dataset (variable-length strings, here and in ``read_frame(s)``, as an
+        object array of ``str``)."""
         owner, state = self._target(name)
         return owner._rows(state, 0, state.dims[0] if state.dims else 1)
 
@@ -455,7 +462,7 @@ class SwmrFileReader:
         self._frame_count(name, state)
         fast = (
             FrameReader(owner._src, state, self.max_read_bytes)
-            if frames_are_chunk_rows(state)
+            if frames_are_chunk_rows(state) and state.strings is None
             else None
         )
         self._frame_readers[name] = fast
@@ -483,4 +490,6 @@ class SwmrFileReader:
             raise FilterError(
                 f"dataset {name!r}, {exc}", dataset=name, chunk=exc.chunk, address=exc.address
             ) from exc
+        if state.strings is not None:  # references into the global heap: the strings
+            return resolve_strings(self._src, rows, state.strings)
         return rows
