@@ -228,10 +228,28 @@ class DeflateFilter(Filter):
         packed = (part for part, _ in results)
         return b"".join((zlib_header(self.level), *packed, checksum.to_bytes(4, "big")))
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
-        try:
-            return zlib.decompress(chunk)
-        except zlib.error as exc:
-            raise FilterError(
-                f"deflate: {memoryview(chunk).nbytes}-byte chunk is not a zlib stream: {exc}"
-            ) from exc
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
+        return inflate(chunk, limit)
+
+
+def inflate(chunk: BytesLike, limit: int | None) -> bytes:
+    """The zlib stream ``chunk`` inflated, never to more than ``limit`` bytes.
+
+    A bounded decompressor stops at ``limit + 1`` bytes, so a bomb (a small stream that inflates
+    to gigabytes) costs no more memory than the chunk it claims to be.
+    """
+    nbytes = memoryview(chunk).nbytes
+    inflater = zlib.decompressobj()
+    try:
+        out = inflater.decompress(chunk, 0 if limit is None else limit + 1)
+        if limit is None:
+            out += inflater.flush()
+    except zlib.error as exc:
+        raise FilterError(f"deflate: {nbytes}-byte chunk is not a zlib stream: {exc}") from exc
+    if limit is not None and len(out) > limit:
+        raise FilterError(
+            f"deflate: {nbytes}-byte chunk inflates to more than the {limit} bytes it may hold"
+        )
+    if not inflater.eof:
+        raise FilterError(f"deflate: {nbytes}-byte chunk ends inside its zlib stream")
+    return out
