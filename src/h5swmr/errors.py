@@ -88,7 +88,24 @@ class WriterRunningError(H5SwmrError, BlockingIOError):
 
 
 class FilterError(H5SwmrError, ValueError):
-    """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode."""
+    """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode.
+
+    Raised for a stored chunk, it names the ``dataset``, the ``chunk`` (its position in chunks
+    along each dimension) and the chunk's ``address``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dataset: str = "",
+        chunk: tuple[int, ...] | None = None,
+        address: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.chunk = chunk
+        self.address = address
 
 
 class FilterUnavailableError(H5SwmrError, ImportError):

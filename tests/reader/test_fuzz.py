@@ -94,6 +94,9 @@ def exercise(path: Path) -> Iterator[str]:
 
 
 def check_only_h5swmr_errors(path: Path) -> None:
+    """Only H5SwmrError within TIME_LIMIT, and the file exactly as it was: a reader never
+    writes, least of all into a corrupt file."""
+    before = path.read_bytes()
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIME_LIMIT)
     try:
@@ -106,6 +109,7 @@ def check_only_h5swmr_errors(path: Path) -> None:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+    assert path.read_bytes() == before
 
 
 @settings(max_examples=300, deadline=None)

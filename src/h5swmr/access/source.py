@@ -17,6 +17,7 @@ from typing import Final, Protocol, TypeVar
 
 from h5swmr.errors import ChecksumError, TruncatedError
 from h5swmr.storage.file import FileHandle
+from h5swmr.storage.locking import FileLocking, lock
 
 T = TypeVar("T")
 
@@ -69,7 +70,18 @@ class FileSource:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> FileSource:
-        return cls(FileHandle.open(os.fspath(path), writable=False))
+        """Open ``path`` read-only under a shared lock, as libhdf5's readers do (H5F_open locks
+        with ``rw`` false and keeps the lock until close): a file a non-SWMR writer holds
+        exclusively is refused with FileLockedError, while SWMR writers (libhdf5's drop their
+        lock, h5swmr's keep a shared one) are read live. ``HDF5_USE_FILE_LOCKING`` is honoured,
+        best effort by default."""
+        handle = FileHandle.open(os.fspath(path), writable=False)
+        try:
+            lock(handle.fd, handle.path, FileLocking.from_environment(), exclusive=False)
+        except BaseException:
+            handle.close()
+            raise
+        return cls(handle)
 
     @property
     def path(self) -> str:

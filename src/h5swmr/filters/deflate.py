@@ -124,14 +124,13 @@ def _compress_function(backend: str) -> Compress:
 
 
 @functools.cache
-def _decompressor() -> tuple[Callable[[BytesLike], bytes], tuple[type[Exception], ...]]:
-    """ISA-L's inflate if installed, else stdlib zlib's, and the errors each raises."""
+def _inflater() -> tuple[ModuleType, tuple[type[Exception], ...]]:
+    """ISA-L's zlib module if installed, else stdlib zlib, and the errors its inflater raises."""
     try:
         from isal import isal_zlib
     except ImportError:
-        return zlib.decompress, (zlib.error,)
-    inflate: Callable[[BytesLike], bytes] = isal_zlib.decompress
-    return inflate, (zlib.error, cast("type[Exception]", isal_zlib.error))
+        return zlib, (zlib.error,)
+    return isal_zlib, (zlib.error, cast("type[Exception]", isal_zlib.error))
 
 
 def forget_backend_choice() -> None:
@@ -241,11 +240,30 @@ class DeflateFilter(Filter):
         packed = (part for part, _ in results)
         return b"".join((zlib_header(self.level), *packed, checksum.to_bytes(4, "big")))
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
-        inflate, errors = _decompressor()
-        try:
-            return inflate(chunk)
-        except errors as exc:
-            raise FilterError(
-                f"deflate: {memoryview(chunk).nbytes}-byte chunk is not a zlib stream: {exc}"
-            ) from exc
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
+        return inflate(chunk, limit)
+
+
+def inflate(chunk: BytesLike, limit: int | None) -> bytes:
+    """The zlib stream ``chunk`` inflated, never to more than ``limit`` bytes.
+
+    A bounded decompressor stops at ``limit + 1`` bytes, so a bomb (a small stream that inflates
+    to gigabytes) costs no more memory than the chunk it claims to be. ISA-L's inflater when
+    ``isal`` is installed (about 3x stdlib zlib on detector chunks, the same bytes out).
+    """
+    nbytes = memoryview(chunk).nbytes
+    module, errors = _inflater()
+    inflater = module.decompressobj()
+    try:
+        out: bytes = inflater.decompress(chunk, 0 if limit is None else limit + 1)
+        if limit is None:
+            out += inflater.flush()
+    except errors as exc:
+        raise FilterError(f"deflate: {nbytes}-byte chunk is not a zlib stream: {exc}") from exc
+    if limit is not None and len(out) > limit:
+        raise FilterError(
+            f"deflate: {nbytes}-byte chunk inflates to more than the {limit} bytes it may hold"
+        )
+    if not inflater.eof:
+        raise FilterError(f"deflate: {nbytes}-byte chunk ends inside its zlib stream")
+    return out

@@ -43,7 +43,7 @@ class ShuffleFilter(Filter):
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         return _transpose(chunk, element_size, inverse=False)
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         return _transpose(chunk, element_size, inverse=True)
 
 

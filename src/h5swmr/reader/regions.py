@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from h5swmr.access.source import FileSource
-from h5swmr.errors import FormatError
+from h5swmr.errors import FilterError, FormatError
+from h5swmr.filters.pipeline import intermediate_limit
 from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader.dataset import DatasetState
@@ -104,8 +105,14 @@ def read_chunk(
         target = memoryview(out.view(np.uint8).data)[first * itemsize : stop * itemsize]
         src.read_into(record.address + first * itemsize, target, "chunk data")
         return out.reshape(layout.chunk_dims)
+    if record.size > intermediate_limit(nbytes):
+        raise FilterError(
+            f"chunk at address {record.address}: {record.size} bytes stored for a "
+            f"{nbytes}-byte chunk",
+            address=record.address,
+        )
     stored = src.read(record.address, record.size, "filtered chunk")
-    data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask)
+    data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask, nbytes)
     if len(data) != nbytes:
         raise FormatError(
             f"chunk at address {record.address} decodes to {len(data)} bytes, expected {nbytes}",
