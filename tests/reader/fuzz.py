@@ -78,7 +78,9 @@ _CONTEXT.set_forkserver_preload(["h5swmr.reader", "h5swmr.filters.pipeline", "te
 # -- the original files ------------------------------------------------------------------------
 
 
-def _h5swmr_file(path: Path) -> None:
+def h5swmr_original(path: Path) -> None:
+    """Streaming datasets of every codec, metadata datasets (contiguous, compact, strings in a
+    global heap) and an attribute, written by h5swmr."""
     with SwmrFileWriter.create(path) as w:
         a = w.create_streaming_dataset("frames", np.uint16, (4, 4))
         b = w.create_streaming_dataset_compressed(
@@ -95,7 +97,11 @@ def _h5swmr_file(path: Path) -> None:
             w.create_streaming_dataset_compressed(f"codec/{name}", dtype, (8, 8), pipeline): dtype
             for name, (dtype, pipeline) in codecs.items()
         }
+        w.write_dataset("meta/mask", np.arange(2000, dtype=np.uint32))  # contiguous
+        w.write_dataset("meta/distance", 0.5)  # compact
+        w.write_string_dataset("meta/names", ["a", "", "ünïcode"] * 10)  # global heap
         w.set_attribute("frames", "units", "counts")
+        w.set_attribute("meta/distance", "units", "m")
         w.start_swmr()
         for i in range(40):
             w.append_frame(a, np.full((4, 4), i, np.uint16))
@@ -106,12 +112,13 @@ def _h5swmr_file(path: Path) -> None:
                     w.append_frame(handle, ramp.astype(dtype))
 
 
-def _heaps_file(path: Path) -> None:
-    """A user block, dense and huge attributes, and a link heap past its root indirect block."""
+def heaps_original(path: Path, links: int = 300, name_length: int = 100) -> None:
+    """A user block, dense and huge attributes, and a link heap past its root indirect block
+    (with enough ``links`` of ``name_length``)."""
     with h5py.File(path, "w", libver="latest", userblock_size=512) as f:
         g = f.create_group("g")
-        for i in range(300):
-            g[f"{i:04d}_" + "n" * 100] = h5py.SoftLink("/d")
+        for i in range(links):
+            g[f"{i:04d}_" + "n" * name_length] = h5py.SoftLink("/d")
         f["d"] = np.arange(12, dtype="i2").reshape(3, 4)
         for i in range(20):
             f["d"].attrs[f"a{i}"] = f"value {i}" if i % 2 else np.arange(i + 1)
@@ -131,10 +138,10 @@ def _plugin_file(path: Path) -> None:
 
 
 KINDS: Final[dict[str, Callable[[Path], None]]] = {
-    "h5swmr": _h5swmr_file,
+    "h5swmr": h5swmr_original,
     "latest": lambda p: write_h5py_file(p, "latest"),
     "earliest": lambda p: write_h5py_file(p, "earliest"),
-    "heaps": _heaps_file,
+    "heaps": heaps_original,
     "plugins": _plugin_file,
 }
 
