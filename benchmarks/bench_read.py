@@ -20,6 +20,7 @@ Speed is never asserted anywhere; this script only prints.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import tempfile
 import time
@@ -121,8 +122,8 @@ def main() -> None:
                 np.testing.assert_array_equal(ours["data"][n // 2], theirs["data"][n // 2])
                 for case, run in cases(n, side).items():
                     t_h5py, t_ours = best_pair(
-                        lambda run=run: run(theirs["data"]),
-                        lambda run=run: run(ours["data"]),
+                        functools.partial(run, theirs["data"]),
+                        functools.partial(run, ours["data"]),
                         args.repeat,
                     )
                     rows.append((label, case, t_h5py, t_ours))
