@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import SwmrFileReader
+import h5swmr
 from h5swmr.cli.main import main
 from h5swmr.cli.png import image_size
 from h5swmr.cli.watch import choose_dataset, frame_stats
@@ -199,8 +199,8 @@ def test_choose_dataset(
     tmp_h5: Path,
 ) -> None:
     _datasets(tmp_h5, specs)
-    with SwmrFileReader.open(tmp_h5) as reader:
-        assert choose_dataset(reader) == (chosen, why)
+    with h5swmr.File(tmp_h5) as f:
+        assert choose_dataset(f) == (chosen, why)
 
 
 def test_no_dataset_exits_1(tmp_h5: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from h5swmr.errors import ChecksumError, TruncatedError
 from h5swmr.storage.file import FileHandle
@@ -28,6 +28,25 @@ READ_ATTEMPTS: Final = 6
 FIRST_SLEEP: Final = 0.001
 
 
+class ReadHandle(Protocol):
+    """What FileSource reads through: ``storage.file.FileHandle`` (a path), or a handle over an
+    open file object (reader/streams.py)."""
+
+    path: str
+    physical_size: int
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def current_size(self) -> int: ...
+
+    def pread(self, address: int, size: int) -> bytes: ...
+
+    def pread_into(self, address: int, out: memoryview) -> int: ...
+
+
 class FileSource:
     """Positional reads from an HDF5 file opened read-only, never past its physical end.
 
@@ -38,7 +57,7 @@ class FileSource:
 
     __slots__ = ("_base", "_handle", "attempts", "size")
 
-    def __init__(self, handle: FileHandle, *, attempts: int = READ_ATTEMPTS) -> None:
+    def __init__(self, handle: ReadHandle, *, attempts: int = READ_ATTEMPTS) -> None:
         self._handle = handle
         self._base = 0
         self.size = handle.physical_size
@@ -77,7 +96,10 @@ class FileSource:
 
     def replaced(self) -> bool:
         """Whether the path now names another file than the one open (a master rewritten and
-        renamed over the old one, as a rollover does); False if the path is gone."""
+        renamed over the old one, as a rollover does); False if the path is gone or the file
+        is an object the caller opened."""
+        if not isinstance(self._handle, FileHandle):
+            return False
         try:
             now = Path(self.path).stat()
         except OSError:

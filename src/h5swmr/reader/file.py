@@ -139,9 +139,9 @@ class SwmrFileReader:
         return f"<SwmrFileReader {self.path!r} ({state})>"
 
     def refresh(self) -> None:
-        """Forget every header and index read so far, and close the linked files and virtual
-        dataset sources; the next call reads them again. A file replaced at its path (a VDS
-        master a rollover rewrote) is reopened there."""
+        """Re-read the superblock and forget every header and index read so far, and close the
+        linked files and virtual dataset sources; the next call reads them again. A file
+        replaced at its path (a VDS master a rollover rewrote) is reopened there."""
         self._check_open()
         if self._owns_linked:
             self._linked.close()
@@ -154,6 +154,11 @@ class SwmrFileReader:
                 raise
             self._src.close()
             self._src, self._info = fresh, info
+        else:
+            # The superblock again: a writer's close (or another writer's open_append) may
+            # publish a new root object header at a new address.
+            self._src.rebase(0)
+            self._info = read_file_info(self._src)
         self._src.update_size()
         self._headers.clear()
         self._links.clear()
