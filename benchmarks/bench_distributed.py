@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from h5swmr import FilterPipeline, SwmrFileWriter
+from h5swmr.scaleout import write_fanout_master
 from h5swmr.scaleout.distributed import DistributedWriter
 
 DATASET = "/entry/data/data"
@@ -129,6 +130,48 @@ def run_distributed(
     return seconds
 
 
+def master_scale(counts: list[int], directory_root: str | None) -> None:
+    """How a round-robin master's size, writing and reading grow with the parts it maps: K parts
+    of two 16x16 frames each, read by h5py (libhdf5 opens every source)."""
+    import h5py
+
+    print(f"{'K':>5} {'master B':>9} {'write ms':>9} {'h5py open ms':>13} {'one frame ms':>13} "
+          f"{'all frames ms':>14}")  # fmt: skip
+    for k in counts:
+        directory = Path(tempfile.mkdtemp(dir=directory_root, prefix="bench-master-"))
+        try:
+            parts = []
+            for w in range(k):
+                part = directory / f"part_{w}.h5"
+                with SwmrFileWriter.create(part) as writer:
+                    writer.create_streaming_dataset(DATASET, "<u2", (16, 16))
+                    writer.start_swmr()
+                    for i in range(2):
+                        writer.append_frame(0, np.full((16, 16), w + i * k, "<u2"))
+                parts.append(str(part))
+            master = directory / "master.h5"
+            start = time.perf_counter()
+            write_fanout_master(master, parts, DATASET, "<u2", (16, 16))
+            written = time.perf_counter() - start
+            start = time.perf_counter()
+            with h5py.File(master, "r") as f:
+                dataset = f[DATASET]
+                _ = dataset.shape
+                opened = time.perf_counter() - start
+                start = time.perf_counter()
+                dataset[k // 2]
+                one = time.perf_counter() - start
+                start = time.perf_counter()
+                every = dataset[...]
+                whole = time.perf_counter() - start
+            if any(int(every[i, 0, 0]) != i for i in range(2 * k)):
+                raise RuntimeError(f"K={k}: the master maps frames to the wrong places")
+            print(f"{k:>5} {master.stat().st_size:>9} {written * 1e3:>9.1f} {opened * 1e3:>13.1f} "
+                  f"{one * 1e3:>13.1f} {whole * 1e3:>14.1f}")  # fmt: skip
+        finally:
+            shutil.rmtree(directory)
+
+
 def _one(side: str, run: Any, directory_root: str | None) -> float:
     directory = Path(tempfile.mkdtemp(dir=directory_root, prefix=f"bench-dist-{side}-"))
     try:
@@ -148,7 +191,14 @@ def main() -> None:
     parser.add_argument("--sources", nargs="+", default=["client", "cluster"])
     parser.add_argument("--flush-every", type=int, default=10)
     parser.add_argument("--dir", default=None, help="where the files go (default: a temp dir)")
+    parser.add_argument(
+        "--master-scale", type=int, nargs="*", metavar="K",
+        help="instead: how opening and reading a master grows with K parts (e.g. 10 100 1000)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.master_scale:
+        master_scale(args.master_scale, args.dir)
+        return
     flush = args.flush_every
     print(f"load {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, flush every {flush} frames")
     print(
