@@ -6,6 +6,7 @@ Any libhdf5 reader (h5py with ``swmr=True``, h5watch, silx, h5web) reads the fil
 from h5swmr.errors import (
     ChecksumError,
     DatasetNotFoundError,
+    DistributedWriterError,
     FileLockedError,
     FilterError,
     FilterUnavailableError,
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ChecksumError",
     "DatasetNotFoundError",
+    "DistributedWriterError",
     "Durability",
     "FileLocking",
     "FileLockedError",

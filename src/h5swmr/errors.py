@@ -86,3 +86,7 @@ class FilterUnavailableError(H5SwmrError, ImportError):
 
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
+
+
+class DistributedWriterError(H5SwmrError, RuntimeError):
+    """A distributed writer cannot go on: every writer lost, or an actor failed or timed out."""

@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 
 from h5swmr import FilterPipeline
-from h5swmr.errors import InvalidArgumentError, InvalidStateError
+from h5swmr.errors import DistributedWriterError, InvalidArgumentError, InvalidStateError
 from h5swmr.scaleout.dask import as_dask_array
 from h5swmr.scaleout.distributed import (
     ROUND_ROBIN,
     STRIPES,
     DistributedWriter,
-    DistributedWriterError,
     stripe_bounds,
 )
 from tests.oracle import describe_with, h5dump_data

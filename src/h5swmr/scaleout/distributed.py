@@ -35,7 +35,12 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import DTypeLike
 
-from h5swmr.errors import H5SwmrError, InvalidArgumentError, InvalidStateError
+from h5swmr.errors import (
+    DistributedWriterError,
+    H5SwmrError,
+    InvalidArgumentError,
+    InvalidStateError,
+)
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.scaleout.mappings import strided_mapping
@@ -49,10 +54,6 @@ ROUND_ROBIN = "round_robin"
 STRIPES = "stripes"
 POLL_SECONDS = 0.5
 """How often a wait for an actor looks whether the actor's worker is still there."""
-
-
-class DistributedWriterError(H5SwmrError, RuntimeError):
-    """A distributed writer cannot go on: every writer lost, an actor timed out or failed."""
 
 
 class _WorkerLostError(Exception):
