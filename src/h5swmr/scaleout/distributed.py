@@ -353,7 +353,9 @@ class DistributedWriter:
             if lane.in_flight:
                 self._wait_oldest(lane)
             else:
-                self._take(lane, self._call(lane, lane.actor.flush(lane.spec.path)))
+                self._take(
+                    lane, self._call(lane, self._start(lane, lane.actor, "flush", lane.spec.path))
+                )
         first = lane.batch[0][0]
         items = [item for _, item in lane.batch]
         lane.batch = []
@@ -369,7 +371,10 @@ class DistributedWriter:
         client; arrays the client holds are cut into the stripe here, before they travel."""
         rows = self._rows(lane)
         if any(self._is_future(item) for item in items):
-            return self._client.submit(
+            return self._start(
+                lane,
+                self._client,
+                "submit",
                 _append_task,
                 actor,
                 path,
@@ -382,7 +387,20 @@ class DistributedWriter:
             )
         if rows is not None:
             items = [np.asarray(item)[rows] for item in items]
-        return actor.append(path, first, items)
+        return self._start(lane, actor, "append", path, first, items)
+
+    def _start(self, lane: _Lane, target: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``target.method(*args, **kwargs)``: an actor call, or a task, started for ``lane``.
+        Dask refuses at once (even the method's lookup) to call an actor whose worker it
+        already knows is gone."""
+        try:
+            return getattr(target, method)(*args, **kwargs)
+        except Exception as exc:
+            if lane.worker not in self._alive_workers():
+                raise _WorkerLostError(lane.worker) from exc
+            raise DistributedWriterError(
+                f"writer on {lane.worker} ({lane.spec.path}): {exc}"
+            ) from exc
 
     def _rows(self, lane: _Lane) -> slice | None:
         if self._mode != STRIPES:
@@ -443,8 +461,8 @@ class DistributedWriter:
                     self._send(lane)
                     while lane.in_flight:
                         self._wait_oldest(lane)
-                    call = lane.actor.close if close else lane.actor.flush
-                    progress = self._call(lane, call(lane.spec.path))
+                    call = "close" if close else "flush"
+                    progress = self._call(lane, self._start(lane, lane.actor, call, lane.spec.path))
                     self._take(lane, progress)
                     if close:
                         lane.closed_count = progress.appended
@@ -474,7 +492,9 @@ class DistributedWriter:
                     self._send(lane)
                     while lane.in_flight:
                         self._wait_oldest(lane)
-                    progress = self._call(lane, lane.actor.close(lane.spec.path))
+                    progress = self._call(
+                        lane, self._start(lane, lane.actor, "close", lane.spec.path)
+                    )
                     self._take(lane, progress)
                     lane.closed_count = progress.appended
                 except _WorkerLostError:
@@ -539,10 +559,10 @@ class DistributedWriter:
         )
         stand_in = _Lane(helper.worker, helper.actor, spec, lane.row_offset)
         try:
-            self._call(stand_in, helper.actor.open(spec))
+            self._call(stand_in, self._start(stand_in, helper.actor, "open", spec))
             items = [item for _, _, item in pending]
             self._call(stand_in, self._submit_append(stand_in, helper.actor, path, 0, items))
-            self._call(stand_in, helper.actor.close(path))
+            self._call(stand_in, self._start(stand_in, helper.actor, "close", path))
         except (_WorkerLostError, DistributedWriterError) as exc:
             log.warning("replay of %d frames into %s failed: %s", len(pending), path, exc)
             return ()
@@ -602,7 +622,7 @@ class DistributedWriter:
         for lane in lanes:
             if lane.actor is None:
                 lane.actor = self._new_actor(lane.worker)
-        opened = [(lane, lane.actor.open(lane.spec)) for lane in lanes]
+        opened = [(lane, self._start(lane, lane.actor, "open", lane.spec)) for lane in lanes]
         for lane, future in opened:
             self._call(lane, future)
 
