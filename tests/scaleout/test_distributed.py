@@ -16,6 +16,7 @@ import pytest
 
 from h5swmr import FilterPipeline
 from h5swmr.errors import DistributedWriterError, InvalidArgumentError, InvalidStateError
+from h5swmr.scaleout import write_fanout_master
 from h5swmr.scaleout.dask import as_dask_array
 from h5swmr.scaleout.distributed import (
     ROUND_ROBIN,
@@ -77,6 +78,15 @@ def test_frames_and_futures_followed_live(client: Any, tmp_path: Path, mode: str
     for part in report.parts:  # every part closed: readable without SWMR
         with h5py.File(part, "r") as f:
             assert f[DATASET].shape[0] == (20 if mode == ROUND_ROBIN else 40)
+
+
+@pytest.mark.parametrize("mode", [ROUND_ROBIN, STRIPES])
+def test_first_master_is_the_fanout_master(client: Any, tmp_path: Path, mode: str) -> None:
+    writer = DistributedWriter(client, tmp_path, dtype="<u2", frame_dims=DIMS, mode=mode)
+    first = Path(writer.master_path).read_bytes()
+    write_fanout_master(tmp_path / "same.h5", writer.part_paths, DATASET, "<u2", DIMS, mode=mode)
+    assert first == (tmp_path / "same.h5").read_bytes()
+    writer.close()
 
 
 def test_dask_computation_while_the_master_grows(client: Any, tmp_path: Path) -> None:
