@@ -4,7 +4,9 @@ Usage (from the repository root; unset the OpenBLAS overrides in this command on
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src \\
         python benchmarks/bench_write.py [--quick] [--long] [--only NAME ...] [--repeat N] \\
-        [--json out.json] [--dir DIR] [--workers N] [--profile]
+        [--json out.json] [--dir DIR] [--workers N] [--profile] [--issue N]
+
+The rows of an issue's targets alone: ``--issue 17 --repeat 3`` (about 5 minutes).
 
 Each measurement runs in a fresh child process (this script with ``--child``) that imports only
 what it writes with, so h5py and h5swmr never share a process, a heap or a peak-RSS number.
@@ -63,14 +65,15 @@ class Workload:
     flush_every: int = 1
     chunk_frames: int = 1
     tile: tuple[int, ...] | None = None
-    codec: str | None = None  # None, "deflate", "shuffle_deflate", "bslz4" or "lz4" (plugins)
+    codec: str | None = None  # None, "deflate", "shuffle_deflate"; plugins "bslz4", "lz4", "zstd"
+    block: int = 0  # lz4 block size in bytes on both sides (0: one block per chunk, the default)
     level: int = 4
     data: str = "random"  # "random" or "poisson2"
     target_h5py: float | None = None  # h5swmr / h5py target (printed, not asserted)
     target_pwrite: float | None = None  # h5swmr / pwrite target
     growth: tuple[int, ...] = ()  # checkpoints for the growth curve (frames)
     impls: tuple[str, ...] = IMPLS
-    backend: str = "auto"  # h5swmr's deflate backend: "auto" (isal if installed) or "zlib"
+    backend: str = "auto"  # h5swmr's deflate backend: "auto" (isal if installed), "zlib", ...
     policy: bool = False  # h5swmr flushes by its flush_every option, not by flush() calls
 
     @property
@@ -83,7 +86,7 @@ class Workload:
 
 
 WORKLOADS = [
-    Workload("large-u16", (1024, 1024), "uint16", 500, 50, target_h5py=1.5, target_pwrite=0.85),
+    Workload("large-u16", (1024, 1024), "uint16", 500, 50, target_h5py=1.5, target_pwrite=0.9),
     Workload("mid-f32", (256, 256), "float32", 4000, 400),
     Workload("mid-f32-k16", (256, 256), "float32", 4000, 400, chunk_frames=16),
     Workload("mid-f32-k16-f16", (256, 256), "float32", 4000, 400, chunk_frames=16, flush_every=16),
@@ -97,8 +100,8 @@ WORKLOADS = [
         target_h5py=1.5,
         target_pwrite=0.85,
     ),
-    Workload("small-u16", (64, 64), "uint16", 20000, 2000, target_h5py=1.0),
-    Workload("small-u16-f100", (64, 64), "uint16", 20000, 2000, flush_every=100, target_h5py=2.0),
+    Workload("small-u16", (64, 64), "uint16", 20000, 2000, target_h5py=4.0),
+    Workload("small-u16-f100", (64, 64), "uint16", 20000, 2000, flush_every=100, target_h5py=6.0),
     Workload(
         "small-u16-p100",
         (64, 64),
@@ -179,6 +182,71 @@ WORKLOADS = [
         data="poisson2",
         target_h5py=1.5,
     ),
+    # issue 17: one 1024x1024 chunk per frame, flush() after every frame (what detectors do)
+    Workload(
+        "f1-deflate4-zlib",
+        (1024, 1024),
+        "uint16",
+        100,
+        10,
+        codec="deflate",
+        data="poisson2",
+        target_h5py=1.8,
+        backend="zlib",
+    ),
+    Workload(
+        "f1-deflate4",
+        (1024, 1024),
+        "uint16",
+        100,
+        10,
+        codec="deflate",
+        data="poisson2",
+        target_h5py=5.0,
+        backend="auto",
+    ),
+    Workload(
+        "f1-bslz4",
+        (1024, 1024),
+        "uint16",
+        400,
+        40,
+        codec="bslz4",
+        data="poisson2",
+        target_h5py=1.7,
+    ),
+    Workload(
+        "f1-lz4",
+        (1024, 1024),
+        "uint16",
+        300,
+        30,
+        codec="lz4",
+        data="poisson2",
+        target_h5py=1.7,
+    ),
+    Workload(
+        "f1-lz4-b256k",
+        (1024, 1024),
+        "uint16",
+        300,
+        30,
+        codec="lz4",
+        block=256 * 1024,
+        data="poisson2",
+        target_h5py=1.7,
+    ),
+    Workload(
+        "f1-zstd",
+        (1024, 1024),
+        "uint16",
+        200,
+        20,
+        codec="zstd",
+        level=3,
+        data="poisson2",
+        target_h5py=1.7,
+    ),
     Workload(
         "growth",
         (64, 64),
@@ -226,13 +294,41 @@ def chunk_payloads(w: Workload, pool: np.ndarray) -> list[bytes]:
     return payloads
 
 
-PLUGIN_CODECS = ("bslz4", "lz4")
+ISSUE_ROWS = {
+    17: (
+        "large-u16",
+        "small-u16",
+        "small-u16-f100",
+        "f1-deflate4-zlib",
+        "f1-deflate4",
+        "f1-bslz4",
+        "f1-lz4",
+        "f1-lz4-b256k",
+        "f1-zstd",
+    ),
+}
+"""The rows an issue's targets name (``--issue N``), exact names."""
+PLUGIN_CODECS = ("bslz4", "lz4", "zstd")
 
 
-def plugin_pipeline(codec: str) -> Any:
+def plugin_pipeline(w: Workload) -> Any:
     from h5swmr.filters.pipeline import FilterPipeline
 
-    return FilterPipeline.bitshuffle_lz4() if codec == "bslz4" else FilterPipeline.lz4()
+    if w.codec == "bslz4":
+        return FilterPipeline.bitshuffle_lz4()
+    if w.codec == "zstd":
+        return FilterPipeline.zstd(w.level)
+    return FilterPipeline.lz4(w.block)
+
+
+def plugin_kwargs(w: Workload) -> dict[str, Any]:
+    import hdf5plugin
+
+    if w.codec == "bslz4":
+        return dict(hdf5plugin.Bitshuffle())
+    if w.codec == "zstd":
+        return dict(hdf5plugin.Zstd(clevel=w.level))
+    return dict(hdf5plugin.LZ4(nbytes=w.block))
 
 
 def encode_chunk(w: Workload, block: np.ndarray) -> bytes:
@@ -240,7 +336,7 @@ def encode_chunk(w: Workload, block: np.ndarray) -> bytes:
     if w.codec is None:
         return raw.tobytes()
     if w.codec in PLUGIN_CODECS:
-        return bytes(plugin_pipeline(w.codec).encode(raw.tobytes(), raw.dtype.itemsize)[0])
+        return bytes(plugin_pipeline(w).encode(raw.tobytes(), raw.dtype.itemsize)[0])
     if w.codec == "shuffle_deflate":
         raw = raw.view(np.uint8).reshape(-1, raw.dtype.itemsize).T.copy()
     return zlib.compress(raw.tobytes(), w.level)
@@ -279,9 +375,7 @@ def run_h5py(w: Workload, path: str, pool: np.ndarray, rdcc_mb: int) -> dict:
     flushes: list[int] = []
     kwargs: dict[str, Any] = {}
     if w.codec in PLUGIN_CODECS:
-        import hdf5plugin
-
-        kwargs = dict(hdf5plugin.Bitshuffle() if w.codec == "bslz4" else hdf5plugin.LZ4())
+        kwargs = plugin_kwargs(w)
     elif w.codec is not None:
         kwargs = {"compression": "gzip", "compression_opts": w.level}
         kwargs["shuffle"] = w.codec == "shuffle_deflate"
@@ -327,7 +421,7 @@ def run_h5swmr(w: Workload, path: str, pool: np.ndarray, workers: int | None) ->
     pipeline = None
     backend = None
     if w.codec in PLUGIN_CODECS:
-        pipeline = plugin_pipeline(w.codec)
+        pipeline = plugin_pipeline(w)
     elif w.codec is not None:
         from h5swmr.filters.deflate import DeflateFilter
         from h5swmr.filters.shuffle import ShuffleFilter
@@ -560,7 +654,9 @@ def describe(w: Workload) -> str:
         bits.append("tiles " + "x".join(map(str, w.tile)))
     if w.chunk_frames > 1:
         bits.append(f"{w.chunk_frames} fr/chunk")
-    if w.codec:
+    if w.codec in ("bslz4", "lz4"):
+        bits.append(f"{w.codec}{f' {w.block // 1024} KiB blocks' if w.block else ''}, {w.data}")
+    elif w.codec:
         bits.append(f"{w.codec.replace('_', '+')} {w.level}, {w.data}")
         if w.backend != "auto":
             bits.append(f"h5swmr deflate: {w.backend}")
@@ -686,6 +782,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=IMPLS,
         help="only these writers (e.g. --long --only growth --impls h5swmr for the 1M point)",
     )
+    parser.add_argument(
+        "--issue",
+        type=int,
+        choices=sorted(ISSUE_ROWS),
+        help="only the rows this issue's targets name (e.g. --issue 17 --repeat 3)",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -701,6 +803,8 @@ def main(argv: list[str] | None = None) -> int:
     workloads = []
     for listed in WORKLOADS:
         if args.only and not any(listed.name.startswith(n) for n in args.only):
+            continue
+        if args.issue and listed.name not in ISSUE_ROWS[args.issue]:
             continue
         base = listed
         if args.impls:

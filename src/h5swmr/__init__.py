@@ -17,10 +17,13 @@ from h5swmr.errors import (
     InvalidArgumentError,
     InvalidDtypeError,
     InvalidStateError,
+    NotHdf5FileError,
     StorageError,
     TruncatedError,
     UnsupportedError,
+    WriterRunningError,
 )
+from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.commit import Durability
@@ -48,6 +51,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
+    "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
     "StorageError",
@@ -56,7 +60,9 @@ __all__ = [
     "TruncatedError",
     "UnorderedFileSystemWarning",
     "UnsupportedError",
+    "WriterRunningError",
     "WriterStats",
     "__version__",
+    "parse_compression",
     "recover",
 ]

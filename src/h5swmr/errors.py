@@ -29,6 +29,11 @@ class TruncatedError(FormatError):
     """A structure that runs past the end of the bytes available for it."""
 
 
+class NotHdf5FileError(FormatError):
+    """A file that is not HDF5 at all (no HDF5 signature where one must be, or empty): every
+    command says "not an HDF5 file" for it, in the same words."""
+
+
 class UnsupportedError(H5SwmrError, NotImplementedError):
     """Valid HDF5, or a valid request, that h5swmr does not handle (yet)."""
 
@@ -76,6 +81,11 @@ class FileLockedError(H5SwmrError, BlockingIOError):
     """Another process holds a lock on the file, or its flags say a writer has it open."""
 
 
+class WriterRunningError(H5SwmrError, BlockingIOError):
+    """A file its writer is still writing, where the call needs a file whose writer is gone
+    (``recover``): it holds a lock on the file, or the file changes while we watch."""
+
+
 class FilterError(H5SwmrError, ValueError):
     """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode."""
 
@@ -84,8 +94,21 @@ class FilterUnavailableError(H5SwmrError, ImportError):
     """A filter whose optional library is not installed; the message names the extra to install."""
 
 
+class ExtraUnavailableError(H5SwmrError, ImportError):
+    """A front end (``view``) whose optional libraries are not installed; names the extra."""
+
+
 class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
+
+
+class MessageError(H5SwmrError, ValueError):
+    """A detector-stream message that is not what the protocol allows (bad CBOR, unknown type,
+    a field of the wrong type, a payload of the wrong size); ``field`` names the part at fault."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DistributedWriterError(H5SwmrError, RuntimeError):

@@ -76,7 +76,10 @@ def test_live_file_a_writer_holds(
     assert main(["ls", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert proc.poll() is None
-    assert lines[0] == f"{path}: live: a writer has it open (SWMR flags set); shapes as of now"
+    assert lines[0] == (
+        f"{path}: live: a writer is running (process {proc.pid} has the file open for writing); "
+        "shapes as of now"
+    )
     assert lines[-1].split(None, 1) == [
         "/entry/data/data",
         "dataset (5, 8, 6) uint16, maxshape (None, 8, 6), chunks (1, 8, 6), ratio 1.00 (480 / 480 "

@@ -22,13 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import h5swmr.cli
+from h5swmr.cli.detector import SyntheticDetector, frame_marker
 from h5swmr.cli.main import main
-from h5swmr.cli.simulate import (
-    FRAME_DTYPES,
-    frame_marker,
-    parse_dims,
-    synthetic_frames,
-)
+from h5swmr.cli.simulate import parse_dims
 from tests.cli.conftest import run_h5swmr
 from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, follow_dataset, h5dump_data
 
@@ -39,12 +35,11 @@ DEFAULT_DATASET = "/entry/data/data"
 def _expected_frames(
     n_frames: int, frame_dims: tuple[int, ...], dtype: str, seed: int = 0
 ) -> np.ndarray[Any, Any]:
-    """What ``simulate`` writes: the seeded frame pool in turn, each marked with its index."""
-    pool = synthetic_frames(frame_dims, np.dtype(dtype), seed)
+    """What ``simulate`` writes: the seeded detector's frames, each marked with its index."""
+    detector = SyntheticDetector(frame_dims, np.dtype(dtype), seed)
     frames = np.empty((n_frames, *frame_dims), dtype=dtype)
     for index in range(n_frames):
-        frames[index] = pool[index % len(pool)]
-        frames[index].flat[0] = frame_marker(index, np.dtype(dtype))
+        frames[index] = detector.frame(index)
     return frames
 
 
@@ -82,6 +77,10 @@ def test_parse_dims_rejects(text: str) -> None:
         (["simulate", "x.h5", "--rate", "-1"], "--rate"),
         (["simulate", "x.h5", "--rate", "fast"], "--rate"),
         (["simulate", "x.h5", "--rate", "inf"], "--rate"),
+        # once argparse's "expected one argument": a value with a leading '-' reaches the check
+        (["simulate", "x.h5", "--shape", "-3x10"], "argument --shape: '-3x10': sizes must be pos"),
+        (["simulate", "x.h5", "--tile", "-2x2"], "argument --tile: '-2x2': sizes must be positive"),
+        (["simulate", "x.h5", "--dataset", "-q"], "argument --dataset: expected one argument"),
     ],
 )
 def test_usage_errors_exit_2(
@@ -107,26 +106,6 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     for option in ("--compression", "--flush-every", "--dataset", "--debug", "--rate", "--quiet"):
         assert option in out
     assert "examples:\n" in out
-
-
-@pytest.mark.parametrize("dtype", FRAME_DTYPES)
-def test_synthetic_frames_fit_the_dtype_and_repeat(dtype: str) -> None:
-    frames = synthetic_frames((5, 7), np.dtype(dtype), seed=3, pool_size=4)
-    again = synthetic_frames((5, 7), np.dtype(dtype), seed=3, pool_size=4)
-    assert len(frames) == 4
-    for frame, same in zip(frames, again, strict=True):
-        assert frame.shape == (5, 7)
-        assert frame.dtype == np.dtype(dtype)
-        np.testing.assert_array_equal(frame, same)
-    assert not np.array_equal(frames[0], frames[1])
-    assert 5 < float(np.mean(frames)) < 15  # Poisson counts, mean 10
-
-
-def test_frame_marker_wraps_narrow_integers() -> None:
-    assert frame_marker(300, np.dtype("uint8")) == 300 % 256
-    assert frame_marker(300, np.dtype("int8")) == 300 % 128
-    assert frame_marker(300, np.dtype("uint16")) == 300
-    assert frame_marker(7, np.dtype("float32")) == 7.0
 
 
 # ---- the file written: needs the writer -------------------------------------------------------

@@ -21,7 +21,8 @@ from tests.cli.test_png import parse_png
 
 DATASET = "/entry/data/data"
 REPORT = re.compile(
-    r"^watch: (\d+) frames, ([0-9.]+) frames/s, latest #(\d+): min (\S+) max (\S+) mean (\S+)$",
+    r"^watch: (\d+) frames?(?:, ([0-9.]+) frames/s)?, latest #(\d+): "
+    r"min (\S+) max (\S+) mean (\S+)$",
     re.MULTILINE,
 )
 
@@ -56,8 +57,9 @@ def test_follows_a_writer_in_another_process_until_it_closes(
     assert text.rstrip().splitlines()[-1].startswith("watch: the writer closed the file; 40 frames")
     assert elapsed < 15  # ended on the close, not on the 10 s timeout
     info, pixels = parse_png(png.read_bytes())
-    assert (info["width"], info["height"]) == image_size((24, 32)) == (32, 24 + 2 + 4)
-    assert pixels.shape == (30, 32, 3)
+    # enlarged 8 times to 256 wide; title band, image, gap, colour bar, ticks and numbers
+    assert (info["width"], info["height"]) == image_size((24, 32)) == (256, 13 + 192 + 2 + 19 + 16)
+    assert pixels.shape == (242, 256, 3)
     assert info["text"][b"Title"].endswith(b"frame 39")
 
 
@@ -94,13 +96,17 @@ def test_closed_file_reports_once_and_says_no_writer(
 def test_waits_for_the_file_to_appear(tmp_h5: Path) -> None:
     watcher = h5swmr_process("watch", str(tmp_h5), "--timeout", "20", "--interval", "0.2")
     try:
-        time.sleep(0.5)
+        assert watcher.stdout is not None
+        # the writer starts once the watcher said it waits (a slow start-up is no race)
+        first = watcher.stdout.readline()
         start_writer(tmp_h5, 4, "close").wait(timeout=30)
-        out, err = watcher.communicate(timeout=30)
+        rest, err = watcher.communicate(timeout=30)
     finally:
         watcher.kill()
     assert watcher.returncode == 0, err
-    assert out.startswith(f"watch: waiting up to 20 s for {tmp_h5}")
+    assert first == f"watch: waiting up to 20 s for {tmp_h5} to appear\n"
+    out = first + rest
+    assert "Errno" not in out and "No such file" not in out  # waiting is not an error
     assert "4 frames" in out.rstrip().splitlines()[-1]
 
 
@@ -123,9 +129,9 @@ def test_missing_file_exits_1_after_the_timeout(
 ) -> None:
     assert main(["watch", str(tmp_path / "none.h5"), "--timeout", "0"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("h5swmr watch: error:")
-    assert "No such file" in err
-    assert err.count("\n") == 1
+    assert err == (
+        f"h5swmr watch: error: {tmp_path / 'none.h5'}: No such file; it did not appear within 0 s\n"
+    )
 
 
 def test_missing_dataset_exits_1(
@@ -134,7 +140,7 @@ def test_missing_dataset_exits_1(
     path, _ = held_writer
     assert main(["watch", str(path), "/entry/nope", "--timeout", "0.2"]) == 1
     captured = capsys.readouterr()
-    assert "waiting up to 0.2 s" in captured.out
+    assert captured.out == f"watch: waiting up to 0.2 s for /entry/nope to appear in {path}\n"
     assert captured.err.startswith("h5swmr watch: error:")
     assert "nope" in captured.err
 
@@ -219,3 +225,63 @@ def test_frame_stats() -> None:
     assert nan is not None
     assert (nan.minimum, nan.maximum, nan.mean) == (1.0, 3.0, 2.0)
     assert frame_stats(0, np.zeros(3, dtype="S4")) is None
+
+
+def test_first_report_has_no_rate_and_one_frame_is_singular(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first report came with "0.0 frames/s" before any rate was known, and "1 frames"."""
+    start_writer(tmp_h5, 1, "close").wait(timeout=30)
+    assert main(["watch", str(tmp_h5)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "watch: 1 frame, latest #0: min 0 max 0 mean 0"
+    assert (
+        lines[2]
+        == "watch: no writer has the file; 1 frame in /entry/data/data, 0 new while watching"
+    )
+
+
+def test_not_hdf5_fails_at_once_and_says_so_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`watch text.txt` printed its error twice, on stdout (as a wait) and on stderr."""
+    text = tmp_path / "text.txt"
+    text.write_text("hello\n")
+    started = time.monotonic()
+    assert main(["watch", str(text), "--timeout", "30"]) == 1
+    assert time.monotonic() - started < 10  # did not wait for the 30 s
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"h5swmr watch: error: {str(text)!r}: not an HDF5 file "
+        "(no HDF5 signature at byte 0, 512, 1024, ...)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("png", "message"),
+    [
+        ("nodir/x.png", "--png {tmp}/nodir/x.png: directory {tmp}/nodir does not exist"),
+        (".", "--png {tmp}: is a directory; give a file name such as latest.png"),
+    ],
+)
+def test_png_path_is_checked_before_following(
+    tmp_h5: Path, png: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once it failed only after following had begun, naming a temporary file."""
+    start_writer(tmp_h5, 2, "close").wait(timeout=30)
+    target = tmp_h5.parent / png if png != "." else tmp_h5.parent
+    assert main(["watch", str(tmp_h5), "--png", str(target)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"h5swmr watch: error: {message.format(tmp=tmp_h5.parent)}\n"
+    assert ".tmp" not in captured.err
+
+
+def test_png_unwritable_directory_names_the_users_path(tmp_h5: Path) -> None:
+    """Should the directory go away while watching, the error names the image, not a temp file."""
+    from h5swmr.cli.png import write_frame_png
+
+    with pytest.raises(OSError, match="cannot write the image") as raised:
+        write_frame_png(tmp_h5.parent / "gone" / "x.png", np.zeros((4, 4)), "t")
+    assert raised.value.filename == str(tmp_h5.parent / "gone" / "x.png")

@@ -3,7 +3,9 @@
 Usage: python writer_child.py PATH FRAMES MODE, MODE one of
   hold   flush, print ``ready``, keep the file open until killed (watch --timeout, live ls);
   crash  flush, print ``ready``, kill itself with SIGKILL (a crashed writer, for recover);
-  close  flush, close cleanly, print ``closed``.
+  close  flush, close cleanly, print ``closed``;
+  stream flush, print ``ready``, then append and flush a frame every 20 ms until killed (a writer
+         still writing; with HDF5_USE_FILE_LOCKING=FALSE it holds no lock).
 The dataset is ``/entry/data/data``, frames 8x6 uint16 whose elements all equal the frame index.
 """
 
@@ -37,6 +39,11 @@ def main() -> None:
     print("ready", flush=True)
     if mode == "crash":
         os.kill(os.getpid(), signal.SIGKILL)
+    if mode == "stream":
+        for index in range(frames, frames + 6000):  # 2 minutes at most
+            time.sleep(0.02)
+            writer.append_frame(ds, np.full(FRAME_DIMS, index % 65536, dtype=np.uint16))
+            writer.flush()
     time.sleep(120)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from h5swmr.errors import FilterError, FilterUnavailableError
+from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.filters.registry import filter_class, filter_from_description, parse_compression
+from h5swmr.filters.registry import filter_class, filter_from_description
 from h5swmr.filters.shuffle import ShuffleFilter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.messages.filter_pipeline import FilterDescription

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from h5swmr.errors import ChecksumError, FormatError, TruncatedError
-from h5swmr.format.checksum import lookup3, seal, verified
+from h5swmr.format.checksum import lookup3, reseal, seal, verified
 
 _M = 0xFFFF_FFFF
 FOUR_SCORE = b"Four score and seven years ago"
@@ -100,3 +100,12 @@ def test_too_short_for_a_checksum() -> None:
 def test_errors_are_format_errors() -> None:
     assert issubclass(ChecksumError, FormatError)
     assert issubclass(ChecksumError, ValueError)
+
+
+@given(st.binary(max_size=300), st.binary(min_size=1, max_size=300))
+def test_reseal_after_a_patch_equals_seal_of_the_patched_body(body: bytes, patch: bytes) -> None:
+    image = bytearray(seal(body + bytes(len(patch))))
+    image[len(body) : len(body) + len(patch)] = patch
+    reseal(image)
+    assert bytes(image) == seal(body + patch)
+    assert bytes(verified(image, what="patched")) == body + patch

@@ -11,9 +11,9 @@ import pytest
 
 from h5swmr.errors import ChecksumError, FormatError
 from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import is_page_initialised
-from h5swmr.format.extensible_array.elements import ElementCodec
 from h5swmr.format.fixed_array import (
     FixedArrayDataBlock,
     FixedArrayHeader,

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from h5swmr.errors import ChecksumError, FormatError
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.blocks import is_page_initialised
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.fixed_array import (
     FixedArrayDataBlock,
     FixedArrayHeader,

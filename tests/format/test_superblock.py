@@ -160,3 +160,14 @@ def test_oracle_libhdf5_honours_our_flags_and_eof(tmp_path: Path) -> None:
     with h5py.File(path, "r") as f:
         assert list(f["d"][:]) == list(range(10))
         assert f.id.get_filesize() == sb.eof_address + 4096
+
+
+@given(st.sampled_from(FLAGS), addresses, addresses, addresses)
+def test_patch_eof_gives_the_bytes_of_with_eof(
+    flags: ConsistencyFlags, eof: int, root: int, new_eof: int
+) -> None:
+    sb = Superblock(flags, eof, root)
+    image = bytearray(sb.encode())
+    Superblock.patch_eof(image, new_eof)
+    assert bytes(image) == sb.with_eof(new_eof).encode()
+    assert Superblock.decode(image).eof_address == new_eof

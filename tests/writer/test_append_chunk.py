@@ -117,3 +117,27 @@ def test_bad_chunks_are_refused_and_change_nothing(tmp_h5: Path) -> None:
     with h5py.File(tmp_h5, "r") as f:
         assert (f["d"][()] == FRAMES[:2]).all()
         assert f["raw"].shape[0] == 0
+
+
+@pytest.mark.parametrize("frames_per_chunk", [1, 3])
+def test_chunks_carry_metadata_and_nexus_keys(tmp_path: Path, frames_per_chunk: int) -> None:
+    """append_chunk(metadata=...) appends one value per metadata dataset with the chunk, and a
+    NeXus key per frame of it, as append_frame does; a live reader sees them with the frames."""
+    chunks = _plugin_chunks(tmp_path, frames_per_chunk)
+    path = tmp_path / "ours.h5"
+    with SwmrFileWriter.create(path, nexus=True) as writer:
+        ds = writer.create_streaming_dataset_chunked_compressed(
+            "data", "u2", (32, 48), (frames_per_chunk, 32, 48), FilterPipeline.bitshuffle_lz4()
+        )
+        ids = writer.create_streaming_dataset("/entry/ids", "<i8", ())
+        writer.start_swmr()
+        with h5py.File(path, "r", swmr=True) as f:
+            for i, chunk in enumerate(chunks):
+                writer.append_chunk(ds, chunk, metadata={ids: np.int64(100 + i)})
+                writer.flush()
+                for name in ("/entry/ids", "/entry/live/keys/data", "/entry/data/data"):
+                    f[name].refresh()
+                frames = (i + 1) * frames_per_chunk
+                assert f["/entry/ids"][()].tolist() == list(range(100, 101 + i))
+                assert f["/entry/live/keys/data"][()].tolist() == list(range(1, frames + 1))
+                assert (f["/entry/data/data"][()] == FRAMES[:frames]).all()

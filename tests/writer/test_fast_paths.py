@@ -16,19 +16,27 @@ import pytest
 
 from h5swmr import H5SwmrError, SwmrFileWriter
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.blocks import DataBlock, ExtensibleArrayHeader
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
+from h5swmr.storage.commit import Write
 from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.commit import CommitPlan
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.headers import (
     DatasetHeaderImage,
     dataset_fixed_messages,
     dataset_header,
     dataset_header_size,
 )
+
+
+def _commit(index: ExtensibleArrayIndex) -> list[list[Write]]:
+    plan = CommitPlan()
+    index.commit(plan)
+    return plan.phases(b"")
 
 
 def _index(filtered: bool, page_bits: int | None = None) -> ExtensibleArrayIndex:
@@ -65,7 +73,9 @@ def test_index_commit_writes_what_the_block_encoders_make(
             size = int(rng.integers(1, 8000)) if filtered else 0
             index.set(i, ChunkRecord(10_000 + 8192 * i, size, 0))
         n += batch
-        data, _, _, header = index.commit()
+        plan = CommitPlan()
+        index.commit(plan)
+        data, header = plan.leaves, plan.index_headers
         # the EA header: the patched image is the dataclass's encoding of the same state
         assert header == [(48, index.header.encode())]
         decoded = ExtensibleArrayHeader.decode(header[0][1])
@@ -101,7 +111,7 @@ def test_set_run_commits_what_setting_one_by_one_commits(
             in_runs.set_addresses(n, [r.address for r in records])
         n += run
         assert in_runs.max_index_set == one_by_one.max_index_set == n
-        assert in_runs.commit() == one_by_one.commit()
+        assert _commit(in_runs) == _commit(one_by_one)
     assert [in_runs.get(i) for i in range(n)] == [one_by_one.get(i) for i in range(n)]
     in_runs.set_run(n, [])
     assert in_runs.max_index_set == n

@@ -136,8 +136,7 @@ def frame_pool(w: Workload) -> list[np.ndarray[Any, Any]]:
 
 def measure(w: Workload, frames: int, directory: Path) -> float:
     """Seconds from creating the file to closing it, for ``frames`` frames."""
-    from h5swmr import SwmrFileWriter
-    from h5swmr.filters.registry import parse_compression
+    from h5swmr import SwmrFileWriter, parse_compression
 
     pool = frame_pool(w)
     pipeline = parse_compression(w.compression)

@@ -48,3 +48,35 @@ def parse_positive_seconds(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 seconds")
     return value
+
+
+def attach_dash_values(argv: list[str], parsers: dict[str, argparse.ArgumentParser]) -> list[str]:
+    """``--shape -3x10`` becomes ``--shape=-3x10``, so the option's own check says what is wrong.
+
+    argparse takes a word starting with ``-`` for an option unless it looks like a negative
+    number, and answers ``expected one argument``, which names nothing the user typed wrong.
+    A word after an option that takes one value is attached to it unless it is an option of
+    that command itself.
+    """
+    command = next((word for word in argv if word in parsers), None)
+    if command is None:
+        return argv
+    actions = parsers[command]._actions
+    known = {option for action in actions for option in action.option_strings}
+    takes_value = {
+        option for action in actions if action.nargs is None for option in action.option_strings
+    }
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            value = next(words, None)
+            if value is not None and value.startswith("-") and value not in known | {"--"}:
+                out.append(f"{word}={value}")
+                continue
+            out.append(word)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(word)
+    return out

@@ -174,10 +174,24 @@ class Listing:
         return f"(cannot read: {exc})"
 
 
-def status_text(reader: SwmrFileReader) -> str:
-    if reader.writer_active:
-        return "live: a writer has it open (SWMR flags set); shapes as of now"
-    return "closed (no writer)"
+LS_PROBE_SECONDS = 0.2
+"""How long ``ls`` watches a file with SWMR flags set and no lock for a writer's changes."""
+
+
+def status_text(reader: SwmrFileReader, file: str) -> str:
+    """ "closed (no writer)", or whether the writer of a file with its SWMR flags set is running
+    (it holds the lock, or the file changes) or gone without closing (then: recover)."""
+    from h5swmr.writer.recover import probe_writer
+
+    if not reader.writer_active:
+        return "closed (no writer)"
+    probe = probe_writer(file, LS_PROBE_SECONDS)
+    if probe.is_running:
+        return f"live: {probe.describe()}; shapes as of now"
+    return (
+        f"not closed: SWMR flags set, but {probe.describe()}; run: h5swmr recover {file} "
+        "(unless its writer runs without locks and is idle); shapes as last flushed"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -188,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     from h5swmr import SwmrFileReader
 
     with SwmrFileReader.open(args.file) as reader:
-        print(f"{args.file}: {status_text(reader)}")
+        print(f"{args.file}: {status_text(reader, args.file)}")
         entries = walk(reader)
         listing = Listing(reader, min(PATH_COLUMN, max(len(e.path) for e in entries)))
         for entry in entries:
@@ -207,7 +221,8 @@ examples:
 Each line: full path, then "group", "dataset SHAPE DTYPE, maxshape, chunks[, filters, ratio]",
 "hard link -> PATH" (an object already listed under another path), "soft link -> PATH" or
 "external link -> FILE:PATH"; attributes follow their object as "    @NAME = VALUE".
-A file a writer still has open is read as it is now ("live" on the first line).
+A file a writer still has open is read as it is now ("live" on the first line); one whose
+writer is gone without closing it says so ("not closed", then: h5swmr recover FILE).
 Exit code 1 if the file, or any object in it, cannot be read (the rest is still listed);
 what h5swmr's reader does not decode yet (e.g. variable-length strings) is "(not shown: ...)".
 """

@@ -12,8 +12,8 @@ import sys
 import textwrap
 import traceback
 
-from h5swmr.cli import bench, ls, recover, simulate, watch
-from h5swmr.cli.command import Command, CommandError, UsageError
+from h5swmr.cli import bench, ls, receive, recover, simulate, view, watch
+from h5swmr.cli.command import Command, CommandError, UsageError, attach_dash_values
 from h5swmr.errors import H5SwmrError
 
 SIGPIPE_EXIT = 141
@@ -25,15 +25,19 @@ COMMANDS: tuple[Command, ...] = (
     ls.COMMAND,
     recover.COMMAND,
     bench.COMMAND,
+    receive.COMMAND,
+    view.COMMAND,
 )
 
 EPILOG = """\
 examples:
   h5swmr simulate scan.h5 --frames 1000 --rate 100 &   a detector writing at 100 Hz
   h5swmr watch scan.h5 --png latest.png                 follow it live, image of the latest frame
+  h5swmr view scan.h5                                   watch it live in a browser
   h5swmr ls scan.h5                                     groups, datasets, links and attributes
   h5swmr recover scan.h5                                after a crash: keep every flushed frame
   h5swmr bench                                          write speed against h5py and pwrite
+  h5swmr receive tcp://detector:31001                   a DECTRIS Stream V2 stream into files
   h5swmr COMMAND --help                                 options and examples of one command
 
 exit codes:
@@ -77,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``h5swmr`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     parser, subparsers = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(
+            attach_dash_values(sys.argv[1:] if argv is None else argv, subparsers)
+        )
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
     command = next(c for c in COMMANDS if c.name == args.command)

@@ -1,8 +1,10 @@
 """``h5swmr simulate OUT.h5``: stream synthetic detector frames into a file in SWMR mode.
 
-Frames are Poisson-like counts. The first element of frame ``i`` holds :func:`frame_marker`
-``(i, dtype)`` so that a reader can check that frames arrive complete and in order. ``--rate``
-paces the appends like a detector; progress goes to stderr, the one-line summary to stdout.
+Frames look like a detector's (rings, spots, beam stop, module gaps, a moving spot, hot pixels:
+:class:`~h5swmr.cli.detector.SyntheticDetector`). The first element of frame ``i`` holds
+:func:`~h5swmr.cli.detector.frame_marker` ``(i, dtype)`` so that a reader can check that frames
+arrive complete and in order. ``--rate`` paces the appends like a detector; progress goes to
+stderr, the one-line summary to stdout.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from h5swmr.cli import receive
 from h5swmr.cli.command import Command, UsageError, parse_amount, parse_positive_seconds
+from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
@@ -30,8 +34,6 @@ FRAME_DTYPES = (
 MAX_RANK = 3
 ALIGN_THRESHOLD = 4096
 """--align leaves smaller chunks packed: a tiny compressed chunk padded to a stripe is waste."""
-POOL_SIZE = 16
-"""Distinct synthetic frames generated before timing starts; frames reuse them in turn."""
 
 
 def parse_dims(text: str) -> tuple[int, ...]:
@@ -73,31 +75,10 @@ def parse_rate(text: str) -> float:
     return parse_amount(text, "frames per second", "0 (as fast as possible)")
 
 
-def frame_marker(index: int, dtype: np.dtype[Any]) -> int | float:
-    """The value the first element of frame ``index`` holds (wrapping for narrow integers)."""
-    if dtype.kind in "iu":
-        return index % (int(np.iinfo(dtype).max) + 1)
-    return float(index)
-
-
-def synthetic_frames(
-    frame_dims: tuple[int, ...], dtype: np.dtype[Any], seed: int, pool_size: int = POOL_SIZE
-) -> list[np.ndarray[Any, Any]]:
-    """A few distinct Poisson-count frames (mean 10, clipped to the dtype) to cycle through."""
-    rng = np.random.default_rng(seed)
-    # counts are int64: clip to the dtype's top (never above int64's, as for uint64)
-    high = min(int(np.iinfo(dtype).max), 2**63 - 1) if dtype.kind in "iu" else None
-    frames = []
-    for _ in range(pool_size):
-        counts = rng.poisson(10.0, size=frame_dims)
-        if high is not None:
-            counts = np.minimum(counts, high)
-        frames.append(np.ascontiguousarray(counts.astype(dtype)))
-    return frames
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", metavar="OUT.h5", type=Path, help="file to create (overwritten)")
+    parser.add_argument(
+        "out", metavar="OUT.h5", type=Path, nargs="?", help="file to create (overwritten)"
+    )
     parser.add_argument("--frames", type=_non_negative, default=100, help="frames (default 100)")
     parser.add_argument(
         "--shape", type=parse_dims, default=(256, 256), help="frame shape (default 256x256)"
@@ -163,6 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
     )
+    receive.add_publish_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,18 +156,22 @@ def run(args: argparse.Namespace) -> int:
             f"--shape {_dims_text(frame_dims)} has rank {len(frame_dims)}"
         )
     # imported here, as in _stream, so that `h5swmr --help` and usage errors stay fast
-    from h5swmr.filters.registry import parse_compression
+    from h5swmr import parse_compression
 
     pipeline = parse_compression(args.compression)
     dtype = np.dtype(args.dtype)
-    pool = synthetic_frames(frame_dims, dtype, args.seed)
+    detector = SyntheticDetector(frame_dims, dtype, args.seed)
+    if args.publish is not None:  # a detector stream instead of a file
+        return receive.publish(args, detector.frame)
+    if args.out is None:
+        raise UsageError("give OUT.h5, or --publish ENDPOINT")
     progress = None
     if not args.quiet:
-        progress = Progress("simulate", args.frames, pool[0].nbytes, sys.stderr)
+        progress = Progress("simulate", args.frames, detector.nbytes, sys.stderr)
     started = time.perf_counter()
-    stats = _stream(args, pool, pipeline, progress)
+    stats = _stream(args, detector, pipeline, progress)
     elapsed = time.perf_counter() - started
-    megabytes = args.frames * pool[0].nbytes / 1e6
+    megabytes = args.frames * detector.nbytes / 1e6
     rate = megabytes / elapsed if elapsed > 0 else 0.0
     slow = f", {stats.slow_calls} over the watchdog" if args.watchdog is not None else ""
     print(
@@ -198,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _stream(
     args: argparse.Namespace,
-    pool: list[np.ndarray[Any, Any]],
+    detector: SyntheticDetector,
     pipeline: FilterPipeline | None,
     progress: Progress | None,
 ) -> WriterStats:
@@ -210,7 +196,7 @@ def _stream(
     frame_dims: tuple[int, ...] = args.shape
     tile: tuple[int, ...] | None = args.tile
     k: int = args.frames_per_chunk
-    dtype = pool[0].dtype
+    dtype = detector.dtype
     options = {"alignment_threshold": ALIGN_THRESHOLD, "alignment_interval": args.align}
     with (
         warnings.catch_warnings(),
@@ -244,8 +230,7 @@ def _stream(
         done = 0
         try:
             for index in range(args.frames):
-                frame = pool[index % len(pool)].copy()
-                frame.flat[0] = frame_marker(index, dtype)
+                frame = detector.frame(index)
                 pacer.wait(index)
                 writer.append_frame(ds, frame)
                 if (index + 1) % args.flush_every == 0:

@@ -10,7 +10,9 @@ never falls behind. It stops by itself, with exit code 0, when the writer closes
 from __future__ import annotations
 
 import argparse
+import errno
 import math
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, parse_amount, parse_positive_seconds
+from h5swmr.cli.command import Command, CommandError, parse_amount, parse_positive_seconds
 from h5swmr.cli.ls import walk
 
 if TYPE_CHECKING:
@@ -95,11 +97,16 @@ def open_when_ready(
     path: str, dataset: str | None, timeout: float
 ) -> tuple[SwmrFileReader, str, str]:
     """Open ``path`` and pick the dataset, retrying for up to ``timeout`` seconds while the file
-    or the dataset does not exist yet, or is still being created."""
-    from h5swmr import H5SwmrError, SwmrFileReader
+    or the dataset does not exist yet, or is still being created.
+
+    While it waits it says once what it waits for, in words that do not read like an error; the
+    error itself is raised (and printed, once, by ``main``) only when the time is up. A file that
+    is not HDF5 at all fails at once: waiting would not change it.
+    """
+    from h5swmr import H5SwmrError, NotHdf5FileError, SwmrFileReader
 
     deadline = time.monotonic() + timeout
-    said = False
+    said = ""
     while True:
         reader = None
         try:
@@ -112,14 +119,52 @@ def open_when_ready(
         except (H5SwmrError, OSError) as exc:
             if reader is not None:
                 reader.close()
-            if time.monotonic() >= deadline:
+            if isinstance(exc, NotHdf5FileError) and not _may_become_hdf5(path):
                 raise
-            if not said:
-                print(f"watch: waiting up to {timeout:g} s for {path}: {exc}", flush=True)
-                said = True
+            if time.monotonic() >= deadline:
+                if _waiting_for(path, dataset, exc) == f"{path} to appear":
+                    raise CommandError(
+                        f"{path}: No such file; it did not appear within {timeout:g} s"
+                    ) from exc
+                raise
+            waiting = _waiting_for(path, dataset, exc)
+            if waiting != said:
+                print(f"watch: waiting up to {timeout:g} s for {waiting}", flush=True)
+                said = waiting
             time.sleep(min(0.1, timeout))
             continue
         return reader, name, why
+
+
+def _may_become_hdf5(path: str) -> bool:
+    """An empty file, or one holding the start of the HDF5 signature: a writer creating it."""
+    from h5swmr.format.superblock import SIGNATURE
+
+    try:
+        with Path(path).open("rb") as f:
+            head = f.read(len(SIGNATURE))
+    except OSError:
+        return True
+    return SIGNATURE.startswith(head)
+
+
+def _waiting_for(path: str, dataset: str | None, exc: Exception) -> str:
+    """What ``watch`` is waiting for, given why the file could not be followed yet."""
+    from h5swmr import DatasetNotFoundError, NotHdf5FileError
+
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
+        return f"{path} to appear"
+    if isinstance(exc, NotHdf5FileError):
+        return f"a writer to create {path}"
+    if isinstance(exc, DatasetNotFoundError):
+        what = dataset if dataset is not None else "a dataset"
+        return f"{what} to appear in {path}"
+    return f"{path} to become readable"
+
+
+def frames_text(count: int) -> str:
+    """``1 frame``, ``0 frames``, ``2 frames``."""
+    return f"{count} frame" if count == 1 else f"{count} frames"
 
 
 class Watcher:
@@ -131,6 +176,7 @@ class Watcher:
         self.interval: float = args.interval
         self.timeout: float = args.timeout
         self.png: Path | None = args.png
+        self.log: bool = args.log
         self._stats: FrameStats | None = None
         self._shown = -1
         """The frame the statistics (and the PNG) describe."""
@@ -143,7 +189,7 @@ class Watcher:
             raise InvalidArgumentError(f"{name!r} is a scalar dataset: there is nothing to follow")
         last_growth = last_report = next_report = time.monotonic()  # a first line at once
         count = reported = first = reader.shape(name)[0]
-        was_active = False
+        was_active = reported_once = False
         while True:
             active = reader.writer_active  # before the refresh: a closed writer flushed all
             reader.refresh()
@@ -152,11 +198,12 @@ class Watcher:
             if new_count != count:
                 count, last_growth = new_count, now
             if now >= next_report or not active:
-                rate = (count - reported) / max(now - last_report, 1e-9)
+                # no rate before one interval has passed: "0.0 frames/s" would be a guess
+                rate = (count - reported) / (now - last_report) if reported_once else None
                 self.report(count, rate)
-                reported, last_report = count, now
+                reported, last_report, reported_once = count, now, True
                 next_report = now + self.interval
-            ending = f"{count} frames in {name}, {count - first} new while watching"
+            ending = f"{frames_text(count)} in {name}, {count - first} new while watching"
             if not active:
                 closed = "the writer closed the file" if was_active else "no writer has the file"
                 print(f"watch: {closed}; {ending}", flush=True)
@@ -171,8 +218,10 @@ class Watcher:
             was_active = True
             time.sleep(POLL_INTERVAL)
 
-    def report(self, count: int, rate: float) -> None:
-        parts = [f"{count} frames", f"{rate:.1f} frames/s"]
+    def report(self, count: int, rate: float | None) -> None:
+        parts = [frames_text(count)]
+        if rate is not None:
+            parts.append(f"{rate:.1f} frames/s")
         if count and self._shown != count - 1:
             frame = self.reader.read_frame(self.name, count - 1)
             self._shown = count - 1
@@ -186,7 +235,14 @@ class Watcher:
     def _write_png(self, path: Path, index: int, frame: np.ndarray[Any, Any]) -> None:
         from h5swmr.cli.png import write_frame_png
 
-        write_frame_png(path, frame, f"{self.reader.path}:{self.name} frame {index}")
+        scale = " (log)" if self.log else ""
+        write_frame_png(
+            path,
+            frame,
+            f"{self.reader.path}:{self.name} frame {index}",
+            log=self.log,
+            label=f"{Path(self.reader.path).name}:{self.name}  frame {index}{scale}",
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -218,7 +274,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--png",
         type=Path,
         metavar="FILE.png",
-        help="keep an image of the latest frame here (viridis colours, colour bar below)",
+        help="keep an image of the latest frame here (viridis colours from the 0.5th to the "
+        "99.5th percentile, a colour bar with its values below)",
+    )
+    parser.add_argument(
+        "--log",
+        action="store_true",
+        help="--png on a logarithmic colour scale (faint rings beside bright spots)",
     )
 
 
@@ -227,7 +289,20 @@ def parse_seconds(text: str) -> float:
     return parse_amount(text, "seconds", "0 seconds")
 
 
+def check_png_path(path: Path) -> None:
+    """Fail before following begins, naming the user's path, if ``--png`` cannot be written."""
+    directory = path.parent
+    if path.is_dir():
+        raise CommandError(f"--png {path}: is a directory; give a file name such as latest.png")
+    if not directory.is_dir():
+        raise CommandError(f"--png {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise CommandError(f"--png {path}: directory {directory} is not writable")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.png is not None:
+        check_png_path(args.png)
     reader, name, why = open_when_ready(args.file, args.dataset, args.timeout)
     with reader:
         shape = reader.shape(name)
@@ -248,12 +323,15 @@ examples:
   h5swmr watch scan.h5 --timeout 30 && echo "scan over"
       in a script: returns 0 when the writer closes, or after 30 s without a new frame
 
-Each report: "watch: N frames, R frames/s, latest #I: min A max B mean C".
+Each report: "watch: N frames, R frames/s, latest #I: min A max B mean C" (the first one,
+before any rate is known, without "R frames/s").
 The last line starts "watch: the writer closed the file", "watch: no new frame for S s", or
 "watch: no writer has the file" (closed before watch began).
 2-D frames are shown as they are; of 3-D frames the first plane; 1-D frames as a single row.
-Frames over 1024 pixels across are shown every n-th pixel. The colour bar under the image runs
-from the frame's minimum (left) to its maximum (right); the PNG is replaced atomically.
+Frames over 1024 pixels across are shown every n-th pixel, frames under 256 enlarged. The
+colour scale runs from the frame's 0.5th percentile (left of the colour bar) to its 99.5th
+(right), so hot pixels do not flatten the rest; --log spreads it logarithmically. The title band
+names the file, dataset and frame; the PNG is replaced atomically.
 """
 
 COMMAND = Command(

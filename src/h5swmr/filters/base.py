@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar, Self
 
+from h5swmr.filters.split import ChunkSplitter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 from h5swmr.format.messages.filter_pipeline import FLAG_OPTIONAL, FilterDescription
@@ -36,6 +37,14 @@ class Filter(ABC):
     @abstractmethod
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         """Filter one chunk on its way to disk."""
+
+    def encode_split(self, chunk: BytesLike, element_size: int, splitter: ChunkSplitter) -> bytes:
+        """``encode``, with a large chunk cut into parts that ``splitter`` runs on several threads.
+
+        The stored bytes still decode with the filter's usual reader. Filters whose format
+        cannot be split (or that bring their own threads) keep this default: ``encode`` as is.
+        """
+        return self.encode(chunk, element_size)
 
     @abstractmethod
     def decode(self, chunk: BytesLike, element_size: int) -> bytes:

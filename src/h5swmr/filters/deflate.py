@@ -1,22 +1,31 @@
 """Deflate, filter id 1 (libhdf5 H5Zdeflate.c): one zlib stream per chunk, as compress2 makes.
 
-Chunks are compressed by one of three backends, all writing a standard zlib (RFC 1950) stream
+Chunks are compressed by one of four backends, all writing a standard zlib (RFC 1950) stream
 that libhdf5 inflates:
 
 - ``"isal"``: Intel ISA-L through the ``isal`` package (``isal.isal_zlib``), the fastest by far
   (about 7x stdlib zlib at level 4 on detector frames; the stream is ~14% larger unshuffled,
   within 1% after shuffle). ISA-L has four levels; zlib levels 1-3, 4-6 and 7-9 map to ISA-L 1,
-  2 and 3.
+  2 and 3. A core dependency wherever the package ships a wheel.
 - ``"libdeflate"``: libdeflate through the ``deflate`` package (about 2x stdlib zlib at level 4,
   same level numbers).
-- ``"zlib"``: the standard library, byte for byte what libhdf5 itself writes.
+- ``"zlib"``: the standard library.
+- ``"libhdf5"``: the standard library, one stream per chunk, never split: byte for byte what
+  libhdf5 itself writes (``"zlib"`` equals it too, for chunks too small to split).
 
-``"auto"`` (the default) takes the first one installed in that order; ``pip install
-"h5swmr[fast]"`` brings ``isal``. The environment variable ``H5SWMR_DEFLATE_BACKEND`` overrides
-what ``"auto"`` picks (for example ``zlib`` to get libhdf5's exact bytes); it is read once, when
-the first deflate filter is made (``forget_backend_choice`` reads it again). Level 0 always stores
-uncompressed blocks with stdlib zlib, as libhdf5 does. Every backend releases the GIL, so chunks
-compress in parallel on the writer's filter threads. Decoding always uses stdlib zlib.
+``"auto"`` (the default) takes the first one installed of isal, libdeflate, zlib. The
+environment variable ``H5SWMR_DEFLATE_BACKEND`` overrides what ``"auto"`` picks (``libhdf5`` to
+get libhdf5's exact bytes); it is read once, when the first deflate filter is made
+(``forget_backend_choice`` reads it again). Level 0 always stores uncompressed blocks with
+stdlib zlib, as libhdf5 does. Every backend releases the GIL, so chunks compress in parallel on
+the writer's filter threads.
+
+One large chunk is also spread over those threads (``encode_split``), as pigz does: with isal or
+zlib, its slices are compressed as raw deflate at once, each but the last ended with a full
+flush (an empty stored block, so the next slice starts on a byte boundary with no reference
+back), and joined behind one zlib header with the Adler-32 of the whole, combined from the
+slices' own. Any inflater reads the result as one stream. libdeflate always ends its output
+with a final block, so its chunks are never split. Decoding always uses stdlib zlib.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import ClassVar, Final, Self
 
 from h5swmr.errors import FilterError, FilterUnavailableError
 from h5swmr.filters.base import Filter
+from h5swmr.filters.split import ChunkSplitter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -38,9 +49,22 @@ MIN_LEVEL = 0
 MAX_LEVEL = 9
 BACKENDS: Final = ("isal", "libdeflate", "zlib")
 """Deflate implementations in the order ``"auto"`` tries them."""
+EXACT_BACKEND: Final = "libhdf5"
+"""stdlib zlib, one stream per chunk: libhdf5's own bytes."""
 BACKEND_ENVIRONMENT_VARIABLE: Final = "H5SWMR_DEFLATE_BACKEND"
-_MODULES: Final = {"isal": "isal.isal_zlib", "libdeflate": "deflate", "zlib": "zlib"}
+_MODULES: Final = {
+    "isal": "isal.isal_zlib",
+    "libdeflate": "deflate",
+    "zlib": "zlib",
+    EXACT_BACKEND: "zlib",
+}
 _ISAL_LEVELS: Final = (0, 1, 1, 1, 2, 2, 2, 3, 3, 3)  # index: zlib level (0 is never used)
+SPLIT_MIN_PART_BYTES: Final = {"isal": 256 * 1024, "zlib": 64 * 1024}
+"""Smallest slice of a chunk worth a thread of its own, per splittable backend: below it the
+hand-over costs more than the thread saves (benchmarks/split_threshold.py, 2 cores: zlib 0.95x
+for a 64 KiB chunk, 1.9x from 128 KiB; ISA-L 0.96x at 256 KiB, 1.7x from 512 KiB)."""
+_ADLER_BASE: Final = 65521
+_RAW_WBITS: Final = -15
 
 Compress = Callable[[BytesLike, int], bytes]
 
@@ -85,8 +109,8 @@ def resolve_backend(backend: str = "auto") -> str:
             except FilterUnavailableError:
                 continue
             return candidate
-    if backend not in BACKENDS:
-        choices = ", ".join(("auto", *BACKENDS))
+    if backend not in _MODULES:
+        choices = ", ".join(("auto", *_MODULES))
         raise FilterError(f"deflate backend {backend!r}: use one of {choices}")
     _compressor(backend)  # fails early when it is not installed
     return backend
@@ -102,6 +126,43 @@ def forget_backend_choice() -> None:
     at the first deflate filter made)."""
     resolve_backend.cache_clear()
     _compress_function.cache_clear()
+
+
+def adler32_combine(first: int, second: int, second_length: int) -> int:
+    """The Adler-32 of ``a + b`` from ``adler32(a)``, ``adler32(b)`` and ``len(b)``.
+
+    Adler-32 (RFC 1950 8.2) keeps s1 = 1 + the sum of the bytes and s2 = the sum of s1 after
+    each byte, both modulo 65521. Appending ``b`` adds its byte sum to s1, and each of its
+    ``len(b)`` steps adds a's s1 (less the 1 both start from) to s2 on top of b's own s2.
+    """
+    s1_first, s2_first = first & 0xFFFF, first >> 16
+    s1 = (s1_first + (second & 0xFFFF) - 1) % _ADLER_BASE
+    s2 = (s2_first + (second >> 16) + second_length * (s1_first - 1)) % _ADLER_BASE
+    return s2 << 16 | s1
+
+
+def zlib_header(level: int) -> bytes:
+    """The two header bytes zlib writes at ``level``: 32 KiB window, FLEVEL, FCHECK (RFC 1950)."""
+    flevel = 0 if level < 2 else 1 if level < 6 else 2 if level == 6 else 3
+    header = 0x78 << 8 | flevel << 6
+    return (header + 31 - header % 31).to_bytes(2, "big")
+
+
+@functools.cache
+def _raw_module(backend: str) -> ModuleType:
+    return importlib.import_module(_MODULES[backend])
+
+
+def _raw_slice(backend: str, level: int, piece: tuple[memoryview, bool]) -> tuple[bytes, int]:
+    """One slice as raw deflate (a full flush ends it unless it is the last) and its Adler-32."""
+    data, last = piece
+    module = _raw_module(backend)
+    compressor = module.compressobj(
+        _ISAL_LEVELS[level] if backend == "isal" else level, module.DEFLATED, _RAW_WBITS
+    )
+    body = compressor.compress(data)
+    end = compressor.flush(module.Z_FINISH if last else module.Z_FULL_FLUSH)
+    return b"".join((body, end)), module.adler32(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +208,25 @@ class DeflateFilter(Filter):
         if self.level == 0:
             return zlib.compress(chunk, 0)
         return _compress_function(self.backend)(chunk, self.level)
+
+    def encode_split(self, chunk: BytesLike, element_size: int, splitter: ChunkSplitter) -> bytes:
+        """One zlib stream made of slices compressed at once (see the module docstring)."""
+        backend = self.backend_in_use
+        view = memoryview(chunk).cast("B")
+        min_part = SPLIT_MIN_PART_BYTES.get(backend)
+        count = 1 if min_part is None or self.level == 0 else splitter.parts(view.nbytes, min_part)
+        if count < 2:
+            return self.encode(chunk, element_size)
+        step = -(-view.nbytes // count)
+        pieces = [
+            (view[s : s + step], s + step >= view.nbytes) for s in range(0, view.nbytes, step)
+        ]
+        results = splitter.map(functools.partial(_raw_slice, backend, self.level), pieces)
+        checksum = results[0][1]
+        for (_, adler), (data, _) in zip(results[1:], pieces[1:], strict=True):
+            checksum = adler32_combine(checksum, adler, data.nbytes)
+        packed = (part for part, _ in results)
+        return b"".join((zlib_header(self.level), *packed, checksum.to_bytes(4, "big")))
 
     def decode(self, chunk: BytesLike, element_size: int) -> bytes:
         try:

@@ -12,7 +12,9 @@ from h5swmr.filters.blosc import BloscCompressor, BloscFilter, BloscShuffle
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
 from h5swmr.filters.lz4 import LZ4Filter
+from h5swmr.filters.registry import filter_from_description
 from h5swmr.filters.shuffle import ShuffleFilter
+from h5swmr.filters.split import ChunkSplitter
 from h5swmr.filters.zstd import ZstdFilter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
@@ -135,8 +137,6 @@ class FilterPipeline:
 
         Raises FilterUnavailableError naming the id of a filter h5swmr does not implement.
         """
-        from h5swmr.filters.registry import filter_from_description
-
         return cls([filter_from_description(d) for d in message.filters])
 
     def with_filter(self, item: Filter) -> Self:
@@ -215,17 +215,23 @@ class FilterPipeline:
 
     # -- running it -------------------------------------------------------------------------
 
-    def encode(self, chunk: BytesLike, element_size: int) -> tuple[bytes, int]:
+    def encode(
+        self, chunk: BytesLike, element_size: int, splitter: ChunkSplitter | None = None
+    ) -> tuple[bytes, int]:
         """Run every filter in order; returns the stored bytes and the chunk's filter mask.
 
         As in libhdf5 (H5Z_pipeline), an optional filter that cannot encode the chunk is
-        skipped and its bit set in the mask; a mandatory one raises FilterError.
+        skipped and its bit set in the mask; a mandatory one raises FilterError. With a
+        ``splitter``, filters that can cut a large chunk into parts compress them on its threads.
         """
         data: BytesLike = chunk
         mask = 0
         for position, item in enumerate(self._filters):
             try:
-                data = item.encode(data, element_size)
+                if splitter is None:
+                    data = item.encode(data, element_size)
+                else:
+                    data = item.encode_split(data, element_size, splitter)
             except FilterError:
                 if not item.optional:
                     raise

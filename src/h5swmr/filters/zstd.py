@@ -13,6 +13,7 @@ from typing import ClassVar, Final, Self
 from h5swmr.errors import FilterError
 from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
+from h5swmr.filters.split import ChunkSplitter
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -20,6 +21,9 @@ MIN_LEVEL: Final = -131072
 """ZSTD_minCLevel(); hdf5plugin stores negative levels as their uint32 two's complement."""
 MAX_LEVEL: Final = 22
 DEFAULT_LEVEL: Final = 3
+SPLIT_MIN_PART_BYTES: Final = 512 * 1024
+"""Smallest job worth one of zstd's worker threads: ZSTDMT takes no job under 512 KiB; two such
+jobs ran a 1 MiB chunk at 1.5x (benchmarks/split_threshold.py, 2 cores)."""
 
 _MAGIC: Final = 0xFD2FB528
 _U32: Final = 1 << 32
@@ -87,6 +91,23 @@ class ZstdFilter(Filter):
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         zstandard = import_codec("zstandard", "the zstd filter")
         packed: bytes = zstandard.ZstdCompressor(level=self.level).compress(chunk)
+        return packed
+
+    def encode_split(self, chunk: BytesLike, element_size: int, splitter: ChunkSplitter) -> bytes:
+        """One frame (content size recorded) made by zstd's own worker threads, one per part.
+
+        zstd's multi-threaded mode cuts the input into jobs and joins their blocks into a single
+        frame, which the plugin decodes as any other; the calling thread waits meanwhile.
+        """
+        nbytes = memoryview(chunk).nbytes
+        count = splitter.parts(nbytes, SPLIT_MIN_PART_BYTES)
+        if count < 2:
+            return self.encode(chunk, element_size)
+        zstandard = import_codec("zstandard", "the zstd filter")
+        parameters = zstandard.ZstdCompressionParameters.from_level(
+            self.level, source_size=nbytes, threads=count, job_size=-(-nbytes // count)
+        )
+        packed: bytes = zstandard.ZstdCompressor(compression_params=parameters).compress(chunk)
         return packed
 
     def decode(self, chunk: BytesLike, element_size: int) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Self
+from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError
 from h5swmr.format.cursor import ByteCursor, BytesLike
@@ -20,6 +20,10 @@ GROUP_NODE = 0
 CHUNK_NODE = 1
 _HEAD = struct.Struct("<4sBBHQQ")
 _CHUNK_KEY_HEAD = struct.Struct("<II")
+
+
+def _key_size(node_type: int, chunk_dims: int) -> int:
+    return 8 if node_type == GROUP_NODE else _CHUNK_KEY_HEAD.size + 8 * chunk_dims
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +44,19 @@ class BTreeV1Node:
     children: tuple[int, ...]
     keys: tuple[ChunkKey | int, ...]
 
+    HEAD_SIZE: ClassVar[int] = _HEAD.size
+    """Signature to right sibling: enough to know how many entries a node uses."""
+
     @staticmethod
     def size(node_type: int, k: int, chunk_dims: int = 0) -> int:
         """Bytes of a node with 2K children (libhdf5 allocates that much)."""
-        key = 8 if node_type == GROUP_NODE else _CHUNK_KEY_HEAD.size + 8 * chunk_dims
-        return _HEAD.size + 2 * k * 8 + (2 * k + 1) * key
+        return _HEAD.size + 2 * k * 8 + (2 * k + 1) * _key_size(node_type, chunk_dims)
+
+    @staticmethod
+    def used_size(head: BytesLike, node_type: int, chunk_dims: int = 0) -> int:
+        """Bytes of the entries a node uses, from its first HEAD_SIZE bytes: what to read."""
+        used = ByteCursor(head, "v1 B-tree node").unpack(_HEAD)[3]
+        return _HEAD.size + used * 8 + (used + 1) * _key_size(node_type, chunk_dims)
 
     @classmethod
     def decode(cls, buf: BytesLike, *, chunk_dims: int = 0, address: int | None = None) -> Self:

@@ -57,6 +57,62 @@ def _geometry(
     return tuple(max_records), tuple(cum_sizes)
 
 
+HUGE_OBJECT_RECORDS = 1
+"""Record type 1: huge objects of an unfiltered fractal heap, by key: address, length, key."""
+LINK_NAME_RECORDS = 5
+CHUNK_UNFILTERED = 10
+CHUNK_FILTERED = 11
+ATTRIBUTE_NAME_RECORDS = 8
+ATTRIBUTE_HEAP_ID_SIZE = 8
+"""An attribute name record (type 8): heap ID, message flags (1), creation order (4), name hash
+(4); a link name record (type 5): name hash (4), heap ID."""
+_NAME_HASH_SIZE = 4
+
+
+def link_name_record_size(heap_id_length: int) -> int:
+    return _NAME_HASH_SIZE + heap_id_length
+
+
+def link_name_record_heap_id(raw: bytes) -> bytes:
+    """The heap ID of a type 5 record (after the name hash)."""
+    return raw[_NAME_HASH_SIZE:]
+
+
+ATTRIBUTE_NAME_RECORD_SIZE = ATTRIBUTE_HEAP_ID_SIZE + 1 + 4 + _NAME_HASH_SIZE
+
+
+def decode_attribute_name_record(raw: bytes) -> tuple[bytes, int]:
+    """(heap ID, message flags) of a type 8 record."""
+    if len(raw) < ATTRIBUTE_NAME_RECORD_SIZE:
+        raise FormatError(f"v2 B-tree attribute name record: {len(raw)} bytes")
+    return raw[:ATTRIBUTE_HEAP_ID_SIZE], raw[ATTRIBUTE_HEAP_ID_SIZE]
+
+
+_HUGE_OBJECT = struct.Struct("<QQQ")
+HUGE_OBJECT_RECORD_SIZE = _HUGE_OBJECT.size
+
+
+def decode_huge_object_record(raw: BytesLike) -> tuple[int, int, int]:
+    """A type 1 record: (address, length, key) of a huge fractal heap object."""
+    address, length, key = ByteCursor(raw, "v2 B-tree huge object record").unpack(_HUGE_OBJECT)
+    return int(address), int(length), int(key)
+
+
+def chunk_record_size(rank: int, size_width: int, *, filtered: bool) -> int:
+    """Bytes of a type 10 (unfiltered) or 11 (filtered) record of a rank ``rank`` dataset."""
+    return 8 + (size_width + 4 if filtered else 0) + 8 * rank
+
+
+def decode_chunk_record(
+    raw: BytesLike, rank: int, size_width: int, *, filtered: bool
+) -> tuple[tuple[int, ...], int, int, int]:
+    """A type 10 or 11 record: (scaled coordinates, chunk address, stored size, filter mask)."""
+    cur = ByteCursor(raw, "v2 B-tree chunk record")
+    address = cur.u64()
+    size, mask = (cur.uint(size_width), cur.u32()) if filtered else (0, 0)
+    return tuple(cur.u64() for _ in range(rank)), address, size, mask
+
+
 @dataclass(frozen=True, slots=True)
 class BTreeV2Header:
     """BTHD: tree shape; the node geometry follows from node size, record size and depth."""

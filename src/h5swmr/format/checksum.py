@@ -1,7 +1,8 @@
 """HDF5's metadata checksum: Bob Jenkins' lookup3 ``hashlittle`` with initval 0 (H5checksum.c).
 
 The compiled implementation from numcodecs does the work (about 3 us per 8 KiB against more than a
-millisecond in plain Python); everything else in h5swmr goes through the three functions here.
+millisecond in plain Python); everything else in h5swmr goes through the functions here: ``seal``
+a new block, ``reseal`` one patched in place, ``verified`` on the way in.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ def lookup3(data: BytesLike, initval: int = 0) -> int:
 def seal(body: BytesLike) -> bytes:
     """``body`` followed by its little-endian lookup3 checksum, as every checksummed block ends."""
     return bytes(body) + _U32.pack(lookup3(body))
+
+
+def reseal(block: bytearray) -> None:
+    """Recompute the checksum that ends ``block``, in place, after a field of its body was patched:
+    the bytes equal ``seal(body)`` of the patched body, without a copy of it."""
+    end = len(block) - CHECKSUM_SIZE
+    _U32.pack_into(block, end, lookup3(memoryview(block)[:end]))
 
 
 def verified(block: BytesLike, *, what: str, address: int | None = None) -> memoryview:

@@ -27,6 +27,18 @@ FREE_SPACE_INDEX = 0
 _HEADER = struct.Struct("<4sB3xQ")  # signature, version, reserved, collection size
 _OBJECT_HEADER = struct.Struct("<HH4xQ")  # index, reference count, reserved, size
 _WHAT = "global heap collection"
+_VL_REFERENCE = struct.Struct("<IQI")  # length, collection address, object index
+VL_REFERENCE_SIZE = _VL_REFERENCE.size
+"""Bytes of one variable-length element as a dataset or attribute stores it (H5Tvlen.c)."""
+
+
+def decode_vl_reference(buf: BytesLike, offset: int = 0) -> tuple[int, int, int]:
+    """(length, global heap collection address, object index) of the variable-length element at
+    ``offset`` of ``buf``: where its bytes live."""
+    cur = ByteCursor(buf, "variable-length reference")
+    cur.skip(offset)
+    length, address, index = cur.unpack(_VL_REFERENCE)
+    return int(length), int(address), int(index)
 
 
 def _error(message: str) -> FormatError:

@@ -100,6 +100,9 @@ class ObjectHeader:
     VERSION: ClassVar[int] = 2
     PREFIX_SIZE: ClassVar[int] = _PREFIX.size
     WRITE_FLAGS: ClassVar[int] = 0x02
+    FIRST_MESSAGE_OFFSET: ClassVar[int] = _PREFIX.size + MESSAGE_HEADER_SIZE
+    """Where the body of the first message starts in a header h5swmr encodes (WRITE_FLAGS: no
+    times, a 4-byte chunk size): the dataspace of a dataset, whose dims are patched in place."""
 
     messages: tuple[RawMessage, ...]
     chunk_size: int
@@ -227,6 +230,11 @@ class ContinuationBlock:
 def find_message(messages: tuple[RawMessage, ...], msg_type: MessageType) -> RawMessage | None:
     """The first message of ``msg_type``, if any."""
     return next((m for m in messages if m.type == msg_type), None)
+
+
+def find_messages(messages: tuple[RawMessage, ...], msg_type: MessageType) -> list[RawMessage]:
+    """Every message of ``msg_type``, in order."""
+    return [m for m in messages if m.type == msg_type]
 
 
 def raw(message_type: MessageType, body: bytes, flags: MessageFlags | int = 0) -> RawMessage:

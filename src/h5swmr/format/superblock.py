@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import IntFlag
 from typing import ClassVar, Self
 
-from h5swmr.errors import FormatError, TruncatedError, UnsupportedError
-from h5swmr.format.checksum import seal, verified
+from h5swmr.errors import FormatError, NotHdf5FileError, TruncatedError, UnsupportedError
+from h5swmr.format.checksum import reseal, seal, verified
 from h5swmr.format.constants import (
     CHECKSUM_SIZE,
     SIZE_OF_LENGTHS,
@@ -27,6 +27,7 @@ FLAGS_OFFSET = 11
 """Byte offset of the consistency flags: the byte a crash recovery clears."""
 
 _LAYOUT = struct.Struct("<8s4B4Q")  # signature .. root object header address: 44 bytes
+_ADDRESS = struct.Struct("<Q")
 
 
 class ConsistencyFlags(IntFlag):
@@ -45,6 +46,9 @@ class Superblock:
 
     VERSION: ClassVar[int] = 3
     SIZE: ClassVar[int] = _LAYOUT.size + CHECKSUM_SIZE
+    EOF_OFFSET: ClassVar[int] = struct.calcsize("<8s4BQQ")
+    """Where the end-of-file address lies: after the signature, the four version, size and flag
+    bytes, and the base and extension addresses (28)."""
 
     flags: ConsistencyFlags
     eof_address: int
@@ -69,13 +73,15 @@ class Superblock:
 
     @classmethod
     def decode(cls, buf: BytesLike) -> Self:
+        if bytes(buf[: len(SIGNATURE)]) != SIGNATURE[: len(buf)]:
+            raise NotHdf5FileError(
+                "superblock: not an HDF5 file (no HDF5 signature)", structure="superblock"
+            )
         if len(buf) < cls.SIZE:
             raise TruncatedError(
                 f"superblock: {len(buf)} bytes, expected {cls.SIZE}", structure="superblock"
             )
         head = bytes(buf[:12])
-        if head[:8] != SIGNATURE:
-            raise FormatError("superblock: HDF5 signature not found", structure="superblock")
         version, offsets, lengths, flags = head[8:12]
         if version in (0, 1):
             raise UnsupportedError(
@@ -95,6 +101,13 @@ class Superblock:
                 f"superblock: bad consistency flags {flags:#x}", structure="superblock"
             )
         return cls(ConsistencyFlags(flags), eof, root, ext, base)
+
+    @classmethod
+    def patch_eof(cls, image: bytearray, eof_address: int) -> None:
+        """Set the end-of-file address of an encoded superblock in place and reseal it: the bytes
+        then equal those of ``with_eof(eof_address).encode()``, for a commit that moves only it."""
+        _ADDRESS.pack_into(image, cls.EOF_OFFSET, eof_address)
+        reseal(image)
 
     def with_flags(self, flags: ConsistencyFlags) -> Self:
         return dataclasses.replace(self, flags=flags)

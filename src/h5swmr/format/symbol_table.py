@@ -43,6 +43,11 @@ class SymbolTableEntry:
     cache_type: int
     scratch: bytes
 
+    @property
+    def soft_link_offset(self) -> int:
+        """Heap offset of a soft link's target (cache type 2): the scratch pad's first 4 bytes."""
+        return int.from_bytes(self.scratch[:4], "little")
+
     @classmethod
     def decode(cls, buf: BytesLike) -> Self:
         name_offset, address, cache_type, scratch = ByteCursor(buf, "symbol table entry").unpack(
@@ -57,10 +62,18 @@ class SymbolTableNode:
 
     entries: tuple[SymbolTableEntry, ...]
 
+    HEAD_SIZE: ClassVar[int] = _NODE_HEAD.size
+
     @staticmethod
     def size(leaf_k: int) -> int:
         """Bytes libhdf5 allocates for a node: its header and 2K entries."""
         return _NODE_HEAD.size + 2 * leaf_k * SymbolTableEntry.SIZE
+
+    @staticmethod
+    def used_size(head: BytesLike) -> int:
+        """Bytes of the entries a node holds, from its first HEAD_SIZE bytes: what to read."""
+        count = ByteCursor(head, "symbol table node").unpack(_NODE_HEAD)[3]
+        return _NODE_HEAD.size + count * SymbolTableEntry.SIZE
 
     @classmethod
     def decode(cls, buf: BytesLike, *, address: int | None = None) -> Self:

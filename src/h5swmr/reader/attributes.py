@@ -3,23 +3,23 @@ decoded to numpy values as h5py does: a scalar attribute gives a numpy scalar, o
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import MessageType
-from h5swmr.format.global_heap import GlobalHeapCollection
+from h5swmr.format.global_heap import (
+    VL_REFERENCE_SIZE,
+    GlobalHeapCollection,
+    decode_vl_reference,
+)
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
-from h5swmr.format.object_header import RawMessage
+from h5swmr.format.object_header import RawMessage, find_message, find_messages
 from h5swmr.reader.dense import read_dense_attribute_bodies
 from h5swmr.reader.global_heap import read_collection
-from h5swmr.reader.objects import first_of, messages_of
-from h5swmr.reader.source import FileSource
 
-_VL_REFERENCE = struct.Struct("<IQI")  # length, global heap collection address, object index
 MAX_STRINGS = 1 << 20
 
 
@@ -36,8 +36,8 @@ def attribute_value(message: AttributeMessage, src: FileSource | None = None) ->
 
 def read_attributes(src: FileSource, messages: tuple[RawMessage, ...]) -> dict[str, object]:
     """Name -> value of every attribute in ``messages``, in name order."""
-    bodies = [raw.body for raw in messages_of(messages, MessageType.ATTRIBUTE)]
-    info = first_of(messages, MessageType.ATTRIBUTE_INFO)
+    bodies = [raw.body for raw in find_messages(messages, MessageType.ATTRIBUTE)]
+    info = find_message(messages, MessageType.ATTRIBUTE_INFO)
     if info is not None:
         decoded = AttributeInfoMessage.decode(info.body)
         if decoded.is_dense:
@@ -53,7 +53,7 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
     """Strings kept in global heap collections, as h5py returns them: str, or an object array."""
     dims = message.dataspace.dims
     count = int(np.prod(dims)) if dims else 1
-    if count > MAX_STRINGS or count * _VL_REFERENCE.size > len(message.data):
+    if count > MAX_STRINGS or count * VL_REFERENCE_SIZE > len(message.data):
         raise FormatError(
             f"attribute {message.name!r}: {count} strings in {len(message.data)} bytes"
         )
@@ -61,7 +61,7 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
     charset = message.datatype.datatype.charset  # type: ignore[union-attr]
     texts = []
     for i in range(count):
-        length, address, index = _VL_REFERENCE.unpack_from(message.data, i * _VL_REFERENCE.size)
+        length, address, index = decode_vl_reference(message.data, i * VL_REFERENCE_SIZE)
         if address == 0 and length == 0:
             texts.append("")
             continue

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.chunk_index import ChunkIndex, open_chunk_index
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import MessageType
@@ -21,10 +23,7 @@ from h5swmr.format.messages.layout import (
     decode_layout,
 )
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage, is_virtual_layout
-from h5swmr.format.object_header import RawMessage
-from h5swmr.reader.chunk_index import ChunkIndex, open_chunk_index
-from h5swmr.reader.objects import first_of
-from h5swmr.reader.source import FileSource
+from h5swmr.format.object_header import RawMessage, find_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +59,11 @@ class DatasetState:
 
 
 def is_dataset(messages: tuple[RawMessage, ...]) -> bool:
-    return first_of(messages, MessageType.LAYOUT) is not None
+    return find_message(messages, MessageType.LAYOUT) is not None
 
 
 def _required(messages: tuple[RawMessage, ...], kind: MessageType, address: int) -> RawMessage:
-    message = first_of(messages, kind)
+    message = find_message(messages, kind)
     if message is None:
         raise FormatError(
             f"dataset at address {address}: no {kind.name.lower()} message", address=address
@@ -75,11 +74,11 @@ def _required(messages: tuple[RawMessage, ...], kind: MessageType, address: int)
 def fill_bytes(messages: tuple[RawMessage, ...], itemsize: int) -> bytes:
     """The fill value of one element: the stored one, else zeros (libhdf5's default)."""
     value = None
-    new = first_of(messages, MessageType.FILL_VALUE)
+    new = find_message(messages, MessageType.FILL_VALUE)
     if new is not None:
         value = FillValueMessage.decode(new.body).value
     else:
-        old = first_of(messages, MessageType.FILL_VALUE_OLD)
+        old = find_message(messages, MessageType.FILL_VALUE_OLD)
         if old is not None:
             cur = ByteCursor(old.body, "old fill value message")
             value = cur.read(cur.u32()) or None
@@ -104,7 +103,7 @@ def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]
         layout = VirtualLayoutMessage.decode(layout_body)
     else:
         layout = decode_layout(layout_body)
-    pipeline_msg = first_of(messages, MessageType.FILTER_PIPELINE)
+    pipeline_msg = find_message(messages, MessageType.FILTER_PIPELINE)
     pipeline = None
     if pipeline_msg is not None:
         pipeline = FilterPipeline.from_message(FilterPipelineMessage.decode(pipeline_msg.body))

@@ -8,9 +8,20 @@ attribute over the heap's managed size) lie in the file on their own.
 
 from __future__ import annotations
 
-import struct
-
+from h5swmr.access.btree_v2 import read_header, records
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.btree_v2 import (
+    ATTRIBUTE_NAME_RECORD_SIZE,
+    ATTRIBUTE_NAME_RECORDS,
+    HUGE_OBJECT_RECORD_SIZE,
+    HUGE_OBJECT_RECORDS,
+    LINK_NAME_RECORDS,
+    decode_attribute_name_record,
+    decode_huge_object_record,
+    link_name_record_heap_id,
+    link_name_record_size,
+)
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageFlags
 from h5swmr.format.fractal_heap import (
     FractalHeapHeader,
@@ -21,17 +32,9 @@ from h5swmr.format.fractal_heap import (
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
-from h5swmr.reader.btree_v2 import read_header, records
-from h5swmr.reader.source import FileSource
 
-HUGE_OBJECT_RECORDS = 1
-"""Huge objects of an unfiltered heap found by key: address, length, key."""
-LINK_NAME_RECORDS = 5
 MAX_INDIRECT_BLOCKS = 1 << 16
 MAX_ROWS = 64
-ATTRIBUTE_NAME_RECORDS = 8
-ATTRIBUTE_HEAP_ID_SIZE = 8
-"""An attribute name record: heap ID, message flags (1), creation order (4), name hash (4)."""
 
 
 class _Heap:
@@ -112,14 +115,14 @@ class _Heap:
     def _read_huge_index(self) -> dict[int, tuple[int, int]]:
         """Key -> (address, length) of every huge object, from the heap's v2 B-tree."""
         tree = read_header(self._src, self.header.huge_btree_address)
-        if tree.tree_type != HUGE_OBJECT_RECORDS or tree.record_size != 24:
+        if tree.tree_type != HUGE_OBJECT_RECORDS or tree.record_size != HUGE_OBJECT_RECORD_SIZE:
             raise FormatError(
                 f"fractal heap: huge-object index of type {tree.tree_type} "
                 f"with {tree.record_size}-byte records"
             )
         found = {}
         for raw in records(self._src, tree):
-            address, length, key = struct.unpack_from("<QQQ", raw)
+            address, length, key = decode_huge_object_record(raw)
             found[key] = (address, length)
         return found
 
@@ -139,10 +142,12 @@ def read_dense_link_messages(src: FileSource, info: LinkInfoMessage) -> list[Lin
     """The link messages of a dense group, in name-index order."""
     heap = _Heap(src, info.fractal_heap_address)
     tree = read_header(src, info.name_index_address)
-    if tree.tree_type != LINK_NAME_RECORDS or tree.record_size != 4 + heap.header.id_length:
+    if tree.tree_type != LINK_NAME_RECORDS or tree.record_size != link_name_record_size(
+        heap.header.id_length
+    ):
         raise FormatError(f"dense group: name index of type {tree.tree_type}")
     return [
-        LinkMessage.decode(heap.read(HeapId.decode(raw[4:], heap.header)))
+        LinkMessage.decode(heap.read(HeapId.decode(link_name_record_heap_id(raw), heap.header)))
         for raw in records(src, tree)
     ]
 
@@ -151,14 +156,15 @@ def read_dense_attribute_bodies(src: FileSource, info: AttributeInfoMessage) -> 
     """The attribute message bodies of an object with dense attribute storage."""
     heap = _Heap(src, info.fractal_heap_address)
     tree = read_header(src, info.name_index_address)
-    if tree.tree_type != ATTRIBUTE_NAME_RECORDS or tree.record_size != ATTRIBUTE_HEAP_ID_SIZE + 9:
+    if tree.tree_type != ATTRIBUTE_NAME_RECORDS or tree.record_size != ATTRIBUTE_NAME_RECORD_SIZE:
         raise FormatError(
             f"dense attributes: name index of type {tree.tree_type} with "
             f"{tree.record_size}-byte records"
         )
     bodies = []
     for raw in records(src, tree):
-        if raw[ATTRIBUTE_HEAP_ID_SIZE] & MessageFlags.SHARED:
+        heap_id, flags = decode_attribute_name_record(raw)
+        if flags & MessageFlags.SHARED:
             raise UnsupportedError("dense attributes: a shared attribute message")
-        bodies.append(heap.read(HeapId.decode(raw[:ATTRIBUTE_HEAP_ID_SIZE], heap.header)))
+        bodies.append(heap.read(HeapId.decode(heap_id, heap.header)))
     return bodies

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import numpy as np
 
+from h5swmr.access.object_headers import read_object_header
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FormatError,
@@ -29,18 +31,19 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, ContiguousLayoutMessage
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.object_header import RawMessage
+from h5swmr.format.paths import split_lookup_path
 from h5swmr.reader.attributes import read_attributes
 from h5swmr.reader.dataset import DatasetState, is_dataset, load_dataset
 from h5swmr.reader.external import VDS_PREFIX, LinkedFiles, Origin
 from h5swmr.reader.follow import follow_frames
 from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
-from h5swmr.reader.groups import Link, is_group, read_links, split_path
-from h5swmr.reader.objects import read_object_header
+from h5swmr.reader.groups import is_group, read_links
+from h5swmr.reader.links import Link
 from h5swmr.reader.rows import read_rows
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.reader.virtual import VirtualView, read_mappings
 from h5swmr.reader.virtual_plan import SourceDataset
@@ -165,7 +168,7 @@ class SwmrFileReader:
         return self._dataset(name).dims
 
     def maxshape(self, name: str) -> tuple[int | None, ...]:
-        return tuple(None if m == 0xFFFF_FFFF_FFFF_FFFF else m for m in self._dataset(name).maxdims)
+        return tuple(None if m == UNLIMITED else m for m in self._dataset(name).maxdims)
 
     def dtype(self, name: str) -> np.dtype[np.generic]:
         return self._dataset(name).dtype
@@ -264,12 +267,16 @@ class SwmrFileReader:
         *,
         timeout: float = 5.0,
         poll_interval: float = 0.005,
-        start: int | None = None,
-    ) -> Iterator[tuple[int, np.ndarray]]:
-        """(index, frame) for every frame flushed from now on (or from ``start``).
+        start: int | Literal["end"] = 0,
+    ) -> Generator[tuple[int, np.ndarray], None, None]:
+        """(index, frame) for every frame from the first (or from frame ``start``), then each
+        new one as it is flushed; ``start="end"`` skips the frames already there, following
+        only new ones.
 
-        Refreshes as needed; ends ``timeout`` seconds after the last new frame, or once the writer
-        has closed the file and every frame has been yielded.
+        From the first by default, as a reader of a growing file (and swmr-tools' followers)
+        expects: the frames written before the reader came are part of the stream. Refreshes as
+        needed; ends ``timeout`` seconds after the last new frame, or once the writer has closed
+        the file and every frame has been yielded.
         """
         return follow_frames(self, name, timeout=timeout, poll_interval=poll_interval, start=start)
 
@@ -339,7 +346,7 @@ class SwmrFileReader:
         address, following soft links and external links."""
         self._check_open()
         address = self._info.root_address
-        parts = split_path(path)
+        parts = split_lookup_path(path)
         for position, part in enumerate(parts):
             link = self._group_links(address).get(part)
             if link is None:

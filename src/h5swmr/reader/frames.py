@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
+from h5swmr.access.chunk_index import row_addresses
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
-from h5swmr.reader.chunk_index import row_addresses
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.rows import check_allocation
-from h5swmr.reader.source import FileSource
 
 
 def frames_are_chunk_rows(state: DatasetState) -> bool:

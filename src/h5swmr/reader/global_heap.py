@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from h5swmr.access.source import FileSource
 from h5swmr.format.global_heap import GlobalHeapCollection
-from h5swmr.reader.source import FileSource
 
 _WHAT = "global heap collection"
 

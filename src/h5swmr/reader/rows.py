@@ -12,16 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.constants import UNDEFINED_ADDRESS
-from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import (
     ChunkedLayoutMessage,
     CompactLayoutMessage,
     ContiguousLayoutMessage,
 )
 from h5swmr.reader.dataset import DatasetState
-from h5swmr.reader.source import FileSource
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.access.source import FileSource
+from h5swmr.errors import FormatError, NotHdf5FileError, UnsupportedError
 from h5swmr.format.superblock import FLAGS_OFFSET, SIGNATURE, Superblock
 from h5swmr.format.superblock_v0 import SuperblockV0
-from h5swmr.reader.source import FileSource
 
 _SEARCH_LIMIT = 1 << 40
 _V0_SIZE = 100
@@ -29,7 +29,8 @@ def _find_signature(src: FileSource) -> int:
         if src.read_upto(address, len(SIGNATURE), "superblock") == SIGNATURE:
             return address
         address = 512 if address == 0 else address * 2
-    raise FormatError(f"{src.path!r}: HDF5 signature not found", structure="superblock")
+    where = "it is empty" if src.size == 0 else "no HDF5 signature at byte 0, 512, 1024, ..."
+    raise NotHdf5FileError(f"{src.path!r}: not an HDF5 file ({where})", structure="superblock")
 
 
 def read_file_info(src: FileSource) -> FileInfo:

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage, VirtualMappingList
@@ -25,7 +26,6 @@ from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.global_heap import read_collection
 from h5swmr.reader.hyperslabs import Axis, axes_of, shape_of
 from h5swmr.reader.rows import check_allocation
-from h5swmr.reader.source import FileSource
 from h5swmr.reader.virtual_plan import Piece, SourceDataset, SourceOpener, about, plan
 
 _SAFE_KINDS = frozenset("iuf")

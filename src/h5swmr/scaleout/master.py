@@ -24,16 +24,16 @@ from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.messages.fill_value import AllocTime, FillTime, FillValueMessage
-from h5swmr.format.messages.group_info import GroupInfoMessage
 from h5swmr.format.messages.link import LinkMessage, LinkType
-from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.virtual_layout import (
     VirtualLayoutMessage,
     VirtualMapping,
     VirtualMappingList,
 )
-from h5swmr.format.object_header import ObjectHeader, RawMessage, message_bytes
+from h5swmr.format.object_header import ObjectHeader, RawMessage
+from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.writer.headers import compact_group_header, fitted_header, raw_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ class VirtualDataset:
             FillValueMessage(AllocTime.LATE, FillTime.IFSET, fill),
             VirtualLayoutMessage(heap_address, heap_index),
         ]
-        return tuple(_raw(m) for m in messages)
+        return tuple(raw_message(m) for m in messages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +86,6 @@ class ExternalLink:
     target: str = "/"
 
 
-def _raw(message: Message) -> RawMessage:
-    return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
-
-
 @dataclass(eq=False)
 class _Group:
     links: dict[str, _Group | VirtualDataset | ExternalLink] = field(default_factory=dict)
@@ -97,7 +93,7 @@ class _Group:
 
 
 def _split(path: str) -> list[str]:
-    parts = [p for p in path.split("/") if p]
+    parts = split_path(path, what="master file: path")
     if not parts:
         raise InvalidArgumentError(f"master file: {path!r} is not a path below the root group")
     return parts
@@ -130,24 +126,17 @@ def _groups(root: _Group) -> list[_Group]:
 
 
 def _group_header(group: _Group, addresses: dict[int, int]) -> ObjectHeader:
-    messages: list[RawMessage] = [
-        _raw(LinkInfoMessage()),
-        _raw(GroupInfoMessage.for_links(len(group.links))),
+    links = [
+        LinkMessage(name, link_type=LinkType.EXTERNAL, file_name=item.file_name, target=item.target)
+        if isinstance(item, ExternalLink)
+        else LinkMessage(name, addresses.get(id(item), 0))
+        for name, item in group.links.items()
     ]
-    for name, item in group.links.items():
-        if isinstance(item, ExternalLink):
-            link = LinkMessage(
-                name, link_type=LinkType.EXTERNAL, file_name=item.file_name, target=item.target
-            )
-        else:
-            link = LinkMessage(name, addresses.get(id(item), 0))
-        messages.append(_raw(link))
-    return ObjectHeader(tuple(messages), message_bytes(tuple(messages)))
+    return compact_group_header(links)
 
 
 def _dataset_header(dataset: VirtualDataset, heap_address: int, index: int) -> ObjectHeader:
-    messages = dataset.header_messages(heap_address, index)
-    return ObjectHeader(messages, message_bytes(messages))
+    return fitted_header(dataset.header_messages(heap_address, index))
 
 
 def encode_master(datasets: Sequence[VirtualDataset], links: Sequence[ExternalLink] = ()) -> bytes:

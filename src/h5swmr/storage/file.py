@@ -60,7 +60,8 @@ class FileHandle:
         if written != size:
             self._finish_write(address, data, written)
         end = address + size
-        self.physical_size = max(self.physical_size, end)
+        if end > self.physical_size:  # noqa: PLR1730 - not max(): several times a frame
+            self.physical_size = end
 
     def _finish_write(self, address: int, data: Buffer, written: int) -> None:
         view = memoryview(data).cast("B")

@@ -54,8 +54,8 @@ def lock(fd: int, path: str, policy: FileLocking, *, exclusive: bool) -> bool:
         if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
             raise FileLockedError(
                 exc.errno,
-                f"locked by another process (an HDF5 reader or writer has it open); "
-                f"close it first, or set {ENVIRONMENT_VARIABLE}=FALSE to skip locking",
+                "locked by another process (an HDF5 writer, or a reader, has it open); wait "
+                "for it to close the file, or stop it, and try again",
                 path,
             ) from exc
         if policy is FileLocking.BEST_EFFORT and exc.errno in _IGNORED_WHEN_BEST_EFFORT:

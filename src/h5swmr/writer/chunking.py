@@ -9,14 +9,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError
-from h5swmr.format.extensible_array.elements import MAX_CHUNK_BYTES
+from h5swmr.format.chunk_records import MAX_CHUNK_BYTES
 
 MAX_RANK = 32
 """HDF5's limit on dataset rank; a frame has one dimension less."""
 
 
 def as_bytes(array: np.ndarray) -> memoryview:
-    """The bytes of a C-contiguous array, whatever its dtype (complex has no buffer format)."""
+    """The bytes of an array in C order, whatever its dtype, as a flat memoryview of format "B".
+
+    A C-contiguous array (every frame, every tile cut) is cast in place, a third of the cost of
+    going through numpy views (this runs once a frame); anything else goes through a copy."""
+    if array.flags.c_contiguous:
+        try:
+            return memoryview(array).cast("B")  # type: ignore[arg-type]
+        except (TypeError, ValueError):  # a dtype without a buffer format
+            pass
     flat: np.ndarray = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
     return memoryview(flat)  # type: ignore[arg-type]
 

@@ -2,6 +2,8 @@
 
 zlib and the other codecs release the GIL, so chunks compress in parallel while the writer thread
 goes on; results are written in the order frames arrived, so chunk addresses follow frame order.
+A large chunk is also cut into parts that the same pool compresses at once (ChunkSplitter), so
+every core works even when each flush leaves one chunk in flight.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.filters.split import MIN_WORKERS, ChunkSplitter
 from h5swmr.writer.chunking import as_bytes
 
 Encoded = tuple[bytes, int]
@@ -24,6 +27,11 @@ class ChunkEncoder:
 
     def __init__(self, workers: int, max_in_flight: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(workers, "h5swmr-filter") if workers > 0 else None
+        self._splitter = (
+            ChunkSplitter(self._pool, workers)
+            if self._pool is not None and workers >= MIN_WORKERS
+            else None
+        )
         self._max_in_flight = max_in_flight or 2 * max(workers, 1)
         self._queue: deque[tuple[Future[Encoded], Callable[[bytes, int], None]]] = deque()
 
@@ -39,7 +47,7 @@ class ChunkEncoder:
         if self._pool is None:
             store(*pipeline.encode(as_bytes(chunk), element_size))
             return
-        future = self._pool.submit(_encode, pipeline, chunk, element_size)
+        future = self._pool.submit(_encode, pipeline, chunk, element_size, self._splitter)
         self._queue.append((future, store))
         while len(self._queue) > self._max_in_flight:
             self._complete_oldest()
@@ -50,6 +58,8 @@ class ChunkEncoder:
 
     def drain(self) -> None:
         """Store every queued chunk; the first failure is raised after the rest are dropped."""
+        if not self._queue:  # every flush of unfiltered frames
+            return
         try:
             while self._queue:
                 self._complete_oldest()
@@ -65,7 +75,13 @@ class ChunkEncoder:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+            self._splitter = None
 
 
-def _encode(pipeline: FilterPipeline, chunk: np.ndarray, element_size: int) -> Encoded:
-    return pipeline.encode(as_bytes(chunk), element_size)
+def _encode(
+    pipeline: FilterPipeline,
+    chunk: np.ndarray,
+    element_size: int,
+    splitter: ChunkSplitter | None,
+) -> Encoded:
+    return pipeline.encode(as_bytes(chunk), element_size, splitter)

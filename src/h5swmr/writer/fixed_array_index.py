@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE
 from h5swmr.format.extensible_array.blocks import set_page_initialised
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.fixed_array import (
     FixedArrayDataBlock,
     FixedArrayHeader,
@@ -23,6 +23,7 @@ from h5swmr.format.fixed_array import (
 )
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
+from h5swmr.writer.commit import CommitPlan
 
 DEFAULT_PAGE_BITS = 10
 """libhdf5's ``max_dblk_page_nelmts_bits`` (H5D_FARRAY_MAX_DBLK_PAGE_NELMTS_BITS)."""
@@ -126,24 +127,22 @@ class FixedArrayIndex:
             return ChunkRecord()
         return self.codec.decode(elements[within * es : (within + 1) * es])
 
-    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
-        """Writes of every changed block: (pages, data block, nothing, header), in the order of
-        the writer's phases: what a parent points at is on disk before the parent."""
+    def commit(self, plan: CommitPlan) -> None:
+        """Add the writes of every changed block to ``plan``: pages (leaves), the data block
+        (their parent), the header: what a parent points at is on disk before the parent."""
         client = self.codec.client_id
-        page_writes: list[Write] = []
-        block_writes: list[Write] = []
         if self._elements is not None:
             if self._block_dirty:
                 block = FixedArrayDataBlock(client, self.header_address, b"", bytes(self._elements))
-                block_writes.append((self.header.data_block_address, block.encode(self.header)))
+                plan.parents.append((self.header.data_block_address, block.encode(self.header)))
                 self._block_dirty = False
         else:
             page_writes, block_writes = self._paged_writes()
-        header_writes: list[Write] = []
+            plan.leaves += page_writes
+            plan.parents += block_writes
         if self._header_dirty:
-            header_writes.append((self.header_address, self.header.encode()))
+            plan.index_headers.append((self.header_address, self.header.encode()))
             self._header_dirty = False
-        return page_writes, block_writes, [], header_writes
 
     def _paged_writes(self) -> tuple[list[Write], list[Write]]:
         pages, header = self._pages, self.header

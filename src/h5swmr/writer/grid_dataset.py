@@ -16,7 +16,7 @@ from h5swmr.errors import (
     InvalidArgumentError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
@@ -112,7 +112,8 @@ class GridDataset(StreamingDataset):
         return number
 
     def coerce_chunk(self, data: object) -> np.ndarray:
-        """``data`` as one C-contiguous little-endian chunk, or an error that changes nothing."""
+        """``data`` as one C-contiguous chunk in the dataset's byte order, or an error that
+        changes nothing."""
         return coerce_array(
             data,
             self.dtype,

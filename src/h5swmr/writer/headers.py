@@ -6,10 +6,10 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
-import struct
+from collections.abc import Sequence
 
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.checksum import lookup3
+from h5swmr.format.checksum import reseal
 from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.continuation import ContinuationMessage
@@ -21,15 +21,14 @@ from h5swmr.format.messages.link import LinkMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import (
-    MESSAGE_HEADER_SIZE,
     ContinuationBlock,
     ObjectHeader,
     RawMessage,
     message_bytes,
 )
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.tree import GroupNode
 
@@ -38,12 +37,39 @@ DATASET_HEADER_SPARE = 64
 continuation to more messages (20 bytes) can later take their place without moving the header."""
 
 
-def _raw(message: Message) -> RawMessage:
+def raw_message(message: Message) -> RawMessage:
+    """A message encoded for an object header, with its type and flags."""
     return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
 
 
 def _reference_count(count: int) -> list[RawMessage]:
-    return [_raw(ReferenceCountMessage(count))] if count > 1 else []
+    return [raw_message(ReferenceCountMessage(count))] if count > 1 else []
+
+
+def fitted_header(messages: Sequence[RawMessage]) -> ObjectHeader:
+    """An object header whose chunk 0 holds exactly ``messages``, for objects written once and
+    never rewritten in place (groups, the datasets of a master file)."""
+    chunk = tuple(messages)
+    return ObjectHeader(chunk, message_bytes(chunk))
+
+
+def compact_group_header(
+    links: Sequence[LinkMessage],
+    extra: Sequence[RawMessage] = (),
+    *,
+    link_count: int = 1,
+) -> ObjectHeader:
+    """A compact group (libhdf5's latest format): link info, group info, one link message per
+    member, then ``extra`` messages (attributes, links kept verbatim) and the reference count."""
+    return fitted_header(
+        [
+            raw_message(LinkInfoMessage()),
+            raw_message(GroupInfoMessage.for_links(len(links))),
+            *(raw_message(link) for link in links),
+            *extra,
+            *_reference_count(link_count),
+        ]
+    )
 
 
 def dataset_fixed_messages(
@@ -66,7 +92,7 @@ def dataset_fixed_messages(
             ea_params=index.params,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 def grid_fixed_messages(
@@ -89,7 +115,7 @@ def grid_fixed_messages(
             fixed_array_page_bits=index.page_bits,
         )
     )
-    return tuple(_raw(m) for m in messages)
+    return tuple(raw_message(m) for m in messages)
 
 
 Block = tuple[int, int]
@@ -110,8 +136,8 @@ def dataset_messages(
     chunk 0 stays small enough to be rewritten within one page, whatever the attributes."""
     limit = UNLIMITED if max_frames is None else max_frames  # a grid's first dim is fixed
     dataspace = DataspaceMessage((frames, *frame_dims), (limit, *frame_dims))
-    continuation = [] if attributes is None else [_raw(ContinuationMessage(*attributes))]
-    return (_raw(dataspace), *fixed, *_reference_count(links), *continuation)
+    continuation = [] if attributes is None else [raw_message(ContinuationMessage(*attributes))]
+    return (raw_message(dataspace), *fixed, *_reference_count(links), *continuation)
 
 
 def attribute_block(messages: tuple[RawMessage, ...]) -> ContinuationBlock:
@@ -143,11 +169,8 @@ def dataset_header(
     return ObjectHeader(messages, chunk_size)
 
 
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
-FRAMES_OFFSET = ObjectHeader.PREFIX_SIZE + MESSAGE_HEADER_SIZE + 4
-"""Where dims[0] lies in an encoded dataset header: after the OHDR prefix, the dataspace
-message's header and its version, rank, flags and type bytes (the dataspace comes first)."""
+_DATASPACE_AT = ObjectHeader.FIRST_MESSAGE_OFFSET
+"""Where the dataspace body starts in an encoded dataset header: its first message."""
 
 
 class DatasetHeaderImage:
@@ -197,13 +220,12 @@ class DatasetHeaderImage:
                 max_frames=self._max_frames,
             )
             image = self._image = bytearray(header.encode())
-            if _U64.unpack_from(image, FRAMES_OFFSET)[0] != frames:  # pragma: no cover
+            if DataspaceMessage.first_dim_in(image, _DATASPACE_AT) != frames:  # pragma: no cover
                 raise AssertionError("dataset header: the dims are not where expected")
             self._links, self._attributes = links, attributes
             return bytes(image)
-        _U64.pack_into(image, FRAMES_OFFSET, frames)
-        end = len(image) - 4
-        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        DataspaceMessage.patch_first_dim(image, _DATASPACE_AT, frames)
+        reseal(image)
         return bytes(image)
 
 
@@ -213,29 +235,14 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
     With ``placed=False`` members may not have addresses yet: the header then has the right size
     (which addresses do not change) but must not be written.
     """
-    messages = [
-        _raw(LinkInfoMessage()),
-        _raw(GroupInfoMessage.for_links(len(group.links))),
-        *(
-            _raw(LinkMessage(name, node.address if placed else 0))
-            for name, node in group.links.items()
-        ),
-        *group.extra_messages,
-        *group.attributes.values(),
-        *_reference_count(group.link_count),
-    ]
-    chunk = tuple(messages)
-    return ObjectHeader(chunk, message_bytes(chunk))
+    links = [LinkMessage(name, node.address if placed else 0) for name, node in group.links.items()]
+    extra = [*group.extra_messages, *group.attributes.values()]
+    return compact_group_header(links, extra, link_count=group.link_count)
 
 
 class SuperblockImage:
     """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
     are patched (bytes identical to ``Superblock(...).encode()``)."""
-
-    EOF_OFFSET = 28
-    """Signature (8), versions and sizes and flags (4), base and extension addresses (16)."""
-    _U64 = struct.Struct("<Q")
-    _U32 = struct.Struct("<I")
 
     __slots__ = ("_image", "_key")
 
@@ -249,7 +256,5 @@ class SuperblockImage:
             image = self._image = bytearray(Superblock(flags, eof, root).encode())
             self._key = (flags, root)
             return bytes(image)
-        self._U64.pack_into(image, self.EOF_OFFSET, eof)
-        end = len(image) - 4
-        self._U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        Superblock.patch_eof(image, eof)
         return bytes(image)

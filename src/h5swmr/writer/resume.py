@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.extensible_array import ExtensibleArrayLookup
+from h5swmr.access.object_headers import WalkedHeader, walk_object_header
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FileLockedError, FilterUnavailableError, H5SwmrError, UnsupportedError
 from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.format.chunk_records import ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType, MessageType
-from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
-from h5swmr.format.extensible_array.elements import ElementCodec
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
@@ -25,12 +27,12 @@ from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.messages.link_info import LinkInfoMessage
+from h5swmr.format.messages.reference_count import ReferenceCountMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex
 from h5swmr.writer.chunking import ChunkGrid
-from h5swmr.writer.file_walk import Read, all_messages, read_object_header
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
 
@@ -53,9 +55,10 @@ class ReopenedFile:
     datasets: list[StreamingDataset]
 
 
-def reopen(path: str, read: Read, allocator: EofAllocator) -> ReopenedFile:
+def reopen(src: FileSource, allocator: EofAllocator) -> ReopenedFile:
     """Read the structure of a closed file; ``allocator`` continues after its end."""
-    superblock = Superblock.decode(read(0, Superblock.SIZE))
+    path = src.path
+    superblock = src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
     if superblock.flags != ConsistencyFlags.NONE:
         raise FileLockedError(
             f"{path!r} is open for writing, or its writer crashed (flags "
@@ -63,7 +66,7 @@ def reopen(path: str, read: Read, allocator: EofAllocator) -> ReopenedFile:
             "`h5swmr recover` on it first"
         )
     allocator.eoa = superblock.eof_address
-    walker = _Walker(read, allocator)
+    walker = _Walker(src, allocator)
     root = walker.node("/", superblock.root_address)
     if not isinstance(root, GroupNode):
         raise UnsupportedError(f"{path!r}: the root object is not a group h5swmr can read")
@@ -76,8 +79,8 @@ def reopen(path: str, read: Read, allocator: EofAllocator) -> ReopenedFile:
 
 
 class _Walker:
-    def __init__(self, read: Read, allocator: EofAllocator) -> None:
-        self.read = read
+    def __init__(self, src: FileSource, allocator: EofAllocator) -> None:
+        self.src = src
         self.allocator = allocator
         self.nodes: dict[int, Node] = {}
         self.datasets: list[StreamingDataset] = []
@@ -88,8 +91,8 @@ class _Walker:
             return known
         if len(self.nodes) >= MAX_OBJECTS:
             raise UnsupportedError(f"more than {MAX_OBJECTS} objects")
-        header = read_object_header(self.read, address)
-        messages = all_messages(self.read, header)
+        walked = walk_object_header(self.src, address)
+        messages = walked.messages
         if find_message(messages, MessageType.SYMBOL_TABLE) is not None:
             raise UnsupportedError(
                 f"{path!r} is a group in libhdf5's default (v1.8) format; h5swmr appends to "
@@ -97,7 +100,7 @@ class _Walker:
             )
         if find_message(messages, MessageType.LINK_INFO) is not None:
             return self._group(path, address, messages)
-        dataset = self._streaming_dataset(path, address, header, messages)
+        dataset = self._streaming_dataset(path, address, walked)
         node: Node = dataset.node if dataset is not None else Node(path, address)
         self.nodes[address] = node
         if dataset is not None:
@@ -132,12 +135,14 @@ class _Walker:
         self,
         path: str,
         address: int,
-        header: ObjectHeader,
-        messages: tuple[RawMessage, ...],
+        walked: WalkedHeader,
     ) -> StreamingDataset | None:
         """The dataset as a StreamingDataset, or None if h5swmr cannot append to it."""
+        header, messages = walked.chunk0, walked.messages
+        if header is None:
+            return None  # a version 1 header: h5swmr rewrites only the version 2 it writes
         in_chunk0 = {m.type for m in header.messages}
-        moved = {m.type for m in messages[len(header.messages) :]}
+        moved = {m.type for m in walked.continued}
         if (
             header.flags != ObjectHeader.WRITE_FLAGS
             or MessageType.DATASPACE not in in_chunk0
@@ -168,21 +173,15 @@ class _Walker:
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
             or dtype.kind not in STREAMING_KINDS
-            or dtype.byteorder == ">"
         ):
             return None
         grid = ChunkGrid(tuple(dims[1:]), tuple(layout.chunk_dims), dtype.itemsize)
         codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)
-        ea_header = ExtensibleArrayHeader.decode(
-            self.read(layout.index_address, ExtensibleArrayHeader.SIZE),
-            address=layout.index_address,
-        )
-        index = ExtensibleArrayIndex.load(
-            ea_header, layout.index_address, codec, self.allocator, self.read
-        )
+        lookup = ExtensibleArrayLookup(self.src, layout.index_address)
+        index = ExtensibleArrayIndex.from_lookup(lookup, codec, self.allocator)
         fixed = tuple(m for m in header.messages if m.type not in _REWRITTEN)  # chunk 0's
         continuations = [m for m in fixed if m.type == MessageType.CONTINUATION]
-        moved_messages = messages[len(header.messages) :]
+        moved_messages = walked.continued
         node = DatasetNode(path, address, index=len(self.datasets))
         block = None
         adopted = _attributes_by_name(moved_messages)
@@ -209,7 +208,7 @@ class _Walker:
             dataset.header(dims[0], dataset.header_links).encode()
         except H5SwmrError:
             return None
-        dataset.resume_band(self.read)
+        dataset.resume_band(self.src)
         return dataset
 
 
@@ -235,4 +234,4 @@ def _body(messages: tuple[RawMessage, ...], message_type: MessageType) -> bytes:
 
 def _reference_count(messages: tuple[RawMessage, ...]) -> int:
     raw = find_message(messages, MessageType.REFERENCE_COUNT)
-    return 1 if raw is None else int.from_bytes(raw.body[1:5], "little")
+    return 1 if raw is None else ReferenceCountMessage.decode(raw.body).count

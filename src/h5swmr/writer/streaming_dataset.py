@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     FilterError,
     FormatError,
@@ -17,15 +17,17 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
+from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.commit import Write
 from h5swmr.storage.file import FileHandle
-from h5swmr.writer.chunk_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
+from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.headers import (
     Block,
     DatasetHeaderImage,
@@ -68,7 +70,8 @@ def coerce_array(
     expected_shape: str | None = None,
 ) -> np.ndarray:
     """``data`` as a C-contiguous array of ``dtype`` and ``shape``: a numpy array of that shape
-    and dtype in any byte order, or ``nbytes`` of raw little-endian bytes (viewed, not copied).
+    and dtype in any byte order, or ``nbytes`` of raw bytes in ``dtype``'s order (viewed, not
+    copied).
     Anything else is a FrameError or FrameDtypeError naming the ``noun`` and what was expected,
     raised before anything is written."""
     if isinstance(data, np.ndarray):
@@ -203,6 +206,25 @@ class StreamingDataset:
         """``header(frames, links).encode()``, patched from the previous commit's bytes."""
         return self._header_image.encode(frames, links, self.attribute_block)
 
+    def commit_header(self) -> Write | None:
+        """The commit step of the dataset's object header: its new bytes if the frame count,
+        the link count or the attribute block changed since the last commit (None otherwise, or
+        while the header has no address yet). The dataset counts what it has now published."""
+        node = self.node
+        if node.address == UNDEFINED_ADDRESS:
+            return None
+        frames, links = self.frames_appended, node.published_link_count
+        if (
+            frames == self.frames_published
+            and links == self.header_links
+            and self.attribute_block == self.header_attribute_block
+        ):
+            return None
+        write = (node.address, self.encoded_header(frames, links))
+        self.frames_published, self.header_links = frames, links
+        self.header_attribute_block = self.attribute_block
+        return write
+
     @property
     def name(self) -> str:
         return self.node.path
@@ -216,7 +238,15 @@ class StreamingDataset:
         return f"{dims} {self.dtype.str}"
 
     def coerce(self, data: object) -> np.ndarray:
-        """``data`` as a C-contiguous little-endian frame, or a FrameError that changes nothing."""
+        """``data`` as a C-contiguous frame in the dataset's byte order, or a FrameError that
+        changes nothing."""
+        if (
+            type(data) is np.ndarray
+            and data.dtype == self.dtype
+            and data.shape == self.grid.frame_dims
+            and data.flags.c_contiguous
+        ):
+            return data  # the usual frame, as coerce_array would return it (no copy)
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
         if isinstance(data, np.generic):
@@ -242,7 +272,7 @@ class StreamingDataset:
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
         band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
-        if self.is_filtered:
+        if self.pipeline is not None:
             self._append_filtered(frame, band, position, sink)
         else:
             self._append_unfiltered(frame, band, position, sink)
@@ -253,8 +283,8 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            if grid.n_tiles == 1:  # the common case: a chunk per frame
-                self.index.set(grid.chunk_index(band, 0), ChunkRecord(sink.write(as_bytes(frame))))
+            if grid.n_tiles == 1:  # the common case: a chunk per frame, chunk index = band
+                self.index.set(band, ChunkRecord(sink.write(as_bytes(frame))))
                 return
             addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             adjacent = addresses[-1] - addresses[0] == (grid.n_tiles - 1) * grid.chunk_nbytes
@@ -416,7 +446,7 @@ class StreamingDataset:
         self._submit(self.grid.split(self._band.copy()), band, sink)
         self._band_frames_filtered = position
 
-    def resume_band(self, read: Callable[[int, int], bytes]) -> None:
+    def resume_band(self, src: FileSource) -> None:
         """Pick up an incomplete band of a reopened dataset, so appends continue inside it: the
         addresses of unfiltered chunks, or the frames of filtered ones (decoded)."""
         grid = self.grid
@@ -436,7 +466,7 @@ class StreamingDataset:
         itemsize = self.dtype.itemsize
         tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
         for tile, record in enumerate(records):
-            raw = read(record.address, record.size)
+            raw = src.read(record.address, record.size, "chunk")
             decoded = self.pipeline.decode(raw, itemsize, record.filter_mask)
             if len(decoded) != grid.chunk_nbytes:
                 raise FormatError(

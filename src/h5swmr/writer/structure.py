@@ -29,6 +29,7 @@ from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
 from h5swmr.format.fixed_array import FixedArrayHeader
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.paths import check_link_name, split_path
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
 from h5swmr.writer import nexus
@@ -38,7 +39,7 @@ from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.grid_dataset import GridDataset, grid_codec
 from h5swmr.writer.headers import attribute_block, group_header
 from h5swmr.writer.streaming_dataset import StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree, check_link_name, split_path
+from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
 
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
@@ -81,6 +82,8 @@ class FileStructure:
     # -- looking up ---------------------------------------------------------------------------
 
     def dataset(self, ds: object, call: str) -> StreamingDataset:
+        if type(ds) is int and 0 <= ds < len(self.datasets):  # the per-frame case, first
+            return self.datasets[ds]
         if isinstance(ds, int | np.integer) and not isinstance(ds, bool):
             if 0 <= ds < len(self.datasets):
                 return self.datasets[int(ds)]
@@ -382,6 +385,5 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         DatatypeMessage.from_numpy(numpy_dtype)
     except H5SwmrError as exc:
         raise InvalidDtypeError(f"{where}: {exc}") from exc
-    if numpy_dtype.byteorder == ">":
-        numpy_dtype = numpy_dtype.newbyteorder("<")
+    # the byte order asked for is kept, as h5py keeps it: a ">i4" frame makes a ">i4" dataset
     return numpy_dtype

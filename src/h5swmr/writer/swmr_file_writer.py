@@ -9,13 +9,12 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +23,7 @@ from typing import Any, Self, TypeVar, Unpack, cast
 import numpy as np
 from numpy.typing import DTypeLike
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import (
     DatasetNotFoundError,
     FrameDtypeError,
@@ -33,25 +33,24 @@ from h5swmr.errors import (
     UnsupportedError,
 )
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import UNDEFINED_ADDRESS
+from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.storage.commit import Durability, Write, apply_phases
+from h5swmr.storage.commit import Durability, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import resume
 from h5swmr.writer.chunking import check_dims
+from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
-from h5swmr.writer.file_walk import bounded
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
-from h5swmr.writer.tree import split_path
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -65,6 +64,29 @@ class _State(Enum):
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class _FailureGuard:
+    """The ``with`` block of ``_failing_on_error``: records what escaped it as the writer's
+    failure. A class, not a generator context manager: every frame enters two of them, and this
+    costs a third of what contextlib's machinery does."""
+
+    __slots__ = ("_writer",)
+
+    def __init__(self, writer: SwmrFileWriter) -> None:
+        self._writer = writer
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            self._writer._failure = exc
 
 
 def _serialized(method: _Method) -> _Method:
@@ -105,6 +127,7 @@ class SwmrFileWriter:
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._superblock_image = SuperblockImage()
+        self._plan = CommitPlan()
         self._handle = handle
         self._locking = locking
         self._locked = locked
@@ -122,7 +145,7 @@ class SwmrFileWriter:
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
         self._swmr_requested = False
         if reopen:
-            reopened = resume.reopen(handle.path, bounded(handle), self._allocator)
+            reopened = resume.reopen(FileSource(handle), self._allocator)
             self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
@@ -368,9 +391,9 @@ class SwmrFileWriter:
     def write_chunk_at(self, ds: DatasetRef, coords: tuple[int, ...], data: object) -> None:
         """Store the chunk at ``coords`` (chunk units: element ``coords[i] * chunk[i]`` of dim i
         onward) of a grid dataset: a numpy array of exactly the chunk shape and the dataset's
-        dtype (any byte order), or bytes of one chunk, raw and little-endian. Edge chunks are
-        passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the chunk is
-        filtered on the writer's pool.
+        dtype (any byte order), or bytes of one chunk, raw, in the dataset's byte order. Edge
+        chunks are passed whole, padded (libhdf5 stores whole chunks too). With a pipeline the
+        chunk is filtered on the writer's pool.
 
         Any order is fine. Writing coords again stores the new chunk at fresh space and repoints
         the index (a reader never sees a mix of the two). Readers see the chunk after the next
@@ -497,7 +520,7 @@ class SwmrFileWriter:
         self, ds: DatasetRef, data: object, metadata: Mapping[DatasetRef, object] | None = None
     ) -> None:
         """Append one frame: a numpy array of the frame's shape and the dataset's dtype (any byte
-        order), or bytes-like data of exactly one frame, raw and little-endian.
+        order), or bytes-like data of exactly one frame, raw, in the dataset's byte order.
 
         ``metadata`` maps other streaming datasets (per-frame timestamp, frame id, exposure...)
         to their value for this frame: they are appended in lockstep and published before the
@@ -506,7 +529,8 @@ class SwmrFileWriter:
         """
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
-            self._require_state("append_frame", _State.DEFINING, _State.SWMR)
+            if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
+                self._require_state("append_frame", _State.DEFINING, _State.SWMR)
             if isinstance(ds, str) and self._lazy:
                 lazy = "/" + "/".join(split_path(ds))
                 if lazy in self._lazy:
@@ -514,8 +538,8 @@ class SwmrFileWriter:
                     ds = lazy
             dataset = self._dataset(ds, "append_frame")
             frame = dataset.coerce(data)
-            companions = self._metadata_frames(dataset, metadata)
-            with self._failing_on_error():
+            companions = [] if metadata is None else self._metadata_frames(dataset, metadata)
+            try:  # _failing_on_error, spelled out on the per-frame path (a try costs nothing)
                 for companion, value in companions:
                     companion.append(value, self._sink)
                 dataset.append(frame, self._sink)
@@ -523,6 +547,9 @@ class SwmrFileWriter:
                     key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
+            except BaseException as exc:
+                self._failure = exc
+                raise
             if started is not None:
                 self._watch("append_frame", started)
 
@@ -553,19 +580,33 @@ class SwmrFileWriter:
             companion.publish_rank = -1
         return companions
 
-    def append_chunk(self, ds: DatasetRef, chunk_bytes: object, filter_mask: int = 0) -> None:
+    def append_chunk(
+        self,
+        ds: DatasetRef,
+        chunk_bytes: object,
+        filter_mask: int = 0,
+        metadata: Mapping[DatasetRef, object] | None = None,
+    ) -> None:
         """Append ``frames_per_chunk`` frames as one chunk the caller already filtered with the
         dataset's pipeline (a DECTRIS stream bitshuffle-LZ4 payload, an NDPluginCodec array),
         stored verbatim. ``filter_mask`` bit k says filter k was skipped. The dataset's chunks
         must hold whole frames. Where the codec records the uncompressed size (LZ4, bitshuffle,
-        blosc, zstd), a chunk that declares another size is refused."""
+        blosc, zstd), a chunk that declares another size is refused. ``metadata`` is one value
+        per metadata dataset, as for ``append_frame`` (meant for chunks of one frame)."""
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
             self._require_state("append_chunk", _State.DEFINING, _State.SWMR)
             dataset = self._dataset(ds, "append_chunk")
             view, record = dataset.check_chunk(chunk_bytes, filter_mask)
+            companions = self._metadata_frames(dataset, metadata)
             with self._failing_on_error():
+                for companion, value in companions:
+                    companion.append(value, self._sink)
+                first = dataset.frames_appended
                 dataset.store_chunk(view, record, self._sink)
+                for key in dataset.keys:  # NeXus keys, one per frame, as append_frame writes
+                    for count in range(first + 1, dataset.frames_appended + 1):
+                        key.append(np.asarray(count, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
             if started is not None:
@@ -575,9 +616,15 @@ class SwmrFileWriter:
         """Make every frame appended so far visible to SWMR readers, in one ordered commit."""
         with self._lock:
             started = None if self._monitor.watchdog is None else time.perf_counter()
-            self._require_state("flush", _State.DEFINING, _State.SWMR)
-            with self._failing_on_error():
-                self._commit(self._flags, publish_structure=self._state is _State.DEFINING)
+            if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
+                self._require_state("flush", _State.DEFINING, _State.SWMR)
+            try:  # _failing_on_error, spelled out on the per-frame path
+                defining = self._state is _State.DEFINING
+                flags = ConsistencyFlags.WRITE_ACCESS if defining else ConsistencyFlags.SWMR_WRITING
+                self._commit(flags, publish_structure=defining)  # self._flags, spelled out
+            except BaseException as exc:
+                self._failure = exc
+                raise
             if started is not None:
                 self._watch("flush", started)
 
@@ -649,17 +696,12 @@ class SwmrFileWriter:
             flag.replace_first_frame(np.full((), value, "u1"), self._sink)
         self._commit(self._flags, publish_structure=False)
 
-    @contextlib.contextmanager
-    def _failing_on_error(self) -> Iterator[None]:
+    def _failing_on_error(self) -> _FailureGuard:
         """A write that failed midway (disk full, I/O error, a filter that broke) leaves the
         writer's memory ahead of the file: from then on only close() is allowed, and the file
         keeps every frame of its last completed flush (readers see them; recover() clears the
         flags). Errors raised before anything is written (bad frames) do not count."""
-        try:
-            yield
-        except BaseException as exc:
-            self._failure = exc
-            raise
+        return _FailureGuard(self)
 
     def _release(self) -> None:
         self._state = _State.CLOSED
@@ -731,57 +773,31 @@ class SwmrFileWriter:
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
         for dataset in self._structure.datasets:
-            if dataset.is_filtered:
+            if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
         self._encoder.drain()
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
+        plan = self._plan
+        plan.clear()
         for dataset in self._structure.datasets:
-            blocks, supers, index, header = dataset.index.commit()
-            data_writes += blocks
-            super_writes += supers
-            index_writes += index
-            header_writes += header
-        attribute_writes, group_writes = (
-            self._structure.publish() if publish_structure else ([], [])
-        )
-        data_writes += attribute_writes
-        object_writes: list[Write] = []
-        for dataset in sorted(self._structure.datasets, key=lambda d: d.publish_rank):
-            node = dataset.node
-            if node.address == UNDEFINED_ADDRESS:
-                continue
-            frames, links = dataset.frames_appended, node.published_link_count
-            if (
-                frames != dataset.frames_published
-                or links != dataset.header_links
-                or dataset.attribute_block != dataset.header_attribute_block
-            ):
-                encoded = dataset.encoded_header(frames, links)
-                object_writes.append((node.address, encoded))
-                dataset.frames_published, dataset.header_links = frames, links
-                dataset.header_attribute_block = dataset.attribute_block
+            dataset.index.commit(plan)
+        if publish_structure:
+            attribute_writes, group_writes = self._structure.publish()
+            plan.leaves += attribute_writes
+            plan.group_headers += group_writes
+        datasets = self._structure.datasets
+        ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
+        for dataset in ranked:
+            write = dataset.commit_header()
+            if write is not None:
+                plan.object_headers.append(write)
         eoa = self._allocator.eoa
         if self._handle.physical_size < eoa:
             self._handle.truncate(eoa)
-        superblock = self._superblock_image.encode(flags, eoa, self._root_address)
+        root = self._structure.tree.root.address  # self._root_address, once a frame
+        superblock = self._superblock_image.encode(flags, eoa, root)
         if self._durability is Durability.FLUSH:
             self._handle.sync()  # chunk bytes before anything that points at them
-        apply_phases(
-            self._handle,
-            [
-                data_writes,
-                super_writes,
-                index_writes,
-                header_writes,
-                object_writes,
-                group_writes,
-                [(0, superblock)],
-            ],
-            self._durability,
-        )
+        apply_phases(self._handle, plan.phases(superblock), self._durability)
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._last_commit = time.monotonic()

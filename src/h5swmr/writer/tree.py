@@ -12,33 +12,7 @@ from dataclasses import dataclass, field
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.object_header import RawMessage
-
-MAX_NAME_BYTES = 65535
-
-
-def split_path(path: str, *, what: str = "path") -> list[str]:
-    """The link names of an absolute or root-relative path: ``"/entry/data"`` -> entry, data."""
-    if not isinstance(path, str):
-        raise InvalidArgumentError(f"{what} must be a str, not {type(path).__name__}")
-    parts = [part for part in path.split("/") if part]
-    for part in parts:
-        check_link_name(part, what=f"{what} {path!r}")
-    return parts
-
-
-def check_link_name(name: str, *, what: str = "link name") -> None:
-    if not isinstance(name, str) or not name:
-        raise InvalidArgumentError(f"{what}: a link name must be a non-empty str")
-    if "/" in name or name in (".", ".."):
-        raise InvalidArgumentError(f"{what}: {name!r} is not a valid link name")
-    if "\x00" in name:
-        raise InvalidArgumentError(f"{what}: {name!r} contains a NUL character")
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        raise InvalidArgumentError(f"{what}: name longer than {MAX_NAME_BYTES} bytes")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidArgumentError(f"{what}: {name!r} is not valid UTF-8") from exc
+from h5swmr.format.paths import split_path
 
 
 @dataclass(eq=False, slots=True)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from h5swmr.errors import ChecksumError, FormatError, TruncatedError
 from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS, MessageType
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -32,10 +33,11 @@ from h5swmr.format.extensible_array.blocks import (
     page_address,
     page_bitmap_size,
     page_size,
+    patch_header_statistics,
     set_page_initialised,
     super_block_size,
+    unpaged_data_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.object_header import ObjectHeader, find_message
@@ -73,6 +75,24 @@ def test_header_round_trip(cs: tuple[int, int], stats: list[int], ib: int) -> No
     header = ExtensibleArrayHeader(client, es, P, nsb, sbb, ndb, dbb, mis, ner, ib)
     encoded = check_structure(header, garbage_rounds=5)
     assert len(encoded) == ExtensibleArrayHeader.SIZE == 72
+
+
+@given(
+    client_and_size, st.lists(u64, min_size=7, max_size=7), st.lists(u64, min_size=7, max_size=7)
+)
+def test_patched_header_statistics_equal_a_new_encoding(
+    cs: tuple[int, int], before: list[int], after: list[int]
+) -> None:
+    client, es = cs
+    image = bytearray(ExtensibleArrayHeader(client, es, P, *before).encode())
+    patch_header_statistics(image, after)
+    assert bytes(image) == ExtensibleArrayHeader(client, es, P, *after).encode()
+
+
+def test_unpaged_data_block_size_is_a_data_blocks_size() -> None:
+    info = P.super_block(0)
+    assert not P.is_paged(info)
+    assert unpaged_data_block_size(P, info.data_block_elements, 8) == data_block_size(P, info, 8)
 
 
 def test_header_layout_and_corruption() -> None:

@@ -27,6 +27,15 @@ def test_battery_and_with_dims() -> None:
     check_structure(DataspaceMessage(()))
 
 
+@given(st.integers(0, 2**64 - 2), st.integers(0, 2**64 - 2))
+def test_patch_first_dim_gives_the_bytes_of_with_dims(before: int, after: int) -> None:
+    message = DataspaceMessage((before, 3, 4), (UNLIMITED, 3, 4))
+    image = bytearray(b"pad" + message.encode())
+    assert DataspaceMessage.first_dim_in(image, 3) == before
+    DataspaceMessage.patch_first_dim(image, 3, after)
+    assert bytes(image[3:]) == message.with_dims((after, 3, 4)).encode()
+
+
 def test_rejects_bad_shapes() -> None:
     with pytest.raises(FormatError):
         DataspaceMessage((5,), (4,))

@@ -26,10 +26,13 @@ def test_numpy_round_trip(dt: str) -> None:
 
 
 @pytest.mark.parametrize("dt", [*BIG_ENDIAN, ">c8", ">c16"])
-def test_big_endian_input_written_little_endian(dt: str) -> None:
+def test_big_endian_input_keeps_its_byte_order(dt: str) -> None:
+    """As h5py: a big-endian dtype makes a big-endian HDF5 type (bit 0 of the class bits)."""
     m = DatatypeMessage.from_numpy(dt)
-    assert m == DatatypeMessage.from_numpy(np.dtype(dt).newbyteorder("<"))
-    assert m.to_numpy() == np.dtype(dt).newbyteorder("<")
+    assert m != DatatypeMessage.from_numpy(np.dtype(dt).newbyteorder("<"))
+    assert m.to_numpy() == np.dtype(dt)
+    assert m.to_numpy().str == np.dtype(dt).str
+    assert DatatypeMessage.decode(m.encode()) == m
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,12 @@ Decoders take the creation parameters and element size the layout message and he
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from h5swmr.errors import FormatError
-from h5swmr.format.checksum import seal, verified
+from h5swmr.format.checksum import reseal, seal, verified
 from h5swmr.format.constants import CHECKSUM_SIZE, SIZE_OF_OFFSETS, UNDEFINED_ADDRESS
 from h5swmr.format.cursor import ByteCursor, BytesLike
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
@@ -25,6 +26,7 @@ VERSION = 0
 _HEADER = struct.Struct("<4sBBBBBBBB6QQ")
 _BLOCK_START = struct.Struct("<4sBBQ")  # signature, version, client id, header address
 _ADDRESSES = struct.Struct("<Q")
+_STATISTICS = struct.Struct("<7Q")  # the header's block statistics .. index block address
 
 
 def _check_start(cur: ByteCursor, signature: bytes, what: str) -> tuple[int, int]:
@@ -44,6 +46,9 @@ class ExtensibleArrayHeader:
     """
 
     SIZE: ClassVar[int] = _HEADER.size + CHECKSUM_SIZE
+    STATISTICS_OFFSET: ClassVar[int] = _HEADER.size - _STATISTICS.size
+    """Where the statistics start (12): after signature, version, client id, element size and
+    the five creation parameters; seven 8-byte fields follow, the index block address last."""
 
     client_id: int
     element_size: int
@@ -90,6 +95,16 @@ class ExtensibleArrayHeader:
             raise FormatError(f"{what}: {sig!r} v{version} client {client}", structure=what)
         params = ExtensibleArrayParams(bits, idx, sblk_min, dblk_min, page_bits)
         return cls(client, es, params, *stats)
+
+
+def patch_header_statistics(image: bytearray, statistics: Sequence[int]) -> None:
+    """Rewrite the statistics of an encoded EA header in place and reseal it: the bytes then equal
+    ``ExtensibleArrayHeader(...).encode()`` with those values (a commit changes nothing else).
+
+    ``statistics`` in header order: super blocks and their bytes, data blocks and their bytes,
+    max index set, elements realized, index block address."""
+    _STATISTICS.pack_into(image, ExtensibleArrayHeader.STATISTICS_OFFSET, *statistics)
+    reseal(image)
 
 
 def index_block_size(params: ExtensibleArrayParams, element_size: int) -> int:
@@ -226,6 +241,13 @@ def data_block_size(params: ExtensibleArrayParams, info: SuperBlockInfo, element
     if pages:
         return prefix + pages * page_size(params, element_size)
     return prefix + info.data_block_elements * element_size
+
+
+def unpaged_data_block_size(
+    params: ExtensibleArrayParams, n_elements: int, element_size: int
+) -> int:
+    """Bytes of an unpaged data block of ``n_elements``: prefix, elements and checksum."""
+    return data_block_prefix_size(params) + n_elements * element_size + CHECKSUM_SIZE
 
 
 def page_address(

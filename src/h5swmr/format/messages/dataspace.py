@@ -24,6 +24,7 @@ FLAG_MAXDIMS = 0x01
 FLAG_PERMUTATION = 0x02  # version 1 only; never written by libhdf5
 
 _V2_HEADER = struct.Struct("<4B")  # version, rank, flags, type
+_DIM = struct.Struct("<Q")
 _V1_HEADER = struct.Struct("<3B5x")  # version, rank, flags, reserved (1 + 4)
 _WHAT = "dataspace message"
 
@@ -50,6 +51,8 @@ class DataspaceMessage:
     TYPE: ClassVar[MessageType] = MessageType.DATASPACE
     FLAGS: ClassVar[MessageFlags] = MessageFlags.NONE
     VERSION: ClassVar[int] = 2
+    FIRST_DIM_OFFSET: ClassVar[int] = _V2_HEADER.size
+    """Where dims[0] lies in a version 2 body: after the version, rank, flags and type bytes."""
 
     dims: tuple[int, ...]
     maxdims: tuple[int, ...] | None = None
@@ -84,6 +87,17 @@ class DataspaceMessage:
         """Bytes of the encoding: fixed for a given rank and presence of maxdims."""
         n = self.rank * (2 if self.maxdims is not None else 1)
         return _V2_HEADER.size + SIZE_OF_LENGTHS * n
+
+    @classmethod
+    def first_dim_in(cls, image: BytesLike, body_offset: int) -> int:
+        """dims[0] of the version 2 body that starts at ``body_offset`` of ``image``."""
+        return int(_DIM.unpack_from(image, body_offset + cls.FIRST_DIM_OFFSET)[0])
+
+    @classmethod
+    def patch_first_dim(cls, image: bytearray, body_offset: int, n: int) -> None:
+        """Set dims[0] of the version 2 body at ``body_offset`` of ``image`` in place: a streaming
+        dataset's frame count, the one field a commit changes (the caller reseals the block)."""
+        _DIM.pack_into(image, body_offset + cls.FIRST_DIM_OFFSET, n)
 
     def with_dims(self, dims: tuple[int, ...]) -> DataspaceMessage:
         """A copy with new current dims (same maxdims)."""

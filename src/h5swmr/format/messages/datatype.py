@@ -2,7 +2,7 @@
 
 Covers the types h5py writes for numeric numpy dtypes, as HDF5 2.0 stores them:
 
-- integers (class 0) and IEEE floats (class 1), version 1, little-endian when written;
+- integers (class 0) and IEEE floats (class 1), version 1, in the numpy dtype's byte order;
 - complex64/complex128: a compound (class 6) of two floats named "r" and "i";
 - bool: an enum (class 8) of int8 with FALSE = 0 and TRUE = 1;
 - fixed-length byte strings (class 3), for attributes.
@@ -269,19 +269,21 @@ class DatatypeMessage:
 
     @classmethod
     def from_numpy(cls, dtype: object) -> DatatypeMessage:
-        """The little-endian HDF5 type h5py stores for ``dtype``; InvalidDtypeError otherwise."""
+        """The HDF5 type h5py stores for ``dtype``, in its byte order (as h5py keeps ``>i4``
+        big-endian); InvalidDtypeError otherwise."""
         try:
             dt = np.dtype(dtype)  # type: ignore[call-overload]
         except TypeError as exc:
             raise InvalidDtypeError(f"{dtype!r} is not a numpy dtype") from exc
         size = dt.itemsize
+        big = dt.str[0] == ">"  # "=" is spelt out in .str; "|" (one byte) has no order
         if dt.fields is None and dt.subdtype is None and dt.metadata is None:
             if dt.kind in "iu" and size in (1, 2, 4, 8):
-                return cls(FixedPointType(size, signed=dt.kind == "i"))
+                return cls(FixedPointType(size, signed=dt.kind == "i", big_endian=big))
             if dt.kind == "f" and size in _IEEE:
-                return cls(FloatType.ieee(size))
+                return cls(FloatType.ieee(size, big_endian=big))
             if dt.kind == "c" and size // 2 in (4, 8):
-                part = FloatType.ieee(size // 2)
+                part = FloatType.ieee(size // 2, big_endian=big)
                 members = (CompoundMember("r", 0, part), CompoundMember("i", size // 2, part))
                 return cls(CompoundType(size, members))
             if dt.kind == "b":

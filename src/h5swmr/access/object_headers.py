@@ -1,7 +1,15 @@
-"""Reading an object header, version 1 or 2, with all its continuation chunks, as one list."""
+"""Reading an object header, version 1 or 2, with all its continuation chunks, as one list.
+
+The one object-header walk of h5swmr: the reader, ``open_append`` (writer/resume.py) and
+``recover`` all read headers through it. Continuations are followed breadth first, each chunk at
+most once and never more than MAX_CHUNKS of them; a torn v2 read is retried by the source.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import MessageType
 from h5swmr.format.messages.continuation import ContinuationMessage
@@ -12,7 +20,6 @@ from h5swmr.format.object_header import (
     RawMessage,
 )
 from h5swmr.format.object_header_v1 import ObjectHeaderV1, decode_messages_v1, is_v1_header
-from h5swmr.reader.source import FileSource
 
 SPECULATIVE_READ = 512
 """libhdf5 reads this much first (H5O_SPEC_READ_SIZE), then the rest once it knows the size."""
@@ -21,19 +28,38 @@ MAX_CHUNKS = 1024
 _SHARED = 0x02
 
 
-def read_object_header(src: FileSource, address: int) -> tuple[RawMessage, ...]:
-    """Every message of the object header at ``address``, continuation chunks included."""
+@dataclass(frozen=True, slots=True)
+class WalkedHeader:
+    """An object header as read: its v2 chunk 0 (None for a version 1 header) and every message,
+    chunk 0's first, then those of the continuation chunks in the order they were reached."""
+
+    chunk0: ObjectHeader | None
+    messages: tuple[RawMessage, ...]
+
+    @property
+    def continued(self) -> tuple[RawMessage, ...]:
+        """The messages that live in continuation chunks (all of them for a v1 header)."""
+        return self.messages if self.chunk0 is None else self.messages[len(self.chunk0.messages) :]
+
+
+def walk_object_header(src: FileSource, address: int) -> WalkedHeader:
+    """The object header at ``address`` with all its continuation chunks (shared messages too)."""
     head = src.read_upto(address, SPECULATIVE_READ, "object header")
     if head[:4] == SIGNATURE:
-        messages = src.retried(lambda: _read_v2(src, address), "object header")
-    elif is_v1_header(head):
-        messages = _read_v1(src, address)
-    else:
-        raise FormatError(
-            f"object header at address {address}: neither OHDR nor version 1",
-            structure="object header",
-            address=address,
-        )
+        return src.retried(lambda: _read_v2(src, address), "object header")
+    if is_v1_header(head):
+        return WalkedHeader(None, _read_v1(src, address))
+    raise FormatError(
+        f"object header at address {address}: neither OHDR nor version 1",
+        structure="object header",
+        address=address,
+    )
+
+
+def read_object_header(src: FileSource, address: int) -> tuple[RawMessage, ...]:
+    """Every message of the object header at ``address``, continuation chunks included;
+    UnsupportedError for a shared message (the reader does not follow them)."""
+    messages = walk_object_header(src, address).messages
     for message in messages:
         if message.flags & _SHARED:
             raise UnsupportedError(
@@ -42,14 +68,14 @@ def read_object_header(src: FileSource, address: int) -> tuple[RawMessage, ...]:
     return messages
 
 
-def _read_v2(src: FileSource, address: int) -> tuple[RawMessage, ...]:
+def _read_v2(src: FileSource, address: int) -> WalkedHeader:
     head = src.read_upto(address, SPECULATIVE_READ, "object header")
     size = ObjectHeader.encoded_size(head)
     buf = head if size <= len(head) else src.read(address, size, "object header")
     header = ObjectHeader.decode(buf, address=address)
     messages = list(header.messages)
     _follow_continuations(src, messages, header.flags, v1=False)
-    return tuple(messages)
+    return WalkedHeader(header, tuple(messages))
 
 
 def _read_v1(src: FileSource, address: int) -> tuple[RawMessage, ...]:
@@ -86,14 +112,6 @@ def _follow_continuations(
             messages.extend(decode_messages_v1(chunk, what))
         else:
             messages.extend(_continuation_block(src, target, flags).messages)
-
-
-def messages_of(messages: tuple[RawMessage, ...], msg_type: MessageType) -> list[RawMessage]:
-    return [m for m in messages if m.type == msg_type]
-
-
-def first_of(messages: tuple[RawMessage, ...], msg_type: MessageType) -> RawMessage | None:
-    return next((m for m in messages if m.type == msg_type), None)
 
 
 def _continuation_block(

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from h5swmr.errors import FormatError
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec, chunk_size_width
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import ExtensibleArrayHeader
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec, chunk_size_width
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.format.object_header import ObjectHeader
 

@@ -8,12 +8,13 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
-from h5swmr.format.checksum import lookup3
+from h5swmr.format.checksum import seal
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -21,26 +22,21 @@ from h5swmr.format.extensible_array.blocks import (
     IndexBlock,
     SuperBlock,
     data_block_size,
-    decode_page,
     encode_page,
     index_block_size,
     is_page_initialised,
     page_address,
     page_bitmap_size,
     page_size,
+    patch_header_statistics,
     set_page_initialised,
     super_block_size,
+    unpaged_data_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
-
-_U32 = struct.Struct("<I")
-_HEADER_STATS = struct.Struct("<7Q")
-HEADER_STATS_OFFSET = 12
-"""Where the EA header's statistics start: after signature, version, client id, element size and
-the five creation parameters (4 + 8 bytes); seven 8-byte fields follow, the index block's last."""
+from h5swmr.writer.commit import CommitPlan
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -49,10 +45,15 @@ MIN_PAGE_BITS = 6
 def params_for(element_size: int) -> ExtensibleArrayParams:
     """libhdf5's parameters, with pages small enough that every block rewritten per commit (an
     unpaged data block, a page) fits in one 4 KiB page; any valid value is read from the file."""
-    bits = 10
-    while bits > MIN_PAGE_BITS and 22 + (1 << bits) * element_size > PAGE_SIZE:
-        bits -= 1
-    return ExtensibleArrayParams(max_dblk_page_nelmts_bits=bits)
+    params = ExtensibleArrayParams(max_dblk_page_nelmts_bits=10)
+    while (
+        params.max_dblk_page_nelmts_bits > MIN_PAGE_BITS
+        and unpaged_data_block_size(params, params.page_elements, element_size) > PAGE_SIZE
+    ):
+        params = ExtensibleArrayParams(
+            max_dblk_page_nelmts_bits=params.max_dblk_page_nelmts_bits - 1
+        )
+    return params
 
 
 @dataclass(slots=True)
@@ -103,6 +104,7 @@ class ExtensibleArrayIndex:
         self._data_blk_min_elmts = params.data_blk_min_elmts
         self._infos = params.super_blocks()
         self._page_elements = params.page_elements
+        self._page_size = page_size(params, codec.element_size)
         self._max_elements = params.max_elements
         self._fill = codec.fill
         self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
@@ -115,7 +117,8 @@ class ExtensibleArrayIndex:
         self._max_index_set = 0
         self._realized = 0
         self._header_dirty = True
-        self._read: Callable[[int, int], bytes] | None = None
+        self._source: ExtensibleArrayLookup | None = None
+        """Where the blocks of an index loaded from a file are read (None for a new index)."""
 
     @property
     def max_index_set(self) -> int:
@@ -173,7 +176,7 @@ class ExtensibleArrayIndex:
         an unfiltered frame, packed in one call."""
         if self.codec.filtered:
             raise InvalidArgumentError("filtered chunks need their size and filter mask")
-        self._set_elements(first, len(addresses), struct.pack(f"<{len(addresses)}Q", *addresses))
+        self._set_elements(first, len(addresses), self.codec.encode_addresses(addresses))
 
     def _set_elements(self, first: int, count: int, encoded: bytes) -> None:
         if not count:
@@ -241,11 +244,9 @@ class ExtensibleArrayIndex:
         """A page of a paged data block: read back if the file has it, else a new one."""
         parent = self._super_blocks[block.info.index]
         bit = block.number * self.params.pages_per_data_block(block.info) + page
-        if self._read is not None and is_page_initialised(parent.bitmap, bit):
-            es = self.codec.element_size
-            address = page_address(self.params, block.address, page, es)
-            raw = self._read(address, page_size(self.params, es))
-            elements = bytearray(decode_page(raw, self.params, es, address=address))
+        if self._source is not None and is_page_initialised(parent.bitmap, bit):
+            address = page_address(self.params, block.address, page, self.codec.element_size)
+            elements = bytearray(self._source.read_page(address))
             block.pages_on_disk.add(page)
         else:
             elements = bytearray(self._fill * self.params.page_elements)
@@ -294,26 +295,20 @@ class ExtensibleArrayIndex:
         else:
             parent = self._super_blocks.get(info.index)
             address = UNDEFINED_ADDRESS if parent is None else parent.data_block_addresses[number]
-        if address == UNDEFINED_ADDRESS or self._read is None:
+        if address == UNDEFINED_ADDRESS or self._source is None:
             return None
         elements = None
         if not self.params.is_paged(info):
-            es = self.codec.element_size
-            raw = self._read(address, data_block_size(self.params, info, es))
-            decoded = DataBlock.decode(raw, self.params, info, es, address=address)
-            elements = bytearray(decoded.elements)
+            elements = bytearray(self._source.read_data_block(address, info).elements)
         return _DataBlockState(address, info, number, elements, is_new=False, dirty=False)
 
     @classmethod
-    def load(
-        cls,
-        header: ExtensibleArrayHeader,
-        header_address: int,
-        codec: ElementCodec,
-        allocator: EofAllocator,
-        read: Callable[[int, int], bytes],
+    def from_lookup(
+        cls, lookup: ExtensibleArrayLookup, codec: ElementCodec, allocator: EofAllocator
     ) -> ExtensibleArrayIndex:
-        """The index a file holds, to append to; its blocks are read as appends reach them."""
+        """The index a file holds, to append to: the header and the index and super blocks are
+        adopted now, data blocks and pages read through ``lookup`` as appends reach them."""
+        header, header_address = lookup.header, lookup.address
         if header.element_size != codec.element_size or header.client_id != codec.client_id:
             raise FormatError(
                 f"extensible array at {header_address}: elements of {header.element_size} bytes "
@@ -324,7 +319,7 @@ class ExtensibleArrayIndex:
             )
         index = cls(header.params, codec, header_address, allocator)
         index._index_block_address = header.index_block_address
-        index._read = read
+        index._source = lookup
         index._stats = [
             header.n_super_blocks,
             header.super_block_bytes,
@@ -335,13 +330,11 @@ class ExtensibleArrayIndex:
         index._realized = header.n_elements_realized
         index._header_dirty = False
         if header.index_block_address != UNDEFINED_ADDRESS:
-            index._load_index_block(header.index_block_address)
+            index._adopt_index_block(lookup)
         return index
 
-    def _load_index_block(self, address: int) -> None:
-        es = self.codec.element_size
-        raw = self._read_checked(address, index_block_size(self.params, es))
-        block = IndexBlock.decode(raw, self.params, es, address=address)
+    def _adopt_index_block(self, lookup: ExtensibleArrayLookup) -> None:
+        block = lookup.read_index_block()
         self._index_elements = bytearray(block.elements)
         self._index_data_blocks = list(block.data_block_addresses)
         self._index_super_blocks = list(block.super_block_addresses)
@@ -350,9 +343,7 @@ class ExtensibleArrayIndex:
             if sblock_address == UNDEFINED_ADDRESS:
                 continue
             info = self.params.super_block(first + slot)
-            size = super_block_size(self.params, info)
-            raw = self._read_checked(sblock_address, size)
-            decoded = SuperBlock.decode(raw, self.params, info, address=sblock_address)
+            decoded = lookup.read_super_block(sblock_address, info)
             self._super_blocks[info.index] = _SuperBlockState(
                 sblock_address,
                 info,
@@ -361,10 +352,6 @@ class ExtensibleArrayIndex:
                 dirty=False,
                 on_disk=True,
             )
-
-    def _read_checked(self, address: int, size: int) -> bytes:
-        assert self._read is not None
-        return self._read(address, size)
 
     def _super_block(self, info: SuperBlockInfo) -> _SuperBlockState:
         state = self._super_blocks.get(info.index)
@@ -387,16 +374,12 @@ class ExtensibleArrayIndex:
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
         parent.dirty = True
 
-    def commit(self) -> tuple[list[Write], list[Write], list[Write], list[Write]]:
-        """Writes of every changed block: (data blocks and pages, super blocks, index, header)."""
-        data_writes: list[Write] = []
-        super_writes: list[Write] = []
-        index_writes: list[Write] = []
-        header_writes: list[Write] = []
-        client = self.codec.client_id
+    def commit(self, plan: CommitPlan) -> None:
+        """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
+        super blocks (parents), the index block, the header (the index's commit point)."""
         for block in self._data_blocks.values():
             if block.dirty:
-                data_writes += self._data_block_writes(block)
+                plan.leaves += self._data_block_writes(block)
                 block.is_new = block.dirty = False
         for sblock in self._super_blocks.values():
             if sblock.dirty:
@@ -404,29 +387,28 @@ class ExtensibleArrayIndex:
                 if sblock.on_disk and crosses_page(sblock.address, size):
                     self._move_super_block(sblock, size)
                 encoded_sb = SuperBlock(
-                    client,
+                    self.codec.client_id,
                     self.header_address,
                     sblock.info.start_index,
                     bytes(sblock.bitmap),
                     tuple(sblock.data_block_addresses),
                 )
-                super_writes.append((sblock.address, encoded_sb.encode(self.params)))
+                plan.parents.append((sblock.address, encoded_sb.encode(self.params)))
                 sblock.dirty = False
                 sblock.on_disk = True
         if self._index_dirty:
             index_block = IndexBlock(
-                client,
+                self.codec.client_id,
                 self.header_address,
                 bytes(self._index_elements),
                 tuple(self._index_data_blocks),
                 tuple(self._index_super_blocks),
             )
-            index_writes.append((self._index_block_address, index_block.encode()))
+            plan.index_blocks.append((self._index_block_address, index_block.encode()))
             self._index_dirty = False
         if self._header_dirty:
-            header_writes.append((self.header_address, self._encode_header()))
+            plan.index_headers.append((self.header_address, self._encode_header()))
             self._header_dirty = False
-        return data_writes, super_writes, index_writes, header_writes
 
     def _encode_header(self) -> bytes:
         """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""
@@ -434,16 +416,8 @@ class ExtensibleArrayIndex:
         if image is None:
             image = self._header_image = bytearray(self.header.encode())
             return bytes(image)
-        _HEADER_STATS.pack_into(
-            image,
-            HEADER_STATS_OFFSET,
-            *self._stats,
-            self._max_index_set,
-            self._realized,
-            self._index_block_address,
-        )
-        end = len(image) - CHECKSUM_SIZE
-        _U32.pack_into(image, end, lookup3(memoryview(image)[:end]))
+        statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
+        patch_header_statistics(image, statistics)
         return bytes(image)
 
     def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
@@ -451,28 +425,30 @@ class ExtensibleArrayIndex:
         prefix when new and each changed page. A page that was written before and crosses a page
         boundary is never rewritten in place: the whole block moves to fresh space, placed so the
         page being filled starts a page, and its super block points at the new copy."""
-        client, es = self.codec.client_id, self.codec.element_size
-        offset = self.params.data_block_offset(block.info, block.number)
         if block.elements is not None:
             if not block.prefix:
-                block.prefix = DataBlock(client, self.header_address, offset, b"").encode(
-                    self.params
-                )[:-CHECKSUM_SIZE]
-            body = block.prefix + block.elements
-            return [(block.address, body + _U32.pack(lookup3(body)))]
-        size = page_size(self.params, es)
-        if any(
-            page in block.pages_on_disk
-            and crosses_page(page_address(self.params, block.address, page, es), size)
-            for page in block.dirty_pages
-        ):
-            self._move_data_block(block, max(block.dirty_pages))
+                offset = self.params.data_block_offset(block.info, block.number)
+                block.prefix = DataBlock(
+                    self.codec.client_id, self.header_address, offset, b""
+                ).encode(self.params)[:-CHECKSUM_SIZE]
+            return [(block.address, seal(block.prefix + block.elements))]
+        es = self._element_size
+        size = self._page_size
+        # one dirty page a flush is the usual case: no sort, each page address computed once
+        pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
+        addresses = [page_address(self.params, block.address, page, es) for page in pages]
+        for page, address in zip(pages, addresses, strict=True):
+            if page in block.pages_on_disk and crosses_page(address, size):
+                self._move_data_block(block, pages[-1])
+                pages = sorted(block.dirty_pages)
+                addresses = [page_address(self.params, block.address, page, es) for page in pages]
+                break
         writes: list[Write] = []
         if block.is_new:
-            prefix = DataBlock(client, self.header_address, offset, b"")
+            offset = self.params.data_block_offset(block.info, block.number)
+            prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
-        for page in sorted(block.dirty_pages):
-            address = page_address(self.params, block.address, page, es)
+        for page, address in zip(pages, addresses, strict=True):
             writes.append((address, encode_page(block.pages[page])))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()

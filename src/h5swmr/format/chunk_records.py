@@ -1,13 +1,19 @@
-"""Chunk index elements of an extensible array (spec App. C "Data Block Element"; H5Dearray.c).
+"""Where a chunk is (ChunkRecord) and how the array indexes store it (spec App. C "Data Block
+Element"; libhdf5 H5Dearray.c, H5Dfarray.c).
 
-Unfiltered chunks store only their address; filtered chunks also store their size on disk, in a
-width that depends on the uncompressed chunk size, and the filter mask of filters that were skipped.
+Every chunk index yields ChunkRecords: the extensible and fixed arrays (whose elements
+ElementCodec encodes), the v1 and v2 B-trees and the single-chunk and implicit indexes. In an
+array element, unfiltered chunks store only their address; filtered chunks also store their size
+on disk, in a width that depends on the uncompressed chunk size, and the mask of skipped filters.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import SIZE_OF_OFFSETS, UNDEFINED_ADDRESS
@@ -80,6 +86,12 @@ class ElementCodec:
         size = record.size.to_bytes(self.size_width, "little")
         return address + size + _MASK.pack(record.filter_mask)
 
+    def encode_addresses(self, addresses: Sequence[int]) -> bytes:
+        """The elements of unfiltered chunks at ``addresses``, packed in one call."""
+        if self.filtered:
+            raise FormatError("filtered chunks need their size and filter mask")
+        return struct.pack(f"<{len(addresses)}Q", *addresses)
+
     def decode(self, buf: BytesLike) -> ChunkRecord:
         if len(buf) < self.element_size:
             raise FormatError(f"chunk index element: {len(buf)} bytes, need {self.element_size}")
@@ -89,3 +101,20 @@ class ElementCodec:
         end = SIZE_OF_OFFSETS + self.size_width
         size = int.from_bytes(buf[SIZE_OF_OFFSETS:end], "little")
         return ChunkRecord(address, size, _MASK.unpack_from(buf, end)[0])
+
+
+def element_addresses(
+    elements: bytes | None, count: int, element_size: int, valid: int
+) -> np.ndarray:
+    """The chunk addresses (the first 8 bytes of each element) of ``count`` index elements, as a
+    writable uint64 array; UNDEFINED_ADDRESS for all of them when ``elements`` is None, and from
+    position ``valid`` on (elements past the array's max index set)."""
+    if elements is None:
+        return np.full(count, UNDEFINED_ADDRESS, np.uint64)
+    if len(elements) < count * element_size:
+        raise FormatError(f"chunk index: {len(elements)} bytes for {count} elements")
+    record = np.dtype({"names": ["address"], "formats": ["<u8"], "itemsize": element_size})
+    addresses = np.frombuffer(elements, record, count=count)["address"].astype(np.uint64)
+    if valid < count:
+        addresses[max(valid, 0) :] = UNDEFINED_ADDRESS
+    return addresses

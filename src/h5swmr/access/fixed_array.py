@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from h5swmr.access.extensible_array import cached, element_codec
+from h5swmr.access.source import FileSource
+from h5swmr.format.chunk_records import ChunkRecord, element_addresses
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import is_page_initialised
-from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.fixed_array import FixedArrayDataBlock, FixedArrayHeader, decode_page
-from h5swmr.reader.extensible_array import cached, element_addresses, element_codec
-from h5swmr.reader.source import FileSource
 
 _WHAT = "fixed array"
 
 
-class FixedArrayIndex:
+class FixedArrayLookup:
     """Looks chunk records up by linear index in one snapshot of a fixed array."""
 
     def __init__(self, src: FileSource, address: int) -> None:

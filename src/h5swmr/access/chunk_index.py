@@ -14,15 +14,15 @@ from typing import Protocol
 
 import numpy as np
 
+from h5swmr.access.btree_v1 import btree_v1_chunk_records
+from h5swmr.access.btree_v2 import chunk_records
+from h5swmr.access.extensible_array import ExtensibleArrayLookup
+from h5swmr.access.fixed_array import FixedArrayLookup
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType
-from h5swmr.format.extensible_array.elements import ChunkRecord
 from h5swmr.format.messages.layout import CHUNK_FLAG_SINGLE_INDEX_WITH_FILTER, ChunkedLayoutMessage
-from h5swmr.reader.btree_v1 import btree_v1_chunk_records
-from h5swmr.reader.btree_v2 import chunk_records
-from h5swmr.reader.extensible_array import ExtensibleArrayIndex
-from h5swmr.reader.fixed_array import FixedArrayIndex
-from h5swmr.reader.source import FileSource
 
 Scaled = tuple[int, ...]
 
@@ -146,7 +146,7 @@ def open_chunk_index(
         unlimited = [i for i, m in enumerate(maxdims) if m == UNLIMITED]
         if len(unlimited) != 1:
             raise FormatError(f"extensible array index with unlimited dims {unlimited}")
-        return ArrayChunkIndex(ExtensibleArrayIndex(src, address), counts, unlimited[0])
+        return ArrayChunkIndex(ExtensibleArrayLookup(src, address), counts, unlimited[0])
     return _open_other(src, layout, kind, counts, filtered=filtered)
 
 
@@ -159,7 +159,7 @@ def _open_other(
     filtered: bool,
 ) -> ChunkIndex:
     if kind == ChunkIndexType.FIXED_ARRAY:
-        return ArrayChunkIndex(FixedArrayIndex(src, layout.index_address), counts, None)
+        return ArrayChunkIndex(FixedArrayLookup(src, layout.index_address), counts, None)
     if kind == ChunkIndexType.BTREE_V2:
         return MappingChunkIndex(chunk_records(src, layout.index_address, layout.rank))
     if kind == ChunkIndexType.BTREE_V1:

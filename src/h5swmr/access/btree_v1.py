@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.btree_v1 import CHUNK_NODE, BTreeV1Node, ChunkKey
-from h5swmr.format.extensible_array.elements import ChunkRecord
-from h5swmr.reader.source import FileSource
+from h5swmr.format.chunk_records import ChunkRecord
 
 MAX_LEVEL = 64
-_HEAD_SIZE = 24
 
 
 def _read_node(src: FileSource, address: int, node_type: int, chunk_dims: int) -> BTreeV1Node:
-    head = src.read(address, _HEAD_SIZE, "v1 B-tree node")
-    used = int.from_bytes(head[6:8], "little")
-    key = 8 if node_type != CHUNK_NODE else 8 + 8 * chunk_dims
-    size = _HEAD_SIZE + used * 8 + (used + 1) * key
+    head = src.read(address, BTreeV1Node.HEAD_SIZE, "v1 B-tree node")
+    size = BTreeV1Node.used_size(head, node_type, chunk_dims)
     node = BTreeV1Node.decode(
         src.read(address, size, "v1 B-tree node"), chunk_dims=chunk_dims, address=address
     )

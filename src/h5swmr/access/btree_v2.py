@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
-from h5swmr.format.btree_v2 import BTreeV2Header, BTreeV2Node
-from h5swmr.format.cursor import ByteCursor
-from h5swmr.format.extensible_array.elements import ChunkRecord
-from h5swmr.reader.source import FileSource
-
-CHUNK_UNFILTERED = 10
-CHUNK_FILTERED = 11
+from h5swmr.format.btree_v2 import (
+    CHUNK_FILTERED,
+    CHUNK_UNFILTERED,
+    BTreeV2Header,
+    BTreeV2Node,
+    chunk_record_size,
+    decode_chunk_record,
+)
+from h5swmr.format.chunk_records import ChunkRecord
 
 
 def read_header(src: FileSource, address: int) -> BTreeV2Header:
@@ -46,17 +49,16 @@ def chunk_records(src: FileSource, address: int, rank: int) -> dict[tuple[int, .
     if header.tree_type not in (CHUNK_UNFILTERED, CHUNK_FILTERED):
         raise FormatError(f"v2 B-tree chunk index of record type {header.tree_type}")
     filtered = header.tree_type == CHUNK_FILTERED
-    size_width = header.record_size - 8 - 4 - 8 * rank if filtered else 0
+    size_width = header.record_size - chunk_record_size(rank, 0, filtered=True) if filtered else 0
     if (filtered and not 1 <= size_width <= 8) or (
-        not filtered and header.record_size != 8 + 8 * rank
+        not filtered and header.record_size != chunk_record_size(rank, 0, filtered=False)
     ):
         raise FormatError(f"v2 B-tree: {header.record_size}-byte chunk records for rank {rank}")
     found = {}
     for raw in records(src, header):
-        cur = ByteCursor(raw, "v2 B-tree chunk record")
-        chunk_address = cur.u64()
-        size, mask = (cur.uint(size_width), cur.u32()) if filtered else (0, 0)
-        scaled = tuple(cur.u64() for _ in range(rank))
+        scaled, chunk_address, size, mask = decode_chunk_record(
+            raw, rank, size_width, filtered=filtered
+        )
         found[scaled] = ChunkRecord(chunk_address, size, mask)
     return found
 

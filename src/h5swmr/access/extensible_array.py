@@ -11,7 +11,9 @@ from typing import TypeVar
 
 import numpy as np
 
+from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
+from h5swmr.format.chunk_records import ChunkRecord, ElementCodec, element_addresses
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -19,6 +21,7 @@ from h5swmr.format.extensible_array.blocks import (
     IndexBlock,
     SuperBlock,
     data_block_prefix_size,
+    data_block_size,
     decode_page,
     index_block_size,
     is_page_initialised,
@@ -26,9 +29,7 @@ from h5swmr.format.extensible_array.blocks import (
     page_size,
     super_block_size,
 )
-from h5swmr.format.extensible_array.elements import ChunkRecord, ElementCodec
 from h5swmr.format.extensible_array.params import SuperBlockInfo
-from h5swmr.reader.source import FileSource
 
 T = TypeVar("T")
 _WHAT = "extensible array"
@@ -45,17 +46,23 @@ def element_codec(client_id: int, element_size: int, what: str) -> ElementCodec:
     )
 
 
-class ExtensibleArrayIndex:
+def read_extensible_array_header(src: FileSource, address: int) -> ExtensibleArrayHeader:
+    """The EA header at ``address`` (retried if torn)."""
+    return src.block(
+        address,
+        ExtensibleArrayHeader.SIZE,
+        lambda b: ExtensibleArrayHeader.decode(b, address=address),
+        "extensible array header",
+    )
+
+
+class ExtensibleArrayLookup:
     """Looks chunk records up by their linear index in one snapshot of the EA header."""
 
     def __init__(self, src: FileSource, address: int) -> None:
         self._src = src
-        self.header = src.block(
-            address,
-            ExtensibleArrayHeader.SIZE,
-            lambda b: ExtensibleArrayHeader.decode(b, address=address),
-            "extensible array header",
-        )
+        self.address = address
+        self.header = read_extensible_array_header(src, address)
         self._codec = element_codec(self.header.client_id, self.header.element_size, _WHAT)
         self._index_blocks: dict[int, IndexBlock] = {}
         self._super_blocks: dict[int, SuperBlock] = {}
@@ -124,67 +131,72 @@ class ExtensibleArrayIndex:
         return record if record.is_allocated else None
 
     def _index_block(self) -> IndexBlock:
-        h = self.header
-        address = h.index_block_address
-        return cached(
-            self._src,
-            self._index_blocks,
-            address,
-            size=index_block_size(h.params, h.element_size),
-            decode=lambda b: IndexBlock.decode(b, h.params, h.element_size, address=address),
-            what=f"{_WHAT} index block",
-        )
+        address = self.header.index_block_address
+        if address not in self._index_blocks:
+            self._index_blocks[address] = self.read_index_block()
+        return self._index_blocks[address]
 
     def _super_block(self, address: int, info: SuperBlockInfo) -> SuperBlock:
-        p = self.header.params
-        return cached(
-            self._src,
-            self._super_blocks,
-            address,
-            size=super_block_size(p, info),
-            decode=lambda b: SuperBlock.decode(b, p, info, address=address),
-            what=f"{_WHAT} super block",
-        )
+        if address not in self._super_blocks:
+            self._super_blocks[address] = self.read_super_block(address, info)
+        return self._super_blocks[address]
 
     def _data_block(self, address: int, info: SuperBlockInfo) -> DataBlock:
-        h = self.header
-        n = info.data_block_elements * h.element_size
-        return cached(
-            self._src,
-            self._data_blocks,
-            address,
-            size=data_block_prefix_size(h.params) + n + CHECKSUM_SIZE,
-            decode=lambda b: DataBlock.decode(b, h.params, info, h.element_size, address=address),
-            what=f"{_WHAT} data block",
-        )
+        if address not in self._data_blocks:
+            self._data_blocks[address] = self.read_data_block(address, info)
+        return self._data_blocks[address]
 
     def _page(self, address: int) -> bytes:
+        if address not in self._pages:
+            self._pages[address] = self.read_page(address)
+        return self._pages[address]
+
+    # Uncached reads of single blocks, for a writer that adopts them (writer/extensible_array_index)
+
+    def read_index_block(self) -> IndexBlock:
+        """The index block the header points at (the header must point at one)."""
         h = self.header
-        return cached(
-            self._src,
-            self._pages,
+        address = h.index_block_address
+        return self._src.block(
             address,
-            size=page_size(h.params, h.element_size),
-            decode=lambda b: decode_page(b, h.params, h.element_size, address=address),
-            what=f"{_WHAT} data block page",
+            index_block_size(h.params, h.element_size),
+            lambda b: IndexBlock.decode(b, h.params, h.element_size, address=address),
+            f"{_WHAT} index block",
         )
 
+    def read_super_block(self, address: int, info: SuperBlockInfo) -> SuperBlock:
+        p = self.header.params
+        return self._src.block(
+            address,
+            super_block_size(p, info),
+            lambda b: SuperBlock.decode(b, p, info, address=address),
+            f"{_WHAT} super block",
+        )
 
-def element_addresses(
-    elements: bytes | None, count: int, element_size: int, valid: int
-) -> np.ndarray:
-    """The chunk addresses (the first 8 bytes of each element) of ``count`` index elements, as a
-    writable uint64 array; UNDEFINED_ADDRESS for all of them when ``elements`` is None, and from
-    position ``valid`` on (elements past the array's max index set)."""
-    if elements is None:
-        return np.full(count, UNDEFINED_ADDRESS, np.uint64)
-    if len(elements) < count * element_size:
-        raise FormatError(f"{_WHAT}: {len(elements)} bytes for {count} elements")
-    record = np.dtype({"names": ["address"], "formats": ["<u8"], "itemsize": element_size})
-    addresses = np.frombuffer(elements, record, count=count)["address"].astype(np.uint64)
-    if valid < count:
-        addresses[max(valid, 0) :] = UNDEFINED_ADDRESS
-    return addresses
+    def read_data_block(self, address: int, info: SuperBlockInfo) -> DataBlock:
+        """An unpaged data block with its elements (a paged one: its prefix only)."""
+        h = self.header
+        size = (
+            data_block_prefix_size(h.params) + CHECKSUM_SIZE
+            if h.params.is_paged(info)
+            else data_block_size(h.params, info, h.element_size)
+        )
+        return self._src.block(
+            address,
+            size,
+            lambda b: DataBlock.decode(b, h.params, info, h.element_size, address=address),
+            f"{_WHAT} data block",
+        )
+
+    def read_page(self, address: int) -> bytes:
+        """The elements of the data block page at ``address``."""
+        h = self.header
+        return self._src.block(
+            address,
+            page_size(h.params, h.element_size),
+            lambda b: decode_page(b, h.params, h.element_size, address=address),
+            f"{_WHAT} data block page",
+        )
 
 
 def cached(

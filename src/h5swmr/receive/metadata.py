@@ -1,0 +1,156 @@
+"""The ``start`` message as a NeXus tree: NXdetector, NXbeam and NXsample fields, with NeXus'
+names where NeXus has one (``x_pixel_size``, ``serial_number``, ``flatfield_applied``...).
+
+Scalars and strings are attributes of their NeXus group for now (the writer has no call for a
+scalar dataset yet); flatfield, pixel mask and count-rate tables are datasets (one frame each,
+bitshuffle-LZ4 when the codecs are there). The whole message, less its tables, is kept as JSON
+in ``/entry/instrument/detector`` attribute ``stream_start``, so no field is lost.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Final
+
+import numpy as np
+
+from h5swmr.errors import FilterUnavailableError, MessageError
+from h5swmr.filters.pipeline import FilterPipeline
+from h5swmr.receive.cbor import MultiDimArray, TypedArray
+from h5swmr.receive.messages import StartMessage
+from h5swmr.writer.swmr_file_writer import SwmrFileWriter
+
+DETECTOR: Final = "/entry/instrument/detector"
+BEAM: Final = "/entry/instrument/beam"
+GONIOMETER: Final = "/entry/sample/goniometer"
+SPECIFIC: Final = f"{DETECTOR}/detectorSpecific"
+
+DETECTOR_FIELDS: Final = {
+    "beam_center_x": "beam_center_x",
+    "beam_center_y": "beam_center_y",
+    "count_time": "count_time",
+    "frame_time": "frame_time",
+    "pixel_size_x": "x_pixel_size",
+    "pixel_size_y": "y_pixel_size",
+    "sensor_material": "sensor_material",
+    "sensor_thickness": "sensor_thickness",
+    "detector_serial_number": "serial_number",
+    "detector_description": "description",
+    "saturation_value": "saturation_value",
+    "countrate_correction_enabled": "countrate_correction_applied",
+    "flatfield_enabled": "flatfield_applied",
+    "pixel_mask_enabled": "pixel_mask_applied",
+    "virtual_pixel_interpolation_enabled": "virtual_pixel_correction_applied",
+    "detector_translation": "detector_translation",
+    "number_of_images": "nimages",
+}
+BEAM_FIELDS: Final = {
+    "incident_energy": "incident_energy",
+    "incident_wavelength": "incident_wavelength",
+}
+TABLES: Final = ("flatfield", "pixel_mask", "countrate_correction_lookup_table")
+
+
+def _attribute_value(value: object) -> object | None:
+    """A start field as something ``set_attribute`` takes; None for what it cannot hold."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+        return np.asarray(value, dtype="<f8")
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, MultiDimArray | TypedArray):
+        return f"<array, {type(value).__name__}>"
+    if isinstance(value, bytes | memoryview):
+        return f"<{len(value)} bytes>"
+    return repr(value)
+
+
+def _table_pipeline() -> FilterPipeline | None:
+    try:
+        return FilterPipeline.bitshuffle_lz4()
+    except FilterUnavailableError:
+        return None
+
+
+def write_start_metadata(
+    writer: SwmrFileWriter, start: StartMessage, tables: list[tuple[str, np.ndarray[Any, Any]]]
+) -> None:
+    """Groups, attributes and the ``tables`` (``start_tables``) of ``start``; before
+    ``start_swmr``."""
+    fields = start.fields
+    writer.set_attribute("/entry", "series_unique_id", start.series_unique_id)
+    if start.number_of_images is not None:
+        writer.set_attribute("/entry", "number_of_images", start.number_of_images)
+    if isinstance(fields.get("arm_date"), datetime.datetime):
+        writer.set_attribute("/entry", "start_time", fields["arm_date"].isoformat())
+    writer.set_attribute(DETECTOR, "channels", list(start.channels))
+    for key, name in DETECTOR_FIELDS.items():
+        value = _attribute_value(fields.get(key))
+        if value is not None:
+            writer.set_attribute(DETECTOR, name, value)
+    translation = fields.get("detector_translation")
+    if isinstance(translation, list) and len(translation) == 3:
+        writer.set_attribute(DETECTOR, "distance", float(translation[2]))
+    energies = fields.get("threshold_energy")
+    if isinstance(energies, dict):
+        values = [float(energies.get(c, float("nan"))) for c in start.channels]
+        writer.set_attribute(DETECTOR, "threshold_energy", np.asarray(values, "<f8"))
+    if any(key in fields for key in BEAM_FIELDS):
+        writer.create_group(BEAM)
+        writer.set_attribute(BEAM, "NX_class", "NXbeam")
+        for key, name in BEAM_FIELDS.items():
+            value = _attribute_value(fields.get(key))
+            if value is not None:
+                writer.set_attribute(BEAM, name, value)
+    goniometer = fields.get("goniometer")
+    if isinstance(goniometer, dict) and goniometer:
+        writer.create_group(GONIOMETER)
+        writer.set_attribute("/entry/sample", "NX_class", "NXsample")
+        writer.set_attribute(GONIOMETER, "NX_class", "NXtransformations")
+        for axis, values in goniometer.items():
+            for part in ("start", "increment"):
+                value = values.get(part) if isinstance(values, dict) else None
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    writer.set_attribute(GONIOMETER, f"{axis}_{part}", float(value))
+    writer.create_group(SPECIFIC)
+    writer.set_attribute(SPECIFIC, "NX_class", "NXcollection")
+    summary = {k: v for k, v in fields.items() if k not in TABLES}
+    writer.set_attribute(SPECIFIC, "stream_start", json.dumps(summary, default=_json_default))
+    pipeline = _table_pipeline()
+    for path, data in tables:
+        if pipeline is None:
+            ds = writer.create_streaming_dataset(path, data.dtype, data.shape)
+        else:
+            ds = writer.create_streaming_dataset_compressed(path, data.dtype, data.shape, pipeline)
+        writer.append_frame(ds, data)
+
+
+def start_tables(start: StartMessage) -> list[tuple[str, np.ndarray[Any, Any]]]:
+    """Per-channel flatfield and pixel mask, and the count-rate table, decoded and checked
+    (``MessageError``) before any file is made: each becomes a one-frame dataset."""
+    arrays: list[tuple[str, np.ndarray[Any, Any]]] = []
+    for key in ("flatfield", "pixel_mask"):
+        per_channel = start.fields.get(key)
+        if isinstance(per_channel, dict):
+            for channel, array in per_channel.items():
+                if isinstance(array, MultiDimArray):
+                    arrays.append((f"{SPECIFIC}/{channel}/{key}", array.to_numpy()))
+    table = start.fields.get("countrate_correction_lookup_table")
+    if isinstance(table, TypedArray):
+        arrays.append((f"{SPECIFIC}/countrate_correction_lookup_table", table.to_numpy()))
+    checked = []
+    for path, array in arrays:
+        if array.size == 0 or array.dtype.kind not in "uif" or array.ndim > 3:
+            raise MessageError(f"start message: {path} is empty, not numbers or of rank > 3")
+        checked.append((path, np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))))
+    return checked

@@ -1,0 +1,52 @@
+"""``h5swmr view``: watch frames arrive in a browser, from h5swmr's own reader (no libhdf5).
+
+``serve(files)`` starts a read-only web server and blocks; the page it serves shows the tree of
+each file, the latest frame (colour maps, contrast, zoom, history), the rates, the writer's state,
+a histogram and a ROI plot, all pushed over one WebSocket. Needs the ``view`` extra
+(``pip install "h5swmr[view]"``, which brings aiohttp); it is imported only when serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+
+from h5swmr.errors import ExtraUnavailableError
+
+__all__ = ["serve"]
+
+DEFAULT_RATE = 10.0
+"""Updates per second sent to each page at most, whatever the writer's rate."""
+
+
+def serve(
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    rate: float = DEFAULT_RATE,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``files`` on ``host:port`` (port 0: any free one) until interrupted.
+
+    On any address other than the loopback one a token is required: one is made up unless given,
+    and it is part of the URL passed to ``ready`` (default: print it).
+    """
+    try:
+        from h5swmr.view.server import run_until_stopped
+    except ImportError as exc:  # aiohttp missing
+        raise ExtraUnavailableError(
+            f'h5swmr view needs aiohttp: pip install "h5swmr[view]" ({exc})'
+        ) from exc
+    asyncio.run(
+        run_until_stopped(
+            [os.fspath(f) for f in files],
+            host=host,
+            port=port,
+            token=token,
+            rate=rate,
+            ready=ready or (lambda url: print(url, flush=True)),  # noqa: T201
+        )
+    )

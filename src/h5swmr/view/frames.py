@@ -1,0 +1,177 @@
+"""Frames as the page receives them: cut to the region on screen, binned to the screen's size.
+
+The browser colour-maps the numbers itself, so the server only sends float32 arrays no larger
+than the canvas (a 4096x4096 frame shown on a 600-pixel canvas costs 600x600x4 bytes, not 32 MB),
+each message one binary WebSocket frame: a little-endian uint32 header length, a JSON header,
+padding to a multiple of 4 bytes, then the float32 values in C order. Pure numpy: no I/O here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from h5swmr.errors import InvalidArgumentError
+
+MAX_SIDE = 4096
+"""The largest array the page asks for, per side (a canvas on a very large screen)."""
+_LENGTH = struct.Struct("<I")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A frame reduced for one view and packed as a message (in the file's worker thread, off
+    the event loop), shared by every page asking for the same: each page costs one send."""
+
+    kind: str
+    slice: tuple[int, ...]
+    message: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Rows ``y0:y1`` and columns ``x0:x1`` of a 2-D plane (half-open, like a slice)."""
+
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @classmethod
+    def whole(cls, shape: tuple[int, int]) -> Region:
+        return cls(0, shape[0], 0, shape[1])
+
+    def clipped(self, shape: tuple[int, int]) -> Region:
+        """This region inside a plane of ``shape``; at least one pixel when the plane has one."""
+        rows, cols = shape
+        y0 = min(max(self.y0, 0), max(rows - 1, 0))
+        x0 = min(max(self.x0, 0), max(cols - 1, 0))
+        y1 = min(max(self.y1, y0 + 1), rows)
+        x1 = min(max(self.x1, x0 + 1), cols)
+        return Region(y0, y1, x0, x1)
+
+    def as_list(self) -> list[int]:
+        return [self.y0, self.y1, self.x0, self.x1]
+
+
+@dataclass(frozen=True, slots=True)
+class Reduced:
+    """A plane (or line) binned for the screen: ``data`` covers ``region`` in ``step`` blocks."""
+
+    data: np.ndarray[Any, np.dtype[np.float32]]
+    region: Region
+    step: int
+
+
+def as_numbers(frame: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Numbers the page can show: magnitudes of complex values, 0/1 for booleans."""
+    if frame.dtype.kind == "c":
+        magnitude: np.ndarray[Any, Any] = np.abs(frame)
+        return magnitude
+    if frame.dtype.kind == "b":
+        return frame.astype(np.uint8)
+    if frame.dtype.kind not in "iuf":
+        raise InvalidArgumentError(f"a {frame.dtype} frame holds no numbers to show")
+    return frame
+
+
+def plane(frame: np.ndarray[Any, Any], indices: tuple[int, ...]) -> tuple[Any, tuple[int, ...]]:
+    """The 2-D plane (or 1-D line) of a frame that the page shows: frames of 3 dimensions and
+    more are cut at ``indices`` along their leading axes (clipped; 0 where not given)."""
+    extra = frame.ndim - 2
+    if extra <= 0:
+        return frame, ()
+    chosen = tuple(
+        min(max(indices[axis] if axis < len(indices) else 0, 0), frame.shape[axis] - 1)
+        for axis in range(extra)
+    )
+    return frame[chosen], chosen
+
+
+def step_for(extent: tuple[int, int], size: tuple[int, int]) -> int:
+    """The smallest block side that fits ``extent`` (rows, columns) into ``size`` pixels."""
+    rows, cols = extent
+    height, width = (min(max(s, 1), MAX_SIDE) for s in size)
+    return max(1, math.ceil(rows / height), math.ceil(cols / width))
+
+
+def reduce_plane(image: np.ndarray[Any, Any], region: Region, size: tuple[int, int]) -> Reduced:
+    """The mean of each ``step`` x ``step`` block of ``region``, so that it fits ``size``
+    (height, width); partial blocks at the edges average what they hold."""
+    region = region.clipped(image.shape)
+    cut = as_numbers(image[region.y0 : region.y1, region.x0 : region.x1])
+    step = step_for(cut.shape, size)
+    return Reduced(bin_mean(cut, step), region, step)
+
+
+def reduce_line(line: np.ndarray[Any, Any], width: int) -> Reduced:
+    """A 1-D line binned to at most ``width`` points (means of ``step`` samples)."""
+    values = as_numbers(line.reshape(-1))
+    step = step_for((1, values.shape[0]), (1, width))
+    binned = bin_mean(values.reshape(1, -1), step).reshape(-1)
+    return Reduced(binned, Region(0, 1, 0, values.shape[0]), step)
+
+
+def bin_mean(cut: np.ndarray[Any, Any], step: int) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Means of ``step`` x ``step`` blocks; edge blocks average the pixels they hold.
+
+    Summed as ``step`` strided additions per axis into float32 (no float copy of the whole cut,
+    no 4-D reshape): about 15x faster than ``reshape(...).mean()`` on a 1024x1024 uint16 frame.
+    """
+    if step == 1:
+        return np.ascontiguousarray(cut, dtype=np.float32)
+    rows, cols = cut.shape
+    out_rows, out_cols = -(-rows // step), -(-cols // step)
+    by_rows = np.zeros((out_rows, cols), dtype=np.float32)
+    row_counts = np.zeros(out_rows, dtype=np.float32)
+    for k in range(min(step, rows)):
+        part = cut[k::step]
+        by_rows[: part.shape[0]] += part
+        row_counts[: part.shape[0]] += 1
+    out = np.zeros((out_rows, out_cols), dtype=np.float32)
+    col_counts = np.zeros(out_cols, dtype=np.float32)
+    for k in range(min(step, cols)):
+        part = by_rows[:, k::step]
+        out[:, : part.shape[1]] += part
+        col_counts[: part.shape[1]] += 1
+    out /= row_counts[:, None] * col_counts[None, :]
+    return out
+
+
+def finite_range(data: np.ndarray[Any, Any]) -> tuple[float | None, float | None]:
+    """Smallest and largest finite value, or (None, None) when there is none."""
+    finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+    if finite.size == 0:
+        return None, None
+    return float(finite.min()), float(finite.max())
+
+
+def roi_stats(image: np.ndarray[Any, Any], region: Region) -> tuple[float, float]:
+    """Sum and mean of ``region`` of a plane, NaNs ignored (a frame with gaps still counts)."""
+    cut = as_numbers(image[region.y0 : region.y1, region.x0 : region.x1]).astype(np.float64)
+    if cut.size == 0:
+        return 0.0, math.nan
+    total = float(np.nansum(cut))
+    count = int(np.count_nonzero(~np.isnan(cut)))
+    return total, (total / count if count else math.nan)
+
+
+def encode_message(header: dict[str, Any], data: np.ndarray[Any, Any]) -> bytes:
+    """One binary message: header length, JSON header, padding, little-endian float32 data."""
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    pad = b" " * (-(_LENGTH.size + len(head)) % 4)
+    body = np.ascontiguousarray(data, dtype="<f4").tobytes()
+    return b"".join((_LENGTH.pack(len(head) + len(pad)), head, pad, body))
+
+
+def decode_message(message: bytes) -> tuple[dict[str, Any], np.ndarray[Any, Any]]:
+    """The inverse of ``encode_message`` (the tests' and benchmarks' view of what was sent)."""
+    (length,) = _LENGTH.unpack_from(message)
+    header = json.loads(message[_LENGTH.size : _LENGTH.size + length])
+    data = np.frombuffer(message, dtype="<f4", offset=_LENGTH.size + length)
+    return header, data.reshape(header["dims"])
