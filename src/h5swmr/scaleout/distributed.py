@@ -145,7 +145,27 @@ def _append_task(actor: Any, path: str, first: int, rows: slice | None, *items: 
     """A task on the actor's worker: Dask has resolved the futures among ``items``."""
     if rows is not None:
         items = tuple(np.asarray(item)[rows] for item in items)
+    local = _local_writer(actor)
+    if local is not None:
+        return local.append(path, first, list(items))
     return actor.append(path, first, list(items)).result()
+
+
+def _local_writer(actor: Any) -> PartWriter | None:
+    """The actor's PartWriter itself, when this task runs on the actor's worker. A call through
+    the actor would pickle every frame to the same process over Dask's RPC (measured here: 200
+    frames/s of 2 MiB against 2,270 straight into the PartWriter). Where Dask keeps its actors
+    elsewhere (``worker.state.actors`` is not a public API), the call goes through the actor."""
+    distributed = _import_distributed()
+    try:
+        worker = distributed.get_worker()
+    except ValueError:
+        return None
+    if worker.address != getattr(actor, "_address", None):
+        return None
+    actors = getattr(getattr(worker, "state", None), "actors", None)
+    instance = actors.get(actor.key) if isinstance(actors, dict) else None
+    return instance if isinstance(instance, PartWriter) else None
 
 
 def stripe_bounds(height: int, n_writers: int) -> list[tuple[int, int]]:

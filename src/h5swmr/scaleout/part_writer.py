@@ -9,13 +9,16 @@ flushed, and every call returns how many frames are appended and how many are fl
 client knows which frames a crash of this worker could still lose.
 
 Nothing here knows Dask: the client (``distributed.py``) places PartWriters as actors, and the
-tests drive one directly as well.
+tests drive one directly as well. Every call holds one lock, so the actor's own thread and a task
+on the same worker that appends frames it holds (without a round trip through Dask's RPC) take
+turns.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +68,7 @@ class PartWriter:
 
     def __init__(self) -> None:
         self._parts: dict[str, _Part] = {}
+        self._lock = threading.Lock()
 
     def where(self) -> tuple[str, int]:
         """Host name and process id of the worker this writer lives in."""
@@ -72,67 +76,72 @@ class PartWriter:
 
     def open(self, spec: PartSpec) -> PartProgress:
         """Create the part file, its dataset, and start SWMR: readers may follow it at once."""
-        if spec.path in self._parts:
-            raise InvalidStateError(f"part {spec.path!r} is already open on this worker")
-        if spec.flush_every < 1:
-            raise InvalidArgumentError(f"flush_every {spec.flush_every}: at least 1 frame")
-        writer = SwmrFileWriter.create(spec.path, **dict(spec.writer_options))
-        try:
-            if spec.pipeline is None:
-                writer.create_streaming_dataset(spec.dataset, spec.dtype, spec.part_dims)
-            else:
-                writer.create_streaming_dataset_compressed(
-                    spec.dataset, spec.dtype, spec.part_dims, spec.pipeline
-                )
-            writer.start_swmr()
-        except BaseException:
-            writer.close()
-            raise
-        self._parts[spec.path] = _Part(spec, writer)
-        return PartProgress(spec.path, 0, 0)
+        with self._lock:
+            if spec.path in self._parts:
+                raise InvalidStateError(f"part {spec.path!r} is already open on this worker")
+            if spec.flush_every < 1:
+                raise InvalidArgumentError(f"flush_every {spec.flush_every}: at least 1 frame")
+            writer = SwmrFileWriter.create(spec.path, **dict(spec.writer_options))
+            try:
+                if spec.pipeline is None:
+                    writer.create_streaming_dataset(spec.dataset, spec.dtype, spec.part_dims)
+                else:
+                    writer.create_streaming_dataset_compressed(
+                        spec.dataset, spec.dtype, spec.part_dims, spec.pipeline
+                    )
+                writer.start_swmr()
+            except BaseException:
+                writer.close()
+                raise
+            self._parts[spec.path] = _Part(spec, writer)
+            return PartProgress(spec.path, 0, 0)
 
     def append(self, path: str, first: int, items: Sequence[object]) -> PartProgress:
         """Append ``items`` (frames, or pre-compressed chunks as ``bytes``) at positions
         ``first, first + 1, ...`` of the part; a batch past a gap waits for the gap to fill."""
-        part = self._part(path)
-        if first < part.appended or first in part.waiting:
-            raise InvalidArgumentError(
-                f"part {path!r}: frames from {first} routed twice ({part.appended} appended)"
-            )
-        part.waiting[first] = list(items)
-        while part.appended in part.waiting:
-            for item in part.waiting.pop(part.appended):
-                self._append_one(part, item)
-        return self._progress(part)
+        with self._lock:
+            part = self._part(path)
+            if first < part.appended or first in part.waiting:
+                raise InvalidArgumentError(
+                    f"part {path!r}: frames from {first} routed twice ({part.appended} appended)"
+                )
+            part.waiting[first] = list(items)
+            while part.appended in part.waiting:
+                for item in part.waiting.pop(part.appended):
+                    self._append_one(part, item)
+            return self._progress(part)
 
     def flush(self, path: str) -> PartProgress:
-        part = self._part(path)
-        part.writer.flush()
-        part.flushed = part.appended
-        return self._progress(part)
+        with self._lock:
+            part = self._part(path)
+            part.writer.flush()
+            part.flushed = part.appended
+            return self._progress(part)
 
     def close(self, path: str) -> PartProgress:
         """Flush and close the part; frames still held back behind a gap are refused."""
-        part = self._part(path)
-        if part.waiting:
-            first = min(part.waiting)
-            raise InvalidStateError(
-                f"part {path!r}: frames {part.appended}..{first - 1} never arrived"
-            )
-        part.writer.close()
-        part.flushed = part.appended
-        del self._parts[path]
-        return self._progress(part)
+        with self._lock:
+            part = self._part(path)
+            if part.waiting:
+                first = min(part.waiting)
+                raise InvalidStateError(
+                    f"part {path!r}: frames {part.appended}..{first - 1} never arrived"
+                )
+            part.writer.close()
+            part.flushed = part.appended
+            del self._parts[path]
+            return self._progress(part)
 
     def close_all(self) -> list[PartProgress]:
         """Close every part this writer holds (shutdown), keeping what is appended."""
-        done = []
-        for path in list(self._parts):
-            part = self._parts.pop(path)
-            part.writer.close()
-            part.flushed = part.appended
-            done.append(self._progress(part))
-        return done
+        with self._lock:
+            done = []
+            for path in list(self._parts):
+                part = self._parts.pop(path)
+                part.writer.close()
+                part.flushed = part.appended
+                done.append(self._progress(part))
+            return done
 
     def _part(self, path: str) -> _Part:
         try:
