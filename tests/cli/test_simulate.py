@@ -308,9 +308,16 @@ def test_nexus_layout_from_the_command_line(tmp_path: Path) -> None:
     assert main(["simulate", str(out), "--frames", "6", "--shape", "8x8", "--nexus", "-q"]) == 0
     with h5py.File(out, "r") as f:
         assert f["/entry/instrument/detector/data"].shape == (6, 8, 8)
-        assert f["/entry/data"].attrs["signal"] == b"data"
+        assert f["/entry/data"].attrs["signal"] == "data"
         assert f["/entry/live/keys/data"][()].tolist() == [1, 2, 3, 4, 5, 6]
         assert f["/entry/live/finished"][()].tolist() == [1]
+        detector = f["/entry/instrument/detector"]  # NeXus fields are datasets, with units
+        assert detector["x_pixel_size"][()] == 75e-6
+        assert detector["x_pixel_size"].attrs["units"] == "m"
+        assert detector["beam_center_x"][()] == 4.0
+        assert detector["description"].asstr()[()] == "h5swmr simulated detector"
+        assert f["/entry/title"].asstr()[()] == "h5swmr simulate: 6 frames of 8x8"
+        assert f["/entry/start_time"].asstr()[()].endswith("+00:00")
 
 
 def test_align_puts_chunks_on_stripe_boundaries(tmp_h5: Path) -> None:

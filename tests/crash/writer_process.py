@@ -3,7 +3,9 @@
 Usage: python writer_process.py PATH FRAMES FLUSH_EVERY PACE_S DURABILITY. Every frame's
 elements are non-zero and encode the frame index, so neither zero fill nor a stale frame can pass.
 Prints ``ready`` after start_swmr, ``flushing N`` / ``flushed N`` around each flush of N frames,
-``closing`` and ``closed``; the test kills it with SIGKILL at a moment of its choosing.
+``closing`` and ``closed``; the test kills it with SIGKILL at a moment of its choosing. With
+H5SWMR_TEST_HOLD=1 it then waits for the end of stdin, so whatever moment the test picks, the
+kill finds it running. H5SWMR_TEST_KILL_AFTER_WRITES counts the writes made after ``ready``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ DATASETS: dict[str, Options] = {
 }
 
 
+METADATA: dict[str, np.ndarray | float | str] = {
+    "/meta/mask": (np.arange(1600, dtype=np.uint32) % 5).reshape(40, 40),  # contiguous
+    "/meta/distance": 0.5,  # compact, in its header
+    "/meta/title": "crash test ✓",  # a variable-length string in the global heap
+}
+"""Datasets written whole before start_swmr: every reader, after any kill, reads them."""
+
+
 def frame(index: int) -> np.ndarray:
     values = (np.arange(60, dtype=np.uint32) * 7919 + index * 104729) % 65521 + 1
     return values.astype(np.uint16).reshape(FRAME_DIMS)
@@ -80,12 +90,13 @@ def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
 
     def pwrite(self: FileHandle, address: int, data: bytes | bytearray | memoryview) -> None:
         nonlocal count
-        count += 1
+        if ARMED[0]:
+            count += 1
         size = memoryview(data).nbytes
         if log is not None:
             log.write(f"{address} {size}\n")
             log.flush()
-        if count == kill_after_writes:
+        if ARMED[0] and count == kill_after_writes:
             boundary = (address // PAGE + 1) * PAGE
             if tear and address + size > boundary:
                 original(self, address, memoryview(data).cast("B")[: boundary - address])
@@ -93,6 +104,11 @@ def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
         original(self, address, data)
 
     FileHandle.pwrite = pwrite  # type: ignore[method-assign]
+
+
+ARMED = [False]
+"""Whether injected kills count writes yet: from ``ready`` on, so every kill lands in a file
+that exists (a kill during ``create`` promises nothing and could not be checked)."""
 
 
 def say(line: str) -> None:
@@ -109,7 +125,13 @@ def main() -> None:
         inject_faults(kill_after, os.environ.get("H5SWMR_TEST_TEAR") == "1", log_path)
     writer = SwmrFileWriter.create(path, durability=durability)
     handles = [create(writer, name, options) for name, options in DATASETS.items()]
+    for name, value in METADATA.items():
+        if isinstance(value, str):
+            writer.write_string_dataset(name, value)
+        else:
+            writer.write_dataset(name, value)
     writer.start_swmr()
+    ARMED[0] = True
     say("ready")
     for i in range(frames):
         for ds in handles:
@@ -123,6 +145,8 @@ def main() -> None:
     say("closing")
     writer.close()
     say("closed")
+    if os.environ.get("H5SWMR_TEST_HOLD") == "1":
+        sys.stdin.read()  # until the test kills it (or closes stdin)
 
 
 if __name__ == "__main__":

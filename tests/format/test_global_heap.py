@@ -11,6 +11,7 @@ from h5swmr.format.global_heap import (
     MIN_COLLECTION_SIZE,
     GlobalHeapCollection,
     GlobalHeapObject,
+    VariableLengthReference,
 )
 from tests.format.conftest import check_structure
 
@@ -54,3 +55,38 @@ def test_round_trip_any_objects(blobs: list[bytes]) -> None:
     encoded = heap.encode()
     assert len(encoded) == heap.size == GlobalHeapCollection.encoded_size(encoded)
     assert GlobalHeapCollection.decode(encoded) == heap
+
+
+def test_variable_length_reference() -> None:
+    ref = VariableLengthReference(6, 0x800, 1)
+    encoded = ref.encode()
+    # the element h5py 3.16 wrote for f.attrs["s"] = "héllo": 6 bytes, collection 0x800, object 1
+    assert encoded == bytes.fromhex("06000000000800000000000001000000")
+    assert VariableLengthReference.decode(encoded) == ref
+    for cut in range(len(encoded)):
+        with pytest.raises(TruncatedError):
+            VariableLengthReference.decode(encoded[:cut])
+    with pytest.raises(FormatError):
+        VariableLengthReference(-1, 0, 0)
+
+
+def test_encode_numbered_and_many_references_equal_the_records() -> None:
+    datas = [b"", b"a", bytes(range(40))]
+    heap = GlobalHeapCollection(tuple(GlobalHeapObject(i, d) for i, d in enumerate(datas, 1)))
+    assert GlobalHeapCollection.encode_numbered(datas, heap.size) == heap.encode()
+    with pytest.raises(FormatError):
+        GlobalHeapCollection.encode_numbered(datas, 64)
+    refs = [VariableLengthReference(len(d), 4096, i) for i, d in enumerate(datas, 1)]
+    many = VariableLengthReference.encode_many(
+        [r.length for r in refs],
+        [r.collection_address for r in refs],
+        [r.object_index for r in refs],
+    )
+    assert many == b"".join(r.encode() for r in refs)
+    assert VariableLengthReference.decode_many(many) == (
+        [0, 1, 40],
+        [4096] * 3,
+        [1, 2, 3],
+    )
+    with pytest.raises(FormatError):
+        VariableLengthReference.decode_many(many[:-1])

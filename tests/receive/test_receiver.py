@@ -106,7 +106,7 @@ def test_simulate_publish_to_receive_stores_payloads_verbatim(tmp_path: Path) ->
         )
         assert attrs["end_received"] == 1
         detector = f[DETECTOR].attrs
-        assert detector["NX_class"] == b"NXdetector" and detector["serial_number"] == b"SIM-0001"
+        assert detector["NX_class"] == "NXdetector" and detector["serial_number"] == "SIM-0001"
         assert detector["x_pixel_size"] == pytest.approx(7.5e-5)
         assert f["/entry/instrument/beam"].attrs["incident_energy"] == pytest.approx(12400.0)
 

@@ -76,7 +76,7 @@ def test_a_hand_built_series(tmp_path: Path) -> None:
         start = json.loads(specific.attrs["stream_start"])
         assert start["user_data"] == {"proposal": 42} and start["arm_date"].startswith("2026-01-01")
         detector = f[DETECTOR].attrs
-        assert detector["serial_number"] == b"E-08-0123"
+        assert detector["serial_number"] == "E-08-0123"
         assert detector["beam_center_x"] == pytest.approx(1041.5)
         assert detector["distance"] == pytest.approx(0.1)
         assert detector["flatfield_applied"] == 1

@@ -95,6 +95,18 @@ CASES = [
     Case("grid chunk on a streaming dataset", lambda w, ds, t: w.write_chunk_at(ds, (0,), FRAME)),
     Case("grid chunk outside the grid", lambda w, ds, t: _grid_chunk(t, (2, 0))),
     Case("frame appended to a grid", lambda w, ds, t: _grid_frame(t)),
+    Case("fill value after the first append", lambda w, ds, t: w.set_dataset_fill_value(ds, 3)),
+    Case(
+        "fill value the dtype cannot hold",
+        lambda w, ds, t: _new_dataset(t).set_dataset_fill_value("d", 70000),
+    ),
+    Case("dataset name that exists", lambda w, ds, t: w.write_dataset("/entry/data", 1.5)),
+    Case(
+        "dataset of an unsupported dtype",
+        lambda w, ds, t: w.write_dataset("/when", np.array(["2026-12-03"], "datetime64[D]")),
+    ),
+    Case("string dataset of numbers", lambda w, ds, t: w.write_string_dataset("/s", [1, 2])),
+    Case("frame appended to a dataset written whole", lambda w, ds, t: _static_frame(w)),
     Case("directory that is not writable", _not_writable),
     Case("file another writer holds", lambda w, ds, t: SwmrFileWriter.create(w.path)),
 ]
@@ -107,6 +119,17 @@ def _new(tmp: Path) -> SwmrFileWriter:
     writer = SwmrFileWriter.create(tmp / f"other{len(_OTHERS)}.h5")
     _OTHERS.append(writer)
     return writer
+
+
+def _new_dataset(tmp: Path) -> SwmrFileWriter:
+    writer = _new(tmp)
+    writer.create_streaming_dataset("d", "u2", (3, 4))
+    return writer
+
+
+def _static_frame(writer: SwmrFileWriter) -> None:
+    writer.write_dataset("/entry/distance", 0.5)
+    writer.append_frame("/entry/distance", np.float64(1.0))
 
 
 def _deflate() -> FilterPipeline:

@@ -18,6 +18,7 @@ from h5swmr import (
     SwmrFileWriter,
 )
 from tests.oracle import OLD_H5PY_VERSIONS, describe_with
+from tests.oracle.values import read_values
 
 # int and float are accepted where complex is (PEP 484's numeric tower)
 AttributeValue = complex | np.generic | npt.NDArray[Any] | str | list[str]
@@ -37,12 +38,13 @@ VALUES: dict[str, AttributeValue] = {
 
 
 def _check_values(attrs: h5py.AttributeManager) -> None:
+    """Strings come back as h5py gives its own ``str`` attributes: ``str``, object arrays."""
     for name, value in VALUES.items():
         got = attrs[name]
         if isinstance(value, str):
-            assert got == value.encode("utf-8"), name
+            assert type(got) is str and got == value, name
         elif isinstance(value, list):
-            assert [v.decode() for v in got] == value, name
+            assert got.dtype == object and list(got) == value, name
         else:
             np.testing.assert_array_equal(got, np.asarray(value), err_msg=name)
             assert np.shape(got) == np.shape(value), name
@@ -74,7 +76,29 @@ def test_before_start_swmr_readers_see_them(tmp_h5: Path) -> None:
         described = describe_with(version, tmp_h5)
         assert sorted(described["datasets"]["/entry/data/data"]["attrs"]) == sorted(VALUES)
     with SwmrFileReader.open(tmp_h5) as reader:
-        assert reader.attrs("/entry")["ascii"] in ("NXdetector", b"NXdetector")
+        assert reader.attrs("/entry")["ascii"] == "NXdetector"
+        assert reader.attrs("/entry")["utf8"] == "µm²"
+
+
+def test_fixed_length_strings_on_request(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.set_attribute("/", "fixed", "µm²", fixed_length=True)
+        writer.set_attribute("/", "fixed_list", ["a", "bb"], fixed_length=True)
+        writer.set_attribute("/", "bytes_", np.bytes_(b"NXentry"))
+        writer.set_attribute("/", "bytes", b"raw")
+    with h5py.File(tmp_h5, "r") as f:
+        assert f.attrs["fixed"] == "µm²".encode()
+        assert f.attrs.get_id("fixed").dtype.kind == "S"
+        assert list(f.attrs["fixed_list"]) == [b"a", b"bb"]
+        assert f.attrs["bytes_"] == b"NXentry"
+        assert f.attrs.get_id("bytes_").dtype.kind == "S"
+        assert f.attrs["bytes"] == "raw"  # bytes: variable-length ASCII, as h5py stores them
+        assert h5py.check_string_dtype(f.attrs.get_id("bytes").dtype).encoding == "ascii"
+    for version in OLD_H5PY_VERSIONS:
+        attrs = read_values(tmp_h5, version)["objects"]["/"]["attrs"]
+        assert attrs["fixed"]["value"] == {"bytes": "µm²"}, version
+        assert attrs["fixed"]["string"] == {"encoding": "utf-8", "length": 6}, version
+        assert attrs["bytes"]["value"] == "raw" and attrs["bytes"]["type"] == "str", version
 
 
 def test_after_start_swmr_close_publishes_them(tmp_h5: Path) -> None:
@@ -92,7 +116,7 @@ def test_after_start_swmr_close_publishes_them(tmp_h5: Path) -> None:
             assert dict(f["/d"].attrs) == {"early": 1}
             assert "analysis" not in f
     with h5py.File(tmp_h5, "r") as f:
-        assert f["/d"].attrs["late"] == b"set while streaming"
+        assert f["/d"].attrs["late"] == "set while streaming"
         assert f["/d"].attrs["early"] == 1
         assert list(f.attrs["late_root"]) == [1, 2]
         assert "results" in f["/analysis"]
@@ -112,7 +136,7 @@ def test_reopened_files_keep_and_replace_attributes(tmp_h5: Path) -> None:
         writer.append_frame("/d", b"\x01\x02")
     with h5py.File(tmp_h5, "r") as f:
         assert dict(f["/d"].attrs) == {"a": 2, "b": 3}
-        assert dict(f.attrs) == {"r": b"root", "s": b"second"}
+        assert dict(f.attrs) == {"r": "root", "s": "second"}
 
 
 def test_scalar_frames(tmp_h5: Path) -> None:

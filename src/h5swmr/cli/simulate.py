@@ -24,7 +24,7 @@ from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.cli.progress import Pacer, Progress
 
 if TYPE_CHECKING:
-    from h5swmr import FilterPipeline, WriterStats
+    from h5swmr import FilterPipeline, SwmrFileWriter, WriterStats
 
 FRAME_DTYPES = (
     *("uint8", "uint16", "uint32", "uint64"),
@@ -142,6 +142,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="warn on stderr when an append or a flush takes longer than SECONDS",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT.h5 even if its superblock says a writer has it open (a crashed "
+        "writer's file: `h5swmr recover` keeps its frames instead)",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
     )
     receive.add_publish_arguments(parser)
@@ -201,7 +207,11 @@ def _stream(
     with (
         warnings.catch_warnings(),
         SwmrFileWriter.create(
-            args.out, nexus=args.nexus, watchdog=args.watchdog, **options
+            args.out,
+            nexus=args.nexus,
+            watchdog=args.watchdog,
+            overwrite=args.overwrite,
+            **options,
         ) as writer,
     ):
         warnings.simplefilter("always", SlowStorageWarning)
@@ -225,6 +235,8 @@ def _stream(
             ds = writer.create_streaming_dataset(name, dtype, frame_dims)
         else:
             ds = writer.create_streaming_dataset_compressed(name, dtype, frame_dims, pipeline)
+        if args.nexus:
+            _write_nexus_fields(writer, args, dtype)
         writer.start_swmr()
         pacer = Pacer(args.rate)
         done = 0
@@ -243,6 +255,34 @@ def _stream(
             if progress is not None:
                 progress.finish(done)
         return writer.stats()
+
+
+PIXEL_SIZE_M = 75e-6
+"""A hybrid pixel detector's pitch (EIGER, PILATUS: 75 um, 172 um)."""
+DISTANCE_M = 0.15
+
+
+def _write_nexus_fields(writer: SwmrFileWriter, args: argparse.Namespace, dtype: np.dtype) -> None:
+    """The NXdetector fields a facility file carries, as datasets with units (NeXus fields),
+    visible to readers for the whole stream."""
+    detector = "/entry/instrument/detector"
+    height, width = (args.shape[-2], args.shape[-1]) if len(args.shape) > 1 else (1, args.shape[0])
+    fields: dict[str, tuple[object, str | None]] = {
+        "description": ("h5swmr simulated detector", None),
+        "x_pixel_size": (PIXEL_SIZE_M, "m"),
+        "y_pixel_size": (PIXEL_SIZE_M, "m"),
+        "distance": (DISTANCE_M, "m"),
+        "beam_center_x": (width / 2, "pixel"),
+        "beam_center_y": (height / 2, "pixel"),
+        "count_time": (1.0 / args.rate if args.rate else 0.0, "s"),
+        "bit_depth_readout": (dtype.itemsize * 8, None),
+    }
+    for field, (value, units) in fields.items():
+        writer.write_dataset(f"{detector}/{field}", value)
+        if units is not None:
+            writer.set_attribute(f"{detector}/{field}", "units", units)
+    shape = _dims_text(args.shape)
+    writer.write_string_dataset("/entry/title", f"h5swmr simulate: {args.frames} frames of {shape}")
 
 
 def _warning_line(message: Warning | str, *_: object, **__: object) -> None:

@@ -12,8 +12,11 @@ with no header. Nothing is checksummed. h5swmr uses it for the mapping list of v
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Self
+
+import numpy as np
 
 from h5swmr.errors import FormatError
 from h5swmr.format.cursor import ByteCursor, BytesLike
@@ -49,6 +52,11 @@ def _aligned(n: int) -> int:
     return (n + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
+def object_size(nbytes: int) -> int:
+    """Bytes an object of ``nbytes`` data takes in a collection: its header and aligned data."""
+    return _OBJECT_HEADER.size + _aligned(nbytes)
+
+
 @dataclass(frozen=True, slots=True)
 class GlobalHeapObject:
     """One object of a collection: its index (1..65535), reference count and data."""
@@ -67,7 +75,26 @@ class GlobalHeapObject:
     @property
     def size(self) -> int:
         """Bytes the object takes in its collection: header and aligned data."""
-        return _OBJECT_HEADER.size + _aligned(len(self.data))
+        return object_size(len(self.data))
+
+
+def _encode(entries: Iterable[tuple[int, int, bytes]], collection_size: int) -> bytes:
+    """Header, objects (index, reference count, data) and the free space after them."""
+    parts = [_HEADER.pack(SIGNATURE, GlobalHeapCollection.VERSION, collection_size)]
+    used = _HEADER.size
+    for index, reference_count, data in entries:
+        parts += (
+            _OBJECT_HEADER.pack(index, reference_count, len(data)),
+            data,
+            bytes(_aligned(len(data)) - len(data)),
+        )
+        used += object_size(len(data))
+    free = collection_size - used
+    if free >= _OBJECT_HEADER.size:
+        parts.append(_OBJECT_HEADER.pack(FREE_SPACE_INDEX, 0, free))
+        free -= _OBJECT_HEADER.size
+    parts.append(bytes(free))
+    return b"".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +131,20 @@ class GlobalHeapCollection:
         raise _error(f"no object {index} (objects {[o.index for o in self.objects]})")
 
     def encode(self) -> bytes:
-        parts = [_HEADER.pack(SIGNATURE, self.VERSION, self.collection_size)]
-        used = self.HEADER_SIZE
-        for obj in self.objects:
-            pad = _aligned(len(obj.data)) - len(obj.data)
-            parts += (
-                _OBJECT_HEADER.pack(obj.index, obj.reference_count, len(obj.data)),
-                obj.data,
-                bytes(pad),
-            )
-            used += obj.size
-        free = self.collection_size - used
-        if free >= _OBJECT_HEADER.size:
-            parts.append(_OBJECT_HEADER.pack(FREE_SPACE_INDEX, 0, free))
-            free -= _OBJECT_HEADER.size
-        parts.append(bytes(free))
-        return b"".join(parts)
+        entries = ((o.index, o.reference_count, o.data) for o in self.objects)
+        return _encode(entries, self.collection_size)
+
+    @classmethod
+    def encode_numbered(cls, datas: Sequence[bytes], collection_size: int) -> bytes:
+        """The bytes of a collection holding ``datas`` as objects 1, 2, ... with reference
+        count 0, as libhdf5 writes new variable-length data; what ``encode`` gives for those
+        objects, without building one record per object (a dataset may hold millions)."""
+        if len(datas) > 0xFFFF:
+            raise _error(f"{len(datas)} objects; a collection holds at most 65535")
+        needed = cls.HEADER_SIZE + sum(object_size(len(d)) for d in datas)
+        if collection_size < max(MIN_COLLECTION_SIZE, needed) or collection_size % ALIGNMENT:
+            raise _error(f"collection size {collection_size} for {needed} bytes of objects")
+        return _encode(((i, 0, d) for i, d in enumerate(datas, 1)), collection_size)
 
     @classmethod
     def decode(cls, buf: BytesLike, *, address: int | None = None) -> Self:
@@ -158,3 +183,65 @@ class GlobalHeapCollection:
         cur = ByteCursor(buf, _WHAT)
         cur.skip(8)
         return cur.u64()
+
+
+_REFERENCE = _VL_REFERENCE
+_REFERENCE_DTYPE = np.dtype([("length", "<u4"), ("address", "<u8"), ("index", "<u4")])
+
+
+@dataclass(frozen=True, slots=True)
+class VariableLengthReference:
+    """One element of variable-length data (spec §IV.A.2.d, class 9; libhdf5 H5Tvlen.c
+    H5T__vlen_disk_write): the data's length (bytes, for strings), then the global heap ID of
+    the object holding it, the collection's address and the object's index. libhdf5 stores an
+    object even for an empty string, so a reader never meets address 0 from it."""
+
+    SIZE: ClassVar[int] = _REFERENCE.size
+
+    length: int
+    collection_address: int
+    object_index: int
+
+    def __post_init__(self) -> None:
+        if not (
+            0 <= self.length < 1 << 32
+            and 0 <= self.collection_address < 1 << 64
+            and 0 <= self.object_index < 1 << 32
+        ):
+            raise FormatError(f"variable-length reference {self}", structure="vlen reference")
+
+    def encode(self) -> bytes:
+        return _REFERENCE.pack(self.length, self.collection_address, self.object_index)
+
+    @classmethod
+    def decode(cls, buf: BytesLike) -> Self:
+        cur = ByteCursor(buf, "variable-length reference")
+        return cls(*cur.unpack(_REFERENCE))
+
+    @staticmethod
+    def encode_many(
+        lengths: Sequence[int], addresses: Sequence[int], indices: Sequence[int]
+    ) -> bytes:
+        """The references of many elements at once (equal to joining each one's ``encode``)."""
+        records = np.empty(len(lengths), _REFERENCE_DTYPE)
+        try:
+            records["length"], records["address"], records["index"] = lengths, addresses, indices
+        except (OverflowError, ValueError) as exc:
+            raise FormatError(
+                f"variable-length references: {exc}", structure="vlen reference"
+            ) from exc
+        return records.tobytes()
+
+    @staticmethod
+    def decode_many(buf: BytesLike) -> tuple[list[int], list[int], list[int]]:
+        """Lengths, collection addresses and object indices of the references filling ``buf``."""
+        if len(buf) % _REFERENCE.size:
+            raise FormatError(
+                f"variable-length references: {len(buf)} bytes, not a multiple of 16",
+                structure="vlen reference",
+            )
+        records = np.frombuffer(buf, _REFERENCE_DTYPE)
+        lengths: list[int] = records["length"].tolist()
+        addresses: list[int] = records["address"].tolist()
+        indices: list[int] = records["index"].tolist()
+        return lengths, addresses, indices

@@ -8,17 +8,13 @@ import numpy as np
 from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import MessageType
-from h5swmr.format.global_heap import (
-    VL_REFERENCE_SIZE,
-    GlobalHeapCollection,
-    decode_vl_reference,
-)
+from h5swmr.format.global_heap import VariableLengthReference
 from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
-from h5swmr.format.messages.datatype import StringCharset, VariableLengthStringType
+from h5swmr.format.messages.datatype import VariableLengthStringType
 from h5swmr.format.object_header import RawMessage, find_message, find_messages
 from h5swmr.reader.dense import read_dense_attribute_bodies
-from h5swmr.reader.global_heap import read_collection
+from h5swmr.reader.global_heap import resolve_strings
 
 MAX_STRINGS = 1 << 20
 
@@ -53,24 +49,11 @@ def _variable_length_strings(message: AttributeMessage, src: FileSource) -> obje
     """Strings kept in global heap collections, as h5py returns them: str, or an object array."""
     dims = message.dataspace.dims
     count = int(np.prod(dims)) if dims else 1
-    if count > MAX_STRINGS or count * VL_REFERENCE_SIZE > len(message.data):
+    if count > MAX_STRINGS or count * VariableLengthReference.SIZE > len(message.data):
         raise FormatError(
             f"attribute {message.name!r}: {count} strings in {len(message.data)} bytes"
         )
-    collections: dict[int, GlobalHeapCollection] = {}
     charset = message.datatype.datatype.charset  # type: ignore[union-attr]
-    texts = []
-    for i in range(count):
-        length, address, index = decode_vl_reference(message.data, i * VL_REFERENCE_SIZE)
-        if address == 0 and length == 0:
-            texts.append("")
-            continue
-        collection = collections.get(address)
-        if collection is None:
-            collection = collections[address] = read_collection(src, address)
-        raw = collection.object(index).data[:length]
-        encoding = "utf-8" if charset == StringCharset.UTF8 else "ascii"
-        texts.append(raw.decode(encoding, errors="surrogateescape"))
-    if not dims:
-        return texts[0]
-    return np.array(texts, dtype=object).reshape(dims)
+    raw = np.frombuffer(message.data, f"V{VariableLengthReference.SIZE}", count=count).reshape(dims)
+    texts = resolve_strings(src, raw, charset)
+    return texts[()] if not dims else texts

@@ -13,8 +13,13 @@ from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import MessageType
 from h5swmr.format.cursor import ByteCursor
+from h5swmr.format.global_heap import VariableLengthReference
 from h5swmr.format.messages.dataspace import DataspaceMessage
-from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.messages.datatype import (
+    DatatypeMessage,
+    StringCharset,
+    VariableLengthStringType,
+)
 from h5swmr.format.messages.fill_value import FillValueMessage
 from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
 from h5swmr.format.messages.layout import (
@@ -39,6 +44,9 @@ class DatasetState:
     pipeline: FilterPipeline | None
     fill: bytes
     index: ChunkIndex | None
+    strings: StringCharset | None = None
+    """Variable-length strings in this charset: ``dtype`` is then the raw 16-byte reference
+    each element holds (``reader/global_heap.py`` resolves them)."""
 
     @property
     def chunks(self) -> tuple[int, ...] | None:
@@ -92,9 +100,13 @@ def fill_bytes(messages: tuple[RawMessage, ...], itemsize: int) -> bytes:
 def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]) -> DatasetState:
     """Decode a dataset's header messages and open its chunk index (one consistent snapshot)."""
     space = DataspaceMessage.decode(_required(messages, MessageType.DATASPACE, address).body)
-    dtype = DatatypeMessage.decode(
-        _required(messages, MessageType.DATATYPE, address).body
-    ).to_numpy()
+    datatype = DatatypeMessage.decode(_required(messages, MessageType.DATATYPE, address).body)
+    strings = None
+    if isinstance(datatype.datatype, VariableLengthStringType):
+        strings = datatype.datatype.charset
+        dtype: np.dtype[np.generic] = np.dtype(f"V{VariableLengthReference.SIZE}")
+    else:
+        dtype = datatype.to_numpy()
     if dtype.itemsize == 0:
         raise UnsupportedError(f"dataset at address {address}: zero-size datatype")
     layout_body = _required(messages, MessageType.LAYOUT, address).body
@@ -120,4 +132,4 @@ def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]
             )
         index = open_chunk_index(src, layout, dims, maxdims, filtered=pipeline is not None)
     fill = fill_bytes(messages, dtype.itemsize)
-    return DatasetState(address, dims, maxdims, dtype, layout, pipeline, fill, index)
+    return DatasetState(address, dims, maxdims, dtype, layout, pipeline, fill, index, strings)

@@ -85,6 +85,9 @@ class GridDataset(StreamingDataset):
     def first_open_chunk(self) -> int:
         return 0
 
+    def has_data(self) -> bool:
+        return self._data_written  # frames_appended is the fixed first dim
+
     # -- chunks at coordinates -------------------------------------------------------------------
 
     def chunk_number(self, coords: object) -> int:
@@ -129,6 +132,7 @@ class GridDataset(StreamingDataset):
     def write_chunk(self, number: int, chunk: np.ndarray, sink: ChunkSink) -> None:
         """Store a checked chunk at fresh space and point element ``number`` at it (at the next
         commit readers see it); a filtered one is filtered on the pool first."""
+        self._data_written = True
         if self.pipeline is None:
             self.index.set(number, ChunkRecord(sink.write(as_bytes(chunk))))
             return

@@ -30,7 +30,7 @@ from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
-from h5swmr.writer.tree import GroupNode
+from h5swmr.writer.tree import GroupNode, Node
 
 DATASET_HEADER_SPARE = 64
 """NIL bytes kept free in every dataset header: a reference-count message (8 bytes) or a
@@ -40,6 +40,10 @@ continuation to more messages (20 bytes) can later take their place without movi
 def raw_message(message: Message) -> RawMessage:
     """A message encoded for an object header, with its type and flags."""
     return RawMessage(int(message.TYPE), message.encode(), int(message.FLAGS))
+
+
+def raw_messages(*messages: Message) -> tuple[RawMessage, ...]:
+    return tuple(raw_message(m) for m in messages)
 
 
 def _reference_count(count: int) -> list[RawMessage]:
@@ -227,6 +231,12 @@ class DatasetHeaderImage:
         DataspaceMessage.patch_first_dim(image, _DATASPACE_AT, frames)
         reseal(image)
         return bytes(image)
+
+
+def static_header(fixed: tuple[RawMessage, ...], node: Node) -> ObjectHeader:
+    """A dataset written whole: its ``fixed`` messages, its attributes and its link count,
+    in one chunk sized to fit (written anew, at a fresh address, when any of these change)."""
+    return fitted_header([*fixed, *node.attributes.values(), *_reference_count(node.link_count)])
 
 
 def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:

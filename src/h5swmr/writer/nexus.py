@@ -6,6 +6,9 @@ whose ``signal`` names the first dataset). For readers that follow files the way
 (``KeyFollower``): one key dataset per data dataset in ``/entry/live/keys`` whose element i is
 non-zero (i + 1) once frame i is readable, published after the frame, and ``/entry/live/finished``,
 ``[0]`` while the file is written and ``[1]`` once ``close`` has published the last frame.
+NeXus fields are datasets: ``/entry/start_time`` (ISO 8601, when the file was created) is
+written with the groups, and ``write_dataset``/``write_string_dataset`` with a bare name put a
+field in the NXdetector group (``x_pixel_size``, ``distance``, ``count_time``, ...).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ DATA: Final = "/entry/data"
 LIVE: Final = "/entry/live"
 KEYS: Final = "/entry/live/keys"
 FINISHED: Final = "/entry/live/finished"
+START_TIME: Final = "/entry/start_time"
 KEY_CHUNK: Final = 1024
 """Keys per chunk: keys are 8 bytes each, written in place as frames arrive."""
 

@@ -13,6 +13,7 @@ from h5swmr.errors import (
     FormatError,
     FrameDtypeError,
     FrameError,
+    H5SwmrError,
     InvalidStateError,
     UnsupportedError,
 )
@@ -28,6 +29,7 @@ from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
+from h5swmr.writer.fill import fill_element, with_fill_value
 from h5swmr.writer.headers import (
     Block,
     DatasetHeaderImage,
@@ -153,6 +155,9 @@ class StreamingDataset:
         """The OCHK block of the dataset's attributes, once written."""
         self.header_attribute_block: Block | None = None
         """The block the header on disk points at."""
+        self.fill_value: np.ndarray | None = None
+        """The fill value set by set_fill_value (None: zeros, the default)."""
+        self._data_written = False
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
         self._band_frames_filtered = 0
@@ -269,6 +274,39 @@ class StreamingDataset:
             dataset=self.name,
         )
 
+    def has_data(self) -> bool:
+        """Whether a frame or chunk was ever written (then the fill value is fixed)."""
+        return self.frames_appended > 0 or self._data_written
+
+    def set_fill_value(self, value: object) -> None:
+        """Store ``value`` (one element of the dataset's dtype) in the fill value message, which
+        readers use for chunks not written; pad incomplete bands with it. Only before any data,
+        and only if the header keeps its size (it has room: DATASET_HEADER_SPARE)."""
+        where = f"set_dataset_fill_value({self.name!r})"
+        if self.has_data():
+            raise InvalidStateError(
+                f"{where}: data was already written to it; set the fill value before the "
+                "first append_frame, append_chunk or write_chunk_at"
+            )
+        fill = fill_element(value, self.dtype, where)
+        previous = self.fixed_messages
+        self.fixed_messages = with_fill_value(previous, fill.tobytes())
+        if self.node.address == UNDEFINED_ADDRESS:  # not placed yet: size it anew
+            self.header_size = dataset_header_size(
+                self.fixed_messages, self.grid.frame_dims, max_frames=self.max_frames
+            )
+        else:
+            try:  # rewritten in place at the next commit: it must fit
+                self.header(self.frames_appended, max(1, self.node.link_count)).encode()
+            except H5SwmrError as exc:
+                self.fixed_messages = previous
+                raise UnsupportedError(
+                    f"{where}: no room left in the dataset's header for a fill value"
+                ) from exc
+            self.header_size = self.header_size  # a new image, with the new messages
+            self.header_links = -1  # forces the header's rewrite at the next commit
+        self.fill_value = fill
+
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
         band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
@@ -357,7 +395,9 @@ class StreamingDataset:
             self._submit(tiles, band, sink)
             return
         if self._band is None:
-            self._band = np.zeros((grid.frames_per_chunk, *grid.frame_dims), self.dtype)
+            shape = (grid.frames_per_chunk, *grid.frame_dims)
+            fill = 0 if self.fill_value is None else self.fill_value
+            self._band = np.full(shape, fill, self.dtype)
         self._band[position] = frame
         if position + 1 == grid.frames_per_chunk:
             self._submit(grid.split(self._band), band, sink)
@@ -403,6 +443,7 @@ class StreamingDataset:
     def store_chunk(self, view: memoryview, record: ChunkRecord, sink: ChunkSink) -> None:
         band = self.frames_appended // self.grid.frames_per_chunk
         address = sink.write(view)
+        self._data_written = True
         self.index.set(self.grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
         self.frames_appended += self.grid.frames_per_chunk
 
@@ -467,7 +508,9 @@ class StreamingDataset:
         tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
         for tile, record in enumerate(records):
             raw = src.read(record.address, record.size, "chunk")
-            decoded = self.pipeline.decode(raw, itemsize, record.filter_mask)
+            decoded = self.pipeline.decode(
+                raw, itemsize, record.filter_mask, expected=grid.chunk_nbytes
+            )
             if len(decoded) != grid.chunk_nbytes:
                 raise FormatError(
                     f"{self.name!r}: chunk at {record.address} decodes to {len(decoded)} bytes, "

@@ -38,6 +38,14 @@ from h5swmr.writer.chunking import ChunkGrid, check_dims
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.grid_dataset import GridDataset, grid_codec
 from h5swmr.writer.headers import attribute_block, group_header
+from h5swmr.writer.heap import GlobalHeapWriter
+from h5swmr.writer.static_dataset import (
+    StaticData,
+    StaticDatasetNode,
+    build_numeric,
+    build_strings,
+    numeric_array,
+)
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
 
@@ -74,6 +82,10 @@ class FileStructure:
         self.dirty = tree is None
         self.nexus = False
         self.finished_flags: list[StreamingDataset] = []
+        self.heap = GlobalHeapWriter(allocator)
+        self.static_datasets: list[StaticDatasetNode] = []
+        self.pending_writes: list[Write] = []
+        """Data of datasets written whole, waiting for the next publish."""
 
     @property
     def names(self) -> list[str]:
@@ -95,6 +107,11 @@ class FileStructure:
             node = self.tree.resolve(ds) if split_path(ds) else None
             if isinstance(node, DatasetNode):
                 return self.datasets[node.index]
+            if isinstance(node, StaticDatasetNode):
+                raise InvalidArgumentError(
+                    f"{call}: {ds!r} was written whole by write_dataset or "
+                    "write_string_dataset; it does not grow"
+                )
             raise DatasetNotFoundError(
                 f"{call}: no dataset {ds!r} (datasets: {self.names})", dataset=ds
             )
@@ -242,6 +259,48 @@ class FileStructure:
                 raise InvalidArgumentError(f"{where}: {path!r} is a dataset, not a group")
             node = child
 
+    def write_dataset(
+        self, path: str, data: object, pipeline: FilterPipeline | None, call: str
+    ) -> StaticDatasetNode:
+        """A dataset holding ``data`` whole (numbers or fixed-length bytes; ``str`` data goes to
+        ``write_string_dataset``); every check is made before anything is allocated."""
+        where = f"{call}({path!r})"
+        if _is_text(data):
+            return self.write_string_dataset(path, data, call)
+        parts = self._new_dataset_parts(path, where)
+        if pipeline is not None and not isinstance(pipeline, FilterPipeline):
+            raise InvalidArgumentError(
+                f"{where}: pipeline must be a FilterPipeline, not {type(pipeline).__name__}"
+            )
+        array = numeric_array(data, where)
+        built = build_numeric(array, where, self.allocator, pipeline)
+        return self._add_static(parts, built)
+
+    def write_string_dataset(self, path: str, strings: object, call: str) -> StaticDatasetNode:
+        """A dataset of variable-length UTF-8 strings (a ``str`` makes a scalar one)."""
+        where = f"{call}({path!r})"
+        parts = self._new_dataset_parts(path, where)
+        return self._add_static(parts, build_strings(strings, where, self.allocator, self.heap))
+
+    def _new_dataset_parts(self, path: str, where: str) -> list[str]:
+        """The link names of a new dataset at ``path`` (a bare name goes to the NXdetector in
+        NeXus mode, as for streaming datasets), or an error that changes nothing."""
+        if self.nexus and isinstance(path, str) and nexus.is_bare_name(path) and path.strip():
+            path = nexus.detector_path(path)
+        parts = split_path(path, what=f"{where}: path")
+        if not parts:
+            raise InvalidArgumentError(f"{where}: the root group cannot be a dataset")
+        self.check_new_link(parts, where)
+        return parts
+
+    def _add_static(self, parts: list[str], built: StaticData) -> StaticDatasetNode:
+        node = StaticDatasetNode("/" + "/".join(parts), messages=built.messages)
+        self.tree.link(self.tree.require_group(parts[:-1]), parts[-1], node)
+        self.static_datasets.append(node)
+        self.pending_writes += built.writes
+        self.dirty = True
+        return node
+
     def use_nexus(self) -> None:
         """Lay the file out as NeXus: the groups, their NX_class and the finished flag."""
         self.nexus = True
@@ -308,10 +367,11 @@ class FileStructure:
         self.tree.link(self.tree.require_group(parent), link_name, target)
         self.dirty = True
 
-    def set_attribute(self, path: str, name: str, value: object) -> None:
+    def set_attribute(
+        self, path: str, name: str, value: object, *, fixed_length: bool = False
+    ) -> None:
         where = f"set_attribute({path!r}, {name!r})"
         node = self.node(path, where)
-        message = attribute_message(name, value, where)
         if isinstance(node, DatasetNode) and name in _existing_attribute_names(
             self.datasets[node.index]
         ):
@@ -319,8 +379,9 @@ class FileStructure:
                 f"{where}: the dataset already has an attribute {name!r} that h5swmr did not "
                 "write; h5swmr adds attributes but does not replace others'"
             )
-        if not isinstance(node, GroupNode | DatasetNode):
+        if not isinstance(node, GroupNode | DatasetNode | StaticDatasetNode):
             raise UnsupportedError(f"{where}: {path!r} is an object h5swmr did not write")
+        message = attribute_message(name, value, where, self.heap, fixed_length=fixed_length)
         node.attributes[name] = message
         node.attributes_changed = True
         self.dirty = True
@@ -337,7 +398,16 @@ class FileStructure:
         """
         if not self.dirty:
             return [], []
-        blocks: list[Write] = []
+        blocks: list[Write] = [*self.pending_writes, *self.heap.take_writes()]
+        self.pending_writes = []
+        for static in self.static_datasets:  # groups point at them: placed first
+            if not static.is_changed:
+                continue
+            static.published_link_count = static.link_count
+            static.attributes_changed = False
+            header = static.header()
+            static.address = self.allocator.allocate(header.size)
+            blocks.append((static.address, header.encode()))
         for dataset in self.datasets:
             node = dataset.node
             node.published_link_count = node.link_count
@@ -357,6 +427,17 @@ class FileStructure:
             group.address = self.allocator.allocate(group_header(group, placed=False).size)
         self.dirty = False
         return blocks, [(group.address, group_header(group).encode()) for group in groups]
+
+
+def _is_text(data: object) -> bool:
+    """str data, or a list or array of str: text for write_string_dataset."""
+    if isinstance(data, str):
+        return True
+    if isinstance(data, np.ndarray):
+        return data.dtype.kind in "UO"
+    if isinstance(data, list | tuple) and data:
+        return isinstance(np.asarray(data, dtype=object).reshape(-1)[0], str)
+    return False
 
 
 def _existing_attribute_names(dataset: StreamingDataset) -> set[str]:

@@ -9,6 +9,7 @@ never meets a pointer to bytes that are not there yet, or dims beyond indexed da
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 import threading
@@ -40,13 +41,14 @@ from h5swmr.storage.commit import Durability, apply_phases
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
-from h5swmr.writer import resume
+from h5swmr.writer import nexus, resume
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
+from h5swmr.writer.live_check import check_not_cut, refuse_live_file
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
@@ -126,6 +128,9 @@ class SwmrFileWriter:
         self._flush_interval = settings.flush_interval
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
+        self._committed_eoa = 0
+        """The end of the file at the last commit (0 before the first): the file is never
+        shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
         self._plan = CommitPlan()
         self._handle = handle
@@ -143,6 +148,8 @@ class SwmrFileWriter:
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
+        self._start_time: str | None = None
+        """NeXus start_time (creation time) to write unless the user writes one first."""
         self._swmr_requested = False
         if reopen:
             reopened = resume.reopen(FileSource(handle), self._allocator)
@@ -154,6 +161,7 @@ class SwmrFileWriter:
             self._structure = FileStructure(self._allocator)
             if settings.nexus:
                 self._structure.use_nexus()
+                self._start_time = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
                 for flag in self._structure.finished_flags:
                     flag.append(np.zeros((), "u1"), self._sink)
         self._commit(ConsistencyFlags.WRITE_ACCESS, publish_structure=True)
@@ -191,9 +199,15 @@ class SwmrFileWriter:
         - ``nexus``: lay the file out as NeXus (docs/nexus.md): a dataset given by a bare name
           (``"data"``) goes to ``/entry/instrument/detector/data`` (NXdetector) with a hard link
           in ``/entry/data`` (NXdata), a key dataset per frame for readers that follow files as
-          swmr-tools does, and a finished flag that ``close`` sets.
+          swmr-tools does, and a finished flag that ``close`` sets. ``/entry/start_time`` (the
+          creation time) is written unless the user writes one before ``start_swmr``;
+          ``write_dataset`` with a bare name adds an NXdetector field.
         - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
         - ``create_dirs``: create missing directories of ``path``.
+        - ``overwrite``: replace an existing file even if its superblock says a writer has it
+          open. Without it such a file (a live SWMR writer's, which holds no lock, or a crashed
+          writer's) is refused with FileLockedError and left untouched: ``recover`` keeps a
+          crashed writer's frames.
         """
         return cls.create_with_locking(path, FileLocking.from_environment(), **options)
 
@@ -204,7 +218,8 @@ class SwmrFileWriter:
         """Like ``create`` with an explicit locking policy (and the same options).
 
         The file is locked before it is truncated, so a file another process holds is refused
-        with FileLockedError and left untouched.
+        with FileLockedError and left untouched; so is one whose superblock says a writer has
+        it open, unless ``overwrite=True``.
         """
         return cls._open(path, locking, Settings.parse(options), reopen=False)
 
@@ -257,6 +272,8 @@ class SwmrFileWriter:
         try:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
             if handle.physical_size and not reopen:
+                if not settings.overwrite:
+                    refuse_live_file(handle, path_str)
                 handle.truncate(0)
             return cls(
                 handle,
@@ -442,12 +459,52 @@ class SwmrFileWriter:
         self._structure.create_group(path, f"create_group({path!r})")
 
     @_serialized
-    def set_attribute(self, path: str, name: str, value: object) -> None:
+    def set_attribute(
+        self, path: str, name: str, value: object, *, fixed_length: bool = False
+    ) -> None:
         """Attribute ``name`` of the group or dataset at ``path``: a number, a numpy array of
-        numbers, a str or a list of str (stored as fixed-length UTF-8 strings). Set before
-        ``start_swmr`` it is visible to SWMR readers at once; set after, ``close`` publishes it."""
+        numbers, a str or a list of str. Strings are variable-length UTF-8, as h5py stores a
+        ``str`` (h5py reads back ``str``); ``fixed_length=True`` (or a ``numpy.bytes_`` value)
+        stores fixed-length NUL-terminated strings instead (h5py reads back ``numpy.bytes_``).
+        Set before ``start_swmr`` it is visible to SWMR readers at once; set after, ``close``
+        publishes it."""
         self._require_state("set_attribute", _State.DEFINING, _State.SWMR)
-        self._structure.set_attribute(path, name, value)
+        self._structure.set_attribute(path, name, value, fixed_length=bool(fixed_length))
+
+    @_serialized
+    def write_dataset(
+        self, path: str, data: object, *, pipeline: FilterPipeline | None = None
+    ) -> None:
+        """A dataset holding ``data`` whole (rust-hdf5's ``write_dataset``): a number, or an
+        array of any shape of bool, (u)int8-64, float16/32/64, complex64/128 or fixed-length
+        bytes, scalar included; text (a ``str``, a list of ``str``) makes a string dataset, as
+        ``write_string_dataset``. Small data is stored in the dataset's header (compact layout),
+        larger data contiguously; with ``pipeline`` it is compressed as one chunk.
+
+        Parents are created as ``create_group`` creates them; in a ``nexus=True`` file a bare
+        name goes to the NXdetector group. Written before ``start_swmr`` it is visible to SWMR
+        readers for the whole stream; written after, ``close`` publishes it. ``set_attribute``
+        works on it. A name that exists, or a dtype HDF5 cannot hold, is refused and changes
+        nothing."""
+        self._require_state("write_dataset", _State.DEFINING, _State.SWMR)
+        self._structure.write_dataset(path, data, pipeline, "write_dataset")
+
+    @_serialized
+    def write_string_dataset(self, path: str, strings: object) -> None:
+        """A dataset of variable-length UTF-8 strings, as h5py stores ``str`` data: a ``str``
+        makes a scalar dataset (NeXus ``start_time``, ``title``), a list (or numpy array) of
+        ``str`` one of its shape. h5py reads back ``bytes``, or ``str`` with ``.asstr()``.
+        Published as ``write_dataset`` says."""
+        self._require_state("write_string_dataset", _State.DEFINING, _State.SWMR)
+        self._structure.write_string_dataset(path, strings, "write_string_dataset")
+
+    @_serialized
+    def set_dataset_fill_value(self, ds: DatasetRef, value: object) -> None:
+        """The fill value of streaming or grid dataset ``ds`` (h5py's ``Dataset.fillvalue``):
+        what readers get for a grid chunk not written yet, and what pads an incomplete band of
+        frames. Only before the first frame (or chunk) is written to ``ds``."""
+        self._require_state("set_dataset_fill_value", _State.DEFINING, _State.SWMR)
+        self._dataset(ds, "set_dataset_fill_value").set_fill_value(value)
 
     # -- streaming -----------------------------------------------------------------------------
 
@@ -463,6 +520,7 @@ class SwmrFileWriter:
                 raise InvalidStateError("start_swmr: already called; waiting for first frames")
             self._swmr_requested = True
             return
+        self._write_start_time()
         with self._failing_on_error():
             self._commit(ConsistencyFlags.SWMR_WRITING, publish_structure=True)
         self._state = _State.SWMR
@@ -651,6 +709,7 @@ class SwmrFileWriter:
             self._release()
             return
         try:
+            self._write_start_time()
             self._commit(self._flags, publish_structure=True)
             self._set_finished_flags(1)  # only once every frame is published
             if self._durability is not Durability.NONE:
@@ -683,6 +742,13 @@ class SwmrFileWriter:
         self.close()
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _write_start_time(self) -> None:
+        """A nexus=True file's /entry/start_time, the time the writer created the file, unless
+        the user wrote one (published with start_swmr, or at close without it)."""
+        if self._start_time is not None and self._structure.tree.resolve(nexus.START_TIME) is None:
+            self._structure.write_string_dataset(nexus.START_TIME, self._start_time, "nexus")
+        self._start_time = None
 
     def _watch(self, call: str, started: float) -> None:
         """Tell the watchdog how long ``call`` took (it warns if that was too long)."""
@@ -772,6 +838,8 @@ class SwmrFileWriter:
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
+        if self._committed_eoa:
+            check_not_cut(self._handle, self._committed_eoa)
         for dataset in self._structure.datasets:
             if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
@@ -800,5 +868,6 @@ class SwmrFileWriter:
         apply_phases(self._handle, plan.phases(superblock), self._durability)
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
+        self._committed_eoa = eoa
         self._last_commit = time.monotonic()
         self._monitor.record_commit(time.perf_counter() - started)

@@ -5,13 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from h5swmr.errors import InvalidDtypeError
+from h5swmr.errors import InvalidDtypeError, UnsupportedError
 from h5swmr.format.messages.datatype import (
     DatatypeMessage,
     FixedPointType,
     StringCharset,
     StringPadding,
     StringType,
+    VariableLengthStringType,
 )
 from tests.format.conftest import check_structure
 from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, Oracle
@@ -80,3 +81,25 @@ def test_oracle_latest(oracle: Oracle) -> None:
 def test_oracle_big_endian_decodes(oracle: Oracle) -> None:
     for dt in BIG_ENDIAN:
         assert DatatypeMessage.decode(oracle.one(f"d_{dt}", 0x03)).to_numpy() == np.dtype(dt)
+
+
+LIBHDF5_VLEN_UTF8 = bytes.fromhex("1901010010000000100000000100000000000800")
+"""h5py 3.16 / HDF5 2.0: the datatype of ``f.attrs["s"] = "héllo"`` (class 9, string kind,
+NUL-terminated, UTF-8, 16-byte elements, then a base type of unsigned bytes)."""
+
+
+def test_variable_length_string_bytes_as_libhdf5_writes_them() -> None:
+    message = DatatypeMessage(VariableLengthStringType())
+    assert message.encode() == LIBHDF5_VLEN_UTF8
+    assert DatatypeMessage.decode(LIBHDF5_VLEN_UTF8) == message
+    ascii_type = VariableLengthStringType(charset=StringCharset.ASCII)
+    assert DatatypeMessage(ascii_type).encode()[1:3] == b"\x01\x00"  # charset bits 8-11 clear
+    with pytest.raises(UnsupportedError):
+        message.to_numpy()
+
+
+@given(st.sampled_from(list(StringPadding)), st.sampled_from(list(StringCharset)))
+def test_variable_length_string_round_trip(padding: StringPadding, charset: StringCharset) -> None:
+    check_structure(
+        DatatypeMessage(VariableLengthStringType(16, padding, charset)), garbage_rounds=5
+    )

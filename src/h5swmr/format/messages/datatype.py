@@ -5,7 +5,10 @@ Covers the types h5py writes for numeric numpy dtypes, as HDF5 2.0 stores them:
 - integers (class 0) and IEEE floats (class 1), version 1, in the numpy dtype's byte order;
 - complex64/complex128: a compound (class 6) of two floats named "r" and "i";
 - bool: an enum (class 8) of int8 with FALSE = 0 and TRUE = 1;
-- fixed-length byte strings (class 3), for attributes.
+- fixed-length byte strings (class 3), for attributes;
+- variable-length strings (class 9, string kind; h5py's ``str``): a 16-byte reference into the
+  global heap per element (format/global_heap.py ``VariableLengthReference``), over a base type
+  of unsigned bytes, as libhdf5 writes it.
 
 Compounds and enums are written as version 3: HDF5 2.0 with ``libver="latest"`` writes the same
 bytes under version 5, which HDF5 1.10-1.14 cannot read. Versions 1-5 are decoded, and
@@ -234,11 +237,15 @@ class EnumType:
 @dataclass(frozen=True, slots=True)
 class VariableLengthStringType:
     """Class 9, string kind: each element is a reference into the global heap (h5py's default
-    for ``str`` attributes). Read only; there is no numpy dtype for the stored element."""
+    for ``str`` data and attributes); there is no numpy dtype for the stored element.
 
-    size: int
+    libhdf5 stores the element size as 16 (length u32, heap collection address, object index
+    u32) and a base type of unsigned bytes after the header (H5T__vlen_set_loc, H5Odtype.c).
+    """
+
+    size: int = 16
     padding: StringPadding = StringPadding.NULL_TERMINATED
-    charset: StringCharset = StringCharset.ASCII
+    charset: StringCharset = StringCharset.UTF8
 
     def numpy_dtype(self) -> np.dtype[np.generic]:
         raise UnsupportedError(
@@ -344,7 +351,9 @@ def _encode(t: Datatype) -> bytes:
             parts.append(_encode(m.type))
         return b"".join(parts)
     if isinstance(t, VariableLengthStringType):
-        raise UnsupportedError(f"{_WHAT}: h5swmr does not write variable-length strings")
+        bits = _VL_STRING | t.padding << 4 | t.charset << 8
+        head = _header(_ATOMIC_VERSION, DatatypeClass.VARIABLE_LENGTH, bits, t.size)
+        return head + _encode(_VL_STRING_BASE)
     parts = [_header(_COMPOSITE_VERSION, DatatypeClass.ENUM, len(t.names), t.size), _encode(t.base)]
     parts += (n.encode("utf-8") + b"\x00" for n in t.names)
     order: Literal["big", "little"] = "big" if t.base.big_endian else "little"
@@ -428,6 +437,8 @@ def _decode(cur: ByteCursor, depth: int) -> Datatype:
 
 _VL_STRING = 1
 """Variable-length kind 1 (strings); kind 0 (sequences) is not supported."""
+_VL_STRING_BASE = FixedPointType(1, signed=False)
+"""The character type libhdf5 writes after a variable-length string's header."""
 
 
 def _decode_compound(cur: ByteCursor, version: int, bits: int, size: int, depth: int) -> Datatype:

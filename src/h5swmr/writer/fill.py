@@ -1,0 +1,48 @@
+"""Fill values a user sets (``set_dataset_fill_value``): checked against the dtype, and put in a
+dataset's fill value message, which readers use for chunks never written (h5py's ``fillvalue``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from h5swmr.errors import InvalidArgumentError
+from h5swmr.format.constants import MessageType
+from h5swmr.format.messages.fill_value import FillTime, FillValueMessage
+from h5swmr.format.object_header import RawMessage
+
+
+def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
+    """``value`` as one element of ``dtype`` (0-d, little-endian), or InvalidArgumentError if
+    it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer)."""
+    if isinstance(value, str | bytes) or np.ndim(value) != 0:  # type: ignore[arg-type]
+        raise InvalidArgumentError(f"{where}: a fill value is one number, not {value!r}")
+    try:
+        given = np.asarray(value)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ComplexWarning (np.exceptions needs numpy 1.25)
+            fill = given.astype(dtype)
+        exact = given.dtype.kind in "biufc" and (
+            bool(fill == given) or (bool(np.isnan(given)) and bool(np.isnan(fill)))
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidArgumentError(f"{where}: {value!r} is not a {dtype.str} value") from exc
+    if not exact:
+        raise InvalidArgumentError(f"{where}: {value!r} does not fit {dtype.str} exactly")
+    return fill
+
+
+def with_fill_value(messages: tuple[RawMessage, ...], value: bytes) -> tuple[RawMessage, ...]:
+    """``messages`` with their fill value message storing ``value`` (fill time "if set", as
+    libhdf5 writes a set value; the allocation time is kept)."""
+    replaced = []
+    for raw in messages:
+        message = raw
+        if raw.type == MessageType.FILL_VALUE:
+            old = FillValueMessage.decode(raw.body)
+            new = FillValueMessage(old.alloc_time, FillTime.IFSET, value)
+            message = RawMessage(raw.type, new.encode(), raw.flags)
+        replaced.append(message)
+    return tuple(replaced)
