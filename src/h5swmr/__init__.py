@@ -6,6 +6,7 @@ Any libhdf5 reader (h5py with ``swmr=True``, h5watch, silx, h5web) reads the fil
 from h5swmr.errors import (
     ChecksumError,
     DatasetNotFoundError,
+    DistributedWriterError,
     FileLockedError,
     FilterError,
     FilterUnavailableError,
@@ -45,6 +46,7 @@ __all__ = [
     "ChecksumError",
     "Dataset",
     "DatasetNotFoundError",
+    "DistributedWriterError",
     "Durability",
     "ExternalLink",
     "File",

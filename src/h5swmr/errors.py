@@ -144,3 +144,7 @@ class MessageError(H5SwmrError, ValueError):
     def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+class DistributedWriterError(H5SwmrError, RuntimeError):
+    """A distributed writer cannot go on: every writer lost, or an actor failed or timed out."""
