@@ -271,6 +271,13 @@ class Dataset:
     def _get(self, key: object, *, text: bool) -> Any:
         engine = self._file.reader
         owner, state = self._snapshot()
+        if type(key) is int and state.dims and state.strings is None:
+            # d[i], the frame-by-frame read: what the general parser would make of one integer
+            # on the first axis (a dropped axis, the others whole), without its cost per frame
+            index = key + state.dims[0] if key < 0 else key
+            if 0 <= index < state.dims[0]:
+                with reading(self._path):
+                    return engine.read_frame(self._path, index)
         selection = parse_selection(key, state.dims)
         with reading(self._path):
             if selection.mask is not None:
