@@ -73,15 +73,28 @@ def test_a_hand_built_series(tmp_path: Path) -> None:
         np.testing.assert_array_equal(
             specific["countrate_correction_lookup_table"][0], np.arange(4)
         )
-        start = json.loads(specific.attrs["stream_start"])
-        assert start["user_data"] == {"proposal": 42} and start["arm_date"].startswith("2026-01-01")
-        detector = f[DETECTOR].attrs
-        assert detector["serial_number"] == "E-08-0123"
-        assert detector["beam_center_x"] == pytest.approx(1041.5)
-        assert detector["distance"] == pytest.approx(0.1)
-        assert detector["flatfield_applied"] == 1
-        np.testing.assert_allclose(detector["threshold_energy"], [6200.0, 9000.0])
-        assert f["/entry/instrument/beam"].attrs["incident_wavelength"] == pytest.approx(1.0)
+        start = json.loads(specific["stream_start"].asstr()[()])
+        assert start["arm_date"].startswith("2026-01-01")
+        assert json.loads(specific["user_data"].asstr()[()]) == {"proposal": 42}
+        assert specific["channels"].asstr()[()].tolist() == ["threshold_1", "threshold_2"]
+        assert specific["nimages"][()] == 100
+        assert f["/entry/start_time"].asstr()[()].startswith("2026-01-01")
+        detector = f[DETECTOR]
+        assert isinstance(detector["distance"], h5py.Dataset)
+        assert detector["serial_number"].asstr()[()] == "E-08-0123"
+        fields = {name: detector[name] for name in ("beam_center_x", "distance", "count_time")}
+        assert all(d.shape == () and d.dtype == np.dtype("<f8") for d in fields.values())
+        assert fields["beam_center_x"][()] == pytest.approx(1041.5)
+        assert fields["distance"][()] == pytest.approx(0.1)
+        assert (
+            fields["distance"].attrs["units"] == "m" and "units" not in fields["count_time"].attrs
+        )
+        assert detector["flatfield_applied"][()] is np.True_
+        assert detector["saturation_value"].dtype == np.dtype("<i8")
+        np.testing.assert_allclose(detector["threshold_energy"][:], [6200.0, 9000.0])
+        assert detector["threshold_energy"].attrs["units"] == "eV"
+        wavelength = f["/entry/instrument/beam/incident_wavelength"]
+        assert wavelength[()] == pytest.approx(1.0) and wavelength.attrs["units"] == "angstrom"
         assert f["/entry/sample/goniometer"].attrs["omega_increment"] == pytest.approx(0.1)
         assert f["/entry"].attrs["frames_duplicates"] == 1
         assert f["/entry"].attrs["end_received"] == 0
