@@ -15,6 +15,8 @@ import pytest
 
 from h5swmr.filters.bitshuffle import BitshuffleFilter
 from h5swmr.receive import ReceiveOptions, Receiver
+from tests.oracle.h5dump import h5dump_data, h5dump_text
+from tests.oracle.old_h5py import describe_with
 from tests.receive.hand_built import hand_built_start
 
 DETECTOR = "/entry/instrument/detector"
@@ -101,6 +103,32 @@ def test_a_hand_built_series(tmp_path: Path) -> None:
     with h5py.File(tmp_path / "s8.h5", "r") as f:  # no start: layout from its first image
         np.testing.assert_array_equal(f["/entry/data/threshold_1"][:], FRAMES[:1])
         assert "detectorSpecific" not in f[DETECTOR]
+
+
+def test_start_fields_as_old_h5py_and_h5dump_read_them(tmp_path: Path) -> None:
+    """The NeXus fields are plain datasets to libhdf5 1.10 (h5dump) and h5py 3.8 as well."""
+    receiver = Receiver(
+        "tcp://127.0.0.1:1", ReceiveOptions(output=str(tmp_path / "s{series_id}.h5"))
+    )
+    now = time.monotonic()
+    receiver.handle(hand_built_start(), now)
+    receiver.handle(hand_built_image(0), now)
+    receiver.handle(cbor2.dumps({"type": "end", "series_id": 7}), now)
+    path = tmp_path / "s7.h5"
+    distance, energy = f"{DETECTOR}/distance", f"{DETECTOR}/threshold_energy"
+    old = describe_with("3.8.0", path, export=[distance, energy])
+    assert old["arrays"][distance].shape == () and float(old["arrays"][distance]) == 0.1
+    np.testing.assert_allclose(old["arrays"][energy], [6200.0, 9000.0])
+    assert old["datasets"][distance]["attrs"] == ["units"]
+    assert old["datasets"][f"{DETECTOR}/serial_number"]["read_error"] is None
+    assert old["datasets"]["/entry/start_time"]["shape"] == ()
+    assert old["groups"]["/entry/instrument/beam"]["members"] == [
+        "incident_energy", "incident_wavelength",
+    ]  # fmt: skip
+    assert h5dump_data(path, distance, "<f8", ()) == 0.1
+    assert "(0): TRUE" in h5dump_text(path, f"{DETECTOR}/flatfield_applied")
+    start_time = h5dump_text(path, "/entry/start_time")
+    assert "H5T_VARIABLE" in start_time and '(0): "2026-01-01T12:00:00+00:00"' in start_time
 
 
 def test_a_start_with_a_broken_table_is_malformed_and_images_still_land(tmp_path: Path) -> None:
