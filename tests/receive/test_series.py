@@ -131,6 +131,22 @@ def test_start_fields_as_old_h5py_and_h5dump_read_them(tmp_path: Path) -> None:
     assert "H5T_VARIABLE" in start_time and '(0): "2026-01-01T12:00:00+00:00"' in start_time
 
 
+def test_a_string_field_with_a_nul_stays_in_the_json_only(tmp_path: Path) -> None:
+    start = cbor2.loads(hand_built_start())
+    start["detector_serial_number"] = "E-08\x000123"  # HDF5 strings cannot hold a NUL
+    receiver = Receiver(
+        "tcp://127.0.0.1:1", ReceiveOptions(output=str(tmp_path / "s{series_id}.h5"))
+    )
+    receiver.handle(cbor2.dumps(start), time.monotonic())
+    receiver.handle(hand_built_image(0), time.monotonic())
+    receiver.handle(cbor2.dumps({"type": "end", "series_id": 7}), time.monotonic())
+    assert receiver.stats.malformed == 0 and receiver.stats.series[0].counts.written == 1
+    with h5py.File(tmp_path / "s7.h5", "r") as f:
+        assert "serial_number" not in f[DETECTOR] and f[f"{DETECTOR}/distance"][()] == 0.1
+        stream_start = json.loads(f[f"{DETECTOR}/detectorSpecific/stream_start"].asstr()[()])
+        assert stream_start["detector_serial_number"] == "E-08\x000123"
+
+
 def test_a_start_with_a_broken_table_is_malformed_and_images_still_land(tmp_path: Path) -> None:
     start = cbor2.loads(hand_built_start())
     broken = cbor2.CBORTag(40, [[2, 3], cbor2.CBORTag(70, b"\x00" * 5)])  # 5 bytes for 6 u4

@@ -77,13 +77,13 @@ def _field_value(value: object) -> object | None:
     if isinstance(value, float):
         return np.float64(value)
     if isinstance(value, str):
-        return value
+        return value if "\x00" not in value else None  # HDF5 strings end at NUL: JSON only
     if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
         if any(isinstance(v, bool) for v in value):
             return None
         return np.asarray(value, dtype="<f8")
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return value
+        return value if not any("\x00" in v for v in value) else None
     return None
 
 
@@ -156,7 +156,9 @@ def write_start_metadata(
                     writer.set_attribute(GONIOMETER, f"{axis}_{part}", float(value))
     writer.create_group(SPECIFIC)
     writer.set_attribute(SPECIFIC, "NX_class", "NXcollection")
-    writer.write_string_dataset(f"{SPECIFIC}/channels", list(start.channels))
+    channels = _field_value(list(start.channels))
+    if channels is not None:
+        writer.write_string_dataset(f"{SPECIFIC}/channels", channels)
     for key, name in SPECIFIC_FIELDS.items():
         value = _field_value(fields.get(key))
         if value is not None:
