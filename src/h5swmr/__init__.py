@@ -24,7 +24,15 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.reader import SwmrFileReader
+from h5swmr.reader import (
+    Dataset,
+    ExternalLink,
+    File,
+    Group,
+    HardLink,
+    SoftLink,
+    SwmrFileReader,
+)
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.monitor import SlowStorageWarning, WriterStats
@@ -35,8 +43,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChecksumError",
+    "Dataset",
     "DatasetNotFoundError",
     "Durability",
+    "ExternalLink",
+    "File",
     "FileLocking",
     "FileLockedError",
     "FilterError",
@@ -45,13 +56,16 @@ __all__ = [
     "FormatError",
     "FrameDtypeError",
     "FrameError",
+    "Group",
     "H5SwmrError",
+    "HardLink",
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
     "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
+    "SoftLink",
     "StorageError",
     "SwmrFileReader",
     "SwmrFileWriter",
