@@ -6,6 +6,7 @@ Any libhdf5 reader (h5py with ``swmr=True``, h5watch, silx, h5web) reads the fil
 from h5swmr.errors import (
     ChecksumError,
     DatasetNotFoundError,
+    DistributedWriterError,
     FileLockedError,
     FilterError,
     FilterUnavailableError,
@@ -24,7 +25,15 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.compression import parse_compression
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.reader import SwmrFileReader
+from h5swmr.reader import (
+    Dataset,
+    ExternalLink,
+    File,
+    Group,
+    HardLink,
+    SoftLink,
+    SwmrFileReader,
+)
 from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.monitor import SlowStorageWarning, WriterStats
@@ -35,8 +44,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ChecksumError",
+    "Dataset",
     "DatasetNotFoundError",
+    "DistributedWriterError",
     "Durability",
+    "ExternalLink",
+    "File",
     "FileLocking",
     "FileLockedError",
     "FilterError",
@@ -45,13 +58,16 @@ __all__ = [
     "FormatError",
     "FrameDtypeError",
     "FrameError",
+    "Group",
     "H5SwmrError",
+    "HardLink",
     "InvalidArgumentError",
     "InvalidDtypeError",
     "InvalidStateError",
     "NotHdf5FileError",
     "RecoveryReport",
     "SlowStorageWarning",
+    "SoftLink",
     "StorageError",
     "SwmrFileReader",
     "SwmrFileWriter",

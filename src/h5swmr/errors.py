@@ -29,9 +29,10 @@ class TruncatedError(FormatError):
     """A structure that runs past the end of the bytes available for it."""
 
 
-class NotHdf5FileError(FormatError):
+class NotHdf5FileError(FormatError, OSError):
     """A file that is not HDF5 at all (no HDF5 signature where one must be, or empty): every
-    command says "not an HDF5 file" for it, in the same words."""
+    command says "not an HDF5 file" for it, in the same words. Also an OSError, as h5py's
+    error for such a file is."""
 
 
 class UnsupportedError(H5SwmrError, NotImplementedError):
@@ -87,7 +88,24 @@ class WriterRunningError(H5SwmrError, BlockingIOError):
 
 
 class FilterError(H5SwmrError, ValueError):
-    """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode."""
+    """A filter or pipeline that is invalid, or a chunk a filter cannot encode or decode.
+
+    Raised for a stored chunk, it names the ``dataset``, the ``chunk`` (its position in chunks
+    along each dimension) and the chunk's ``address``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dataset: str = "",
+        chunk: tuple[int, ...] | None = None,
+        address: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.dataset = dataset
+        self.chunk = chunk
+        self.address = address
 
 
 class FilterUnavailableError(H5SwmrError, ImportError):
@@ -102,6 +120,23 @@ class StorageError(H5SwmrError, OSError):
     """The operating system refused a read, write, sync or truncate."""
 
 
+class SelectionIndexError(H5SwmrError, IndexError):
+    """An index out of a dataset's range (h5py raises IndexError)."""
+
+
+class SelectionTypeError(H5SwmrError, TypeError):
+    """A selection h5py cannot take: None, a float, a second index list, decreasing indices."""
+
+
+class SelectionValueError(H5SwmrError, ValueError):
+    """A selection of a wrong form: a step below 1, too many indices, two ellipses."""
+
+
+class NotReadableError(FormatError, OSError):
+    """Bytes ``h5swmr.File`` cannot read (no HDF5 signature, a corrupt header or chunk): h5py
+    raises OSError for these, so this is both a FormatError and an OSError."""
+
+
 class MessageError(H5SwmrError, ValueError):
     """A detector-stream message that is not what the protocol allows (bad CBOR, unknown type,
     a field of the wrong type, a payload of the wrong size); ``field`` names the part at fault."""
@@ -109,3 +144,7 @@ class MessageError(H5SwmrError, ValueError):
     def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+class DistributedWriterError(H5SwmrError, RuntimeError):
+    """A distributed writer cannot go on: every writer lost, or an actor failed or timed out."""

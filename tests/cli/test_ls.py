@@ -9,7 +9,8 @@ import h5py
 import numpy as np
 import pytest
 
-from h5swmr import FilterPipeline, SwmrFileReader, SwmrFileWriter
+import h5swmr
+from h5swmr import FilterPipeline, SwmrFileWriter
 from h5swmr.cli.ls import Entry, dataset_text, filters_text, value_text, walk
 from h5swmr.cli.main import SIGPIPE_EXIT, main
 from tests.cli.conftest import h5swmr_process, run_h5swmr, start_writer
@@ -96,27 +97,27 @@ def test_closed_file_the_writer_wrote(tmp_h5: Path) -> None:
 
 
 def test_walk_lists_each_object_once(nexus_like: Path) -> None:
-    with SwmrFileReader.open(nexus_like) as reader:
-        entries = walk(reader)
+    with h5swmr.File(nexus_like) as f:
+        entries = walk(f)
     objects = [e.path for e in entries if e.is_object]
     assert len(objects) == len(set(objects))
     assert Entry("/entry/instrument/detector/data", "hard link", "/entry/data/data") in entries
 
 
-def test_filters_and_ratio_when_the_reader_exposes_them(tmp_h5: Path) -> None:
-    class ReaderWithStorage(SwmrFileReader):
-        """What ls shows once the reader offers filters(name) and storage_size(name)."""
-
-        def filters(self, name: str) -> FilterPipeline | None:
-            return FilterPipeline.shuffle_deflate(4)
-
-        def storage_size(self, name: str) -> int:
-            return 400
-
-    start_writer(tmp_h5, 10, "close").wait(timeout=30)
-    with ReaderWithStorage.open(tmp_h5) as reader:
-        text = dataset_text(reader, "/entry/data/data")
-    assert text.endswith(", filters shuffle, deflate(level=4), ratio 2.40 (960 / 400 bytes)")
+def test_filters_and_ratio_of_a_compressed_dataset(tmp_h5: Path) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset_compressed(
+            "d", np.uint16, (8, 6), FilterPipeline.shuffle_deflate(4)
+        )
+        writer.start_swmr()
+        for i in range(10):
+            writer.append_frame(ds, np.full((8, 6), i, np.uint16))
+    with h5py.File(tmp_h5, "r") as theirs:
+        stored = theirs["d"].id.get_storage_size()  # libhdf5's count of the stored bytes
+    with h5swmr.File(tmp_h5) as f:
+        text = dataset_text(f["d"])
+    ratio = f"ratio {960 / stored:.2f} (960 / {stored} bytes)"
+    assert text.endswith(f", filters shuffle, deflate(level=4), {ratio}")
 
 
 def test_filters_text() -> None:
@@ -183,8 +184,8 @@ def test_virtual_datasets_show_their_sources(tmp_path: Path) -> None:
     master = tmp_path / "master.h5"
     with h5py.File(master, "w", libver="latest") as f:
         f.create_virtual_dataset("vds", layout)
-    with SwmrFileReader.open(master) as reader:
-        text = dataset_text(reader, "/vds")
+    with h5swmr.File(master) as f:
+        text = dataset_text(f["/vds"])
     assert text == (
         "(10, 3) float32, virtual, 5 mappings from part0.h5, part1.h5, part2.h5, ... (5 files)"
     )

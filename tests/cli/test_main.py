@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
+from h5swmr.cli import main as cli_main
+from h5swmr.cli.command import Command
 from h5swmr.cli.main import COMMANDS, main
 from tests.cli.conftest import run_h5swmr
 
@@ -58,3 +62,24 @@ def test_runs_as_a_module_with_exit_codes() -> None:
     assert error.stderr.startswith("h5swmr ls: error: ")
     assert error.stderr.count("\n") == 1
     assert error.stdout == ""
+
+
+def _unexpected(args: argparse.Namespace) -> int:
+    return 1 // 0  # stands for any bug or unforeseen failure below the CLI
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_any_other_exception_is_one_line_and_exit_1(
+    debug: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = Command("broken", "a command that fails unexpectedly", lambda p: None, _unexpected)
+    monkeypatch.setattr(cli_main, "COMMANDS", (*COMMANDS, broken))
+    assert main(["broken", *(["--debug"] if debug else [])]) == 1
+    err = capsys.readouterr().err
+    last = err.splitlines()[-1]
+    assert last.startswith("h5swmr broken: error: unexpected ZeroDivisionError: ")
+    assert "--debug" in last
+    if debug:
+        assert "Traceback (most recent call last)" in err
+    else:
+        assert err.count("\n") == 1

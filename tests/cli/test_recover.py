@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from h5swmr.cli.main import main
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from tests.cli.conftest import run_h5swmr, start_writer
 from tests.cli.writer_child import DATASET, FRAME_DIMS
+from tests.oracle.holders import h5py_swmr_reader
 
 
 def test_crashed_file_is_recovered_keeping_every_flushed_frame(tmp_h5: Path) -> None:
@@ -221,22 +221,7 @@ def test_a_libhdf5_reader_does_not_make_a_crashed_writer_look_running(
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, h5py; f = h5py.File(sys.argv[1], 'r', swmr=True); "
-            "print('open', flush=True); sys.stdin.read()",
-            str(tmp_h5),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+    with h5py_swmr_reader(tmp_h5):
         assert main(["ls", str(tmp_h5)]) == 0
         first = capsys.readouterr().out.splitlines()[0]
         assert "its writer is gone" in first, first
-    finally:
-        reader.communicate(timeout=10)

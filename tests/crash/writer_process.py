@@ -3,7 +3,9 @@
 Usage: python writer_process.py PATH FRAMES FLUSH_EVERY PACE_S DURABILITY. Every frame's
 elements are non-zero and encode the frame index, so neither zero fill nor a stale frame can pass.
 Prints ``ready`` after start_swmr, ``flushing N`` / ``flushed N`` around each flush of N frames,
-``closing`` and ``closed``; the test kills it with SIGKILL at a moment of its choosing.
+``closing`` and ``closed``; the test kills it with SIGKILL at a moment of its choosing. With
+H5SWMR_TEST_HOLD=1 it then waits for the end of stdin, so whatever moment the test picks, the
+kill finds it running. H5SWMR_TEST_KILL_AFTER_WRITES counts the writes made after ``ready``.
 """
 
 from __future__ import annotations
@@ -88,12 +90,13 @@ def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
 
     def pwrite(self: FileHandle, address: int, data: bytes | bytearray | memoryview) -> None:
         nonlocal count
-        count += 1
+        if ARMED[0]:
+            count += 1
         size = memoryview(data).nbytes
         if log is not None:
             log.write(f"{address} {size}\n")
             log.flush()
-        if count == kill_after_writes:
+        if ARMED[0] and count == kill_after_writes:
             boundary = (address // PAGE + 1) * PAGE
             if tear and address + size > boundary:
                 original(self, address, memoryview(data).cast("B")[: boundary - address])
@@ -101,6 +104,11 @@ def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
         original(self, address, data)
 
     FileHandle.pwrite = pwrite  # type: ignore[method-assign]
+
+
+ARMED = [False]
+"""Whether injected kills count writes yet: from ``ready`` on, so every kill lands in a file
+that exists (a kill during ``create`` promises nothing and could not be checked)."""
 
 
 def say(line: str) -> None:
@@ -123,6 +131,7 @@ def main() -> None:
         else:
             writer.write_dataset(name, value)
     writer.start_swmr()
+    ARMED[0] = True
     say("ready")
     for i in range(frames):
         for ds in handles:
@@ -136,6 +145,8 @@ def main() -> None:
     say("closing")
     writer.close()
     say("closed")
+    if os.environ.get("H5SWMR_TEST_HOLD") == "1":
+        sys.stdin.read()  # until the test kills it (or closes stdin)
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ class RefusingFilter(Filter):
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         raise FilterError("refusing filter: cannot encode this chunk")
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         raise AssertionError("a skipped filter must not decode")
 
 
@@ -339,3 +339,36 @@ def test_describe_fills_blosc_chunk_size_only_when_given() -> None:
     assert pipeline.describe(4).filters[1].cd_values[3] == 0
     assert pipeline.describe(4, 4000).filters[1].cd_values[3] == 4000
     assert pipeline.describe(4, 4000).filters[0] == pipeline.describe(4).filters[0]
+
+
+# -- decoding bounded by the chunk's size --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pipeline",
+    [
+        FilterPipeline.shuffle_deflate(4).with_fletcher32(),
+        FilterPipeline.lz4(),
+        FilterPipeline.bitshuffle_lz4(),
+        FilterPipeline.bitshuffle_zstd(),
+        FilterPipeline.zstd(),
+        FilterPipeline.blosc(),
+    ],
+    ids=repr,
+)
+def test_decode_with_expected_size_refuses_a_bigger_chunk(pipeline: FilterPipeline) -> None:
+    chunk = np.zeros(4096, "<u2").tobytes()
+    stored, mask = pipeline.encode(chunk, 2)
+    assert pipeline.decode(stored, 2, mask, expected=len(chunk)) == chunk
+    with pytest.raises(FilterError, match=r"more than|decodes to"):
+        pipeline.decode(stored, 2, mask, expected=len(chunk) // 2)
+
+
+def test_deflate_stops_inflating_at_the_limit() -> None:
+    stream = deflate.inflate(DeflateFilter(9).encode(bytes(1 << 24), 1), None)
+    assert len(stream) == 1 << 24
+    bomb = DeflateFilter(9).encode(bytes(1 << 24), 1)
+    with pytest.raises(FilterError, match="more than the 1000 bytes"):
+        deflate.inflate(bomb, 1000)
+    with pytest.raises(FilterError, match="ends inside its zlib stream"):
+        deflate.inflate(bomb[: len(bomb) // 2], 1 << 24)

@@ -91,3 +91,9 @@ def h5dump_data(
             f"({'x'.join(map(str, shape))} {want.str})"
         )
     return np.frombuffer(raw, dtype=want).reshape(tuple(shape)).copy()
+
+
+def h5dump_text(path: str | os.PathLike[str], dataset: str) -> str:
+    """``h5dump -d dataset path``: type, dataspace, attributes and values as text (for what
+    ``-b`` cannot write, such as enums and variable-length strings)."""
+    return _run(["-d", dataset, os.fspath(path)]).stdout

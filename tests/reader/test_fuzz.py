@@ -7,50 +7,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from h5swmr.errors import H5SwmrError
-from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
-from h5swmr.writer.swmr_file_writer import SwmrFileWriter
+from tests.reader.fuzz import h5swmr_original, heaps_original
 from tests.reader.make_h5py_files import write_h5py_file
 
 TIME_LIMIT = 5
 READ_LIMIT = 1 << 22
 KINDS = ("h5swmr", "latest", "default", "heaps")
-
-
-def _h5swmr_file(path: Path) -> None:
-    with SwmrFileWriter.create(path) as w:
-        a = w.create_streaming_dataset("frames", np.uint16, (4, 4))
-        b = w.create_streaming_dataset_compressed(
-            "entry/z", np.float32, (3, 5), FilterPipeline.shuffle_deflate().with_fletcher32()
-        )
-        w.write_dataset("meta/mask", np.arange(2000, dtype=np.uint32))  # contiguous
-        w.write_dataset("meta/distance", 0.5)  # compact
-        w.write_string_dataset("meta/names", ["a", "", "ünïcode"] * 10)  # global heap
-        w.set_attribute("meta/distance", "units", "m")
-        w.start_swmr()
-        for i in range(40):
-            w.append_frame(a, np.full((4, 4), i, np.uint16))
-            w.append_frame(b, np.full((3, 5), i, np.float32))
-
-
-def _heaps_file(path: Path) -> None:
-    """A user block, dense and huge attributes, and a link heap past its root indirect block."""
-    import h5py
-
-    with h5py.File(path, "w", libver="latest", userblock_size=512) as f:
-        g = f.create_group("g")
-        for i in range(1300):
-            g[f"{i:04d}_" + "n" * 400] = h5py.SoftLink("/d")
-        f["d"] = np.arange(12, dtype="i2").reshape(3, 4)
-        for i in range(20):
-            f["d"].attrs[f"a{i}"] = f"value {i}" if i % 2 else np.arange(i + 1)
-        f["d"].attrs["huge"] = np.arange(2000, dtype="f8")
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +28,9 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     for kind in KINDS:
         path = folder / f"{kind}.h5"
         if kind == "h5swmr":
-            _h5swmr_file(path)
+            h5swmr_original(path)
         elif kind == "heaps":
-            _heaps_file(path)
+            heaps_original(path, links=1300, name_length=400)
         else:
             write_h5py_file(path, "latest" if kind == "latest" else None)
         files[kind] = path.read_bytes()
@@ -94,6 +62,9 @@ def exercise(path: Path) -> Iterator[str]:
 
 
 def check_only_h5swmr_errors(path: Path) -> None:
+    """Only H5SwmrError within TIME_LIMIT, and the file exactly as it was: a reader never
+    writes, least of all into a corrupt file."""
+    before = path.read_bytes()
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIME_LIMIT)
     try:
@@ -106,6 +77,7 @@ def check_only_h5swmr_errors(path: Path) -> None:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+    assert path.read_bytes() == before
 
 
 @settings(max_examples=300, deadline=None)

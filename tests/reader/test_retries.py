@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from h5swmr.access import source
 from h5swmr.errors import ChecksumError
 from h5swmr.reader import SwmrFileReader
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
 
-def test_bad_index_checksum_fails_fast(tmp_h5: Path) -> None:
+def test_bad_index_checksum_fails_fast(tmp_h5: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SwmrFileWriter.create(tmp_h5) as w:
         ds = w.create_streaming_dataset("frames", np.uint8, (4,))
         w.start_swmr()
@@ -23,8 +24,15 @@ def test_bad_index_checksum_fails_fast(tmp_h5: Path) -> None:
     where = data.find(b"EAHD")
     data[where + 50] ^= 0xFF  # max_idx_set: the header's checksum no longer matches
     tmp_h5.write_bytes(bytes(data))
-    with SwmrFileReader.open(tmp_h5) as r:
-        began = time.monotonic()
-        with pytest.raises(ChecksumError, match="extensible array header"):
-            r.shape("frames")
-        assert time.monotonic() - began < 0.5
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", sleeps.append)  # counted, not slept (source's retries)
+    with (
+        SwmrFileReader.open(tmp_h5) as r,
+        pytest.raises(ChecksumError, match="extensible array header"),
+    ):
+        r.shape("frames")
+    # short backoffs, then the error: the block's own retries inside the dataset's retries,
+    # READ_ATTEMPTS each, a fraction of a second of backoff in all however slow the machine
+    assert 0 < len(sleeps) <= source.READ_ATTEMPTS**2
+    assert max(sleeps) <= source.FIRST_SLEEP * 2 ** (source.READ_ATTEMPTS - 2)
+    assert sum(sleeps) < 0.5

@@ -258,7 +258,10 @@ def _growing_source(path: Path, rows: int, offset: int) -> None:
 
 
 def _grow(path: Path, rows: int) -> None:
-    with h5py.File(path, "a") as f:
+    """Append rows to a source the reader may hold open. The reader locks its files as libhdf5's
+    readers do, so a writer that opens the file after it must skip locking (a real detector's
+    SWMR writer opens first, and holds no lock)."""
+    with h5py.File(path, "a", locking=False) as f:
         d = f["d"]
         old = d.shape[0]
         d.resize(old + rows, axis=0)

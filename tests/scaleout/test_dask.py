@@ -1,4 +1,4 @@
-"""as_dask_array: chunk-aligned tasks over SwmrFileReader, re-called to see a file grow."""
+"""as_dask_array: chunk-aligned tasks over h5swmr.File, re-called to see a file grow."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
+import h5swmr
 from h5swmr import SwmrFileWriter
 from h5swmr.scaleout.dask import as_dask_array
 
@@ -37,6 +38,10 @@ def test_growing_file(tmp_path: Path) -> None:
         writer.flush()
         grown = as_dask_array(path, "entry/data")
         assert grown.shape == (17, 6, 5) and grown.chunks[0] == (17,)
+        with h5swmr.File(path) as f:
+            from_dataset = as_dask_array(f["entry/data"], frames_per_task=8)
+            assert from_dataset.chunks[0] == (8, 8, 1)
+            np.testing.assert_array_equal(from_dataset[9:11].compute(), f["entry/data"][9:11])
         with h5py.File(path, "r", swmr=True) as f:
             np.testing.assert_array_equal(
                 grown.compute(scheduler="processes"), f["entry/data"][...]

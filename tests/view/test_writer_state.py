@@ -10,6 +10,7 @@ from pathlib import Path
 
 from h5swmr import SwmrFileReader
 from h5swmr.view.writer_state import CLOSED, GONE, RUNNING, probe
+from tests.oracle.holders import h5py_swmr_reader
 from tests.view.processes import child_env, start_writer, stop, writer
 
 
@@ -78,23 +79,5 @@ def test_a_libhdf5_reader_holding_a_lock_does_not_make_a_crashed_writer_running(
     proc = start_writer(tmp_h5, 3, 100.0, "crash")
     proc.wait(timeout=30)
     stop(proc)
-    reader = subprocess.Popen(  # h5py opens read-only with SWMR, holding a shared lock
-        [
-            sys.executable,
-            "-c",
-            "import sys, time, h5py; f = h5py.File(sys.argv[1], 'r', swmr=True); "
-            "print('open', flush=True); time.sleep(60)",
-            str(tmp_h5),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env(),
-    )
-    try:
-        assert reader.stdout is not None
-        line = reader.stdout.readline().strip()
-        assert line == "open", reader.stderr.read() if reader.stderr else ""
+    with h5py_swmr_reader(tmp_h5):  # libhdf5's reader holds a shared lock
         assert state_of(tmp_h5) == GONE
-    finally:
-        stop(reader)

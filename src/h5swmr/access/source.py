@@ -13,10 +13,11 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from h5swmr.errors import ChecksumError, TruncatedError
 from h5swmr.storage.file import FileHandle
+from h5swmr.storage.locking import FileLocking, lock
 
 T = TypeVar("T")
 
@@ -25,6 +26,25 @@ log = logging.getLogger(__name__)
 READ_ATTEMPTS: Final = 6
 """Tries per checksummed block; the sleeps between them double from FIRST_SLEEP (31 ms in all)."""
 FIRST_SLEEP: Final = 0.001
+
+
+class ReadHandle(Protocol):
+    """What FileSource reads through: ``storage.file.FileHandle`` (a path), or a handle over an
+    open file object (reader/streams.py)."""
+
+    path: str
+    physical_size: int
+
+    @property
+    def closed(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def current_size(self) -> int: ...
+
+    def pread(self, address: int, size: int) -> bytes: ...
+
+    def pread_into(self, address: int, out: memoryview) -> int: ...
 
 
 class FileSource:
@@ -37,7 +57,7 @@ class FileSource:
 
     __slots__ = ("_base", "_handle", "attempts", "size")
 
-    def __init__(self, handle: FileHandle, *, attempts: int = READ_ATTEMPTS) -> None:
+    def __init__(self, handle: ReadHandle, *, attempts: int = READ_ATTEMPTS) -> None:
         self._handle = handle
         self._base = 0
         self.size = handle.physical_size
@@ -50,7 +70,18 @@ class FileSource:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> FileSource:
-        return cls(FileHandle.open(os.fspath(path), writable=False))
+        """Open ``path`` read-only under a shared lock, as libhdf5's readers do (H5F_open locks
+        with ``rw`` false and keeps the lock until close): a file a non-SWMR writer holds
+        exclusively is refused with FileLockedError, while SWMR writers (libhdf5's drop their
+        lock, h5swmr's keep a shared one) are read live. ``HDF5_USE_FILE_LOCKING`` is honoured,
+        best effort by default."""
+        handle = FileHandle.open(os.fspath(path), writable=False)
+        try:
+            lock(handle.fd, handle.path, FileLocking.from_environment(), exclusive=False)
+        except BaseException:
+            handle.close()
+            raise
+        return cls(handle)
 
     @property
     def path(self) -> str:
@@ -65,7 +96,10 @@ class FileSource:
 
     def replaced(self) -> bool:
         """Whether the path now names another file than the one open (a master rewritten and
-        renamed over the old one, as a rollover does); False if the path is gone."""
+        renamed over the old one, as a rollover does); False if the path is gone or the file
+        is an object the caller opened."""
+        if not isinstance(self._handle, FileHandle):
+            return False
         try:
             now = Path(self.path).stat()
         except OSError:

@@ -2,7 +2,8 @@
 
 One line per object, by full path, so ``grep`` finds one. An object reached by a second hard link
 is listed once, the other paths as ``hard link -> first path``. The file is read with
-``SwmrFileReader``, which never locks, so a writer streaming into the file is not disturbed.
+``h5swmr.File`` (h5py's read side without libhdf5), so a writer streaming into the file is read
+live and never disturbed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from h5swmr.cli.command import Command, CommandError
 
 if TYPE_CHECKING:
-    from h5swmr import SwmrFileReader
+    from h5swmr import Dataset, File, Group
 
 PATH_COLUMN = 32
 VALUE_WIDTH = 72
@@ -40,28 +41,39 @@ class Entry:
         return not self.kind.endswith("link")
 
 
-def walk(reader: SwmrFileReader) -> list[Entry]:
+def walk(f: File) -> list[Entry]:
     """Every path from the root, depth first in name order; each object once."""
     entries = [Entry("/", "group")]
-    entries.extend(_walk_group(reader, "/", {}))
+    entries.extend(_walk_group(f, f, {f: "/"}))
     return entries
 
 
-def _walk_group(reader: SwmrFileReader, group: str, seen: dict[int, str]) -> Iterator[Entry]:
-    for name, link in reader.links(group).items():
-        path = f"{group.rstrip('/')}/{name}"
-        if link.kind == "soft":
-            yield Entry(path, "soft link", link.target)
-        elif link.kind == "external":
-            yield Entry(path, "external link", f"{link.file_name}:{link.target}")
-        elif link.address in seen:
-            yield Entry(path, "hard link", seen[link.address])
-        else:
-            seen[link.address] = path
-            kind = reader.kind(path)
-            yield Entry(path, kind)
-            if kind == "group":
-                yield from _walk_group(reader, path, seen)
+def _walk_group(f: File, group: Group, seen: dict[object, str]) -> Iterator[Entry]:
+    from h5swmr import ExternalLink, Group, SoftLink, UnsupportedError
+
+    for name in group:
+        path = f"{group.name.rstrip('/')}/{name}"
+        link = group.get(name, getlink=True)
+        if isinstance(link, SoftLink):
+            yield Entry(path, "soft link", link.path)
+            continue
+        if isinstance(link, ExternalLink):
+            yield Entry(path, "external link", f"{link.filename}:{link.path}")
+            continue
+        try:
+            node: Group | Dataset | None = f[path]
+        except UnsupportedError:  # a named datatype or another kind of object
+            node = None
+        if node is not None and node in seen:
+            yield Entry(path, "hard link", seen[node])
+            continue
+        if node is None:
+            yield Entry(path, "other")
+            continue
+        seen[node] = path
+        yield Entry(path, "group" if isinstance(node, Group) else "dataset")
+        if isinstance(node, Group):
+            yield from _walk_group(f, node, seen)
 
 
 def shape_text(shape: tuple[int | None, ...]) -> str:
@@ -82,33 +94,32 @@ def filters_text(pipeline: object) -> str:
     return ", ".join(names) or "none"
 
 
-def dataset_text(reader: SwmrFileReader, path: str) -> str:
+def dataset_text(dataset: Dataset) -> str:
     """``(5, 16, 8) uint16, maxshape (None, 16, 8), chunks (1, 16, 8)[, filters ..][, ratio ..]``.
 
     Chunked datasets also show their filters and the compression ratio (logical bytes / stored
     bytes, as h5py's ``Dataset.id.get_storage_size`` counts them).
     """
-    shape = reader.shape(path)
-    dtype = reader.dtype(path)
+    shape, dtype = dataset.shape, dataset.dtype
     is_text = dtype.metadata is not None and dtype.metadata.get("vlen") is str
     parts = [f"{shape_text(shape)} {'str (variable-length)' if is_text else dtype}"]
-    maxshape = reader.maxshape(path)
+    maxshape = dataset.maxshape
     if maxshape != shape:
         parts.append(f"maxshape {shape_text(maxshape)}")
-    if reader.is_virtual(path):
-        sources = reader.virtual_sources(path)
-        files = sorted({file for file, _ in sources})
+    if dataset.is_virtual:
+        sources = dataset.virtual_sources()
+        files = sorted({source.file_name for source in sources})
         shown = ", ".join(files[:3]) + (f", ... ({len(files)} files)" if len(files) > 3 else "")
         parts.append(f"virtual, {len(sources)} mappings from {shown}")
         return ", ".join(parts)
-    chunks = reader.chunks(path)
+    chunks = dataset.chunks
     parts.append(f"chunks {shape_text(chunks)}" if chunks is not None else "contiguous")
     if chunks is None:
         return ", ".join(parts)
-    pipeline = reader.filters(path)
+    pipeline = dataset.filters
     if pipeline is not None:
         parts.append(f"filters {filters_text(pipeline)}")
-    stored = reader.storage_size(path)
+    stored = dataset.id.get_storage_size()
     if stored > 0:
         logical = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         parts.append(f"ratio {logical / stored:.2f} ({logical} / {stored} bytes)")
@@ -141,8 +152,8 @@ class Listing:
     marked ``(not shown: ...)``; anything else (a damaged file) ``(cannot read: ...)`` and counted.
     """
 
-    def __init__(self, reader: SwmrFileReader, column: int) -> None:
-        self.reader = reader
+    def __init__(self, f: File, column: int) -> None:
+        self.file = f
         self.column = column
         self.failed = 0
 
@@ -156,12 +167,16 @@ class Listing:
         text = entry.kind
         if entry.kind == "dataset":
             try:
-                text = f"dataset {dataset_text(self.reader, entry.path)}"
+                text = f"dataset {dataset_text(self.file[entry.path])}"
             except H5SwmrError as exc:
                 text = f"dataset {self._problem(exc)}"
         lines = [f"{label} {text}"]
         try:
-            attrs = self.reader.attrs(entry.path)
+            attrs = (
+                dict(self.file[entry.path].attrs)
+                if entry.kind != "other"
+                else self.file.reader.attrs(entry.path)
+            )
         except H5SwmrError as exc:
             return [*lines, f"    @ attributes {self._problem(exc)}"]
         return lines + [f"    @{name} = {value_text(value)}" for name, value in attrs.items()]
@@ -179,7 +194,7 @@ LS_PROBE_SECONDS = 0.2
 """How long ``ls`` watches a file with SWMR flags set and no lock for a writer's changes."""
 
 
-def status_text(reader: SwmrFileReader, file: str) -> str:
+def status_text(reader: File, file: str) -> str:
     """ "closed (no writer)", or whether the writer of a file with its SWMR flags set is running
     (it holds the lock, or the file changes) or gone without closing (then: recover)."""
     from h5swmr.writer.recover import probe_writer
@@ -200,12 +215,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from h5swmr import SwmrFileReader
+    from h5swmr import File
 
-    with SwmrFileReader.open(args.file) as reader:
-        print(f"{args.file}: {status_text(reader, args.file)}")
-        entries = walk(reader)
-        listing = Listing(reader, min(PATH_COLUMN, max(len(e.path) for e in entries)))
+    with File(args.file) as f:
+        print(f"{args.file}: {status_text(f, args.file)}")
+        entries = walk(f)
+        listing = Listing(f, min(PATH_COLUMN, max(len(e.path) for e in entries)))
         for entry in entries:
             print("\n".join(listing.lines(entry)))
     if listing.failed:

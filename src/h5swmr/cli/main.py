@@ -104,6 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"h5swmr {command.name}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an unforeseen failure: still one line and exit 1
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"h5swmr {command.name}: error: unexpected {type(exc).__name__}: {exc}"
+            " (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def _silence_stdout() -> None:

@@ -142,6 +142,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="warn on stderr when an append or a flush takes longer than SECONDS",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT.h5 even if its superblock says a writer has it open (a crashed "
+        "writer's file: `h5swmr recover` keeps its frames instead)",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress on stderr, only the summary"
     )
     receive.add_publish_arguments(parser)
@@ -201,7 +207,11 @@ def _stream(
     with (
         warnings.catch_warnings(),
         SwmrFileWriter.create(
-            args.out, nexus=args.nexus, watchdog=args.watchdog, **options
+            args.out,
+            nexus=args.nexus,
+            watchdog=args.watchdog,
+            overwrite=args.overwrite,
+            **options,
         ) as writer,
     ):
         warnings.simplefilter("always", SlowStorageWarning)

@@ -25,7 +25,7 @@ from h5swmr.cli.command import Command, CommandError, parse_amount, parse_positi
 from h5swmr.cli.ls import walk
 
 if TYPE_CHECKING:
-    from h5swmr import SwmrFileReader
+    from h5swmr import Dataset, File
 
 POLL_INTERVAL = 0.02
 """Seconds between looks at the file: how soon growth, and the writer's close, are seen."""
@@ -59,27 +59,28 @@ def frame_stats(index: int, frame: np.ndarray[Any, Any]) -> FrameStats | None:
         )
 
 
-def choose_dataset(reader: SwmrFileReader) -> tuple[str, str]:
+def choose_dataset(f: File) -> tuple[str, str]:
     """The dataset to follow when none is named, and why: the single streaming dataset (first
     axis unlimited), else the largest streaming one, else the largest of all."""
     from h5swmr import DatasetNotFoundError, H5SwmrError
 
     sizes: dict[str, int] = {}
     streaming: list[str] = []
-    for entry in walk(reader):
+    for entry in walk(f):
         if entry.kind != "dataset":
             continue
         try:
-            shape = reader.shape(entry.path)
-            nbytes = math.prod(shape) * reader.dtype(entry.path).itemsize
-            unlimited = bool(shape) and reader.maxshape(entry.path)[0] is None
+            dataset = f[entry.path]
+            shape = dataset.shape
+            nbytes = math.prod(shape) * dataset.dtype.itemsize
+            unlimited = bool(shape) and dataset.maxshape[0] is None
         except H5SwmrError:  # a dataset this reader cannot describe cannot be followed either
             continue
         sizes[entry.path] = nbytes
         if unlimited:
             streaming.append(entry.path)
     if not sizes:
-        raise DatasetNotFoundError(f"{reader.path}: no dataset to watch yet")
+        raise DatasetNotFoundError(f"{f.filename}: no dataset to watch yet")
     pool = streaming or list(sizes)
     best = max(pool, key=lambda path: sizes[path])
     if len(streaming) == 1:
@@ -93,9 +94,7 @@ def choose_dataset(reader: SwmrFileReader) -> tuple[str, str]:
     return best, why
 
 
-def open_when_ready(
-    path: str, dataset: str | None, timeout: float
-) -> tuple[SwmrFileReader, str, str]:
+def open_when_ready(path: str, dataset: str | None, timeout: float) -> tuple[File, str, str]:
     """Open ``path`` and pick the dataset, retrying for up to ``timeout`` seconds while the file
     or the dataset does not exist yet, or is still being created.
 
@@ -103,22 +102,23 @@ def open_when_ready(
     error itself is raised (and printed, once, by ``main``) only when the time is up. A file that
     is not HDF5 at all fails at once: waiting would not change it.
     """
-    from h5swmr import H5SwmrError, NotHdf5FileError, SwmrFileReader
+    from h5swmr import Dataset, DatasetNotFoundError, File, H5SwmrError, NotHdf5FileError
 
     deadline = time.monotonic() + timeout
     said = ""
     while True:
-        reader = None
+        f = None
         try:
-            reader = SwmrFileReader.open(path)
+            f = File(path)
             if dataset is None:
-                name, why = choose_dataset(reader)
+                name, why = choose_dataset(f)
+            elif not isinstance(f[dataset], Dataset):
+                raise DatasetNotFoundError(f"{dataset!r} is not a dataset", dataset=dataset)
             else:
-                reader.shape(dataset)  # exists and is a dataset
                 name, why = dataset, "as asked"
         except (H5SwmrError, OSError) as exc:
-            if reader is not None:
-                reader.close()
+            if f is not None:
+                f.close()
             if isinstance(exc, NotHdf5FileError) and not _may_become_hdf5(path):
                 raise
             if time.monotonic() >= deadline:
@@ -133,7 +133,7 @@ def open_when_ready(
                 said = waiting
             time.sleep(min(0.1, timeout))
             continue
-        return reader, name, why
+        return f, name, why
 
 
 def _may_become_hdf5(path: str) -> bool:
@@ -168,11 +168,12 @@ def frames_text(count: int) -> str:
 
 
 class Watcher:
-    """Reports on one dataset of an open reader until the writer closes or growth stops."""
+    """Reports on one dataset of an open file until the writer closes or growth stops."""
 
-    def __init__(self, reader: SwmrFileReader, name: str, args: argparse.Namespace) -> None:
-        self.reader = reader
+    def __init__(self, f: File, name: str, args: argparse.Namespace) -> None:
+        self.file = f
         self.name = name
+        self.dataset: Dataset = f[name]
         self.interval: float = args.interval
         self.timeout: float = args.timeout
         self.png: Path | None = args.png
@@ -184,17 +185,17 @@ class Watcher:
     def run(self) -> int:
         from h5swmr import InvalidArgumentError
 
-        reader, name = self.reader, self.name
-        if not reader.shape(name):
+        f, dataset, name = self.file, self.dataset, self.name
+        if not dataset.shape:
             raise InvalidArgumentError(f"{name!r} is a scalar dataset: there is nothing to follow")
         last_growth = last_report = next_report = time.monotonic()  # a first line at once
-        count = reported = first = reader.shape(name)[0]
+        count = reported = first = dataset.shape[0]
         was_active = reported_once = False
         while True:
-            active = reader.writer_active  # before the refresh: a closed writer flushed all
-            reader.refresh()
+            active = f.writer_active  # before the refresh: a closed writer flushed all
+            dataset.refresh()
             now = time.monotonic()
-            new_count = reader.shape(name)[0]
+            new_count = dataset.shape[0]
             if new_count != count:
                 count, last_growth = new_count, now
             if now >= next_report or not active:
@@ -223,7 +224,7 @@ class Watcher:
         if rate is not None:
             parts.append(f"{rate:.1f} frames/s")
         if count and self._shown != count - 1:
-            frame = self.reader.read_frame(self.name, count - 1)
+            frame = self.dataset[count - 1]
             self._shown = count - 1
             self._stats = frame_stats(count - 1, frame)
             if self.png is not None and frame.dtype.kind in "biufc":
@@ -239,9 +240,9 @@ class Watcher:
         write_frame_png(
             path,
             frame,
-            f"{self.reader.path}:{self.name} frame {index}",
+            f"{self.file.filename}:{self.name} frame {index}",
             log=self.log,
-            label=f"{Path(self.reader.path).name}:{self.name}  frame {index}{scale}",
+            label=f"{Path(self.file.filename).name}:{self.name}  frame {index}{scale}",
         )
 
 
@@ -303,15 +304,15 @@ def check_png_path(path: Path) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.png is not None:
         check_png_path(args.png)
-    reader, name, why = open_when_ready(args.file, args.dataset, args.timeout)
-    with reader:
-        shape = reader.shape(name)
-        state = "live" if reader.writer_active else "closed (no writer)"
+    f, name, why = open_when_ready(args.file, args.dataset, args.timeout)
+    with f:
+        dataset = f[name]
+        state = "live" if f.writer_active else "closed (no writer)"
         print(
-            f"watch: following {name} ({why}): {shape} {reader.dtype(name)}, file {state}",
+            f"watch: following {name} ({why}): {dataset.shape} {dataset.dtype}, file {state}",
             flush=True,
         )
-        return Watcher(reader, name, args).run()
+        return Watcher(f, name, args).run()
 
 
 EPILOG = """\

@@ -47,8 +47,13 @@ class Filter(ABC):
         return self.encode(chunk, element_size)
 
     @abstractmethod
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
-        """Undo ``encode`` on a chunk read from disk."""
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
+        """Undo ``encode`` on a chunk read from disk.
+
+        ``limit`` bounds the bytes the result may have: a filter whose output can grow (a
+        decompressor) raises FilterError before allocating more, since the stored header or
+        stream comes from a file that may be hostile (a decompression bomb).
+        """
 
     def describe(self, element_size: int) -> FilterDescription:
         flags = FLAG_OPTIONAL if self.optional else 0

@@ -21,7 +21,7 @@ from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
 from h5swmr.filters.lz4 import decompress_block
 from h5swmr.filters.split import ChunkSplitter
-from h5swmr.filters.zstd import DEFAULT_LEVEL, check_level, decompress_frame
+from h5swmr.filters.zstd import DEFAULT_LEVEL, check_declared, check_level, decompress_frame
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -161,21 +161,25 @@ class BitshuffleFilter(Filter):
         parts.append(shuffled[len(array) // BLOCKED_MULT * BLOCKED_MULT * element_size :])
         return parts
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         bitshuffle = import_codec("bitshuffle", _LABEL)
         if self.compression is BitshuffleCompression.NONE:
             array = _elements(chunk, element_size)
             return bytes(bitshuffle.bitunshuffle(array, self._block(element_size)).data)
         view = memoryview(chunk).cast("B")
         total, block_bytes = _read_header(view, lz4=self.compression is BitshuffleCompression.LZ4)
+        check_declared("bitshuffle", total, limit)
+        if not block_bytes or block_bytes > MAX_BLOCK_SIZE * element_size:
+            raise FilterError(
+                f"bitshuffle: header declares blocks of {block_bytes} bytes, expected 1 to"
+                f" {MAX_BLOCK_SIZE} elements"
+            )
         if total % element_size or block_bytes % (element_size * BLOCKED_MULT):
             raise FilterError(
                 f"bitshuffle: header declares {total} bytes in blocks of {block_bytes} bytes,"
                 f" not whole {element_size}-byte elements in multiples of {BLOCKED_MULT}"
             )
         count, block = total // element_size, block_bytes // element_size
-        if count and not block:
-            raise FilterError(f"bitshuffle: header declares {total} bytes in blocks of 0 bytes")
         codec = self._block_decoder()
         shuffled = np.empty(total, dtype=np.uint8)
         pos = _HEADER.size

@@ -23,6 +23,7 @@ from h5swmr.errors import FilterError
 from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
 from h5swmr.filters.split import ChunkSplitter
+from h5swmr.filters.zstd import check_declared
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -195,10 +196,11 @@ class BloscFilter(Filter):
             return self.encode(chunk, element_size)  # the plugin's own verdict: fail or raw
         return out[:size].tobytes()
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         blosc = import_codec("numcodecs.blosc", _LABEL)
         view = memoryview(chunk).cast("B")
         nbytes = _read_header(view)
+        check_declared("blosc", nbytes, limit)
         try:
             out: bytes = blosc.decompress(view)
         except RuntimeError as exc:

@@ -25,7 +25,9 @@ zlib, its slices are compressed as raw deflate at once, each but the last ended 
 flush (an empty stored block, so the next slice starts on a byte boundary with no reference
 back), and joined behind one zlib header with the Adler-32 of the whole, combined from the
 slices' own. Any inflater reads the result as one stream. libdeflate always ends its output
-with a final block, so its chunks are never split. Decoding always uses stdlib zlib.
+with a final block, so its chunks are never split. Decoding uses ISA-L's inflate when
+``isal`` is installed (about 3x stdlib zlib on detector chunks, the same bytes out: inflating a
+zlib stream has one answer), else stdlib zlib.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import ClassVar, Final, Self
+from typing import ClassVar, Final, Self, cast
 
 from h5swmr.errors import FilterError, FilterUnavailableError
 from h5swmr.filters.base import Filter
@@ -119,6 +121,16 @@ def resolve_backend(backend: str = "auto") -> str:
 @functools.cache
 def _compress_function(backend: str) -> Compress:
     return _compressor(resolve_backend(backend))
+
+
+@functools.cache
+def _inflater() -> tuple[ModuleType, tuple[type[Exception], ...]]:
+    """ISA-L's zlib module if installed, else stdlib zlib, and the errors its inflater raises."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib, (zlib.error,)
+    return isal_zlib, (zlib.error, cast("type[Exception]", isal_zlib.error))
 
 
 def forget_backend_choice() -> None:
@@ -228,10 +240,30 @@ class DeflateFilter(Filter):
         packed = (part for part, _ in results)
         return b"".join((zlib_header(self.level), *packed, checksum.to_bytes(4, "big")))
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
-        try:
-            return zlib.decompress(chunk)
-        except zlib.error as exc:
-            raise FilterError(
-                f"deflate: {memoryview(chunk).nbytes}-byte chunk is not a zlib stream: {exc}"
-            ) from exc
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
+        return inflate(chunk, limit)
+
+
+def inflate(chunk: BytesLike, limit: int | None) -> bytes:
+    """The zlib stream ``chunk`` inflated, never to more than ``limit`` bytes.
+
+    A bounded decompressor stops at ``limit + 1`` bytes, so a bomb (a small stream that inflates
+    to gigabytes) costs no more memory than the chunk it claims to be. ISA-L's inflater when
+    ``isal`` is installed (about 3x stdlib zlib on detector chunks, the same bytes out).
+    """
+    nbytes = memoryview(chunk).nbytes
+    module, errors = _inflater()
+    inflater = module.decompressobj()
+    try:
+        out: bytes = inflater.decompress(chunk, 0 if limit is None else limit + 1)
+        if limit is None:
+            out += inflater.flush()
+    except errors as exc:
+        raise FilterError(f"deflate: {nbytes}-byte chunk is not a zlib stream: {exc}") from exc
+    if limit is not None and len(out) > limit:
+        raise FilterError(
+            f"deflate: {nbytes}-byte chunk inflates to more than the {limit} bytes it may hold"
+        )
+    if not inflater.eof:
+        raise FilterError(f"deflate: {nbytes}-byte chunk ends inside its zlib stream")
+    return out

@@ -79,7 +79,7 @@ class Fletcher32Filter(Filter):
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         return b"".join((chunk, _CHECKSUM.pack(fletcher32(chunk))))
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         view = memoryview(chunk).cast("B")
         size = view.nbytes - _CHECKSUM.size
         if size < 0:

@@ -16,6 +16,7 @@ from h5swmr.errors import FilterError
 from h5swmr.filters._optional import import_codec
 from h5swmr.filters.base import Filter
 from h5swmr.filters.split import ChunkSplitter
+from h5swmr.filters.zstd import check_declared
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
@@ -88,10 +89,11 @@ class LZ4Filter(Filter):
     def _block(self, total: int) -> int:
         return min(self.block_size or DEFAULT_BLOCK_SIZE, total)
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         codec = import_codec("numcodecs.lz4", "the lz4 filter")
         view = memoryview(chunk).cast("B")
         total, block = _read_header(view)
+        check_declared("lz4", total, limit)
         block = min(block, total)
         parts: list[bytes] = []
         done, pos = 0, _HEADER.size

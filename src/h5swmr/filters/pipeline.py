@@ -24,6 +24,7 @@ MAX_FILTERS: Final = 32
 """libhdf5's H5Z_MAX_NFILTERS: the filter mask has one bit per filter."""
 
 _MAX_MASK: Final = 0xFFFF_FFFF
+INTERMEDIATE_SLACK: Final = 1 << 16
 _NOT_COMPRESSION: Final = frozenset({FilterId.SHUFFLE, FilterId.FLETCHER32})
 _H5PY_NAMES: Final = {FilterId.DEFLATE: "gzip"}
 _BLOSC_SHUFFLES: Final = {
@@ -34,6 +35,13 @@ _BLOSC_SHUFFLES: Final = {
 
 BloscName = Literal["blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"]
 BloscShuffleName = Literal["none", "byte", "bit"]
+
+
+def intermediate_limit(expected: int) -> int:
+    """Most bytes a stage inside a pipeline may decode to (or a stored chunk may have) for a
+    chunk of ``expected`` bytes: every filter's output on the way to disk stays well within it
+    (a compressor's worst case adds well under 1%, fletcher32 four bytes)."""
+    return 2 * expected + INTERMEDIATE_SLACK
 
 
 class FilterPipeline:
@@ -238,15 +246,32 @@ class FilterPipeline:
                 mask |= 1 << position
         return bytes(data), mask
 
-    def decode(self, chunk: BytesLike, element_size: int, filter_mask: int = 0) -> bytes:
-        """Undo ``encode``: filters in reverse order, skipping those whose mask bit is set."""
+    def decode(
+        self,
+        chunk: BytesLike,
+        element_size: int,
+        filter_mask: int = 0,
+        expected: int | None = None,
+    ) -> bytes:
+        """Undo ``encode``: filters in reverse order, skipping those whose mask bit is set.
+
+        Given ``expected`` (the chunk's unfiltered size), the result must have exactly that
+        many bytes, and no filter may produce more than ``intermediate_limit(expected)`` on the
+        way: a hostile chunk fails with FilterError before it can exhaust memory.
+        """
         if not 0 <= filter_mask <= _MAX_MASK:
             raise FilterError(f"filter mask {filter_mask} outside 0..{_MAX_MASK:#x}")
+        active = [p for p in range(len(self._filters)) if not filter_mask >> p & 1]
         data: BytesLike = chunk
-        for position in range(len(self._filters) - 1, -1, -1):
-            if not filter_mask >> position & 1:
-                data = self._filters[position].decode(data, element_size)
-        return bytes(data)
+        for position in reversed(active):
+            limit = None
+            if expected is not None:
+                limit = expected if position == active[0] else intermediate_limit(expected)
+            data = self._filters[position].decode(data, element_size, limit)
+        out = bytes(data)
+        if expected is not None and len(out) != expected:
+            raise FilterError(f"chunk decodes to {len(out)} bytes, expected {expected}")
+        return out
 
     # -- value semantics --------------------------------------------------------------------
 

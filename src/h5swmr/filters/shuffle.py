@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import ClassVar, Self
 
@@ -42,7 +43,7 @@ class ShuffleFilter(Filter):
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         return _transpose(chunk, element_size, inverse=False)
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         return _transpose(chunk, element_size, inverse=True)
 
 
@@ -53,8 +54,27 @@ def _transpose(chunk: BytesLike, element_size: int, *, inverse: bool) -> bytes:
     if element_size == 1 or count <= 1:
         return bytes(chunk)
     body = count * element_size
+    if inverse and element_size in _WORDS and sys.byteorder == "little":
+        return _unshuffle_words(data, count, element_size)
     shape = (element_size, count) if inverse else (count, element_size)
     out = np.empty(data.size, dtype=np.uint8)
     out[:body].reshape(shape[::-1])[...] = data[:body].reshape(shape).T
     out[body:] = data[body:]
     return out.tobytes()
+
+
+_WORDS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _unshuffle_words(data: np.ndarray, count: int, element_size: int) -> bytes:
+    """The inverse transpose for 2, 4 and 8-byte elements as whole-word shifts and ors: each
+    byte plane is read in order and widened, several times faster than numpy's strided byte
+    copy (a reader's hot path for shuffled detector frames). Little-endian hosts only."""
+    word = _WORDS[element_size]
+    value = data[:count].astype(word)
+    for j in range(1, element_size):
+        value |= data[j * count : (j + 1) * count].astype(word) << word(8 * j)
+    body = value.view(np.uint8)
+    if data.size == count * element_size:
+        return body.tobytes()
+    return body.tobytes() + data[count * element_size :].tobytes()

@@ -110,16 +110,24 @@ class ZstdFilter(Filter):
         packed: bytes = zstandard.ZstdCompressor(compression_params=parameters).compress(chunk)
         return packed
 
-    def decode(self, chunk: BytesLike, element_size: int) -> bytes:
+    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         zstandard = import_codec("zstandard", "the zstd filter")
         size = frame_content_size(chunk)
         if size is None:
             raise FilterError("zstd: frame without a content size (the plugin cannot read it)")
+        check_declared("zstd", size, limit)
         return decompress_frame(zstandard, chunk, size, "zstd")
 
     def declared_size(self, chunk: BytesLike) -> int | None:
         """The frame content size in the chunk's zstd frame header, without decoding."""
         return frame_content_size(chunk)
+
+
+def check_declared(label: str, size: int, limit: int | None) -> None:
+    """FilterError if a chunk's header declares more than ``limit`` bytes: checked before
+    anything of that size is allocated, since the header may be hostile."""
+    if limit is not None and size > limit:
+        raise FilterError(f"{label}: header declares {size} bytes, more than the {limit} expected")
 
 
 def decompress_frame(zstandard: ModuleType, frame: BytesLike, size: int, label: str) -> bytes:

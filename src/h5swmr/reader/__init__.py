@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from h5swmr.reader.file import SwmrFileReader
+from h5swmr.reader.group import ExternalLink, File, Group, HardLink, SoftLink
+from h5swmr.reader.h5dataset import Dataset
 
-__all__ = ["SwmrFileReader"]
+__all__ = ["Dataset", "ExternalLink", "File", "Group", "HardLink", "SoftLink", "SwmrFileReader"]

@@ -1,7 +1,8 @@
 """SwmrFileReader: read an HDF5 file while a SWMR writer appends to it, without libhdf5.
 
-The reader never locks the file, so it never blocks a writer (h5swmr's, or libhdf5's, which
-takes LOCK_EX only while it opens). It reads the superblock and object headers once per
+The reader holds a shared lock while the file is open, as libhdf5's readers do: a SWMR writer
+(libhdf5's drops its lock, h5swmr's keeps a shared one) is read live, a file a non-SWMR writer
+holds exclusively is refused (reader/source.py). It reads the superblock and object headers once per
 ``refresh()``; everything a snapshot needs is read again only after the next refresh.
 
 External links and the sources of virtual datasets are read through a reader of their own file,
@@ -26,6 +27,7 @@ from h5swmr.access.source import FileSource
 from h5swmr.access.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.errors import (
     DatasetNotFoundError,
+    FilterError,
     FormatError,
     InvalidArgumentError,
     InvalidStateError,
@@ -76,6 +78,8 @@ class SwmrFileReader:
         self._headers: dict[int, tuple[RawMessage, ...]] = {}
         self._links: dict[int, dict[str, Link]] = {}
         self._datasets: dict[int, DatasetState] = {}
+        self._names: dict[int, str] = {}
+        """The name each dataset was first opened by (header address -> name), for errors."""
         self._virtuals: dict[int, VirtualView] = {}
         self._frame_readers: dict[str, FrameReader | None] = {}
         self._owns_linked = linked is None
@@ -135,9 +139,9 @@ class SwmrFileReader:
         return f"<SwmrFileReader {self.path!r} ({state})>"
 
     def refresh(self) -> None:
-        """Forget every header and index read so far, and close the linked files and virtual
-        dataset sources; the next call reads them again. A file replaced at its path (a VDS
-        master a rollover rewrote) is reopened there."""
+        """Re-read the superblock and forget every header and index read so far, and close the
+        linked files and virtual dataset sources; the next call reads them again. A file
+        replaced at its path (a VDS master a rollover rewrote) is reopened there."""
         self._check_open()
         if self._owns_linked:
             self._linked.close()
@@ -150,6 +154,11 @@ class SwmrFileReader:
                 raise
             self._src.close()
             self._src, self._info = fresh, info
+        else:
+            # The superblock again: a writer's close (or another writer's open_append) may
+            # publish a new root object header at a new address.
+            self._src.rebase(0)
+            self._info = read_file_info(self._src)
         self._src.update_size()
         self._headers.clear()
         self._links.clear()
@@ -404,6 +413,7 @@ class SwmrFileReader:
             if state.is_virtual:
                 state = self._size_virtual(address, name, state)
             self._datasets[address] = state
+            self._names[address] = name
         return state
 
     def _size_virtual(self, address: int, name: str, state: DatasetState) -> DatasetState:
@@ -475,9 +485,16 @@ class SwmrFileReader:
             view = self._virtuals[state.address]
             with self._busy(state.address, view.name):
                 return view.read_rows(start, stop)
-        rows: np.ndarray = self._src.retried(
-            lambda: read_rows(self._src, state, start, stop, self.max_read_bytes), "chunk index"
-        )
+        try:
+            rows: np.ndarray = self._src.retried(
+                lambda: read_rows(self._src, state, start, stop, self.max_read_bytes),
+                "chunk index",
+            )
+        except FilterError as exc:
+            name = self._names.get(state.address, f"at address {state.address}")
+            raise FilterError(
+                f"dataset {name!r}, {exc}", dataset=name, chunk=exc.chunk, address=exc.address
+            ) from exc
         if state.strings is not None:  # references into the global heap: the strings
             return resolve_strings(self._src, rows, state.strings)
         return rows

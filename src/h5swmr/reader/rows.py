@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from h5swmr.access.source import FileSource
-from h5swmr.errors import FormatError, UnsupportedError
+from h5swmr.errors import FilterError, FormatError, UnsupportedError
+from h5swmr.filters.pipeline import intermediate_limit
 from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.layout import (
@@ -69,7 +70,31 @@ def read_rows(
         return np.frombuffer(data, state.dtype).reshape(shape).copy()
     if not isinstance(layout, ChunkedLayoutMessage):  # pragma: no cover - reader/virtual.py
         raise UnsupportedError("virtual datasets are read by reader/virtual.py")
+    check_allocation(layout.chunk_nbytes, limit, "one chunk")
+    _check_chunk_count(state, layout, start, stop, limit)
     return _read_chunked(src, state, layout, start, stop)
+
+
+CHUNK_VISIT_BYTES = 64
+"""What visiting one chunk of a read counts against ``max_read_bytes``: a file may declare a huge
+dataset of one-element chunks, whose lookups alone (not the result) would take hours."""
+MIN_CHUNK_VISITS = 1 << 16
+"""Chunks any read may visit, however small ``max_read_bytes`` (a second of lookups at most)."""
+
+
+def _check_chunk_count(
+    state: DatasetState, layout: ChunkedLayoutMessage, start: int, stop: int, limit: int
+) -> None:
+    dims, chunk = state.dims or (1,), layout.chunk_dims
+    count = (stop - 1) // chunk[0] - start // chunk[0] + 1
+    for d, c in zip(dims[1:], chunk[1:], strict=True):
+        count *= -(-d // c)
+    allowed = max(MIN_CHUNK_VISITS, limit // CHUNK_VISIT_BYTES)
+    if count > allowed:
+        raise FormatError(
+            f"rows {start}:{stop}: {count} chunks to visit, more than the limit of {allowed}"
+            f" (max_read_bytes / {CHUNK_VISIT_BYTES}, at least {MIN_CHUNK_VISITS})"
+        )
 
 
 def _plan(
@@ -139,7 +164,7 @@ def _read_chunked(
             _read_run(src, target, run)
     else:
         for item in planned:
-            target.place(item.scaled, _read_filtered(src, state, item.record))
+            target.place(item.scaled, _read_filtered(src, state, item))
     return out
 
 
@@ -164,18 +189,20 @@ def _read_run(src: FileSource, target: _Target, run: list[_Planned]) -> None:
         target.place(item.scaled, memoryview(data)[position * nbytes : (position + 1) * nbytes])
 
 
-def _read_filtered(src: FileSource, state: DatasetState, record: ChunkRecord) -> bytes:
+def _read_filtered(src: FileSource, state: DatasetState, item: _Planned) -> bytes:
+    """One filtered chunk, decoded within a small multiple of its size whatever the file says
+    (FilterError naming the chunk otherwise; the caller adds the dataset's name)."""
     if state.pipeline is None or not isinstance(state.layout, ChunkedLayoutMessage):
         raise FormatError("filtered read of an unfiltered dataset")  # pragma: no cover
-    stored = src.read(record.address, record.size, "filtered chunk")
-    data = state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask)
-    if len(data) != state.layout.chunk_nbytes:
-        raise FormatError(
-            f"chunk at address {record.address} decodes to {len(data)} bytes, "
-            f"expected {state.layout.chunk_nbytes}",
-            address=record.address,
-        )
-    return data
+    record, expected = item.record, state.layout.chunk_nbytes
+    where = f"chunk {item.scaled} at address {record.address}"
+    try:
+        if record.size > intermediate_limit(expected):
+            raise FilterError(f"{record.size} bytes stored for a {expected}-byte chunk")
+        stored = src.read(record.address, record.size, "filtered chunk")
+        return state.pipeline.decode(stored, state.dtype.itemsize, record.filter_mask, expected)
+    except FilterError as exc:
+        raise FilterError(f"{where}: {exc}", chunk=item.scaled, address=record.address) from exc
 
 
 def _read_rows_into(src: FileSource, target: _Target, run: list[_Planned]) -> None:

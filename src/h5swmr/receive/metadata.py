@@ -1,10 +1,15 @@
-"""The ``start`` message as a NeXus tree: NXdetector, NXbeam and NXsample fields, with NeXus'
+"""The ``start`` message as a NeXus tree: NXdetector and NXbeam fields as datasets, with NeXus'
 names where NeXus has one (``x_pixel_size``, ``serial_number``, ``flatfield_applied``...).
 
-Scalars and strings are attributes of their NeXus group for now (the writer has no call for a
-scalar dataset yet); flatfield, pixel mask and count-rate tables are datasets (one frame each,
-bitshuffle-LZ4 when the codecs are there). The whole message, less its tables, is kept as JSON
-in ``/entry/instrument/detector`` attribute ``stream_start``, so no field is lost.
+NeXus readers look for fields (datasets), not attributes: ``distance``, ``beam_center_x``,
+``incident_wavelength``... are scalar datasets, each with a ``units`` attribute where the Stream
+V2 README gives a unit (it gives none for times, pixel sizes, beam centre or sensor thickness, so
+those carry none rather than a guess). ``/entry/start_time`` is the arm date as an ISO 8601
+string dataset. Flatfield, pixel mask and count-rate tables are datasets (one frame each,
+bitshuffle-LZ4 when the codecs are there). The whole message, less its tables, is kept as JSON in
+``detectorSpecific/stream_start``, so no field is lost; ``user_data`` (any CBOR) is JSON too.
+Goniometer axes stay attributes of their NXtransformations group: a transformation field needs
+``transformation_type``, ``vector`` and ``depends_on``, which the stream does not send.
 """
 
 from __future__ import annotations
@@ -43,25 +48,42 @@ DETECTOR_FIELDS: Final = {
     "pixel_mask_enabled": "pixel_mask_applied",
     "virtual_pixel_interpolation_enabled": "virtual_pixel_correction_applied",
     "detector_translation": "detector_translation",
-    "number_of_images": "nimages",
 }
+SPECIFIC_FIELDS: Final = {"number_of_images": "nimages"}
 BEAM_FIELDS: Final = {
     "incident_energy": "incident_energy",
     "incident_wavelength": "incident_wavelength",
 }
+# Units the Stream V2 README states (field table of the start message); NeXus unit names.
+UNITS: Final = {
+    "detector_translation": "m",
+    "distance": "m",
+    "threshold_energy": "eV",
+    "incident_energy": "eV",
+    "incident_wavelength": "angstrom",
+}
+# Datasets the series itself makes in the NXdetector: a start field never takes their names.
+PER_FRAME: Final = frozenset({"image_id", "received", "start_time", "stop_time", "real_time"})
 TABLES: Final = ("flatfield", "pixel_mask", "countrate_correction_lookup_table")
 
 
-def _attribute_value(value: object) -> object | None:
-    """A start field as something ``set_attribute`` takes; None for what it cannot hold."""
+def _field_value(value: object) -> object | None:
+    """A start field as ``write_dataset`` data (NeXus types: NX_BOOLEAN as bool, NX_INT as
+    int64, NX_FLOAT as float64, NX_CHAR as a string); None for what a field cannot hold."""
     if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | str):
-        return value
+        return np.bool_(value)
+    if isinstance(value, int):
+        return np.int64(value) if -(2**63) <= value < 2**63 else None
+    if isinstance(value, float):
+        return np.float64(value)
+    if isinstance(value, str):
+        return value if "\x00" not in value else None  # HDF5 strings end at NUL: JSON only
     if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+        if any(isinstance(v, bool) for v in value):
+            return None
         return np.asarray(value, dtype="<f8")
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-        return value
+        return value if not any("\x00" in v for v in value) else None
     return None
 
 
@@ -82,36 +104,46 @@ def _table_pipeline() -> FilterPipeline | None:
         return None
 
 
+def _write_field(writer: SwmrFileWriter, group: str, name: str, value: object) -> None:
+    """Field ``name`` of ``group`` as a dataset, with its ``units`` when the README has one."""
+    writer.write_dataset(f"{group}/{name}", value)
+    if name in UNITS:
+        writer.set_attribute(f"{group}/{name}", "units", UNITS[name])
+
+
 def write_start_metadata(
     writer: SwmrFileWriter, start: StartMessage, tables: list[tuple[str, np.ndarray[Any, Any]]]
 ) -> None:
-    """Groups, attributes and the ``tables`` (``start_tables``) of ``start``; before
-    ``start_swmr``."""
+    """Fields, groups and the ``tables`` (``start_tables``) of ``start``; before
+    ``start_swmr``, after the series' own datasets (whose names a field never takes)."""
     fields = start.fields
-    writer.set_attribute("/entry", "series_unique_id", start.series_unique_id)
-    if start.number_of_images is not None:
+    taken = PER_FRAME | set(start.channels)
+    if start.number_of_images is not None:  # the VDS master reads it (master.py)
         writer.set_attribute("/entry", "number_of_images", start.number_of_images)
     if isinstance(fields.get("arm_date"), datetime.datetime):
-        writer.set_attribute("/entry", "start_time", fields["arm_date"].isoformat())
-    writer.set_attribute(DETECTOR, "channels", list(start.channels))
+        writer.write_string_dataset("/entry/start_time", fields["arm_date"].isoformat())
     for key, name in DETECTOR_FIELDS.items():
-        value = _attribute_value(fields.get(key))
-        if value is not None:
-            writer.set_attribute(DETECTOR, name, value)
-    translation = fields.get("detector_translation")
-    if isinstance(translation, list) and len(translation) == 3:
-        writer.set_attribute(DETECTOR, "distance", float(translation[2]))
+        value = _field_value(fields.get(key))
+        if value is not None and name not in taken:
+            _write_field(writer, DETECTOR, name, value)
+    translation = _field_value(fields.get("detector_translation"))
+    if (
+        isinstance(translation, np.ndarray)
+        and translation.shape == (3,)
+        and "distance" not in taken
+    ):
+        _write_field(writer, DETECTOR, "distance", np.float64(translation[2]))
     energies = fields.get("threshold_energy")
-    if isinstance(energies, dict):
+    if isinstance(energies, dict) and "threshold_energy" not in taken:
         values = [float(energies.get(c, float("nan"))) for c in start.channels]
-        writer.set_attribute(DETECTOR, "threshold_energy", np.asarray(values, "<f8"))
+        _write_field(writer, DETECTOR, "threshold_energy", np.asarray(values, "<f8"))
     if any(key in fields for key in BEAM_FIELDS):
         writer.create_group(BEAM)
         writer.set_attribute(BEAM, "NX_class", "NXbeam")
         for key, name in BEAM_FIELDS.items():
-            value = _attribute_value(fields.get(key))
+            value = _field_value(fields.get(key))
             if value is not None:
-                writer.set_attribute(BEAM, name, value)
+                _write_field(writer, BEAM, name, value)
     goniometer = fields.get("goniometer")
     if isinstance(goniometer, dict) and goniometer:
         writer.create_group(GONIOMETER)
@@ -124,8 +156,20 @@ def write_start_metadata(
                     writer.set_attribute(GONIOMETER, f"{axis}_{part}", float(value))
     writer.create_group(SPECIFIC)
     writer.set_attribute(SPECIFIC, "NX_class", "NXcollection")
+    channels = _field_value(list(start.channels))
+    if channels is not None:
+        writer.write_string_dataset(f"{SPECIFIC}/channels", channels)
+    for key, name in SPECIFIC_FIELDS.items():
+        value = _field_value(fields.get(key))
+        if value is not None:
+            _write_field(writer, SPECIFIC, name, value)
+    if "user_data" in fields:
+        user_data = json.dumps(fields["user_data"], default=_json_default)
+        writer.write_string_dataset(f"{SPECIFIC}/user_data", user_data)
     summary = {k: v for k, v in fields.items() if k not in TABLES}
-    writer.set_attribute(SPECIFIC, "stream_start", json.dumps(summary, default=_json_default))
+    writer.write_string_dataset(
+        f"{SPECIFIC}/stream_start", json.dumps(summary, default=_json_default)
+    )
     pipeline = _table_pipeline()
     for path, data in tables:
         if pipeline is None:

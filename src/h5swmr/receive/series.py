@@ -5,7 +5,7 @@ Layout of every part (NeXus, ``nexus=True``): one streaming dataset per channel 
 datasets ``image_id``, ``start_time``, ``stop_time``, ``real_time`` (seconds) and ``received``
 (1: the frame arrived; 0: a placeholder for a missing one), appended as metadata of the first
 channel's frame, so a reader never sees a frame before its id. The ``start`` message's metadata
-go to NXdetector/NXbeam/NXsample attributes, its tables to datasets (``metadata.py``).
+go to NXdetector/NXbeam fields (datasets), its tables to datasets (``metadata.py``).
 
 The file is created at the first ``image`` (the payloads say which filter the datasets need:
 bitshuffle-LZ4 and LZ4 payloads are stored verbatim with ``append_chunk``; raw ones go through

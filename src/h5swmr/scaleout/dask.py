@@ -1,28 +1,33 @@
 """A growing h5swmr file as a Dask array: one task per run of whole chunks along the frames.
 
-Each task opens the file with ``SwmrFileReader`` (pure Python, no libhdf5, nothing shared
-between tasks), reads its frames and closes it, so the graph pickles to any Dask cluster whose
-workers see the file (a parallel file system). The array covers the frames flushed when it is
-made; call ``as_dask_array`` again later to take in new frames. Dask is imported lazily: install
-it with ``pip install "h5swmr[dask]"``.
+``as_dask_array`` takes an ``h5swmr.File`` dataset (``as_dask_array(f["entry/data"])``) or a
+path and a dataset name. Each task opens the file with ``h5swmr.File`` (pure Python, no libhdf5,
+nothing shared between tasks), reads its frames (``dset[start:stop]``) and closes it, so the
+graph pickles to any Dask cluster whose workers see the file (a parallel file system). The
+array covers the frames flushed when it is made; call ``as_dask_array`` again later to take in
+new frames. Dask is imported lazily: install it with ``pip install "h5swmr[dask]"``.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError
-from h5swmr.reader import SwmrFileReader
+from h5swmr.reader import Dataset, File
 
 
 def read_frames(path: str, dataset: str, start: int, stop: int) -> np.ndarray:
     """Frames ``start:stop`` of ``dataset``: one Dask task."""
-    with SwmrFileReader.open(path) as reader:
-        frames = reader.read_frames(dataset, start, stop)
+    with File(path) as f:
+        node = f[dataset]
+        if not isinstance(node, Dataset):
+            raise InvalidArgumentError(f"{path!r} {dataset!r} is a group, not a dataset")
+        frames: np.ndarray = node[start:stop]
     if frames.shape[0] != stop - start:
         raise InvalidArgumentError(
             f"{path!r} {dataset!r}: frames {start}:{stop} asked, {frames.shape[0]} read"
@@ -41,9 +46,13 @@ def _import_dask_array() -> Any:
 
 
 def as_dask_array(
-    path: str | os.PathLike[str], dataset: str, *, frames_per_task: int | None = None
+    source: str | os.PathLike[str] | Dataset,
+    dataset: str | None = None,
+    *,
+    frames_per_task: int | None = None,
 ) -> Any:
-    """``dataset`` of ``path`` as a ``dask.array.Array`` of the frames flushed so far.
+    """A dataset (an ``h5swmr.File`` dataset, or ``dataset`` of the file at ``source``) as a
+    ``dask.array.Array`` of the frames flushed so far (a ``Dataset``: its current snapshot).
 
     Tasks are chunk-aligned along the frames: ``frames_per_task`` (default: enough whole chunks
     for about 64 MiB) is rounded up to a multiple of the dataset's frames per chunk.
@@ -51,9 +60,22 @@ def as_dask_array(
     da = _import_dask_array()
     from dask.delayed import delayed
 
-    path = os.fspath(path)
-    with SwmrFileReader.open(path) as reader:
-        shape, dtype, chunks = reader.shape(dataset), reader.dtype(dataset), reader.chunks(dataset)
+    if isinstance(source, Dataset):
+        path, dataset = source.file.filename, source.name
+        if not Path(path).is_file():
+            raise InvalidArgumentError(
+                f"as_dask_array: {path!r} is not a file path every task can open"
+            )
+        shape, dtype, chunks = source.shape, source.dtype, source.chunks
+    else:
+        if dataset is None:
+            raise InvalidArgumentError("as_dask_array(path, dataset): name the dataset")
+        path = os.fspath(source)
+        with File(path) as f:
+            node = f[dataset]
+            if not isinstance(node, Dataset):
+                raise InvalidArgumentError(f"{path!r} {dataset!r} is a group, not a dataset")
+            shape, dtype, chunks = node.shape, node.dtype, node.chunks
     if not shape:
         raise InvalidArgumentError(f"as_dask_array({dataset!r}): a scalar dataset has no frames")
     chunk_frames = chunks[0] if chunks else 1

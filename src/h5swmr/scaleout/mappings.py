@@ -1,5 +1,6 @@
 """VDS mappings for frame streams: consecutive runs of frames (file rollover), interleaved frames
-(round-robin fan-out), stripes of every frame (fan-out by detector module), printf-named parts.
+(round-robin fan-out), stripes of every frame (fan-out by detector module), printf-named parts,
+and the strided form they share (the segments of a distributed writer).
 
 A frame stream is a dataset ``(frames, *frame_dims)``. ``n_frames=None`` makes a mapping grow
 with its source (H5S_UNLIMITED count): libhdf5 then sizes the virtual dataset from the sources'
@@ -12,16 +13,6 @@ from h5swmr.errors import InvalidArgumentError
 from h5swmr.format.constants import UNLIMITED
 from h5swmr.format.messages.virtual_layout import VirtualMapping
 from h5swmr.format.selection import HyperslabSelection
-
-
-def _frames(
-    first: int, stride: int, n_frames: int | None, frame_dims: tuple[int, ...]
-) -> HyperslabSelection:
-    count = UNLIMITED if n_frames is None else n_frames
-    rank = len(frame_dims)
-    return HyperslabSelection(
-        (first, *(0,) * rank), (stride, *(1,) * rank), (count, *(1,) * rank), (1, *frame_dims)
-    )
 
 
 def _run(first: int, n_frames: int, frame_dims: tuple[int, ...]) -> HyperslabSelection:
@@ -41,11 +32,9 @@ def run_mapping(
 ) -> VirtualMapping:
     """Frames 0.. of the source at frames ``first_frame``.. of the virtual dataset."""
     if n_frames is None:
-        source = _frames(0, 1, None, frame_dims)
-        virtual = _frames(first_frame, 1, None, frame_dims)
-    else:
-        _check_count(n_frames)
-        source, virtual = _run(0, n_frames, frame_dims), _run(first_frame, n_frames, frame_dims)
+        return strided_mapping(source_file, source_dataset, frame_dims, first_frame=first_frame)
+    _check_count(n_frames)
+    source, virtual = _run(0, n_frames, frame_dims), _run(first_frame, n_frames, frame_dims)
     return VirtualMapping(source_file, source_dataset, source, virtual)
 
 
@@ -61,11 +50,14 @@ def interleaved_mapping(
     """Source frame i at virtual frame ``worker + i * n_workers`` (round-robin fan-out)."""
     if not 0 <= worker < n_workers:
         raise InvalidArgumentError(f"worker {worker} of {n_workers}")
-    if n_frames is not None:
-        _check_count(n_frames)
-    source = _frames(0, 1, n_frames, frame_dims)
-    virtual = _frames(worker, n_workers, n_frames, frame_dims)
-    return VirtualMapping(source_file, source_dataset, source, virtual)
+    return strided_mapping(
+        source_file,
+        source_dataset,
+        frame_dims,
+        first_frame=worker,
+        stride=n_workers,
+        n_frames=n_frames,
+    )
 
 
 def stripe_mapping(
@@ -78,14 +70,38 @@ def stripe_mapping(
 ) -> VirtualMapping:
     """Every source frame (``stripe_dims``) at ``offset`` inside the virtual frame: a detector
     module, or a band of rows, written by its own process."""
-    if len(offset) != len(stripe_dims):
-        raise InvalidArgumentError(f"stripe offset {offset} for stripe dims {stripe_dims}")
-    count = UNLIMITED if n_frames is None else n_frames
-    ones = (1,) * len(stripe_dims)
-    source = HyperslabSelection(
-        (0, *(0,) * len(stripe_dims)), (1, *ones), (count, *ones), (1, *stripe_dims)
+    return strided_mapping(
+        source_file, source_dataset, stripe_dims, offset=offset, n_frames=n_frames
     )
-    virtual = HyperslabSelection((0, *offset), (1, *ones), (count, *ones), (1, *stripe_dims))
+
+
+def strided_mapping(
+    source_file: str,
+    source_dataset: str,
+    part_dims: tuple[int, ...],
+    *,
+    first_frame: int = 0,
+    stride: int = 1,
+    n_frames: int | None = None,
+    offset: tuple[int, ...] | None = None,
+) -> VirtualMapping:
+    """Source frame i (``part_dims``, the whole frame or a stripe of it) at virtual frame
+    ``first_frame + i * stride``, at ``offset`` inside that frame: the general form of the
+    round-robin, stripe and segment mappings of every fan-out (``None`` frames: unlimited)."""
+    rank = len(part_dims)
+    offset = (0,) * rank if offset is None else tuple(offset)
+    if len(offset) != rank:
+        raise InvalidArgumentError(f"stripe offset {offset} for stripe dims {part_dims}")
+    if first_frame < 0 or stride < 1:
+        raise InvalidArgumentError(f"mapping: first frame {first_frame}, stride {stride}")
+    if n_frames is not None:
+        _check_count(n_frames)
+    count = UNLIMITED if n_frames is None else n_frames
+    ones = (1,) * rank
+    source = HyperslabSelection((0, *(0,) * rank), (1, *ones), (count, *ones), (1, *part_dims))
+    virtual = HyperslabSelection(
+        (first_frame, *offset), (stride, *ones), (count, *ones), (1, *part_dims)
+    )
     return VirtualMapping(source_file, source_dataset, source, virtual)
 
 

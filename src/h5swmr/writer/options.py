@@ -29,6 +29,7 @@ class CreateOptions(WriterOptions, total=False):
     nexus: bool
     temp_suffix: str
     create_dirs: bool
+    overwrite: bool
 
 
 def _default_workers() -> int:
@@ -47,6 +48,7 @@ class Settings:
     nexus: bool = False
     temp_suffix: str = ""
     create_dirs: bool = False
+    overwrite: bool = False
 
     @classmethod
     def parse(cls, options: CreateOptions) -> Settings:
@@ -86,6 +88,7 @@ class Settings:
             bool(options.get("nexus", False)),
             temp_suffix,
             bool(options.get("create_dirs", False)),
+            bool(options.get("overwrite", False)),
         )
 
 

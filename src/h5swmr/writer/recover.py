@@ -76,8 +76,8 @@ class WriterProbe:
             return f"a writer is running ({who} the file open for writing)"
         if self.state is WriterState.WRITING:
             return (
-                f"a writer is writing (the file changed within {self.seconds:g} s; "
-                "that writer holds no lock)"
+                f"a writer is writing (the file changed within {self.seconds:g} s, though no "
+                "process on this host has it open for writing)"
             )
         return (
             "its writer is gone without closing it (no process has the file open for writing "

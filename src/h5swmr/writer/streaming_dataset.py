@@ -485,7 +485,9 @@ class StreamingDataset:
         tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
         for tile, record in enumerate(records):
             raw = src.read(record.address, record.size, "chunk")
-            decoded = self.pipeline.decode(raw, itemsize, record.filter_mask)
+            decoded = self.pipeline.decode(
+                raw, itemsize, record.filter_mask, expected=grid.chunk_nbytes
+            )
             if len(decoded) != grid.chunk_nbytes:
                 raise FormatError(
                     f"{self.name!r}: chunk at {record.address} decodes to {len(decoded)} bytes, "

@@ -48,6 +48,7 @@ from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
+from h5swmr.writer.live_check import check_not_cut, refuse_live_file
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import StreamingDataset
@@ -127,6 +128,9 @@ class SwmrFileWriter:
         self._flush_interval = settings.flush_interval
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
+        self._committed_eoa = 0
+        """The end of the file at the last commit (0 before the first): the file is never
+        shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
         self._plan = CommitPlan()
         self._handle = handle
@@ -206,6 +210,10 @@ class SwmrFileWriter:
           ``write_dataset`` with a bare name adds an NXdetector field.
         - ``temp_suffix``: write to ``path + temp_suffix`` and rename to ``path`` at ``close``.
         - ``create_dirs``: create missing directories of ``path``.
+        - ``overwrite``: replace an existing file even if its superblock says a writer has it
+          open. Without it such a file (a live SWMR writer's, which holds no lock, or a crashed
+          writer's) is refused with FileLockedError and left untouched: ``recover`` keeps a
+          crashed writer's frames.
         """
         return cls.create_with_locking(path, FileLocking.from_environment(), **options)
 
@@ -216,7 +224,8 @@ class SwmrFileWriter:
         """Like ``create`` with an explicit locking policy (and the same options).
 
         The file is locked before it is truncated, so a file another process holds is refused
-        with FileLockedError and left untouched.
+        with FileLockedError and left untouched; so is one whose superblock says a writer has
+        it open, unless ``overwrite=True``.
         """
         return cls._open(path, locking, Settings.parse(options), reopen=False)
 
@@ -269,6 +278,8 @@ class SwmrFileWriter:
         try:
             locked = lock(handle.fd, path_str, locking, exclusive=True)
             if handle.physical_size and not reopen:
+                if not settings.overwrite:
+                    refuse_live_file(handle, path_str)
                 handle.truncate(0)
             return cls(
                 handle,
@@ -832,6 +843,8 @@ class SwmrFileWriter:
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
+        if self._committed_eoa:
+            check_not_cut(self._handle, self._committed_eoa)
         for dataset in self._structure.datasets:
             if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
@@ -858,5 +871,6 @@ class SwmrFileWriter:
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
+        self._committed_eoa = eoa
         self._last_commit = time.monotonic()
         self._monitor.record_commit(time.perf_counter() - started)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ from h5swmr.format.extensible_array.blocks import (
 from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBlockInfo
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.object_header import ObjectHeader, find_message
-from tests.format.conftest import TIME_LIMIT, check_structure
+from tests.format.conftest import check_structure
 
 P = ExtensibleArrayParams()
 u64 = st.integers(0, 2**64 - 1)
@@ -49,8 +48,7 @@ client_and_size = st.sampled_from([(0, 8), (1, 14), (1, 15), (1, 20)])
 
 
 def battery(encoded: bytes, decode: Callable[[bytes], Any], expected: Any) -> None:
-    """Round trip, every truncation TruncatedError, every byte flip ChecksumError, in time."""
-    start = time.monotonic()
+    """Round trip, every truncation TruncatedError, every byte flip ChecksumError."""
     assert decode(encoded) == expected
     assert decode(encoded + b"\xaa" * 7) == expected  # trailing bytes belong to someone else
     for cut in range(len(encoded)):
@@ -62,7 +60,6 @@ def battery(encoded: bytes, decode: Callable[[bytes], Any], expected: Any) -> No
         bad[i] ^= rng.randrange(1, 256)
         with pytest.raises(ChecksumError):
             decode(bytes(bad))
-    assert time.monotonic() - start < TIME_LIMIT
 
 
 # --- round trips and corruption --------------------------------------------------------------

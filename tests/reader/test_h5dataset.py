@@ -1,0 +1,190 @@
+"""``Dataset`` beyond selections: chunk details under h5py's low-level names, iter_chunks,
+read_direct, scalars, refresh, frames and follow, each checked against h5py on the same file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import h5swmr
+from h5swmr import FileLocking, H5SwmrError, SwmrFileWriter
+
+
+@pytest.fixture
+def chunked(tmp_path: Path) -> Path:
+    path = tmp_path / "chunked.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        d = f.create_dataset(
+            "d", shape=(5, 6), dtype="<i4", chunks=(2, 4), compression="gzip", fillvalue=-1
+        )
+        d[0:2, 0:4] = 1
+        d[4, 5] = 9
+        f["s"] = np.float32(1.5)
+        f["c"] = np.arange(10.0)
+    return path
+
+
+def test_chunk_details_match_h5py(chunked: Path) -> None:
+    with h5py.File(chunked, "r") as theirs, h5swmr.File(chunked) as ours:
+        mine, real = ours["d"], theirs["d"]
+        assert mine.id.get_num_chunks() == real.id.get_num_chunks() == 2
+        for i in range(2):
+            assert tuple(mine.id.get_chunk_info(i)) == tuple(real.id.get_chunk_info(i))
+        for offset in [(0, 0), (4, 4)]:
+            assert tuple(mine.id.get_chunk_info_by_coord(offset)) == tuple(
+                real.id.get_chunk_info_by_coord(offset)
+            )
+        unwritten = mine.id.get_chunk_info_by_coord((2, 0))  # h5py's other fields are junk
+        assert (unwritten.byte_offset, unwritten.size) == (None, 0)
+        assert real.id.get_chunk_info_by_coord((2, 0)).byte_offset is None
+        assert mine.id.read_direct_chunk((4, 4)) == real.id.read_direct_chunk((4, 4))
+        edge = mine.id.read_chunk((4, 4))
+        assert edge is not None and edge.shape == (2, 4) and edge[0, 1] == 9
+        assert mine.id.read_chunk((2, 0)) is None
+        assert mine.id.get_storage_size() == real.id.get_storage_size()
+        for sel in (None, np.s_[1:5, 3:6]):
+            assert list(mine.iter_chunks(sel)) == list(real.iter_chunks(sel))
+        assert (mine.compression, mine.compression_opts, mine.fillvalue) == ("gzip", 4, -1)
+        assert mine.fillvalue == real.fillvalue
+        out, ref = np.zeros((3, 6), "<i4"), np.zeros((3, 6), "<i4")
+        mine.read_direct(out, np.s_[2:5], np.s_[0:3])
+        real.read_direct(ref, np.s_[2:5], np.s_[0:3])
+        np.testing.assert_array_equal(out, ref)
+        np.testing.assert_array_equal(np.asarray(mine), real[()])
+        assert (mine.ndim, mine.size, mine.nbytes, len(mine)) == (2, 30, 120, 5)
+        with pytest.raises(TypeError):
+            ours["c"].iter_chunks().__next__()
+
+
+def test_scalar_dataset_as_h5py(chunked: Path) -> None:
+    with h5py.File(chunked, "r") as theirs, h5swmr.File(chunked) as ours:
+        mine, real = ours["s"], theirs["s"]
+        assert type(mine[()]) is type(real[()]) and mine[()] == real[()]
+        assert mine[...].shape == real[...].shape == ()
+        with pytest.raises(TypeError) as caught:
+            len(mine)
+        assert isinstance(caught.value, H5SwmrError)
+        with pytest.raises(ValueError):
+            mine[0]
+
+
+def test_refresh_frames_and_follow(tmp_h5: Path) -> None:
+    w = SwmrFileWriter.create_with_locking(tmp_h5, FileLocking.DISABLED)
+    ds = w.create_streaming_dataset("frames", np.uint16, (3, 2))
+    w.start_swmr()
+    for i in range(3):
+        w.append_frame(ds, np.full((3, 2), i, np.uint16))
+    w.flush()
+    with h5swmr.File(tmp_h5) as ours:
+        frames = ours["frames"]
+        assert frames.shape == (3, 3, 2) and frames.maxshape[0] is None
+        w.append_frame(ds, np.full((3, 2), 3, np.uint16))
+        w.flush()
+        assert frames.shape == (3, 3, 2)  # the snapshot until refresh()
+        frames.refresh()
+        assert frames.shape == (4, 3, 2)
+        assert [int(f[0, 0]) for f in frames.frames(1)] == [1, 2, 3]
+        only_new = frames.follow(start="end", timeout=5.0)
+        w.append_frame(ds, np.full((3, 2), 4, np.uint16))
+        w.close()
+        assert [i for i, _ in only_new] == [4]
+        everything = [(i, int(f[0, 0])) for i, f in frames.follow(timeout=5.0)]
+        assert everything == [(i, i) for i in range(5)]
+        with pytest.raises(ValueError):
+            next(frames.follow(start=-1))
+
+
+@pytest.fixture
+def virtual(tmp_path: Path) -> Path:
+    """A virtual dataset over two source files (h5py's VirtualLayout), with fill between."""
+    layout = h5py.VirtualLayout(shape=(7, 4, 3), dtype="<f4")
+    for k in range(2):
+        source = tmp_path / f"src{k}.h5"
+        with h5py.File(source, "w") as f:
+            f["data"] = np.arange(36, dtype="<f4").reshape(3, 4, 3) + 100 * k
+        layout[4 * k : 4 * k + 3] = h5py.VirtualSource(source.name, "data", shape=(3, 4, 3))
+    path = tmp_path / "master.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_virtual_dataset("vds", layout, fillvalue=-1)
+    return path
+
+
+def test_virtual_dataset_selections_as_h5py(virtual: Path) -> None:
+    with h5py.File(virtual, "r") as theirs, h5swmr.File(virtual) as ours:
+        mine, real = ours["vds"], theirs["vds"]
+        assert mine.is_virtual and real.is_virtual
+        assert [(m.file_name, m.dset_name) for m in mine.virtual_sources()] == [
+            (m.file_name, m.dset_name) for m in real.virtual_sources()
+        ]
+        for key in (np.s_[...], 3, -1, np.s_[1:6:2, ::3, 1], np.s_[[0, 4, 6], 2:], np.s_[5, 3, 2]):
+            got, want = mine[key], real[key]
+            assert type(got) is type(want)
+            assert np.asarray(got).tobytes() == np.asarray(want).tobytes(), key
+
+
+def test_one_element_of_many_chunks_reads_only_its_chunk(tmp_path: Path) -> None:
+    """A slice reads only the chunks it touches: one element of 20,000 one-element chunks costs
+    the superblock, headers and one index block, never the whole index or data."""
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("d", data=np.arange(20_000, dtype="<i8"), chunks=(1,), maxshape=(None,))
+    read: list[int] = []
+
+    class Counting(io.FileIO):
+        def read(self, size: int | None = -1, /) -> bytes:
+            data = super().read(size)
+            read.append(len(data))
+            return data
+
+    with Counting(path, "r") as handle, h5swmr.File(handle) as ours:
+        assert ours["d"][12_345] == 12_345
+        assert ours["d"][19_999:] == [19_999]
+    assert sum(read) < 16_384, (sum(read), path.stat().st_size)
+
+
+def test_corrupt_chunk_and_truncated_file_are_os_errors_as_in_h5py(
+    chunked: Path, tmp_path: Path
+) -> None:
+    with h5py.File(chunked, "r") as theirs:
+        info = theirs["d"].id.get_chunk_info_by_coord((0, 0))
+    broken = tmp_path / "broken.h5"
+    data = bytearray(chunked.read_bytes())
+    data[info.byte_offset : info.byte_offset + info.size] = bytes(info.size)  # not zlib now
+    broken.write_bytes(bytes(data))
+    with h5py.File(broken, "r") as theirs, pytest.raises(OSError):
+        theirs["d"][0]
+    with h5swmr.File(broken) as ours, pytest.raises(OSError) as caught:
+        ours["d"][0]
+    assert isinstance(caught.value, H5SwmrError)
+    short = tmp_path / "short.h5"
+    short.write_bytes(chunked.read_bytes()[:1200])
+    with pytest.raises(OSError):
+        h5py.File(short, "r")["d"][...]
+    with pytest.raises(OSError):
+        h5swmr.File(short)["d"][...]
+
+
+def test_string_datasets_as_h5py_bytes_and_asstr(tmp_path: Path) -> None:
+    path = tmp_path / "strings.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("v", data=["ab", "cdé", "x"], dtype=h5py.string_dtype())
+        f.create_dataset(
+            "c", data=list("abcd"), dtype=h5py.string_dtype(), chunks=(2,), maxshape=(None,)
+        )
+        f["s"] = "scalar text"
+    with h5py.File(path, "r") as theirs, h5swmr.File(path) as ours:
+        assert ours["v"].dtype == theirs["v"].dtype
+        for name, keys in (("v", [(), 1, np.s_[::2], [0, 2]]), ("c", [(), 3, np.s_[1::2]])):
+            for key in keys:
+                for mine, real in (
+                    (ours[name][key], theirs[name][key]),
+                    (ours[name].asstr()[key], theirs[name].asstr()[key]),
+                ):
+                    assert type(mine) is type(real)
+                    assert np.asarray(mine).tolist() == np.asarray(real).tolist(), (name, key)
+        assert ours["s"][()] == theirs["s"][()] == b"scalar text"
+        assert ours["s"].asstr()[()] == "scalar text"
