@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from h5swmr.errors import H5SwmrError, StorageError
-from h5swmr.storage.commit import Durability, apply_phases
 from h5swmr.storage.file import FileHandle
 
 
@@ -106,26 +105,3 @@ def test_use_after_close_says_closed(tmp_path: Path) -> None:
         with pytest.raises(StorageError, match="is closed") as info:
             call()
         assert "None" not in str(info.value)
-
-
-@pytest.mark.parametrize("durability", list(Durability))
-def test_apply_phases_writes_in_order(tmp_path: Path, durability: Durability) -> None:
-    path = tmp_path / "p.bin"
-    h = FileHandle.open(str(path), create=True)
-    try:
-        apply_phases(h, [[(0, b"aaaa"), (8, b"bb")], [], [(2, b"CC")]], durability)
-    finally:
-        h.close()
-    assert path.read_bytes() == b"aaCC\0\0\0\0bb"
-
-
-def test_apply_phases_stops_at_the_first_failure(tmp_path: Path) -> None:
-    path = tmp_path / "p.bin"
-    path.write_bytes(b"0123")
-    h = FileHandle.open(str(path), writable=False)
-    try:
-        with pytest.raises(StorageError, match=r"p\.bin"):
-            apply_phases(h, [[(0, b"x")], [(1, b"y")]], Durability.NONE)
-    finally:
-        h.close()
-    assert path.read_bytes() == b"0123"

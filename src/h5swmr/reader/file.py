@@ -24,6 +24,7 @@ import numpy as np
 
 from h5swmr.access.object_headers import read_object_header
 from h5swmr.access.source import FileSource
+from h5swmr.access.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.errors import (
     DatasetNotFoundError,
     FilterError,
@@ -47,7 +48,6 @@ from h5swmr.reader.global_heap import resolve_strings
 from h5swmr.reader.groups import is_group, read_links
 from h5swmr.reader.links import Link
 from h5swmr.reader.rows import read_rows
-from h5swmr.reader.superblocks import FileInfo, read_file_info, writer_is_active
 from h5swmr.reader.virtual import VirtualView, read_mappings
 from h5swmr.reader.virtual_plan import SourceDataset
 

@@ -1,4 +1,8 @@
-"""Ordered commits: phases of positional writes, each phase complete before the next begins."""
+"""Ordered commits: phases of positional writes, each phase complete before the next begins.
+
+Chunk data is written as it comes, commits phase by phase; ``OrderedWriter`` does both, so
+it is the one place bytes reach the file.
+"""
 
 from __future__ import annotations
 
@@ -25,14 +29,37 @@ class Durability(Enum):
     CLOSE = "close"
 
 
-def apply_phases(
-    handle: FileHandle, phases: Sequence[Sequence[Write]], durability: Durability
-) -> None:
-    """Write ``phases`` in order: data first, then what points at it, each write one pwrite."""
-    for phase in phases:
-        if not phase:
-            continue
-        for address, data in phase:
-            handle.pwrite(address, data)
-        if durability is Durability.FLUSH:
-            handle.sync()
+class OrderedWriter:
+    """Every byte a writer puts in its file goes through here: chunk data as soon as it has an
+    address (``write``), then each commit's phases in order (``commit``), syncing between them
+    as the durability asks. The one caller of ``FileHandle.pwrite``: what reaches the file, and
+    in which order, is read in one class.
+    """
+
+    __slots__ = ("_handle", "durability")
+
+    def __init__(self, handle: FileHandle, durability: Durability = Durability.NONE) -> None:
+        self._handle = handle
+        self.durability = durability
+
+    def write(self, address: int, data: Buffer) -> None:
+        """One pwrite, now: chunk data as it is placed, a superblock at close or recover."""
+        self._handle.pwrite(address, data)
+
+    def commit(self, phases: Sequence[Sequence[Write]]) -> None:
+        """Write ``phases`` in order: data first, then what points at it, each write one
+        pwrite. With ``Durability.FLUSH`` the chunk data written before is synced first, and
+        each phase after it is written."""
+        flush = self.durability is Durability.FLUSH
+        if flush:
+            self._handle.sync()  # chunk bytes before anything that points at them
+        for phase in phases:
+            if not phase:
+                continue
+            for address, data in phase:
+                self._handle.pwrite(address, data)
+            if flush:
+                self._handle.sync()
+
+    def sync(self) -> None:
+        self._handle.sync()

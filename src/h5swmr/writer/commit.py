@@ -15,7 +15,8 @@ indexes in ``commit(plan)``; a dataset's header is the Write its ``commit_header
 6. group headers (new links to what is now complete);
 7. the superblock (its end of file covers everything above), last.
 
-The chunk bytes themselves are written before the commit starts (``ChunkSink``).
+The chunk bytes themselves are written before the commit starts (``ChunkSink``, through the
+same storage ``OrderedWriter`` that then writes these phases).
 """
 
 from __future__ import annotations

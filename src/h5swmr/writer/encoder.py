@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -21,11 +22,24 @@ from h5swmr.writer.chunking import as_bytes
 Encoded = tuple[bytes, int]
 """Filtered chunk bytes and the filter mask of skipped filters."""
 
+Slot = TypeVar("Slot")
+"""What names a chunk's destination; the encoder hands it back with the chunk's bytes."""
 
-class ChunkEncoder:
-    """A bounded queue of chunks being filtered; ``workers=0`` filters in the caller's thread."""
 
-    def __init__(self, workers: int, max_in_flight: int | None = None) -> None:
+class ChunkEncoder(Generic[Slot]):
+    """A bounded queue of chunks being filtered; ``workers=0`` filters in the caller's thread.
+
+    Each filtered chunk goes, in submission order, to ``deliver(slot, data, filter_mask)``
+    with the ``slot`` it was submitted with: one function the owner gives, no closure per chunk.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        deliver: Callable[[Slot, bytes, int], None],
+        max_in_flight: int | None = None,
+    ) -> None:
+        self._deliver = deliver
         self._pool = ThreadPoolExecutor(workers, "h5swmr-filter") if workers > 0 else None
         self._splitter = (
             ChunkSplitter(self._pool, workers)
@@ -33,31 +47,27 @@ class ChunkEncoder:
             else None
         )
         self._max_in_flight = max_in_flight or 2 * max(workers, 1)
-        self._queue: deque[tuple[Future[Encoded], Callable[[bytes, int], None]]] = deque()
+        self._queue: deque[tuple[Future[Encoded], Slot]] = deque()
 
     def submit(
-        self,
-        pipeline: FilterPipeline,
-        chunk: np.ndarray,
-        element_size: int,
-        store: Callable[[bytes, int], None],
+        self, pipeline: FilterPipeline, chunk: np.ndarray, element_size: int, slot: Slot
     ) -> None:
-        """Filter ``chunk`` (which the caller must not change afterwards); ``store`` gets the
-        result, in submission order, from a later ``submit`` or from ``drain``."""
+        """Filter ``chunk`` (which the caller must not change afterwards); the result goes to
+        ``deliver`` with ``slot``, in submission order, from a later ``submit`` or ``drain``."""
         if self._pool is None:
-            store(*pipeline.encode(as_bytes(chunk), element_size))
+            self._deliver(slot, *pipeline.encode(as_bytes(chunk), element_size))
             return
         future = self._pool.submit(_encode, pipeline, chunk, element_size, self._splitter)
-        self._queue.append((future, store))
+        self._queue.append((future, slot))
         while len(self._queue) > self._max_in_flight:
             self._complete_oldest()
 
     def _complete_oldest(self) -> None:
-        future, store = self._queue.popleft()
-        store(*future.result())
+        future, slot = self._queue.popleft()
+        self._deliver(slot, *future.result())
 
     def drain(self) -> None:
-        """Store every queued chunk; the first failure is raised after the rest are dropped."""
+        """Deliver every queued chunk; the first failure is raised after the rest are dropped."""
         if not self._queue:  # every flush of unfiltered frames
             return
         try:

@@ -18,10 +18,11 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.writer.chunk_sink import ChunkSink, ChunkSlot
 from h5swmr.writer.chunking import ChunkGrid, as_bytes
 from h5swmr.writer.fixed_array_index import FixedArrayIndex
 from h5swmr.writer.headers import grid_fixed_messages
-from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset, coerce_array
+from h5swmr.writer.streaming_dataset import StreamingDataset, coerce_array
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -134,14 +135,10 @@ class GridDataset(StreamingDataset):
         commit readers see it); a filtered one is filtered on the pool first."""
         self._data_written = True
         if self.pipeline is None:
-            self.index.set(number, ChunkRecord(sink.write(as_bytes(chunk))))
+            self.index.set(number, ChunkRecord(sink.place(as_bytes(chunk))))
             return
-
-        def store(data: bytes, mask: int) -> None:
-            self.index.set(number, ChunkRecord(sink.write(data), len(data), mask))
-
         # a copy: the pool filters it after this call returns, the caller may reuse its array
-        sink.encoder.submit(self.pipeline, chunk.copy(), self.dtype.itemsize, store)
+        sink.filter(self.pipeline, chunk.copy(), self.dtype.itemsize, ChunkSlot(self.index, number))
 
 
 def grid_codec(dtype: np.dtype, chunk: tuple[int, ...], *, filtered: bool) -> ElementCodec:

@@ -26,14 +26,16 @@ from enum import Enum
 from h5swmr.access.extensible_array import read_extensible_array_header
 from h5swmr.access.object_headers import walk_object_header
 from h5swmr.access.source import FileSource
-from h5swmr.errors import FileLockedError, H5SwmrError, NotHdf5FileError, WriterRunningError
+from h5swmr.access.superblocks import read_superblock_at_start
+from h5swmr.errors import FileLockedError, H5SwmrError, WriterRunningError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, ChunkIndexType, MessageType
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.object_header import RawMessage, find_message
-from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
+from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.activity import changes_within, is_locked, writing_processes
+from h5swmr.storage.commit import OrderedWriter
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.locking import FileLocking, lock, unlock
 
@@ -148,11 +150,10 @@ def recover(
     policy = FileLocking.from_environment() if locking is None else locking
     handle = FileHandle.open(path_str)
     try:
-        head = handle.pread(0, Superblock.SIZE)
-        if head[: len(SIGNATURE)] != SIGNATURE:
-            where = "it is empty" if not head else "no HDF5 signature at its start"
-            raise NotHdf5FileError(f"{path_str!r}: not an HDF5 file ({where})")
-        if Superblock.decode(head).flags != ConsistencyFlags.NONE and not force:
+        if (
+            read_superblock_at_start(FileSource(handle)).flags != ConsistencyFlags.NONE
+            and not force
+        ):
             probe = probe_writer(path_str, probe_seconds)
             if probe.is_running:
                 raise WriterRunningError(
@@ -179,8 +180,8 @@ def recover(
 
 
 def _recover(handle: FileHandle, path: str) -> RecoveryReport:
-    src = FileSource(handle)
-    superblock = src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
+    src = FileSource(handle)  # read again: the file is locked now
+    superblock = read_superblock_at_start(src)
     datasets, unread = _walk(src, superblock.root_address)
     if superblock.flags == ConsistencyFlags.NONE:
         eof = superblock.eof_address
@@ -188,8 +189,9 @@ def _recover(handle: FileHandle, path: str) -> RecoveryReport:
     eof = max(superblock.eof_address, handle.physical_size)
     if handle.physical_size < eof:
         handle.truncate(eof)
-    handle.pwrite(0, Superblock(ConsistencyFlags.NONE, eof, superblock.root_address).encode())
-    handle.sync()
+    out = OrderedWriter(handle)
+    out.write(0, Superblock(ConsistencyFlags.NONE, eof, superblock.root_address).encode())
+    out.sync()
     return RecoveryReport(
         path, False, int(superblock.flags), superblock.eof_address, eof, datasets, unread
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,10 +23,8 @@ from h5swmr.format.messages.datatype import DatatypeMessage
 from h5swmr.format.object_header import ObjectHeader, RawMessage
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Write
-from h5swmr.storage.file import FileHandle
+from h5swmr.writer.chunk_sink import ChunkSink, ChunkSlot
 from h5swmr.writer.chunking import ChunkGrid, Strip, as_bytes
-from h5swmr.writer.cut_ahead import CutAhead
-from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex, params_for
 from h5swmr.writer.fill import fill_element, with_fill_value
 from h5swmr.writer.headers import (
@@ -42,21 +39,6 @@ from h5swmr.writer.tree import DatasetNode
 STRIP_NBYTES = 256 * 1024
 """Tiles per strip of an unfiltered frame: large enough that handing a strip to the helper
 thread costs little beside writing it, small enough that a megapixel frame makes several."""
-
-
-@dataclass(slots=True)
-class ChunkSink:
-    """Where chunks go: the file, its allocator and the filter pool, shared by all datasets."""
-
-    handle: FileHandle
-    allocator: EofAllocator
-    encoder: ChunkEncoder
-    cut_ahead: CutAhead
-
-    def write(self, data: bytes | memoryview) -> int:
-        address = self.allocator.allocate(len(data))
-        self.handle.pwrite(address, data)
-        return address
 
 
 def coerce_array(
@@ -322,7 +304,7 @@ class StreamingDataset:
         grid = self.grid
         if grid.frames_per_chunk == 1:
             if grid.n_tiles == 1:  # the common case: a chunk per frame, chunk index = band
-                self.index.set(band, ChunkRecord(sink.write(as_bytes(frame))))
+                self.index.set(band, ChunkRecord(sink.place(as_bytes(frame))))
                 return
             addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             adjacent = addresses[-1] - addresses[0] == (grid.n_tiles - 1) * grid.chunk_nbytes
@@ -349,11 +331,11 @@ class StreamingDataset:
         addresses, else each to its own."""
         data = as_bytes(frame)
         if adjacent:
-            sink.handle.pwrite(addresses[0], data)
+            sink.write_at(addresses[0], data)
             return
         size = self.grid.slab_nbytes
         for tile, address in enumerate(addresses):
-            sink.handle.pwrite(address, data[tile * size : (tile + 1) * size])
+            sink.write_at(address, data[tile * size : (tile + 1) * size])
 
     def _set_band(self, band: int, addresses: list[int]) -> None:
         """Point the index at the unfiltered tile chunks of ``band`` (consecutive elements)."""
@@ -379,10 +361,10 @@ class StreamingDataset:
         def write(piece: int) -> None:
             span = strips[piece].tiles
             if adjacent:
-                sink.handle.pwrite(addresses[span.start], as_bytes(tiles[span]))
+                sink.write_at(addresses[span.start], as_bytes(tiles[span]))
                 return
             for tile in range(span.start, span.stop):
-                sink.handle.pwrite(addresses[tile], as_bytes(tiles[tile]))
+                sink.write_at(addresses[tile], as_bytes(tiles[tile]))
 
         sink.cut_ahead.run(len(strips), cut, write)
 
@@ -408,13 +390,8 @@ class StreamingDataset:
         """Filter each tile chunk of ``tiles`` (shape ``(n_tiles, ...)``) on the pool."""
         assert self.pipeline is not None
         for tile in range(self.grid.n_tiles):
-            index = self.grid.chunk_index(band, tile)
-
-            def store(data: bytes, mask: int, index: int = index) -> None:
-                address = sink.write(data)
-                self.index.set(index, ChunkRecord(address, len(data), mask))
-
-            sink.encoder.submit(self.pipeline, tiles[tile], self.dtype.itemsize, store)
+            slot = ChunkSlot(self.index, self.grid.chunk_index(band, tile))
+            sink.filter(self.pipeline, tiles[tile], self.dtype.itemsize, slot)
 
     def check_chunk(self, chunk: object, filter_mask: int) -> tuple[memoryview, ChunkRecord]:
         """An already-filtered chunk of ``frames_per_chunk`` whole frames, checked against the
@@ -442,7 +419,7 @@ class StreamingDataset:
 
     def store_chunk(self, view: memoryview, record: ChunkRecord, sink: ChunkSink) -> None:
         band = self.frames_appended // self.grid.frames_per_chunk
-        address = sink.write(view)
+        address = sink.place(view)
         self._data_written = True
         self.index.set(self.grid.chunk_index(band, 0), dataclasses.replace(record, address=address))
         self.frames_appended += self.grid.frames_per_chunk
@@ -527,7 +504,7 @@ class StreamingDataset:
         the old frame or the new one, never a mix (for the finished flag)."""
         if self.is_filtered or self.grid.frames_per_chunk != 1 or self.grid.is_tiled:
             raise UnsupportedError(f"{self.name!r}: only single-frame unfiltered chunks")
-        address = sink.write(as_bytes(frame))
+        address = sink.place(as_bytes(frame))
         self.index.set(0, ChunkRecord(address))
 
     def first_open_chunk(self) -> int:

@@ -37,21 +37,21 @@ from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
-from h5swmr.storage.commit import Durability, apply_phases
+from h5swmr.storage.commit import Durability, OrderedWriter
 from h5swmr.storage.file import FileHandle
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import nexus, resume
+from h5swmr.writer.chunk_sink import ChunkSink
 from h5swmr.writer.chunking import check_dims
 from h5swmr.writer.commit import CommitPlan
 from h5swmr.writer.cut_ahead import CutAhead
-from h5swmr.writer.encoder import ChunkEncoder
 from h5swmr.writer.grid_dataset import GridDataset
 from h5swmr.writer.headers import SuperblockImage
 from h5swmr.writer.live_check import check_not_cut, refuse_live_file
 from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
-from h5swmr.writer.streaming_dataset import ChunkSink, StreamingDataset
+from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
 
 
@@ -142,9 +142,15 @@ class SwmrFileWriter:
             align_threshold=settings.alignment_threshold,
             align_interval=settings.alignment_interval,
         )
-        self._encoder = ChunkEncoder(settings.workers)
+        self._out = OrderedWriter(handle, settings.durability)
         spare_core = settings.workers > 0 and (os.cpu_count() or 1) > 1
-        self._sink = ChunkSink(handle, self._allocator, self._encoder, CutAhead(enabled=spare_core))
+        self._sink = ChunkSink(
+            self._out,
+            self._allocator,
+            workers=settings.workers,
+            cut_ahead=CutAhead(enabled=spare_core),
+        )
+        self._encoder = self._sink.encoder
         self._state = _State.DEFINING
         self._failure: BaseException | None = None
         self._lazy: dict[str, tuple[int, FilterPipeline | None]] = {}
@@ -716,7 +722,7 @@ class SwmrFileWriter:
                 self._handle.sync()
             self._handle.truncate(self._allocator.eoa)
             superblock = Superblock(ConsistencyFlags.NONE, self._allocator.eoa, self._root_address)
-            self._handle.pwrite(0, superblock.encode())
+            self._out.write(0, superblock.encode())
             if self._durability is not Durability.NONE:
                 self._handle.sync()
         finally:
@@ -771,8 +777,7 @@ class SwmrFileWriter:
 
     def _release(self) -> None:
         self._state = _State.CLOSED
-        self._encoder.shutdown()
-        self._sink.cut_ahead.close()
+        self._sink.close()
         if self._locked:
             unlock(self._handle.fd)
         self._handle.close()
@@ -863,9 +868,7 @@ class SwmrFileWriter:
             self._handle.truncate(eoa)
         root = self._structure.tree.root.address  # self._root_address, once a frame
         superblock = self._superblock_image.encode(flags, eoa, root)
-        if self._durability is Durability.FLUSH:
-            self._handle.sync()  # chunk bytes before anything that points at them
-        apply_phases(self._handle, plan.phases(superblock), self._durability)
+        self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
         for dataset in self._structure.datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa

@@ -1,4 +1,5 @@
-"""Finding and reading the superblock, whatever its version."""
+"""Finding and reading the superblock: wherever a user block put it and whatever its version
+(the reader), or at byte 0 as the files of a SWMR writer have it (recover, which rewrites it)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def read_file_info(src: FileSource) -> FileInfo:
         _check_base(src, v0.base_address, address)
         return FileInfo(version, v0.root_address, v0.chunk_internal_k)
     raise FormatError(f"{src.path!r}: superblock version {version}", structure="superblock")
+
+
+def read_superblock_at_start(src: FileSource) -> Superblock:
+    """The v2/v3 superblock at byte 0, with the consistency flags a writer left. Recover rewrites
+    that block in place, so it looks nowhere else; a file that does not start with the HDF5
+    signature is NotHdf5FileError, in the words every command uses."""
+    head = src.read_upto(0, len(SIGNATURE), "superblock") if src.size > 0 else b""
+    if head != SIGNATURE:
+        where = "it is empty" if not head else "no HDF5 signature at its start"
+        raise NotHdf5FileError(f"{src.path!r}: not an HDF5 file ({where})", structure="superblock")
+    return src.block(0, Superblock.SIZE, Superblock.decode, "superblock")
 
 
 def _check_base(src: FileSource, base_address: int, superblock_at: int) -> None:

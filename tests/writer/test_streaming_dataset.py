@@ -1,0 +1,217 @@
+"""StreamingDataset on its own: where a frame's chunks land and what its index says of them.
+
+Each test builds one dataset over a real file through the writer's ChunkSink and reads the
+chunks back with os.pread, beside the dataset: the bytes on disk judge it, not the dataset.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from h5swmr import FilterPipeline
+from h5swmr.errors import FrameDtypeError, FrameError, InvalidStateError
+from h5swmr.format.chunk_records import ChunkRecord
+from h5swmr.format.superblock import Superblock
+from h5swmr.storage.allocator import EofAllocator
+from h5swmr.storage.commit import OrderedWriter
+from h5swmr.storage.file import FileHandle
+from h5swmr.writer.chunk_sink import ChunkSink
+from h5swmr.writer.chunking import ChunkGrid
+from h5swmr.writer.cut_ahead import CutAhead
+from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.tree import DatasetNode
+
+
+class Bench:
+    """A file, its allocator and sink, and a way to make datasets on them."""
+
+    def __init__(self, path: Path, *, workers: int = 0, cut_ahead: bool = False) -> None:
+        self.handle = FileHandle.open(str(path), create=True)
+        self.allocator = EofAllocator(Superblock.SIZE)
+        self.sink = ChunkSink(
+            OrderedWriter(self.handle),
+            self.allocator,
+            workers=workers,
+            cut_ahead=CutAhead(enabled=cut_ahead),
+        )
+
+    def dataset(
+        self,
+        frame_dims: tuple[int, ...],
+        chunk: tuple[int, ...] | None = None,
+        pipeline: FilterPipeline | None = None,
+        dtype: str = "<u2",
+    ) -> StreamingDataset:
+        numpy_dtype = np.dtype(dtype)
+        grid = ChunkGrid(frame_dims, chunk or (1, *frame_dims), numpy_dtype.itemsize)
+        if pipeline is not None:
+            pipeline = pipeline.for_chunk(numpy_dtype.itemsize, grid.chunk_nbytes)
+        index_address = self.allocator.allocate(64)
+        return StreamingDataset.create(
+            DatasetNode("/data", index=0),
+            numpy_dtype,
+            grid,
+            pipeline=pipeline,
+            index_address=index_address,
+            allocator=self.allocator,
+        )
+
+    def read(self, record: ChunkRecord, size: int) -> bytes:
+        return os.pread(self.handle.fd, size, record.address)
+
+    def close(self) -> None:
+        self.sink.close()
+        self.handle.close()
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Iterator[Bench]:
+    made = Bench(tmp_path / "s.bin")
+    yield made
+    made.close()
+
+
+def _frames(count: int, dims: tuple[int, ...]) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    return [rng.integers(0, 4000, dims, dtype="<u2") for _ in range(count)]
+
+
+def test_an_unfiltered_frame_is_one_chunk_at_the_address_its_index_holds(bench: Bench) -> None:
+    dataset = bench.dataset((4, 6))
+    frames = _frames(3, (4, 6))
+    for frame in frames:
+        dataset.append(dataset.coerce(frame), bench.sink)
+    assert dataset.frames_appended == 3
+    assert dataset.frames_published == 0  # nothing is published before a commit
+    for number, frame in enumerate(frames):
+        record = dataset.index.get(number)
+        assert bench.read(record, frame.nbytes) == frame.tobytes()
+
+
+@pytest.mark.parametrize("cut_ahead", [False, True])
+def test_tiles_of_a_frame_land_where_the_index_points(tmp_path: Path, cut_ahead: bool) -> None:
+    bench = Bench(tmp_path / "t.bin", workers=1, cut_ahead=cut_ahead)
+    try:
+        dataset = bench.dataset((10, 12), chunk=(1, 4, 5))  # 3x3 tiles, edge tiles padded
+        frame = _frames(1, (10, 12))[0]
+        dataset.append(frame, bench.sink)
+        grid = dataset.grid
+        padded = np.zeros((12, 15), "<u2")
+        padded[:10, :12] = frame
+        for tile in range(grid.n_tiles):
+            row, col = divmod(tile, 3)
+            record = dataset.index.get(grid.chunk_index(0, tile))
+            expected = padded[row * 4 : row * 4 + 4, col * 5 : col * 5 + 5]
+            assert bench.read(record, grid.chunk_nbytes) == expected.tobytes()
+    finally:
+        bench.close()
+
+
+def test_a_band_of_frames_fills_one_chunk_in_place(bench: Bench) -> None:
+    dataset = bench.dataset((3, 2), chunk=(4, 3, 2))
+    frames = _frames(3, (3, 2))
+    for frame in frames:
+        dataset.append(frame, bench.sink)
+    record = dataset.index.get(0)
+    written = bench.read(record, 3 * frames[0].nbytes)
+    assert written == b"".join(f.tobytes() for f in frames)
+    assert dataset.first_open_chunk() == 0  # the band is not complete: chunk 0 is still open
+
+
+def test_filtered_chunks_are_placed_in_frame_order_with_their_size_and_mask(
+    tmp_path: Path,
+) -> None:
+    bench = Bench(tmp_path / "f.bin", workers=2)
+    try:
+        pipeline = FilterPipeline.shuffle_deflate(4)
+        dataset = bench.dataset((16, 16), pipeline=pipeline)
+        frames = _frames(6, (16, 16))
+        for frame in frames:
+            dataset.append(frame, bench.sink)
+        bench.sink.encoder.drain()
+        records = [dataset.index.get(i) for i in range(6)]
+        addresses = [r.address for r in records]
+        assert addresses == sorted(addresses)  # delivered in submission order
+        assert dataset.pipeline is not None
+        for record, frame in zip(records, frames, strict=True):
+            assert record.filter_mask == 0
+            stored = bench.read(record, record.size)
+            assert dataset.pipeline.decode(stored, 2) == frame.tobytes()
+    finally:
+        bench.close()
+
+
+def test_a_partial_filtered_band_goes_to_fresh_chunks_each_time(bench: Bench) -> None:
+    pipeline = FilterPipeline.deflate(1)
+    dataset = bench.dataset((2, 2), chunk=(3, 2, 2), pipeline=pipeline)
+    assert dataset.pipeline is not None
+    frames = _frames(3, (2, 2))
+    dataset.append(frames[0], bench.sink)
+    dataset.filter_partial_band(bench.sink)
+    first = dataset.index.get(0)
+    dataset.filter_partial_band(bench.sink)  # nothing new: nothing filtered again
+    assert dataset.index.get(0) == first
+    padded = np.zeros((3, 2, 2), "<u2")
+    padded[0] = frames[0]
+    assert dataset.pipeline.decode(bench.read(first, first.size), 2) == padded.tobytes()
+    dataset.append(frames[1], bench.sink)
+    dataset.append(frames[2], bench.sink)  # the band is complete: filtered again, elsewhere
+    final = dataset.index.get(0)
+    assert final.address > first.address
+    assert dataset.pipeline.decode(bench.read(final, final.size), 2) == np.stack(frames).tobytes()
+
+
+def test_a_prefiltered_chunk_is_stored_verbatim(bench: Bench) -> None:
+    pipeline = FilterPipeline.deflate(1)
+    dataset = bench.dataset((4,), chunk=(2, 4), pipeline=pipeline)
+    assert dataset.pipeline is not None
+    raw = np.arange(8, dtype="<u2")
+    encoded, _ = dataset.pipeline.encode(raw.tobytes(), 2)
+    view, record = dataset.check_chunk(encoded, 0)
+    dataset.store_chunk(view, record, bench.sink)
+    assert dataset.frames_appended == 2
+    stored = dataset.index.get(0)
+    assert stored.size == len(encoded)
+    assert bench.read(stored, stored.size) == encoded
+
+
+def test_check_chunk_refuses_a_chunk_after_loose_frames(bench: Bench) -> None:
+    dataset = bench.dataset((4,), chunk=(2, 4))
+    dataset.append(np.zeros(4, "<u2"), bench.sink)
+    eoa = bench.allocator.eoa
+    with pytest.raises(InvalidStateError, match="1 frames of an incomplete chunk"):
+        dataset.check_chunk(bytes(16), 0)
+    assert bench.allocator.eoa == eoa
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "words"),
+    [
+        (np.zeros((4, 5), "<u2"), FrameError, "shape"),
+        (np.zeros((4, 6), "<f4"), FrameDtypeError, "dtype"),
+        (b"\0" * 7, FrameError, "7 bytes, expected 48"),
+        ("frame", FrameDtypeError, "numpy array or a bytes-like object"),
+    ],
+)
+def test_a_wrong_frame_is_refused_before_anything_is_written(
+    bench: Bench, data: object, error: type[Exception], words: str
+) -> None:
+    dataset = bench.dataset((4, 6))
+    eoa = bench.allocator.eoa
+    with pytest.raises(error, match=words):
+        dataset.coerce(data)
+    assert bench.allocator.eoa == eoa
+    assert dataset.frames_appended == 0
+
+
+def test_raw_bytes_in_another_byte_order_are_taken_as_the_dataset_s(bench: Bench) -> None:
+    dataset = bench.dataset((3,), dtype=">u2")
+    frame = dataset.coerce(b"\x00\x01\x00\x02\x00\x03")
+    assert frame.tolist() == [1, 2, 3]
+    dataset.append(frame, bench.sink)
+    assert bench.read(dataset.index.get(0), 6) == b"\x00\x01\x00\x02\x00\x03"
