@@ -21,6 +21,7 @@ import logging
 import math
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
@@ -294,8 +295,6 @@ def _finite(value: float) -> float | None:
 
 
 def _hostname() -> str:
-    import socket
-
     return socket.getfqdn()
 
 
