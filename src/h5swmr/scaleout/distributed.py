@@ -102,7 +102,6 @@ class _Lane:
     acked: int = 0
     flushed: int = 0
     closed_count: int | None = None
-    dead: bool = False
     batch: list[tuple[int, object]] = field(default_factory=list)
     in_flight: deque[tuple[Any, int]] = field(default_factory=deque)
     retained: deque[tuple[int, int, object]] = field(default_factory=deque)
@@ -537,7 +536,6 @@ class DistributedWriter:
         self._start_segment([(lane.worker, lane.actor) for lane in survivors], first=self._next)
 
     def _fail_lane(self, lane: _Lane, helper: _Lane | None) -> None:
-        lane.dead = True
         in_file = self._frames_in(lane.spec.path)
         lane.closed_count = in_file
         pending = [(local, index, item) for local, index, item in lane.retained if local >= in_file]
