@@ -22,6 +22,7 @@ same storage ``OrderedWriter`` that then writes these phases).
 from __future__ import annotations
 
 from h5swmr.storage.commit import Write
+from h5swmr.storage.file import Buffer
 
 
 class CommitPlan:
@@ -67,8 +68,17 @@ class CommitPlan:
 
     def clear(self) -> None:
         for phase in self._before_superblock():
-            phase.clear()
+            if phase:  # most commits fill two or three phases
+                phase.clear()
 
-    def phases(self, superblock: bytes) -> list[list[Write]]:
+    def phases(self, superblock: Buffer) -> list[list[Write]]:
         """Every write, phase by phase, the superblock alone in the last."""
-        return [*self._before_superblock(), [(0, superblock)]]
+        return [
+            self.leaves,
+            self.parents,
+            self.index_blocks,
+            self.index_headers,
+            self.object_headers,
+            self.group_headers,
+            [(0, superblock)],
+        ]

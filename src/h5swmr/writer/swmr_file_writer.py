@@ -595,12 +595,16 @@ class SwmrFileWriter:
             started = None if self._monitor.watchdog is None else time.perf_counter()
             if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
                 self._require_state("append_frame", _State.DEFINING, _State.SWMR)
-            if isinstance(ds, str) and self._lazy:
-                lazy = "/" + "/".join(split_path(ds))
-                if lazy in self._lazy:
-                    self._define_lazy(lazy, data)
-                    ds = lazy
-            dataset = self._dataset(ds, "append_frame")
+            datasets = self._structure.datasets
+            if type(ds) is int and 0 <= ds < len(datasets):  # the per-frame case, first
+                dataset = datasets[ds]
+            else:
+                if isinstance(ds, str) and self._lazy:
+                    lazy = "/" + "/".join(split_path(ds))
+                    if lazy in self._lazy:
+                        self._define_lazy(lazy, data)
+                        ds = lazy
+                dataset = self._dataset(ds, "append_frame")
             frame = dataset.coerce(data)
             companions = [] if metadata is None else self._metadata_frames(dataset, metadata)
             try:  # _failing_on_error, spelled out on the per-frame path (a try costs nothing)
@@ -851,25 +855,27 @@ class SwmrFileWriter:
         self._encoder.drain()
         plan = self._plan
         plan.clear()
-        for dataset in self._structure.datasets:
+        datasets = self._structure.datasets
+        for dataset in datasets:
             dataset.index.commit(plan)
         if publish_structure:
             attribute_writes, group_writes = self._structure.publish()
             plan.leaves += attribute_writes
             plan.group_headers += group_writes
-        datasets = self._structure.datasets
         ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
+        object_headers = plan.object_headers
         for dataset in ranked:
             write = dataset.commit_header()
             if write is not None:
-                plan.object_headers.append(write)
+                object_headers.append(write)
         eoa = self._allocator.eoa
-        if self._handle.physical_size < eoa:
-            self._handle.truncate(eoa)
+        handle = self._handle
+        if handle.physical_size < eoa:
+            handle.truncate(eoa)
         root = self._structure.tree.root.address  # self._root_address, once a frame
         superblock = self._superblock_image.encode(flags, eoa, root)
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
-        for dataset in self._structure.datasets:
+        for dataset in datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa
         self._last_commit = time.monotonic()
