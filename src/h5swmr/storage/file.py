@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import NoReturn, TypeAlias
 
 from h5swmr.errors import StorageError
 
+if sys.platform != "win32":
+    import resource
+
 Buffer: TypeAlias = bytes | bytearray | memoryview
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write (the soft RLIMIT_FSIZE), None if unlimited.
+
+    Past it a write fails with EFBIG, or the process gets SIGXFSZ: space reserved ahead of the
+    data must stay below it."""
+    if sys.platform == "win32":
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 class FileHandle:

@@ -13,7 +13,8 @@ indexes in ``commit(plan)``; a dataset's header is the Write its ``commit_header
 4. chunk index headers: an extensible array's commit point is its header's ``max_index_set``;
 5. dataset object headers (the dims a reader trusts, rewritten in place);
 6. group headers (new links to what is now complete);
-7. the superblock (its end of file covers everything above), last.
+7. the superblock (its end of file covers everything above), last, when it changed: its end of
+   file runs ahead of the allocated end (the writer's EOF reserve), so most commits leave it.
 
 The chunk bytes themselves are written before the commit starts (``ChunkSink``, through the
 same storage ``OrderedWriter`` that then writes these phases).
@@ -71,8 +72,8 @@ class CommitPlan:
             if phase:  # most commits fill two or three phases
                 phase.clear()
 
-    def phases(self, superblock: Buffer) -> list[list[Write]]:
-        """Every write, phase by phase, the superblock alone in the last."""
+    def phases(self, superblock: Buffer | None) -> list[list[Write]]:
+        """Every write, phase by phase, the superblock (None: unchanged) alone in the last."""
         return [
             self.leaves,
             self.parents,
@@ -80,5 +81,5 @@ class CommitPlan:
             self.index_headers,
             self.object_headers,
             self.group_headers,
-            [(0, superblock)],
+            [] if superblock is None else [(0, superblock)],
         ]

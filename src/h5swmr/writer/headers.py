@@ -252,21 +252,26 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
 
 
 class SuperblockImage:
-    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
-    are patched (bytes identical to ``Superblock(...).encode()``). ``encode`` returns the image
-    itself, valid until the next ``encode``."""
+    """The superblock as last written; while flags and root stay, only the EOF and the checksum
+    are patched (bytes identical to ``Superblock(...).encode()``)."""
 
-    __slots__ = ("_image", "_key")
+    __slots__ = ("_eof", "_image", "_key")
 
     def __init__(self) -> None:
         self._key: tuple[int, int] | None = None
+        self._eof = -1
         self._image = bytearray()
 
-    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytearray:
+    def update(self, flags: ConsistencyFlags, eof: int, root: int) -> bytearray | None:
+        """The superblock's bytes with these fields, or None if they are those of the last
+        call (nothing to write). The image itself is returned, valid until the next call."""
         image = self._image
         if self._key != (flags, root):
             image = self._image = bytearray(Superblock(flags, eof, root).encode())
             self._key = (flags, root)
-            return image
-        Superblock.patch_eof(image, eof)
+        elif eof != self._eof:
+            Superblock.patch_eof(image, eof)
+        else:
+            return None
+        self._eof = eof
         return image

@@ -38,7 +38,7 @@ from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, OrderedWriter
-from h5swmr.storage.file import FileHandle
+from h5swmr.storage.file import FileHandle, file_size_limit
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import nexus, resume
@@ -53,6 +53,16 @@ from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
+
+EOF_RESERVE = 1 << 20
+"""Bytes by which the end of file in the superblock runs ahead of the allocated end while the
+file is open (the file is extended to it with ftruncate: sparse, never past the file's end).
+The superblock is then rewritten only when appends pass that end, once a MiB of chunks, not at
+every commit: one pwrite and one checksum less per flush of small frames. A SWMR reader reads
+the superblock once, at open; after a crash the stored end covers every byte written (libhdf5's
+``h5clear --increment`` adds 1 MiB the same way), so clearing the flags still suffices; close
+truncates the file to the allocated end and stores that. Never past the process's file-size
+limit (RLIMIT_FSIZE): the reserve must not fail where the data itself would fit."""
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -129,6 +139,10 @@ class SwmrFileWriter:
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._committed_eoa = 0
+        self._stored_eof = 0
+        """The end of file the superblock on disk gives (0 before the first commit): the
+        allocated end plus up to EOF_RESERVE bytes, all physically in the file."""
+        self._size_limit = file_size_limit()
         """The end of the file at the last commit (0 before the first): the file is never
         shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
@@ -869,11 +883,16 @@ class SwmrFileWriter:
             if write is not None:
                 object_headers.append(write)
         eoa = self._allocator.eoa
+        if eoa > self._stored_eof:
+            end = eoa + EOF_RESERVE
+            if self._size_limit is not None:  # reserve nothing past what the process may write
+                end = max(eoa, min(end, self._size_limit))
+            self._stored_eof = end
         handle = self._handle
-        if handle.physical_size < eoa:
-            handle.truncate(eoa)
+        if handle.physical_size < self._stored_eof:  # never an EOF past the file's end
+            handle.truncate(self._stored_eof)
         root = self._structure.tree.root.address  # self._root_address, once a frame
-        superblock = self._superblock_image.encode(flags, eoa, root)
+        superblock = self._superblock_image.update(flags, self._stored_eof, root)
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
         for dataset in datasets:
             dataset.index.release_below(dataset.first_open_chunk())
