@@ -35,6 +35,8 @@ class CommitPlan:
     """
 
     __slots__ = (
+        "_phases",
+        "_superblock",
         "group_headers",
         "index_blocks",
         "index_headers",
@@ -56,30 +58,24 @@ class CommitPlan:
         self.object_headers: list[Write] = []
         """Dataset object headers, rewritten in place."""
         self.group_headers: list[Write] = []
-
-    def _before_superblock(self) -> tuple[list[Write], ...]:
-        return (
+        self._superblock: list[Write] = []
+        self._phases = [
             self.leaves,
             self.parents,
             self.index_blocks,
             self.index_headers,
             self.object_headers,
             self.group_headers,
-        )
+            self._superblock,
+        ]
+        """The phases in commit order, made once (parts add to the lists, never replace them)."""
 
     def clear(self) -> None:
-        for phase in self._before_superblock():
+        for phase in self._phases:
             if phase:  # most commits fill two or three phases
                 phase.clear()
 
     def phases(self, superblock: Buffer | None) -> list[list[Write]]:
         """Every write, phase by phase, the superblock (None: unchanged) alone in the last."""
-        return [
-            self.leaves,
-            self.parents,
-            self.index_blocks,
-            self.index_headers,
-            self.object_headers,
-            self.group_headers,
-            [] if superblock is None else [(0, superblock)],
-        ]
+        self._superblock[:] = () if superblock is None else ((0, superblock),)
+        return self._phases

@@ -457,10 +457,10 @@ class ExtensibleArrayIndex:
         if self._dirty_blocks:
             leaves = plan.leaves
             for block in self._dirty_blocks:
-                if block.image is not None:  # the usual case: one element more, one checksum
+                if block.image is not None:  # one element more, one checksum
                     reseal(block.image)
                     leaves.append((block.address, block.image))
-                else:
+                elif not self._add_one_page(block, leaves):
                     leaves += self._page_writes(block)
                 block.is_new = block.dirty = False
             self._dirty_blocks.clear()
@@ -508,6 +508,24 @@ class ExtensibleArrayIndex:
         statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
         patch_header_statistics(image, statistics)
         return image
+
+    def _add_one_page(self, block: _DataBlockState, leaves: list[Write]) -> bool:
+        """``_page_writes`` of a paged block already on disk with one changed page that may be
+        rewritten in place (the usual commit), added to ``leaves``; False for anything else."""
+        dirty = block.dirty_pages
+        if len(dirty) != 1 or block.is_new:
+            return False
+        (page,) = dirty
+        address = block.address + self._first_page + page * self._page_size
+        on_disk = block.pages_on_disk
+        if page in on_disk and crosses_page(address, self._page_size):
+            return False  # the block moves first
+        buffer = block.pages[page]
+        reseal(buffer)
+        leaves.append((address, buffer))
+        on_disk.add(page)
+        dirty.clear()
+        return True
 
     def _page_writes(self, block: _DataBlockState) -> list[Write]:
         """The writes of a changed paged data block: its prefix when new and each changed page

@@ -511,5 +511,7 @@ class StreamingDataset:
 
     def first_open_chunk(self) -> int:
         """Chunks below this index will never be set again."""
+        if self._chunk_per_frame:  # every commit asks
+            return self.frames_appended
         band = self.frames_appended // self.grid.frames_per_chunk
         return self.grid.chunk_index(band, 0)

@@ -620,13 +620,15 @@ class SwmrFileWriter:
                         ds = lazy
                 dataset = self._dataset(ds, "append_frame")
             frame = dataset.coerce(data)
-            companions = [] if metadata is None else self._metadata_frames(dataset, metadata)
+            companions = None if metadata is None else self._metadata_frames(dataset, metadata)
             try:  # _failing_on_error, spelled out on the per-frame path (a try costs nothing)
-                for companion, value in companions:
-                    companion.append(value, self._sink)
+                if companions:
+                    for companion, value in companions:
+                        companion.append(value, self._sink)
                 dataset.append(frame, self._sink)
-                for key in dataset.keys:
-                    key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
+                if dataset.keys:
+                    for key in dataset.keys:
+                        key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
             except BaseException as exc:
