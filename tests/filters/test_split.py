@@ -7,6 +7,7 @@ zstd's multi-threaded frame and blosc's threaded buffer are read by h5py through
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from threadpoolctl import ThreadpoolController
 
 from h5swmr import SwmrFileWriter
 from h5swmr.filters import blosc, deflate
@@ -207,6 +209,40 @@ def test_split_block_codecs_equal_hdf5plugins_bytes(
         pipeline = FilterPipeline([item])
         ours = pipeline.encode(frame.tobytes(), 2, splitter)
         assert ours == (stored, 0), item
+
+
+TASKS = Path("/proc/self/task")
+
+
+def _threads() -> set[Path]:
+    return set(TASKS.iterdir())
+
+
+@pytest.mark.skipif(
+    not TASKS.is_dir() or (os.cpu_count() or 1) < 2,
+    reason="counts the threads of a Linux process with OpenMP's default above one thread",
+)
+def test_split_bitshuffle_starts_no_openmp_threads(frames: np.ndarray) -> None:
+    """The bitshuffle wheel's OpenMP would start a team per calling thread (as many threads as
+    cores): the splitter's threads run their parts alone, the caller's thread keeps its own
+    OpenMP setting, and the bytes stay the same."""
+    item = BitshuffleFilter()
+    chunk = frames[0].tobytes()
+    expected = item.encode(chunk, 2)
+    openmp = ThreadpoolController().select(user_api="openmp")
+    caller_setting = openmp.info()
+    with ThreadPoolExecutor(2, "test-openmp") as pool:
+        started = threading.Barrier(2)
+        for _ in range(2):  # both pool threads exist before the count
+            pool.submit(started.wait, 5)
+        pool.submit(started.reset).result()
+        before = _threads()
+        splitter = ChunkSplitter(pool, 2)
+        encoded = [pool.submit(item.encode_split, chunk, 2, splitter).result() for _ in range(3)]
+        after = _threads()
+    assert encoded == [expected] * 3
+    assert after - before == set()
+    assert openmp.info() == caller_setting
 
 
 # -- codecs with their own threads: one valid frame or buffer -------------------------------
