@@ -18,6 +18,7 @@ import h5py
 import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 from threadpoolctl import ThreadpoolController
@@ -256,6 +257,9 @@ def test_zstd_split_is_one_frame_with_its_content_size(
     encoded = item.encode_split(chunk, 2, splitter)
     assert encoded != item.encode(chunk, 2)  # made by zstd's workers, job by job
     assert frame_content_size(encoded) == len(chunk)
+    assert item.encode_split(chunk, 2, splitter) == encoded  # the kept compressor starts afresh
+    second = frames[1].tobytes()
+    assert zstandard.ZstdDecompressor().decompress(item.encode_split(second, 2, splitter)) == second
     path = tmp_path / "zstd.h5"
     _write(path, frames, FilterPipeline([item]))
     with h5py.File(path, "r") as file:
