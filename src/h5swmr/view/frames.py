@@ -1,9 +1,17 @@
 """Frames as the page receives them: cut to the region on screen, binned to the screen's size.
 
-The browser colour-maps the numbers itself, so the server only sends float32 arrays no larger
-than the canvas (a 4096x4096 frame shown on a 600-pixel canvas costs 600x600x4 bytes, not 32 MB),
+The browser colour-maps the numbers itself, so the server only sends arrays no larger than the
+canvas (a 4096x4096 frame shown on a 600-pixel canvas costs at most 600x600x4 bytes, not 32 MB),
 each message one binary WebSocket frame: a little-endian uint32 header length, a JSON header,
-padding to a multiple of 4 bytes, then the float32 values in C order. Pure numpy: no I/O here.
+padding to a multiple of 4 bytes, then the values in C order, in the header's ``encoding``:
+
+- ``|u1`` or ``<u2``: value = ``offset + q * scale``, for frames of integers (and booleans). The
+  binned means of integers are sums over a block divided by its pixel count, so with
+  ``scale = 1 / (pixels per block)`` and an integer ``offset`` every full block is sent exactly
+  (edge blocks, which hold fewer pixels, to within half a ``scale``), in 1 or 2 bytes instead of 4;
+- ``<f4``: float32, for floating-point frames and integer frames whose range does not fit 16 bits.
+
+Pure numpy: no I/O here.
 """
 
 from __future__ import annotations
@@ -161,17 +169,48 @@ def roi_stats(image: np.ndarray[Any, Any], region: Region) -> tuple[float, float
     return total, (total / count if count else math.nan)
 
 
-def encode_message(header: dict[str, Any], data: np.ndarray[Any, Any]) -> bytes:
-    """One binary message: header length, JSON header, padding, little-endian float32 data."""
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """Reduced values as they travel: ``offset + values * scale`` in ``encoding``."""
+
+    encoding: str
+    offset: float
+    scale: float
+    values: np.ndarray[Any, Any]
+
+
+def pack(reduced: Reduced, source: np.dtype[Any], low: float | None, high: float | None) -> Packed:
+    """The smallest exact encoding of a reduced frame: 1 or 2 bytes a value for integers whose
+    range allows it (see the module's docstring), float32 otherwise."""
+    data = reduced.data
+    if source.kind in "biu" and low is not None and high is not None:
+        per_block = reduced.step * (reduced.step if data.ndim == 2 else 1)
+        offset = math.floor(low)
+        span = (high - offset) * per_block
+        for code, top in (("|u1", 0xFF), ("<u2", 0xFFFF)):
+            if span <= top:
+                values = np.subtract(data, offset, dtype=np.float32)
+                if per_block != 1:
+                    values *= per_block
+                np.rint(values, out=values)
+                return Packed(code, float(offset), 1.0 / per_block, values.astype(code))
+    return Packed("<f4", 0.0, 1.0, np.ascontiguousarray(data, dtype="<f4"))
+
+
+def encode_message(header: dict[str, Any], packed: Packed) -> bytes:
+    """One binary message: header length, JSON header (with the encoding), padding, values."""
+    header = {**header, "encoding": packed.encoding, "offset": packed.offset}
+    header["scale"] = packed.scale
     head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     pad = b" " * (-(_LENGTH.size + len(head)) % 4)
-    body = np.ascontiguousarray(data, dtype="<f4").tobytes()
+    body = np.ascontiguousarray(packed.values).tobytes()
     return b"".join((_LENGTH.pack(len(head) + len(pad)), head, pad, body))
 
 
 def decode_message(message: bytes) -> tuple[dict[str, Any], np.ndarray[Any, Any]]:
-    """The inverse of ``encode_message`` (the tests' and benchmarks' view of what was sent)."""
+    """The inverse of ``encode_message``, values as float32 (what the page computes)."""
     (length,) = _LENGTH.unpack_from(message)
     header = json.loads(message[_LENGTH.size : _LENGTH.size + length])
-    data = np.frombuffer(message, dtype="<f4", offset=_LENGTH.size + length)
-    return header, data.reshape(header["dims"])
+    raw = np.frombuffer(message, dtype=header["encoding"], offset=_LENGTH.size + length)
+    data = raw.astype(np.float64) * header["scale"] + header["offset"]
+    return header, data.astype(np.float32).reshape(header["dims"])

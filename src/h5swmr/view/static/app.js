@@ -100,7 +100,7 @@ function drawFrame(buffer) {
   const length = new DataView(buffer).getUint32(0, true);
   const h = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
   if (h.file !== S.file || h.dataset !== S.selected[S.file]) return; // an answer to an old request
-  const data = new Float32Array(buffer, 4 + length, h.dims.reduce((a, b) => a * b, 1));
+  const data = values(buffer, 4 + length, h);
   S.header = h;
   S.count = Math.max(S.count, h.count); // a frame looked back at carries the count of its time
   $('message').textContent = '';
@@ -109,12 +109,24 @@ function drawFrame(buffer) {
   S.limits = limits(data);
   view.colour = colour();
   view.setBlock(block);
-  S.renders.push({ index: h.index, at: performance.timeOrigin + performance.now(), sent: h.sent });
+  S.renders.push({ index: h.index, at: performance.timeOrigin + performance.now(), sent: h.sent,
+    bytes: buffer.byteLength });
   if (S.renders.length > 5000) S.renders.splice(0, 1000);
   showFrameInfo(h);
   $('colorbar').style.visibility = h.kind === 'image' ? 'visible' : 'hidden';
   drawColorbar();
   drawHistogram(data);
+}
+
+/** The values of a frame message as float32: offset + q * scale for the integer encodings. */
+function values(buffer, at, h) {
+  const n = h.dims.reduce((a, b) => a * b, 1);
+  if (h.encoding === '<f4') return new Float32Array(buffer, at, n);
+  const q = h.encoding === '<u2' ? new Uint16Array(buffer, at, n) : new Uint8Array(buffer, at, n);
+  const out = new Float32Array(n);
+  const { offset, scale } = h;
+  for (let i = 0; i < n; i++) out[i] = offset + q[i] * scale;
+  return out;
 }
 
 // -- contrast and colours ---------------------------------------------------------------------
