@@ -106,6 +106,7 @@ function drawFrame(buffer) {
   $('message').textContent = '';
   const block = { data, dims: h.kind === 'image' ? h.dims : [1, h.dims[0]], region: h.region,
     step: h.step, shape: h.kind === 'image' ? h.shape.slice(-2) : [h.region[3]], kind: h.kind };
+  document.body.classList.toggle('line-mode', h.kind === 'line'); // no colours for a line plot
   S.limits = limits(data);
   view.colour = colour();
   view.setBlock(block);
@@ -231,6 +232,8 @@ function showTree() {
 
 function select(path) {
   S.selected[S.file] = path;
+  // limits typed for one dataset rarely suit another: a new dataset starts on automatic contrast
+  if ($('auto').value === 'manual') $('auto').value = '0.1';
   S.following = true; S.frame = null; S.region = null; S.slice = []; S.count = 0;
   S.roi = null; S.roiPoints = []; view.roi = null; view.view = null;
   send({ op: 'roi', rect: null });
@@ -332,11 +335,20 @@ function goTo(index) {
 $('cmap').innerHTML = NAMES.map((n) => `<option>${n}</option>`).join('');
 $('cmap').addEventListener('change', recolour);
 $('scale').addEventListener('change', recolour);
-$('auto').addEventListener('change', recolour);
+let releasing = false;
+$('auto').addEventListener('change', () => {
+  // automatic limits are shown in the boxes: let go of a box still focused from typing in it
+  // (its own change event on blur must not turn the limits manual again)
+  if ($('auto').value !== 'manual') {
+    releasing = true;
+    try { $('lo').blur(); $('hi').blur(); } finally { releasing = false; }
+  }
+  recolour();
+});
 for (const id of ['lo', 'hi']) {
   // typing makes the limits manual at once, so a frame arriving meanwhile keeps what is typed
   $(id).addEventListener('input', () => { $('auto').value = 'manual'; });
-  $(id).addEventListener('change', () => { $('auto').value = 'manual'; recolour(); });
+  $(id).addEventListener('change', () => { if (!releasing) { $('auto').value = 'manual'; recolour(); } });
 }
 $('fit').addEventListener('click', () => view.fit());
 $('roi-mode').addEventListener('click', () => {
