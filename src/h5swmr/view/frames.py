@@ -129,9 +129,9 @@ def bin_mean(cut: np.ndarray[Any, Any], step: int) -> np.ndarray[Any, np.dtype[n
     """Means of ``step`` x ``step`` blocks; edge blocks average the pixels they hold.
 
     Summed as ``step`` strided additions per axis (no float copy of the whole cut, no 4-D
-    reshape), integers in integers: a 1024x1024 uint16 frame in 2x2 blocks takes about 0.6 ms,
-    against 3 ms summed in float32 and 15x that with ``reshape(...).mean()``; the cut is the
-    one full-size array the server touches per update, so this is most of its work.
+    reshape), integers in integers: 2x2 blocks of a 1024x1024 uint16 frame took 1.8 ms against
+    3.0 ms summed in float32 (one run, same process, loaded machine), and ``reshape(...).mean()``
+    is 15x slower still; the cut is the one full-size array the server touches per update.
     """
     if step == 1:
         return np.ascontiguousarray(cut, dtype=np.float32)
@@ -146,12 +146,13 @@ def bin_mean(cut: np.ndarray[Any, Any], step: int) -> np.ndarray[Any, np.dtype[n
     for k in range(1, min(step, cols)):
         part = by_rows[:, k::step]
         np.add(sums[:, : part.shape[1]], part, out=sums[:, : part.shape[1]])
-    row_counts = np.full(out_rows, step, dtype=np.float32)
-    row_counts[-1] = rows - (out_rows - 1) * step
-    col_counts = np.full(out_cols, step, dtype=np.float32)
-    col_counts[-1] = cols - (out_cols - 1) * step
     out = sums.astype(np.float32)
-    out /= row_counts[:, None] * col_counts[None, :]
+    out *= np.float32(1 / (step * step))
+    last_rows, last_cols = rows - (out_rows - 1) * step, cols - (out_cols - 1) * step
+    if last_rows != step:  # the edge blocks hold fewer pixels
+        out[-1] *= np.float32(step / last_rows)
+    if last_cols != step:
+        out[:, -1] *= np.float32(step / last_cols)
     return out
 
 
