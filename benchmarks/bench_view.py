@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     PYTHONPATH=src python benchmarks/bench_view.py [--seconds 15] [--rate 100] [--size 1024]
-        [--clients 10] [--frames 300] [--dir DIR]
+        [--clients 10] [--frames 300] [--repeat 1] [--part all|latency|slowdown] [--nice N]
+        [--dir DIR]
 
 1. Latency and CPU: a writer process appends ``size`` x ``size`` uint16 frames at ``rate`` frames/s
    (flush after each, printing the wall-clock time at which each ``flush()`` returned); an
@@ -15,7 +16,9 @@ Usage (from the repository root)::
 2. Writer slowdown: an unthrottled writer appends ``frames`` frames alone, then again while the
    server streams to ``clients`` WebSocket clients in one separate process (they receive every
    update and drop it, like pages on other machines; a browser per client on this 2-core host
-   would measure chromium, not the server), then alone again. Slowdown = with / mean(alone) - 1.
+   would measure chromium, not the server), then alone again; ``--repeat`` rounds of that,
+   alternating. Slowdown = median(with) / median(alone) - 1. The server's CPU (its event loop
+   and its file worker apart) and the clients' process's CPU over each run are printed beside.
 
 Targets (issue #19): median latency <= 200 ms at 100 fps of 1024x1024 uint16; server CPU <= 30%
 of one core; slowdown <= 5% with 10 clients. The machine may be shared: the script prints the
