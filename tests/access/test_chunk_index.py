@@ -15,18 +15,10 @@ from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from tests.access.h5py_chunks import h5py_chunks
-from tests.reader.make_h5py_files import write_h5py_file
 from tests.reader.objects import dataset_state
 
 CHUNKED = ["single", "single_gzip", "fixed", "fixed_paged", "fixed_filtered", "maxshape_n",
            "sparse", "implicit", "ea", "bt2", "bt2_gzip"]  # fmt: skip
-
-
-@pytest.fixture(scope="module", params=["latest", "default"])
-def h5py_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("index") / f"{request.param}.h5"
-    write_h5py_file(path, "latest" if request.param == "latest" else None)
-    return path
 
 
 def _assert_index_matches(path: Path, name: str) -> None:

@@ -11,7 +11,6 @@ import pytest
 from h5swmr.format.constants import ChunkIndexType
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader import SwmrFileReader
-from tests.reader.make_h5py_files import write_h5py_file
 from tests.reader.oracle import assert_attrs_equal, assert_same_as_h5py
 
 LATEST_INDEXES = {
@@ -27,13 +26,6 @@ LATEST_INDEXES = {
     "bt2": ChunkIndexType.BTREE_V2,
     "bt2_gzip": ChunkIndexType.BTREE_V2,
 }
-
-
-@pytest.fixture(scope="module", params=["latest", "default"])
-def h5py_file(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("h5py") / f"{request.param}.h5"
-    write_h5py_file(path, "latest" if request.param == "latest" else None)
-    return path
 
 
 def test_every_dataset_matches_h5py(h5py_file: Path) -> None:

@@ -5,45 +5,16 @@ zlib (the standard library) is the independent judge of what deflate produced.""
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from typing import ClassVar, Self
 
 import numpy as np
 import pytest
 
 from h5swmr.errors import FilterError
-from h5swmr.filters.base import Filter
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.constants import FilterId
-from h5swmr.format.cursor import BytesLike
 from h5swmr.writer.encoder import ChunkEncoder
+from tests.filters.refusing import RefusingFilter
 
 Delivered = list[tuple[int, bytes, int]]
-
-
-@dataclass(frozen=True, slots=True)
-class _RefusingFilter(Filter):
-    """A mandatory filter that refuses chunks of more than ``limit`` bytes, as a codec refuses
-    input it cannot take (h5swmr's own mandatory filter, Fletcher-32, takes anything)."""
-
-    filter_id: ClassVar[FilterId] = FilterId.FLETCHER32
-    optional: ClassVar[bool] = False
-    limit: int = 0
-
-    def cd_values(self, element_size: int) -> tuple[int, ...]:
-        return ()
-
-    @classmethod
-    def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
-        return cls()
-
-    def encode(self, chunk: BytesLike, element_size: int) -> bytes:
-        if len(memoryview(chunk).cast("B")) > self.limit:
-            raise FilterError(f"refusing: chunk over {self.limit} bytes")
-        return bytes(chunk)
-
-    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
-        return bytes(chunk)
 
 
 def _chunks(n: int) -> list[np.ndarray]:
@@ -106,9 +77,9 @@ def test_a_failing_chunk_raises_at_drain_and_the_rest_are_dropped() -> None:
     chunk = _chunks(1)[0]
     try:
         encoder.submit(FilterPipeline.deflate(), chunk, 2, 0)
-        encoder.submit(FilterPipeline([_RefusingFilter(limit=16)]), chunk, 2, 1)
+        encoder.submit(FilterPipeline([RefusingFilter(mandatory=True)]), chunk, 2, 1)
         encoder.submit(FilterPipeline.deflate(), chunk, 2, 2)
-        with pytest.raises(FilterError, match="refusing: chunk over 16 bytes"):
+        with pytest.raises(FilterError, match="refusing filter: cannot encode this chunk"):
             encoder.drain()
         assert [slot for slot, _, _ in delivered] == [0]
         encoder.drain()  # the queue was emptied: nothing left to raise or deliver
