@@ -14,11 +14,10 @@ from h5swmr.access.source import FileSource
 from h5swmr.errors import FormatError
 from h5swmr.format.btree_v1 import CHUNK_NODE, GROUP_NODE
 from h5swmr.format.constants import MessageType
-from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.format.object_header import find_message
 from h5swmr.format.symbol_table import SymbolTableMessage
-from tests.access.h5py_chunks import h5py_chunks
-from tests.reader.objects import dataset_state, object_messages
+from tests.access.h5py_chunks import assert_where_libhdf5_put_them
+from tests.reader.objects import chunked_layout, dataset_state, object_messages
 
 
 @pytest.fixture(scope="module")
@@ -38,20 +37,13 @@ def default_format(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", ["many", "sparse", "gzip"])
 def test_chunk_records_where_libhdf5_put_them(default_format: Path, name: str) -> None:
-    stored = h5py_chunks(default_format, name)
     with dataset_state(default_format, name) as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         filtered = state.pipeline is not None
         found = btree_v1_chunk_records(
             src, layout.index_address, layout.chunk_dims, filtered=filtered
         )
-    assert found.keys() == stored.keys()
-    for scaled, record in found.items():
-        want = stored[scaled]
-        assert record.address == want.address, scaled
-        if filtered:
-            assert (record.size, record.filter_mask) == (want.size, want.filter_mask), scaled
+    assert_where_libhdf5_put_them(found, default_format, name, filtered=filtered)
 
 
 def test_group_nodes_name_every_symbol_table_node(default_format: Path) -> None:

@@ -13,11 +13,10 @@ from h5swmr.access.btree_v2 import chunk_records, read_header, records
 from h5swmr.errors import FormatError
 from h5swmr.format.btree_v2 import CHUNK_FILTERED, CHUNK_UNFILTERED, LINK_NAME_RECORDS
 from h5swmr.format.constants import MessageType
-from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.object_header import find_message
-from tests.access.h5py_chunks import h5py_chunks
-from tests.reader.objects import dataset_state, object_messages
+from tests.access.h5py_chunks import assert_where_libhdf5_put_them
+from tests.reader.objects import chunked_layout, dataset_state, object_messages
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +40,11 @@ def latest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("name", "kind"), [("plain", CHUNK_UNFILTERED), ("gzip", CHUNK_FILTERED)])
 def test_chunk_records_where_libhdf5_put_them(latest: Path, name: str, kind: int) -> None:
-    stored = h5py_chunks(latest, name)
     with dataset_state(latest, name) as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         assert read_header(src, layout.index_address).tree_type == kind
         found = chunk_records(src, layout.index_address, layout.rank)
-    assert found.keys() == stored.keys()
-    for scaled, record in found.items():
-        want = stored[scaled]
-        assert record.address == want.address, scaled
-        if kind == CHUNK_FILTERED:
-            assert (record.size, record.filter_mask) == (want.size, want.filter_mask), scaled
+    assert_where_libhdf5_put_them(found, latest, name, filtered=kind == CHUNK_FILTERED)
 
 
 def _name_index(path: Path) -> int:
@@ -75,8 +67,7 @@ def test_records_of_a_name_index(latest: Path) -> None:
 def test_trees_of_the_wrong_kind_or_rank_are_refused(latest: Path) -> None:
     name_index = _name_index(latest)
     with dataset_state(latest, "plain") as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         with pytest.raises(FormatError, match="v2 B-tree chunk index of record type 5"):
             chunk_records(src, name_index, 2)
         with pytest.raises(FormatError, match="chunk records for rank 3"):

@@ -13,28 +13,21 @@ from h5swmr import SwmrFileWriter
 from h5swmr.access.chunk_index import open_chunk_index, row_addresses
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED
-from h5swmr.format.messages.layout import ChunkedLayoutMessage
-from tests.access.h5py_chunks import h5py_chunks
-from tests.reader.objects import dataset_state
+from tests.access.h5py_chunks import assert_where_libhdf5_put_them, h5py_chunks
+from tests.reader.objects import chunked_layout, dataset_state
 
 CHUNKED = ["single", "single_gzip", "fixed", "fixed_paged", "fixed_filtered", "maxshape_n",
            "sparse", "implicit", "ea", "bt2", "bt2_gzip"]  # fmt: skip
 
 
 def _assert_index_matches(path: Path, name: str) -> None:
-    stored = h5py_chunks(path, name)
     with dataset_state(path, name) as (_, state):
-        assert state.index is not None and isinstance(state.layout, ChunkedLayoutMessage)
-        grid = [range(-(-d // c)) for d, c in zip(state.dims, state.layout.chunk_dims, strict=True)]
-        for scaled in itertools.product(*grid):
-            record = state.index.lookup(scaled)
-            want = stored.get(scaled)
-            if want is None:
-                assert record is None, (name, scaled)
-                continue
-            assert record is not None and record.address == want.address, (name, scaled)
-            if state.pipeline is not None:
-                assert (record.size, record.filter_mask) == (want.size, want.filter_mask)
+        assert state.index is not None
+        chunk = chunked_layout(state).chunk_dims
+        grid = [range(-(-d // c)) for d, c in zip(state.dims, chunk, strict=True)]
+        records = {scaled: state.index.lookup(scaled) for scaled in itertools.product(*grid)}
+    found = {scaled: record for scaled, record in records.items() if record is not None}
+    assert_where_libhdf5_put_them(found, path, name, filtered=state.pipeline is not None)
 
 
 @pytest.mark.parametrize("name", CHUNKED)
@@ -64,8 +57,7 @@ def test_h5swmr_indexes(tmp_h5: Path) -> None:
 
 def test_a_layout_that_does_not_fit_the_dataspace_is_refused(h5py_file: Path) -> None:
     with dataset_state(h5py_file, "ea") as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         with pytest.raises(FormatError, match="layout of rank 2 for a dataset of rank 3"):
             open_chunk_index(src, layout, (*state.dims, 1), (*state.maxdims, 1), filtered=False)
         if "latest" in h5py_file.name:  # an extensible array needs exactly one unlimited dim

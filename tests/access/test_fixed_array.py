@@ -13,9 +13,8 @@ from h5swmr import SwmrFileWriter
 from h5swmr.access.fixed_array import FixedArrayLookup
 from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
-from h5swmr.format.messages.layout import ChunkedLayoutMessage
-from tests.access.h5py_chunks import h5py_chunks
-from tests.reader.objects import dataset_state
+from tests.access.h5py_chunks import assert_where_libhdf5_put_them, h5py_chunks
+from tests.reader.objects import chunked_layout, dataset_state
 
 
 @pytest.fixture(scope="module")
@@ -31,30 +30,26 @@ def latest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", ["block", "paged", "gzip"])
 def test_records_where_libhdf5_put_them(latest: Path, name: str) -> None:
-    stored = h5py_chunks(latest, name)
     with dataset_state(latest, name) as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         counts = tuple(-(-d // c) for d, c in zip(state.dims, layout.chunk_dims, strict=True))
         lookup = FixedArrayLookup(src, layout.index_address)
-        assert lookup.header.n_elements == int(np.prod(counts))
-        for index in range(lookup.header.n_elements):
-            scaled = tuple(int(i) for i in np.unravel_index(index, counts))
-            record, want = lookup.lookup(index), stored.get(scaled)
-            if want is None:
-                assert record is None, index
-                continue
-            assert record is not None and record.address == want.address, index
-            if state.pipeline is not None:
-                assert (record.size, record.filter_mask) == (want.size, want.filter_mask)
-        assert lookup.lookup(-1) is None and lookup.lookup(lookup.header.n_elements) is None
+        n = lookup.header.n_elements
+        assert n == int(np.prod(counts))
+        records = {i: lookup.lookup(i) for i in range(n)}
+        assert lookup.lookup(-1) is None and lookup.lookup(n) is None
+    found = {
+        tuple(int(i) for i in np.unravel_index(index, counts)): record
+        for index, record in records.items()
+        if record is not None
+    }
+    assert_where_libhdf5_put_them(found, latest, name, filtered=state.pipeline is not None)
 
 
 def test_address_runs_in_pages(latest: Path) -> None:
     stored = h5py_chunks(latest, "paged")
     with dataset_state(latest, "paged") as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         lookup = FixedArrayLookup(src, layout.index_address)
         assert lookup.header.n_pages > 1
         first, addresses = lookup.address_run(1500)
@@ -71,8 +66,7 @@ def test_h5swmr_grid_and_a_header_that_is_not_one(tmp_h5: Path) -> None:
         w.write_chunk_at(grid, (1, 1), np.full((3, 4), 9, "u2"))
     stored = h5py_chunks(tmp_h5, "grid")
     with dataset_state(tmp_h5, "grid") as (src, state):
-        layout = state.layout
-        assert isinstance(layout, ChunkedLayoutMessage)
+        layout = chunked_layout(state)
         lookup = FixedArrayLookup(src, layout.index_address)
         records = [lookup.lookup(i) for i in range(4)]
         assert records[:3] == [None, None, None]

@@ -11,6 +11,7 @@ import h5py
 
 from h5swmr.access.object_headers import read_object_header
 from h5swmr.access.source import FileSource
+from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.format.object_header import RawMessage
 from h5swmr.reader.dataset import DatasetState, load_dataset
 
@@ -38,3 +39,9 @@ def dataset_state(path: Path, name: str) -> Iterator[tuple[FileSource, DatasetSt
     address = h5py_address(path, name)
     with object_messages(path, name) as (src, messages):
         yield src, load_dataset(src, address, messages)
+
+
+def chunked_layout(state: DatasetState) -> ChunkedLayoutMessage:
+    """The layout of a dataset the test knows is chunked."""
+    assert isinstance(state.layout, ChunkedLayoutMessage)
+    return state.layout
