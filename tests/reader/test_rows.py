@@ -41,12 +41,15 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sparse = f.create_dataset("sparse", shape=(7, 5, 3), chunks=(1, 5, 3), dtype="<i4")
         sparse[1] = data[1]
         sparse[5] = data[5]
+        sparse_1d = f.create_dataset("sparse_1d", shape=(7,), chunks=(1,), dtype="<i4")
+        sparse_1d[1], sparse_1d[5] = 11, 55  # the same gap, one element a row
         f.create_dataset("scalar", data=np.float64(2.5))
     return path
 
 
 @pytest.mark.parametrize(
-    "name", ["compact", "contiguous", "unallocated", "whole_rows", "edges", "gzip", "sparse"]
+    "name",
+    ["compact", "contiguous", "unallocated", "whole_rows", "edges", "gzip", "sparse", "sparse_1d"],
 )
 def test_rows_as_h5py_reads_them(layouts: Path, name: str) -> None:
     with h5py.File(layouts, "r") as f:
