@@ -204,6 +204,20 @@ def test_writer_variants(
         np.testing.assert_array_equal(ds[()], _expected_frames(shape[0], (16, 8), "uint16"))
 
 
+@pytest.mark.parametrize(("spec", "block_size"), [("lz4", 262144), ("lz4:0", 0)])
+def test_writer_lz4_block_size_in_cd_values(tmp_h5: Path, spec: str, block_size: int) -> None:
+    """--compression lz4 stores 256 KiB blocks, lz4:0 hdf5plugin's one block per chunk; h5py
+    (hdf5plugin) reads the block size from cd_values and the frames from the chunks."""
+    import hdf5plugin  # noqa: F401 - registers the LZ4 filter with h5py
+
+    options = ["--frames", "3", "--shape", "512x640", "--compression", spec]
+    assert main(["simulate", str(tmp_h5), "-q", *options]) == 0
+    with h5py.File(tmp_h5, "r") as f:
+        ds = f[DEFAULT_DATASET]
+        assert ds._filters["32004"] == (block_size,)
+        np.testing.assert_array_equal(ds[()], _expected_frames(3, (512, 640), "uint16"))
+
+
 @pytest.mark.parametrize(
     ("dtype", "frame_shape", "n_frames"),
     [("uint8", "300", 300), ("int32", "3x4x5", 6), ("float32", "64x64", 3), ("float64", "9", 2)],
