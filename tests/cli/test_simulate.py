@@ -298,11 +298,14 @@ def test_writer_rate_paces_the_appends(tmp_h5: Path, capsys: pytest.CaptureFixtu
 
 
 def test_writer_progress_lines_when_stderr_is_not_a_terminal(tmp_h5: Path) -> None:
+    started = time.monotonic()
     done = run_h5swmr("simulate", str(tmp_h5), "--frames", "30", "--rate", "20", "--shape", "8x8")
+    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
-    assert 1 <= len(lines) <= 2  # 1.5 s of frames, a line a second
-    assert re.fullmatch(r"simulate: \d+/30 frames, [0-9.]+ MB/s, ETA 0:0\d", lines[0])
+    assert 1 <= len(lines) <= elapsed + 1  # at most a line a second, however slow the machine
+    for line in lines:
+        assert re.fullmatch(r"simulate: \d+/30 frames, [0-9.]+ MB/s, ETA 0:\d\d", line), line
     assert "\r" not in done.stderr
     assert done.stdout.startswith("simulate: 30 frames of 8x8 uint16")
     assert done.stdout.count("\n") == 1
