@@ -171,6 +171,8 @@ def test_clicking_a_dataset_in_the_tree_shows_it(browser: Any, live: Any, tmp_pa
     page.wait_for_function(
         "() => window.h5view.header.dataset === '/entry/data/other'", timeout=WAIT_MS
     )
+    assert page.input_value("#auto") != "manual"  # the last dataset's limits are not kept
+    set_gray(page, 0, LIMIT)
     snap = page.evaluate(SNAP, [(x % 16, y % 16) for x, y in POINTS])
     assert snap["dataset"] == "/entry/data/other"
     image = frame(10 * snap["index"], (16, 16))  # the writer adds one every tenth frame
@@ -178,6 +180,7 @@ def test_clicking_a_dataset_in_the_tree_shows_it(browser: Any, live: Any, tmp_pa
         assert abs(rgba[0] - expected_gray(float(image[y % 16, x % 16]), 0, LIMIT)) <= 1
     assert "(None, 16, 16)" in page.locator("#details").inner_text()
     assert "float32" in page.locator("#details").inner_text()
+    page.select_option("#auto", "0.1")  # the screenshot on automatic contrast, as it opens
     shoot(page, tmp_path / "other-dataset.png")
     page.close()
 
@@ -344,6 +347,7 @@ def test_slices_of_3d_frames_and_lines_of_1d_frames(
     show(page, 2, "/line")
     assert page.evaluate("window.h5view.header.kind") == "line"
     assert page.evaluate("window.h5view.header.dims") == [500]
+    assert not page.is_visible("#cmap")  # colours and limits are for images
     shoot(page, tmp_path / "line.png")
     page.close()
 
