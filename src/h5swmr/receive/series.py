@@ -176,6 +176,10 @@ class SeriesWriter:
         self._dims: tuple[int, ...] = start.frame_dims if start else ()
         self._modes: list[str] = []  # per channel: "bslz4", "lz4" or "raw"
         self._writer: SwmrFileWriter | None = None
+        self._channel_refs: tuple[int, ...] = ()
+        self._metadata_refs: tuple[int, ...] = ()
+        """Dataset numbers of the open part (channels; image_id, received, times): a number
+        is found without parsing a path, which every frame would otherwise pay six times."""
         self._rows_in_part = 0
         self._unflushed = 0
         self._last_flush = 0.0
@@ -310,6 +314,13 @@ class SeriesWriter:
             if self.start is not None:
                 write_start_metadata(writer, self.start, tables)
             writer.start_swmr()
+            self._channel_refs = tuple(
+                writer.dataset_index(f"{DETECTOR}/{name}") for name in self._channels
+            )
+            self._metadata_refs = tuple(
+                writer.dataset_index(path)
+                for path in (IMAGE_ID, RECEIVED, *(f"{DETECTOR}/{name}" for name in TIMES))
+            )
         except BaseException:
             writer.close()
             raise
@@ -387,23 +398,23 @@ class SeriesWriter:
         writer = self._writer
         item = row.item
         times = item.times if item is not None else (float("nan"),) * 3
+        image_id, received, *time_refs = self._metadata_refs
         metadata: dict[str | int, object] = {
-            IMAGE_ID: np.asarray(row.image_id, "<i8"),
-            RECEIVED: np.asarray(0 if item is None else 1, "u1"),
+            image_id: np.asarray(row.image_id, "<i8"),
+            received: np.asarray(0 if item is None else 1, "u1"),
         }
-        for name, value in zip(TIMES, times, strict=True):
-            metadata[f"{DETECTOR}/{name}"] = np.asarray(value, "<f8")
-        for index, channel in enumerate(self._channels):
+        for ref, value in zip(time_refs, times, strict=True):
+            metadata[ref] = np.asarray(value, "<f8")
+        for index, ref in enumerate(self._channel_refs):
             extra = metadata if index == 0 else None
-            name = f"{DETECTOR}/{channel}"
             if item is None:
-                writer.append_frame(name, self._gap_frame(index), extra)
+                writer.append_frame(ref, self._gap_frame(index), extra)
             else:
                 part = item.parts[index]
                 if isinstance(part, bytes | memoryview):
-                    writer.append_chunk(name, part, metadata=extra)
+                    writer.append_chunk(ref, part, metadata=extra)
                 else:
-                    writer.append_frame(name, part, extra)
+                    writer.append_frame(ref, part, extra)
         self._rows_in_part += 1
         if item is None:
             if len(self._missing_ids) < MISSING_KEPT:
