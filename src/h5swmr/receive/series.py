@@ -29,6 +29,7 @@ from h5swmr.receive.master import (
     MasterReport,
     find_parts,
     master_lock,
+    master_tree,
     source_name,
     write_merged_master,
 )
@@ -465,12 +466,14 @@ class SeriesWriter:
         assert n is not None
         master = self._master_path()
         last = len(self.files) - 1
-        datasets = []
-        for name, dtype, dims in [
+        per_frame = [
             *self._datasets(),
             (IMAGE_ID, np.dtype("<i8"), ()),
             (RECEIVED, np.dtype("u1"), ()),
-        ]:
+        ]
+        tree = master_tree(master, self.files[0], [name for name, _, _ in per_frame])
+        datasets = []
+        for name, dtype, dims in per_frame:
             mappings = [
                 run_mapping(
                     source_name(master, path),
@@ -483,9 +486,16 @@ class SeriesWriter:
             ]
             fill = -1 if name == IMAGE_ID else None
             datasets.append(
-                VirtualDataset.create(name, dtype, (last * n, *dims), mappings, fillvalue=fill)
+                VirtualDataset.create(
+                    name,
+                    dtype,
+                    (last * n, *dims),
+                    mappings,
+                    fillvalue=fill,
+                    attrs=tree.dataset_attrs.get(name, ()),
+                )
             )
-        write_master(master, datasets)
+        write_master(master, datasets, tree.links, hard_links=tree.hard_links, groups=tree.groups)
 
     def _final_master(self) -> MasterReport:
         master = self._master_path()
