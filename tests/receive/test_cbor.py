@@ -123,6 +123,7 @@ def test_the_self_described_cbor_tag_a_detector_sends_first_is_skipped() -> None
         assert isinstance(decoded, dict) and isinstance(decoded["user_data"], dict)
         array = decoded["data"]["t1"]
         assert isinstance(array, MultiDimArray) and array.dims == (8, 8)
+        assert isinstance(array.array.payload, Compressed)
         assert bytes(array.array.payload.data) == bytes(payload.data)
     nested = cbor2.dumps({"type": "end", "x": cbor2.CBORTag(55799, 5)})
     assert cbor.loads(nested) == {"type": "end", "x": 5}  # anywhere it means nothing

@@ -220,7 +220,7 @@ def loads(message: bytes | memoryview) -> object:
     import cbor2
 
     view = memoryview(message)
-    while view[:3] == SELF_DESCRIBED:
+    while view[:3].tobytes() == SELF_DESCRIBED:
         view = view[3:]
     message = view
     try:
