@@ -23,6 +23,7 @@ from typing import Any, Final
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError, MessageError
+from h5swmr.filters.lz4 import WHOLE_CHUNK
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.receive.cbor import Compressed, MultiDimArray
 from h5swmr.receive.master import (
@@ -275,7 +276,8 @@ class SeriesWriter:
         if mode == "bslz4":
             return FilterPipeline.bitshuffle_lz4()
         if mode == "lz4":
-            return FilterPipeline.lz4()
+            # the detector's chunks are stored as sent, one block per frame: cd_values (0,)
+            return FilterPipeline.lz4(WHOLE_CHUNK)
         return self.options.pipeline
 
     def _template_fields(self, part: int) -> dict[str, object]:
