@@ -45,17 +45,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DATASET = "/entry/data/data"
 POOL = 8
 
@@ -183,6 +172,8 @@ def stop(proc: subprocess.Popen[str]) -> str:
 def latency_run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
+    from h5swmr.view.browser import launch_chromium
+
     path = folder / "latency.h5"
     frames = int(args.rate * (args.seconds + 15))
     writer = start(
@@ -203,13 +194,7 @@ def latency_run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     server, url = start_server(path)
     try:
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                tempfile.mkdtemp(dir=folder),
-                executable_path=CHROMIUM,
-                args=ARGS,
-                headless=True,
-                viewport={"width": 1400, "height": 850},
-            )
+            context = launch_chromium(playwright, tempfile.mkdtemp(dir=folder))
             page = context.new_page()
             page.goto(url)
             page.wait_for_function("() => window.h5view && window.h5view.header", timeout=30_000)

@@ -21,20 +21,10 @@ import h5py
 import numpy as np
 import pytest
 
+from h5swmr.view.browser import CHROMIUM, launch_chromium
 from tests.view.pattern import DATASET, LIMIT, frame
 from tests.view.processes import start_server, start_writer, stop
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 60_000
 """Generous: only a failing test waits this long (the shared host can be very loaded)."""
 BIG = (1024, 1024)
@@ -57,13 +47,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            args=ARGS,
-            headless=True,
-            viewport={"width": 1400, "height": 850},
-        )
+        context = launch_chromium(playwright, profile)
         try:
             yield context
         finally:

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.access.source import FileSource
+from h5swmr.closing import Closing
 from h5swmr.errors import (
     DatasetNotFoundError,
     FrameDtypeError,
@@ -102,7 +103,7 @@ def _serialized(method: _Method) -> _Method:
     return cast(_Method, run)
 
 
-class SwmrFileWriter:
+class SwmrFileWriter(Closing):
     """Streams frames into an HDF5 file that libhdf5 SWMR readers read while it grows.
 
     Create it with ``create`` or ``create_with_locking``; use it as a context manager so the file
@@ -735,17 +736,6 @@ class SwmrFileWriter:
                     exc.errno,
                     f"renaming {self._handle.path!r} to {self._final_path!r}: {exc.strerror}",
                 ) from exc
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- internals -----------------------------------------------------------------------------
 
