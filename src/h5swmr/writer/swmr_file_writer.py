@@ -838,6 +838,8 @@ class SwmrFileWriter(Closing):
         for dataset in self._structure.datasets:
             if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
+            else:
+                dataset.write_pending(self._sink)
         self._encoder.drain()
         plan = self._plan
         plan.clear()
