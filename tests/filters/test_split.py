@@ -191,7 +191,8 @@ IDENTICAL: tuple[Filter, ...] = (
     BitshuffleFilter(),
     BitshuffleFilter(2048),
     BitshuffleFilter(0, BitshuffleCompression.ZSTD, 3),
-    LZ4Filter(256 * 1024),
+    LZ4Filter(),  # h5swmr's default, 256 KiB blocks, compared with hdf5plugin at that size
+    LZ4Filter(0),  # hdf5plugin's default, one block per chunk: never split
     LZ4Filter(100_000),  # blocks that do not divide the chunk
 )
 
