@@ -22,11 +22,10 @@ per chunk and whose split speed is near the best.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from split_threshold import best  # the same best-of-N clock, from the script beside this one
 
 from h5swmr.filters.lz4 import LZ4Filter
 from h5swmr.filters.split import ChunkSplitter
@@ -66,15 +65,6 @@ def frames() -> dict[str, np.ndarray]:
         "eiger4m": eiger_frame(rng, "uint32"),
         "eiger4m-u16": eiger_frame(rng, "uint16"),
     }
-
-
-def best(function: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
