@@ -59,21 +59,45 @@ def publisher(args: argparse.Namespace) -> int:
     print(source.endpoint, flush=True)
     if not source.wait_for_receivers(1, 60.0):
         return 1
+    cpu = time.process_time()
     source.send(start_message(1, ["threshold_1"], frames[0], args.frames))
     for i in range(args.frames):
         source.send(image_message(1, i, {"threshold_1": payloads[i % POOL]}))
     source.send(end_message(1))
-    source.close()
+    source.close()  # returns once ZeroMQ has sent every message
+    print(f"cpu {time.process_time() - cpu}", flush=True)  # all threads, ZeroMQ's included
     return 0
+
+
+def _pull_socket(endpoint: str) -> Any:
+    """A PULL socket with the options ``Receiver`` sets (receive high-water mark, message size
+    limit, linger), in the same default context (one ZeroMQ I/O thread)."""
+    import zmq
+
+    from h5swmr.receive.receiver import Receiver
+
+    defaults = Receiver("tcp://127.0.0.1:1", _options(Path()))
+    socket = zmq.Context.instance().socket(zmq.PULL)
+    socket.setsockopt(zmq.RCVHWM, defaults.rcvhwm)
+    socket.setsockopt(zmq.MAXMSGSIZE, defaults.max_message_bytes)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.connect(endpoint)
+    return socket
+
+
+def _options(directory: Path, flush_every: int = 100) -> Any:
+    from h5swmr.receive import ReceiveOptions
+
+    return ReceiveOptions(
+        output=str(directory / "series_{series_id:06d}.h5"), flush_every=flush_every
+    )
 
 
 def receive_only(endpoint: str) -> tuple[float, int, int]:
     """Seconds from the first message to ``end``, image messages, bytes on the wire."""
     import cbor2
-    import zmq
 
-    socket = zmq.Context.instance().socket(zmq.PULL)
-    socket.connect(endpoint)
+    socket = _pull_socket(endpoint)
     first = socket.recv(copy=False)
     started = time.perf_counter()
     images, nbytes = 0, len(first.buffer)
@@ -93,10 +117,8 @@ def receive_and_pwrite(endpoint: str, directory: Path) -> tuple[float, int, int]
     """The floor of any writer: each message's bytes appended to a plain file with one
     ``os.pwrite`` (no HDF5, no decoding), the file closed at ``end``."""
     import cbor2
-    import zmq
 
-    socket = zmq.Context.instance().socket(zmq.PULL)
-    socket.connect(endpoint)
+    socket = _pull_socket(endpoint)
     path = directory / "raw.bin"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     first = socket.recv(copy=False)
@@ -132,7 +154,7 @@ def _warm_up(directory: Path) -> None:
 
 
 def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple[float, int, int]:
-    from h5swmr.receive import ReceiveOptions, Receiver
+    from h5swmr.receive import Receiver
     from h5swmr.receive.series import SeriesReport
 
     done: list[float] = []
@@ -140,11 +162,7 @@ def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple
     def closed(report: SeriesReport) -> None:
         done.append(time.perf_counter())
 
-    _warm_up(directory)
-    options = ReceiveOptions(
-        output=str(directory / "series_{series_id:06d}.h5"), flush_every=flush_every
-    )
-    receiver = Receiver(endpoint, options, on_series=closed)
+    receiver = Receiver(endpoint, _options(directory, flush_every), on_series=closed)
     original = receiver._handle_decoded  # the writer thread's step: timed from the first
     first: list[float] = []
 
@@ -162,6 +180,58 @@ def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple
     return done[0] - first[0], report.counts.written, nbytes
 
 
+def warm_page_cache(directory: Path, nbytes: int) -> None:
+    """Write ``nbytes`` to a scratch file and delete it: the page cache of the next run then
+    reuses memory the kernel has just freed. In a virtual machine whose free memory goes back to
+    the host (free page reporting, as here), a page cache page in memory freed seconds ago costs
+    a fault in the host on first touch: a 2.8 MB ``pwrite`` measured 0.53 ms of CPU just after
+    a delete and 1.1-3 ms a few seconds later. A receiver host running for hours has its memory
+    full of page cache and pays the first figure."""
+    path = directory / "warm.bin"
+    block = bytes(1 << 22)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for offset in range(0, nbytes, len(block)):
+            os.pwrite(fd, block, offset)
+    finally:
+        os.close(fd)
+    path.unlink()
+
+
+def run_one(
+    name: str, args: argparse.Namespace, directory: Path, wire_bytes: int
+) -> tuple[float, int, int, float, float]:
+    """One consumer against a fresh publisher: seconds, images, bytes, CPU seconds of the
+    consumer and of the publisher (its send loop, ZeroMQ's thread included)."""
+    # a fresh publisher per run: a PUSH socket may still count a consumer that just left as a
+    # peer for a moment, and would send it the next run's start
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--publisher", "--frames", str(args.frames),
+         "--shape", "x".join(map(str, args.shape)), "--compression", args.compression],
+        stdout=subprocess.PIPE,
+        text=True,
+        # bitshuffle's OpenMP threads spin against each other on a busy machine (one encode
+        # took 2.3 s instead of 0.07 s at load 10): encode in one thread
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert child.stdout is not None
+    endpoint = child.stdout.readline().strip()  # the frames are encoded by now
+    if args.warm_page_cache:
+        warm_page_cache(directory, wire_bytes)
+    cpu = time.process_time()
+    if name == "receive-only":
+        seconds, images, nbytes = receive_only(endpoint)
+    elif name == "pwrite-only":
+        seconds, images, nbytes = receive_and_pwrite(endpoint, directory)
+    else:
+        seconds, images, nbytes = receive_and_write(endpoint, directory, args.flush_every)
+    cpu = time.process_time() - cpu
+    publisher_cpu = float(child.stdout.readline().split()[1])
+    child.wait(timeout=120)
+    assert images == args.frames, (name, images)
+    return seconds, images, nbytes, cpu, publisher_cpu
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=200)
@@ -171,76 +241,67 @@ def main() -> int:
     parser.add_argument(
         "--flush-every", type=int, default=100, help="receiver's flush policy (its default)"
     )
+    parser.add_argument(
+        "--warm-page-cache",
+        action="store_true",
+        help="before every run (every consumer alike), write and delete a file of the "
+        "series' size, so that the page cache reuses memory just freed (warm_page_cache)",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publisher:
         return publisher(args)
     directory = Path(tempfile.mkdtemp(prefix="bench-receive-", dir=args.dir))
-    raw_mb = args.frames * int(np.prod(args.shape)) * 4 / 1e6
-    results: dict[str, list[tuple[float, float]]] = {
-        "receive-only": [],
-        "pwrite-only": [],
-        "h5swmr": [],
-    }
+    frame_nbytes = int(np.prod(args.shape)) * 4
+    raw_mb = args.frames * frame_nbytes / 1e6
+    names = ["receive-only", "pwrite-only", "h5swmr"]
+    fps: dict[str, list[float]] = {name: [] for name in names}
+    mbs: dict[str, list[float]] = {name: [] for name in names}
+    cpus: dict[str, list[float]] = {name: [] for name in names}
+    publisher_cpus: dict[str, list[float]] = {name: [] for name in names}
     ratios: list[float] = []
     floor_ratios: list[float] = []
+    load_before = os.getloadavg()[0]
+    wire_bytes = args.frames * frame_nbytes  # an upper bound: compressed frames are smaller
     try:
+        _warm_up(directory)
         for repeat in range(args.repeat):
-            order = ["receive-only", "pwrite-only", "h5swmr"]
-            if repeat % 2:
-                order.reverse()
-            fps = {}
+            order = names if repeat % 2 == 0 else names[::-1]
             for name in order:
-                # a fresh publisher per run: a PUSH socket may still count a consumer that
-                # just left as a peer for a moment, and would send it the next run's start
-                child = subprocess.Popen(
-                    [sys.executable, __file__, "--publisher", "--frames", str(args.frames),
-                     "--shape", "x".join(map(str, args.shape)), "--compression",
-                     args.compression],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    # bitshuffle's OpenMP threads spin against each other on a busy machine
-                    # (one encode took 2.3 s instead of 0.07 s at load 10): encode in one thread
-                    env={**os.environ, "OMP_NUM_THREADS": "1"},
-                )  # fmt: skip
-                assert child.stdout is not None
-                endpoint = child.stdout.readline().strip()
-                cpu = time.process_time()
-                if name == "receive-only":
-                    seconds, images, nbytes = receive_only(endpoint)
-                elif name == "pwrite-only":
-                    seconds, images, nbytes = receive_and_pwrite(endpoint, directory)
-                else:
-                    seconds, images, nbytes = receive_and_write(
-                        endpoint, directory, args.flush_every
-                    )
-                cpu_ms = (time.process_time() - cpu) / images * 1e3
-                child.wait(timeout=120)
-                assert images == args.frames, (name, images)
-                fps[name] = images / seconds
-                wire = nbytes / 1e6 / seconds
-                results[name].append((fps[name], wire))
+                seconds, images, nbytes, cpu, publisher_cpu = run_one(
+                    name, args, directory, wire_bytes
+                )
+                wire_bytes = nbytes
+                fps[name].append(images / seconds)
+                mbs[name].append(nbytes / 1e6 / seconds)
+                cpus[name].append(cpu / images * 1e3)
+                publisher_cpus[name].append(publisher_cpu / images * 1e3)
                 print(
-                    f"  run {repeat} {name:>12}: {fps[name]:7.1f} fps, {wire:7.1f} MB/s "
-                    f"({'wire' if name == 'receive-only' else 'file'}), "
-                    f"{raw_mb / seconds:7.1f} raw MB/s,"
-                    f" {cpu_ms:5.2f} ms CPU a frame",
+                    f"  run {repeat} {name:>12}: {fps[name][-1]:7.1f} fps, {mbs[name][-1]:7.1f} "
+                    f"MB/s ({'wire' if name == 'receive-only' else 'file'}), "
+                    f"{raw_mb / seconds:7.1f} raw MB/s, CPU a frame {cpus[name][-1]:5.2f} ms "
+                    f"(publisher {publisher_cpus[name][-1]:5.2f} ms)",
                     flush=True,
                 )
-            ratios.append(fps["h5swmr"] / fps["receive-only"])
-            floor_ratios.append(fps["h5swmr"] / fps["pwrite-only"])
+            ratios.append(fps["h5swmr"][-1] / fps["receive-only"][-1])
+            floor_ratios.append(fps["h5swmr"][-1] / fps["pwrite-only"][-1])
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+    warm = ", page cache warmed before each run" if args.warm_page_cache else ""
     print(
         f"\n{args.frames} frames of {args.shape[0]}x{args.shape[1]} uint32, {args.compression}, "
-        f"{args.repeat} repetitions (medians):"
+        f"{args.repeat} repetitions (medians){warm}; load {load_before:.2f} -> "
+        f"{os.getloadavg()[0]:.2f}:"
     )
-    for name, values in results.items():
-        fps_median = statistics.median(v[0] for v in values)
-        mb_median = statistics.median(v[1] for v in values)
-        raw = fps_median * int(np.prod(args.shape)) * 4 / 1e6
-        print(f"  {name:>12}: {fps_median:7.1f} fps, {mb_median:7.1f} MB/s, {raw:7.1f} raw MB/s")
+    for name in names:
+        fps_median = statistics.median(fps[name])
+        raw = fps_median * frame_nbytes / 1e6
+        print(
+            f"  {name:>12}: {fps_median:7.1f} fps, {statistics.median(mbs[name]):7.1f} MB/s, "
+            f"{raw:7.1f} raw MB/s, CPU a frame {statistics.median(cpus[name]):5.2f} ms "
+            f"(publisher {statistics.median(publisher_cpus[name]):5.2f} ms)"
+        )
     print(f"  ratio h5swmr / receive-only: {statistics.median(ratios):.2f} (target >= 0.80)")
     print(f"  ratio h5swmr / pwrite-only:  {statistics.median(floor_ratios):.2f}")
     return 0

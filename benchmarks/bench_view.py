@@ -3,7 +3,8 @@
 Usage (from the repository root)::
 
     PYTHONPATH=src python benchmarks/bench_view.py [--seconds 15] [--rate 100] [--size 1024]
-        [--clients 10] [--frames 300] [--dir DIR]
+        [--clients 10] [--frames 300] [--repeat 1] [--part all|latency|slowdown] [--nice N]
+        [--dir DIR]
 
 1. Latency and CPU: a writer process appends ``size`` x ``size`` uint16 frames at ``rate`` frames/s
    (flush after each, printing the wall-clock time at which each ``flush()`` returned); an
@@ -15,7 +16,9 @@ Usage (from the repository root)::
 2. Writer slowdown: an unthrottled writer appends ``frames`` frames alone, then again while the
    server streams to ``clients`` WebSocket clients in one separate process (they receive every
    update and drop it, like pages on other machines; a browser per client on this 2-core host
-   would measure chromium, not the server), then alone again. Slowdown = with / mean(alone) - 1.
+   would measure chromium, not the server), then alone again; ``--repeat`` rounds of that,
+   alternating. Slowdown = median(with) / median(alone) - 1. The server's CPU (its event loop
+   and its file worker apart) and the clients' process's CPU over each run are printed beside.
 
 Targets (issue #19): median latency <= 200 ms at 100 fps of 1024x1024 uint16; server CPU <= 30%
 of one core; slowdown <= 5% with 10 clients. The machine may be shared: the script prints the
@@ -45,17 +48,6 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DATASET = "/entry/data/data"
 POOL = 8
 
@@ -153,8 +145,9 @@ def start(*argv: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
     )
 
 
-def start_server(path: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = start("-m", "h5swmr.cli.main", "view", str(path))
+def start_server(path: Path, nice: int | None) -> tuple[subprocess.Popen[str], str]:
+    extra = [] if nice is None else ["--nice", str(nice)]
+    proc = start("-m", "h5swmr.cli.main", "view", str(path), *extra)
     assert proc.stdout is not None
     for line in proc.stdout:
         found = re.search(r"(http://\S+)", line)
@@ -163,9 +156,17 @@ def start_server(path: Path) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, task: int | None = None) -> float:
+    where = f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat"
+    fields = Path(where).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def split_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds of a process's main thread (the server's event loop: WebSocket sends, JSON)
+    and of its other threads (the file's worker: polling, reading, binning, packing)."""
+    main = cpu_seconds(pid, pid)
+    return main, cpu_seconds(pid) - main
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
@@ -182,6 +183,8 @@ def stop(proc: subprocess.Popen[str]) -> str:
 
 def latency_run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
+
+    from h5swmr.view.browser import launch_chromium
 
     path = folder / "latency.h5"
     frames = int(args.rate * (args.seconds + 15))
@@ -200,24 +203,18 @@ def latency_run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
                 flushed[int(parts[1])] = float(parts[2])
 
     threading.Thread(target=collect, daemon=True).start()
-    server, url = start_server(path)
+    server, url = start_server(path, args.nice)
     try:
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                tempfile.mkdtemp(dir=folder),
-                executable_path=CHROMIUM,
-                args=ARGS,
-                headless=True,
-                viewport={"width": 1400, "height": 850},
-            )
+            context = launch_chromium(playwright, tempfile.mkdtemp(dir=folder))
             page = context.new_page()
             page.goto(url)
             page.wait_for_function("() => window.h5view && window.h5view.header", timeout=30_000)
             page.wait_for_timeout(1000)  # settle: first tree, first frames
             first = page.evaluate("window.h5view.renders.length")
-            cpu0, wall0 = cpu_seconds(server.pid), time.monotonic()
+            (loop0, worker0), wall0 = split_cpu(server.pid), time.monotonic()
             page.wait_for_timeout(args.seconds * 1000)
-            cpu1, wall1 = cpu_seconds(server.pid), time.monotonic()
+            (loop1, worker1), wall1 = split_cpu(server.pid), time.monotonic()
             renders = page.evaluate("window.h5view.renders")[first:]
             header = page.evaluate("window.h5view.header")
             context.close()
@@ -242,7 +239,10 @@ def latency_run(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
         "latency_median_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
         "latency_p90_ms": 1000 * float(np.percentile(latencies, 90)) if latencies else float("nan"),
         "latency_max_ms": 1000 * max(latencies) if latencies else float("nan"),
-        "server_cpu_percent": 100 * (cpu1 - cpu0) / (wall1 - wall0),
+        "server_cpu_percent": 100 * (loop1 + worker1 - loop0 - worker0) / (wall1 - wall0),
+        "loop_cpu_percent": 100 * (loop1 - loop0) / (wall1 - wall0),
+        "worker_cpu_percent": 100 * (worker1 - worker0) / (wall1 - wall0),
+        "message_bytes": renders[-1].get("bytes", "?") if renders else "?",
         "binned": f"{header['dims']} step {header['step']}",
         "index_span": (min(indices), max(indices)) if indices else None,
     }
@@ -253,7 +253,8 @@ class WriterRun:
     seconds: float
     cpu: float
     """The writer process's own CPU seconds (what it did, not what it waited for)."""
-    server_cpu: float = 0.0
+    server_loop_cpu: float = 0.0
+    server_worker_cpu: float = 0.0
     clients_cpu: float = 0.0
     clients: str = ""
 
@@ -266,6 +267,7 @@ def finished(out: str, err: str) -> tuple[float, float]:
 
 
 def writer_alone(path: Path, args: argparse.Namespace) -> WriterRun:
+    os.sync()  # the last run's pages are written back before this one starts, not during it
     writer = start(__file__, "--child-writer", str(path), "0", str(args.frames), str(args.size))
     out, err = writer.communicate(timeout=600)
     path.unlink(missing_ok=True)
@@ -286,14 +288,16 @@ def writer_with_clients(path: Path, args: argparse.Namespace) -> WriterRun:
     )
     assert writer.stdout is not None and writer.stdin is not None
     assert writer.stdout.readline().strip() == "ready"
-    server, url = start_server(path)
+    server, url = start_server(path, args.nice)
     clients = start(__file__, "--child-clients", url, str(args.clients), "600")
     assert clients.stdout is not None
     assert clients.stdout.readline().strip() == "connected"
-    server0, clients0 = cpu_seconds(server.pid), cpu_seconds(clients.pid)
+    time.sleep(0.5)  # the first tree and frames are sent before the writer starts
+    os.sync()
+    (loop0, worker0), clients0 = split_cpu(server.pid), cpu_seconds(clients.pid)
     try:
         out, err = writer.communicate("go\n", timeout=600)
-        server1, clients1 = cpu_seconds(server.pid), cpu_seconds(clients.pid)
+        (loop1, worker1), clients1 = split_cpu(server.pid), cpu_seconds(clients.pid)
     finally:
         time.sleep(0.5)  # let the clients see the last frames
         clients.send_signal(signal.SIGINT)
@@ -304,7 +308,54 @@ def writer_with_clients(path: Path, args: argparse.Namespace) -> WriterRun:
         stop(server)
         path.unlink(missing_ok=True)
     seconds, cpu = finished(out, err)
-    return WriterRun(seconds, cpu, server1 - server0, clients1 - clients0, seen.strip())
+    return WriterRun(
+        seconds, cpu, loop1 - loop0, worker1 - worker0, clients1 - clients0, seen.strip()
+    )
+
+
+def print_latency(args: argparse.Namespace, lat: dict[str, Any]) -> None:
+    print(
+        f"latency: {args.rate:g} fps of {args.size}x{args.size} uint16, {args.seconds:g} s: "
+        f"{lat['drawn']} frames drawn ({lat['drawn_per_s']:.1f}/s, {lat['binned']}), "
+        f"flush->pixels median {lat['latency_median_ms']:.0f} ms, "
+        f"p90 {lat['latency_p90_ms']:.0f} ms, max {lat['latency_max_ms']:.0f} ms "
+        f"(target median <= 200 ms)"
+    )
+    print(
+        f"  writer kept {lat['writer_fps']:.1f} fps; median flush->sent by the server "
+        f"{lat['flush_to_sent_median_ms']:.0f} ms, sent->drawn by the page "
+        f"{lat['sent_to_drawn_median_ms']:.0f} ms; {lat['message_bytes']} bytes per update"
+    )
+    print(
+        f"server CPU: {lat['server_cpu_percent']:.1f}% of one core (target <= 30%): event loop "
+        f"{lat['loop_cpu_percent']:.1f}%, file worker {lat['worker_cpu_percent']:.1f}%"
+    )
+
+
+def print_slowdown(args: argparse.Namespace, alone: list[WriterRun], w: list[WriterRun]) -> None:
+    mb = args.frames * args.size * args.size * 2 / 1e6
+    base = statistics.median(r.seconds for r in alone)
+    busy = statistics.median(r.seconds for r in w)
+    print(
+        f"writer, {args.frames} frames of {args.size}x{args.size} uint16 ({mb:.0f} MB) "
+        f"unthrottled, {len(alone)} runs alone and {len(w)} with the server (nice {args.nice}) "
+        f"and {args.clients} WebSocket clients, alternating:"
+    )
+    print(
+        f"  alone: {' '.join(f'{r.seconds:.3f}' for r in alone)} s (median {base:.3f} s, "
+        f"{mb / base:.0f} MB/s); writer CPU {' '.join(f'{r.cpu:.2f}' for r in alone)} s"
+    )
+    print(
+        f"  with:  {' '.join(f'{r.seconds:.3f}' for r in w)} s (median {busy:.3f} s, "
+        f"{mb / busy:.0f} MB/s); writer CPU {' '.join(f'{r.cpu:.2f}' for r in w)} s"
+    )
+    print(f"  slowdown of the medians {100 * (busy / base - 1):+.1f}% (target <= 5%)")
+    for r in w:
+        print(
+            f"  while it ran: server event loop {r.server_loop_cpu:.3f} CPU s, file worker "
+            f"{r.server_worker_cpu:.3f} CPU s, the clients' process {r.clients_cpu:.3f} CPU s; "
+            f"{r.clients}"
+        )
 
 
 def main() -> None:
@@ -314,44 +365,28 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=1, help="alternating slowdown rounds")
+    parser.add_argument(
+        "--part", choices=["all", "latency", "slowdown"], default="all", help="what to run"
+    )
+    parser.add_argument(
+        "--nice", type=int, default=None, help="the server's --nice (default: the server's own)"
+    )
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         folder = Path(tmp)
-        lat = latency_run(folder, args)
-        print(
-            f"latency: {args.rate:g} fps of {args.size}x{args.size} uint16, {args.seconds:g} s: "
-            f"{lat['drawn']} frames drawn ({lat['drawn_per_s']:.1f}/s, {lat['binned']}), "
-            f"flush->pixels median {lat['latency_median_ms']:.0f} ms, "
-            f"p90 {lat['latency_p90_ms']:.0f} ms, max {lat['latency_max_ms']:.0f} ms "
-            f"(target median <= 200 ms)"
-        )
-        print(
-            f"  writer kept {lat['writer_fps']:.1f} fps; median flush->sent by the server "
-            f"{lat['flush_to_sent_median_ms']:.0f} ms, sent->drawn by the page "
-            f"{lat['sent_to_drawn_median_ms']:.0f} ms"
-        )
-        print(f"server CPU: {lat['server_cpu_percent']:.1f}% of one core (target <= 30%)")
-        print(f"load average after part 1: {os.getloadavg()}")
-        path = folder / "slowdown.h5"
-        alone1 = writer_alone(path, args)
-        with_clients = writer_with_clients(path, args)
-        alone2 = writer_alone(path, args)
-        alone = (alone1.seconds + alone2.seconds) / 2
-        mb = args.frames * args.size * args.size * 2 / 1e6
-        w = with_clients
-        print(
-            f"writer, {args.frames} frames of {args.size}x{args.size} uint16 unthrottled: alone "
-            f"{alone1.seconds:.2f} s and {alone2.seconds:.2f} s ({mb / alone:.0f} MB/s; writer CPU "
-            f"{alone1.cpu:.2f} s, {alone2.cpu:.2f} s), with the server and {args.clients} clients "
-            f"{w.seconds:.2f} s ({mb / w.seconds:.0f} MB/s; writer CPU {w.cpu:.2f} s): "
-            f"slowdown {100 * (w.seconds / alone - 1):+.1f}% (target <= 5%)"
-        )
-        print(
-            f"  meanwhile the server used {w.server_cpu:.2f} CPU s and the clients' process "
-            f"{w.clients_cpu:.2f} CPU s on this {os.cpu_count()}-core host; {w.clients}"
-        )
+        if args.part in ("all", "latency"):
+            print_latency(args, latency_run(folder, args))
+            print(f"load average after the latency part: {os.getloadavg()}")
+        if args.part in ("all", "slowdown"):
+            path = folder / "slowdown.h5"
+            alone, with_clients = [writer_alone(path, args)], []
+            for _ in range(args.repeat):
+                with_clients.append(writer_with_clients(path, args))
+                alone.append(writer_alone(path, args))
+            print_slowdown(args, alone, with_clients)
     print(f"load average after: {os.getloadavg()}")
 
 

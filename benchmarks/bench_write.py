@@ -66,7 +66,9 @@ class Workload:
     chunk_frames: int = 1
     tile: tuple[int, ...] | None = None
     codec: str | None = None  # None, "deflate", "shuffle_deflate"; plugins "bslz4", "lz4", "zstd"
-    block: int = 0  # lz4 block size in bytes on both sides (0: one block per chunk, the default)
+    # lz4 block size in bytes on both sides (0: one block per chunk); None: each side's default
+    # (h5swmr 256 KiB blocks, hdf5plugin one block per chunk)
+    block: int | None = None
     level: int = 4
     data: str = "random"  # "random" or "poisson2"
     target_h5py: float | None = None  # h5swmr / h5py target (printed, not asserted)
@@ -236,6 +238,16 @@ WORKLOADS = [
         data="poisson2",
         target_h5py=1.7,
     ),
+    Workload(  # hdf5plugin's default on both sides: the same bytes, one block, one thread
+        "f1-lz4-b0",
+        (1024, 1024),
+        "uint16",
+        300,
+        30,
+        codec="lz4",
+        block=0,
+        data="poisson2",
+    ),
     Workload(
         "f1-zstd",
         (1024, 1024),
@@ -304,6 +316,7 @@ ISSUE_ROWS = {
         "f1-bslz4",
         "f1-lz4",
         "f1-lz4-b256k",
+        "f1-lz4-b0",
         "f1-zstd",
     ),
 }
@@ -318,7 +331,7 @@ def plugin_pipeline(w: Workload) -> Any:
         return FilterPipeline.bitshuffle_lz4()
     if w.codec == "zstd":
         return FilterPipeline.zstd(w.level)
-    return FilterPipeline.lz4(w.block)
+    return FilterPipeline.lz4() if w.block is None else FilterPipeline.lz4(w.block)
 
 
 def plugin_kwargs(w: Workload) -> dict[str, Any]:
@@ -328,7 +341,7 @@ def plugin_kwargs(w: Workload) -> dict[str, Any]:
         return dict(hdf5plugin.Bitshuffle())
     if w.codec == "zstd":
         return dict(hdf5plugin.Zstd(clevel=w.level))
-    return dict(hdf5plugin.LZ4(nbytes=w.block))
+    return dict(hdf5plugin.LZ4() if w.block is None else hdf5plugin.LZ4(nbytes=w.block))
 
 
 def encode_chunk(w: Workload, block: np.ndarray) -> bytes:
@@ -647,6 +660,14 @@ def target_text(ratio: float | None, target: float | None, percent: bool = False
     return f"{text} ({'met' if ratio >= target else 'MISSED'} >= {goal})"
 
 
+def lz4_blocks(w: Workload) -> str:
+    if w.codec != "lz4":
+        return ""
+    if w.block is None:
+        return " defaults (h5swmr 256 KiB blocks, hdf5plugin 1 block/chunk)"
+    return f" {w.block // 1024} KiB blocks" if w.block else " 1 block/chunk both"
+
+
 def describe(w: Workload) -> str:
     frame = "x".join(map(str, w.frame))
     bits = [f"{frame} {w.dtype}", f"{w.frames} fr"]
@@ -655,7 +676,7 @@ def describe(w: Workload) -> str:
     if w.chunk_frames > 1:
         bits.append(f"{w.chunk_frames} fr/chunk")
     if w.codec in ("bslz4", "lz4"):
-        bits.append(f"{w.codec}{f' {w.block // 1024} KiB blocks' if w.block else ''}, {w.data}")
+        bits.append(f"{w.codec}{lz4_blocks(w)}, {w.data}")
     elif w.codec:
         bits.append(f"{w.codec.replace('_', '+')} {w.level}, {w.data}")
         if w.backend != "auto":

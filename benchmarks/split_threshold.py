@@ -71,7 +71,9 @@ def main() -> None:
     force_split()
     rng = np.random.default_rng(20260509)
     data = rng.poisson(2.0, SIZES[-1] // 2).astype("<u2").tobytes()
-    pool = ThreadPoolExecutor(args.workers, "split-threshold")
+    # the writer's filter threads run bitshuffle without OpenMP teams of their own (see
+    # bitshuffle.one_openmp_thread): so do these, from the first measurement on
+    pool = ThreadPoolExecutor(args.workers, "split-threshold", bitshuffle.one_openmp_thread)
     splitter = ChunkSplitter(pool, args.workers)
     print(f"load average {os.getloadavg()[0]:.2f}; best of {args.repeat}; speed-up of the split")
     print(f"{'codec':22}" + "".join(f"{size // 1024:>8}K" for size in SIZES))

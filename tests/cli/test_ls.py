@@ -38,6 +38,10 @@ def nexus_like(tmp_h5: Path) -> Path:
         f["plain"] = np.arange(10, dtype="<i4")
         f["named"] = 1.5
         f["named"].attrs["label"] = "text"  # a variable-length string, from the global heap
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        space = h5py.h5s.create_simple((3,))
+        h5py.h5d.create(f.id, b"tiny", h5py.h5t.STD_U8LE, space, dcpl=dcpl)
     return tmp_h5
 
 
@@ -61,6 +65,7 @@ def test_lists_groups_datasets_links_and_attributes(
         "/entry/instrument/detector/data": "hard link -> /entry/data/data",
         "/named": "dataset () float64, contiguous",
         "/plain": "dataset (10,) int32, contiguous",
+        "/tiny": "dataset (3,) uint8, compact",
     }
     assert lines[1].split() == ["/", "group"]
     assert lines[2] == "    @version = 3 int32"

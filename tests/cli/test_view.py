@@ -3,6 +3,7 @@ when asked to listen beyond this machine (tested with an explicit token on 127.0
 
 from __future__ import annotations
 
+import os
 import signal
 import urllib.error
 import urllib.request
@@ -41,6 +42,8 @@ def test_view_prints_a_url_that_serves_the_page(tmp_h5: Path) -> None:
 def test_a_token_is_printed_in_the_url_and_required(tmp_h5: Path) -> None:
     server, url = start_server(str(tmp_h5), "--token", "abc123")
     try:
+        # the server yields the CPU to a writer beside it: 10 nicer than who started it
+        assert os.getpriority(os.PRIO_PROCESS, server.pid) == min(os.nice(0) + 10, 19)
         assert url.endswith("/?token=abc123")
         assert get(url.split("?")[0])[0] == 403
         assert get(url)[0] == 200
@@ -52,7 +55,12 @@ def test_a_token_is_printed_in_the_url_and_required(tmp_h5: Path) -> None:
 
 @pytest.mark.parametrize(
     ("arguments", "message"),
-    [(["--port", "70000"], "--port 70000"), (["--rate", "0"], "--rate 0")],
+    [
+        (["--port", "70000"], "--port 70000"),
+        (["--rate", "0"], "--rate 0"),
+        (["--nice", "-1"], "--nice -1"),
+        (["--nice", "20"], "--nice 20"),
+    ],
 )
 def test_bad_options_are_usage_errors(tmp_h5: Path, arguments: list[str], message: str) -> None:
     result = run_h5swmr("view", str(tmp_h5), *arguments)

@@ -9,7 +9,7 @@ import numcodecs.lz4
 import pytest
 
 from h5swmr.errors import FilterError, FilterUnavailableError
-from h5swmr.filters.lz4 import LZ4Filter
+from h5swmr.filters.lz4 import DEFAULT_BLOCK_SIZE, WHOLE_CHUNK, LZ4Filter
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import FilterId
 
@@ -17,16 +17,33 @@ from .conformance import CodecTests
 
 
 class TestLZ4Filter(CodecTests):
-    instances = (LZ4Filter(), LZ4Filter(1000), LZ4Filter(64))
+    instances = (LZ4Filter(), LZ4Filter(WHOLE_CHUNK), LZ4Filter(1000), LZ4Filter(64))
 
 
 def test_constructor_and_cd_values() -> None:
-    assert FilterPipeline.lz4().filters == (LZ4Filter(0),)
+    assert FilterPipeline.lz4().filters == (LZ4Filter(256 * 1024),)
+    assert FilterPipeline.lz4(0).filters == (LZ4Filter(WHOLE_CHUNK),)
     assert FilterPipeline.lz4(4096).filters == (LZ4Filter(4096),)
     assert LZ4Filter.filter_id == FilterId.LZ4
     assert int(FilterId.LZ4) == 32004
+    assert LZ4Filter().cd_values(2) == (DEFAULT_BLOCK_SIZE,) == (262144,)
     assert LZ4Filter(0).cd_values(2) == (0,)
-    assert LZ4Filter.from_cd_values(()) == LZ4Filter()
+    assert LZ4Filter.from_cd_values(()) == LZ4Filter(0)
+    assert LZ4Filter.from_cd_values((0,)) == LZ4Filter(0)
+    assert LZ4Filter.from_cd_values((262144,)) == LZ4Filter()
+
+
+def test_default_blocks_and_whole_chunk() -> None:
+    """The default cuts a chunk over 256 KiB into blocks; WHOLE_CHUNK keeps one block."""
+    chunk = bytes(range(200)) * 3000  # 600,000 bytes: blocks of 262144, 262144, 75712
+    default = LZ4Filter().encode(chunk, 1)
+    assert struct.unpack_from(">QI", default) == (600_000, 262144)
+    whole = LZ4Filter(WHOLE_CHUNK).encode(chunk, 1)
+    assert struct.unpack_from(">QI", whole) == (600_000, 600_000)
+    assert default != whole
+    assert LZ4Filter().decode(default, 1) == LZ4Filter().decode(whole, 1) == chunk
+    small = bytes(range(200)) * 50  # under one block: the same bytes either way
+    assert LZ4Filter().encode(small, 1) == LZ4Filter(WHOLE_CHUNK).encode(small, 1)
 
 
 def test_block_format() -> None:

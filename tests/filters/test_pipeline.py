@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import h5py
 import numpy as np
@@ -14,13 +13,10 @@ from hypothesis import strategies as st
 
 from h5swmr.errors import FilterError, FilterUnavailableError
 from h5swmr.filters import deflate
-from h5swmr.filters.base import Filter
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
 from h5swmr.filters.pipeline import MAX_FILTERS, FilterPipeline
 from h5swmr.filters.shuffle import ShuffleFilter
-from h5swmr.format.constants import FilterId
-from h5swmr.format.cursor import BytesLike
 from h5swmr.format.messages.filter_pipeline import FilterDescription, FilterPipelineMessage
 
 from .oracle import (
@@ -35,6 +31,7 @@ from .oracle import (
     stored_filters,
     write_with_h5py,
 )
+from .refusing import RefusingFilter
 
 SHUFFLE, DEFLATE, FLETCHER = ShuffleFilter(), DeflateFilter(4), Fletcher32Filter()
 
@@ -45,31 +42,6 @@ COMBINATIONS = {
     "fletcher32+shuffle+deflate": FilterPipeline.fletcher32_only().with_shuffle().with_deflate(),
     "deflate9+shuffle": FilterPipeline([DeflateFilter(9), SHUFFLE]),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RefusingFilter(Filter):
-    """A test filter that cannot encode anything (as a codec refusing a chunk would)."""
-
-    filter_id: ClassVar[FilterId] = FilterId.SZIP
-    mandatory: bool = False
-
-    @property
-    def optional(self) -> bool:  # type: ignore[override]
-        return not self.mandatory
-
-    def cd_values(self, element_size: int) -> tuple[int, ...]:
-        return ()
-
-    @classmethod
-    def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
-        return cls()
-
-    def encode(self, chunk: BytesLike, element_size: int) -> bytes:
-        raise FilterError("refusing filter: cannot encode this chunk")
-
-    def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
-        raise AssertionError("a skipped filter must not decode")
 
 
 # -- construction ---------------------------------------------------------------------------

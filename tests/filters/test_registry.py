@@ -72,6 +72,9 @@ def test_bad_levels(spec: str, words: str) -> None:
     ("spec", "expected"),
     [
         ("lz4", FilterPipeline.lz4()),
+        ("lz4", FilterPipeline.lz4(256 * 1024)),
+        ("lz4:0", FilterPipeline.lz4(0)),
+        ("LZ4:1048576", FilterPipeline.lz4(1 << 20)),
         ("bslz4", FilterPipeline.bitshuffle_lz4()),
         ("zstd", FilterPipeline.zstd(3)),
         ("zstd:9", FilterPipeline.zstd(9)),
@@ -92,7 +95,9 @@ def test_parse_codecs(spec: str, expected: FilterPipeline) -> None:
 @pytest.mark.parametrize(
     ("spec", "words"),
     [
-        ("lz4:3", "no options"),
+        ("lz4:x", "'x'"),
+        ("lz4:-1", "-1"),
+        ("lz4:", "empty"),
         ("bslz4:1", "no options"),
         ("zstd:x", "'x'"),
         ("zstd:", "empty"),

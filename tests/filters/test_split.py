@@ -7,6 +7,7 @@ zstd's multi-threaded frame and blosc's threaded buffer are read by h5py through
 
 from __future__ import annotations
 
+import os
 import threading
 import zlib
 from collections.abc import Iterator
@@ -17,8 +18,10 @@ import h5py
 import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
+from threadpoolctl import ThreadpoolController
 
 from h5swmr import SwmrFileWriter
 from h5swmr.filters import blosc, deflate
@@ -188,7 +191,8 @@ IDENTICAL: tuple[Filter, ...] = (
     BitshuffleFilter(),
     BitshuffleFilter(2048),
     BitshuffleFilter(0, BitshuffleCompression.ZSTD, 3),
-    LZ4Filter(256 * 1024),
+    LZ4Filter(),  # h5swmr's default, 256 KiB blocks, compared with hdf5plugin at that size
+    LZ4Filter(0),  # hdf5plugin's default, one block per chunk: never split
     LZ4Filter(100_000),  # blocks that do not divide the chunk
 )
 
@@ -209,6 +213,40 @@ def test_split_block_codecs_equal_hdf5plugins_bytes(
         assert ours == (stored, 0), item
 
 
+TASKS = Path("/proc/self/task")
+
+
+def _threads() -> set[Path]:
+    return set(TASKS.iterdir())
+
+
+@pytest.mark.skipif(
+    not TASKS.is_dir() or (os.cpu_count() or 1) < 2,
+    reason="counts the threads of a Linux process with OpenMP's default above one thread",
+)
+def test_split_bitshuffle_starts_no_openmp_threads(frames: np.ndarray) -> None:
+    """The bitshuffle wheel's OpenMP would start a team per calling thread (as many threads as
+    cores): the splitter's threads run their parts alone, the caller's thread keeps its own
+    OpenMP setting, and the bytes stay the same."""
+    item = BitshuffleFilter()
+    chunk = frames[0].tobytes()
+    expected = item.encode(chunk, 2)
+    openmp = ThreadpoolController().select(user_api="openmp")
+    caller_setting = openmp.info()
+    with ThreadPoolExecutor(2, "test-openmp") as pool:
+        started = threading.Barrier(2)
+        for _ in range(2):  # both pool threads exist before the count
+            pool.submit(started.wait, 5)
+        pool.submit(started.reset).result()
+        before = _threads()
+        splitter = ChunkSplitter(pool, 2)
+        encoded = [pool.submit(item.encode_split, chunk, 2, splitter).result() for _ in range(3)]
+        after = _threads()
+    assert encoded == [expected] * 3
+    assert after - before == set()
+    assert openmp.info() == caller_setting
+
+
 # -- codecs with their own threads: one valid frame or buffer -------------------------------
 
 
@@ -220,6 +258,9 @@ def test_zstd_split_is_one_frame_with_its_content_size(
     encoded = item.encode_split(chunk, 2, splitter)
     assert encoded != item.encode(chunk, 2)  # made by zstd's workers, job by job
     assert frame_content_size(encoded) == len(chunk)
+    assert item.encode_split(chunk, 2, splitter) == encoded  # the same frame each time
+    second = frames[1].tobytes()
+    assert zstandard.ZstdDecompressor().decompress(item.encode_split(second, 2, splitter)) == second
     path = tmp_path / "zstd.h5"
     _write(path, frames, FilterPipeline([item]))
     with h5py.File(path, "r") as file:

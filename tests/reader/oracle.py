@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
@@ -43,3 +45,17 @@ def _items(f: h5py.File) -> list[tuple[str, object]]:
     items: list[tuple[str, object]] = []
     f.visititems(lambda name, obj: items.append((name, obj)))
     return items
+
+
+def assert_attrs_equal(ours: Mapping[str, object], theirs: Mapping[str, Any]) -> None:
+    """Our attributes against h5py's: the same names in name order, the same values and types
+    (a str as str, numbers as the numpy scalar or array h5py gives)."""
+    assert list(ours) == sorted(theirs)
+    for key, value in theirs.items():
+        if isinstance(value, str):
+            assert ours[key] == value, key
+        else:
+            got = ours[key]
+            assert isinstance(got, np.ndarray | np.generic), key
+            assert type(got) is type(value), key
+            assert np.array_equal(got, value), key

@@ -188,3 +188,22 @@ def test_string_datasets_as_h5py_bytes_and_asstr(tmp_path: Path) -> None:
                     assert np.asarray(mine).tolist() == np.asarray(real).tolist(), (name, key)
         assert ours["s"][()] == theirs["s"][()] == b"scalar text"
         assert ours["s"].asstr()[()] == "scalar text"
+
+
+def test_layout_of_each_storage_as_h5py(chunked: Path, virtual: Path) -> None:
+    """Compact, contiguous, chunked and virtual: ``id.get_create_plist().get_layout()``."""
+    with h5py.File(chunked, "a") as f:
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_layout(h5py.h5d.COMPACT)
+        space = h5py.h5s.create_simple((4,))
+        h5py.h5d.create(f.id, b"compact", h5py.h5t.STD_I16LE, space, dcpl=dcpl).write(
+            h5py.h5s.ALL, h5py.h5s.ALL, np.arange(4, dtype="<i2")
+        )
+    cases = [(chunked, name) for name in ("compact", "c", "s", "d")] + [(virtual, "vds")]
+    seen = set()
+    for path, name in cases:
+        with h5py.File(path, "r") as theirs, h5swmr.File(path) as ours:
+            layout = ours[name].id.get_create_plist().get_layout()
+            assert layout == theirs[name].id.get_create_plist().get_layout(), name
+            seen.add(layout)
+    assert seen == {h5py.h5d.COMPACT, h5py.h5d.CONTIGUOUS, h5py.h5d.CHUNKED, h5py.h5d.VIRTUAL}

@@ -105,3 +105,25 @@ def test_a_payload_that_does_not_decode() -> None:
         ).decompress()
     with pytest.raises(MessageError, match="shorter than its header"):
         Compressed("lz4", 0, b"\x00" * 4).declared_size()
+
+
+def test_the_self_described_cbor_tag_a_detector_sends_first_is_skipped() -> None:
+    """DECTRIS detectors begin each message with tag 55799 (RFC 8949 3.4.6: "this is CBOR"),
+    as the captured messages in dectris/documentation's stream_v2 test data do; inside it cbor2
+    would turn every map into a frozendict, and the message was refused as not a map."""
+    payload = Compressed("lz4", 0, LZ4Filter().encode(bytes(range(64)), 1))
+    message = {
+        "type": "image",
+        "user_data": {"k": [1, 2]},
+        "data": {"t1": MultiDimArray((8, 8), TypedArray(np.dtype("u1"), payload))},
+    }
+    bare = cbor.dumps(message)
+    for raw in (b"\xd9\xd9\xf7" + bare, cbor2.dumps(cbor2.CBORTag(55799, cbor2.loads(bare)))):
+        decoded = cbor.loads(raw)
+        assert isinstance(decoded, dict) and isinstance(decoded["user_data"], dict)
+        array = decoded["data"]["t1"]
+        assert isinstance(array, MultiDimArray) and array.dims == (8, 8)
+        assert isinstance(array.array.payload, Compressed)
+        assert bytes(array.array.payload.data) == bytes(payload.data)
+    nested = cbor2.dumps({"type": "end", "x": cbor2.CBORTag(55799, 5)})
+    assert cbor.loads(nested) == {"type": "end", "x": 5}  # anywhere it means nothing

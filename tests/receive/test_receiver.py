@@ -185,6 +185,8 @@ def test_rollover_master_read_by_old_h5py(tmp_path: Path, publisher: Publisher) 
     with h5py.File(tmp_path / "run3_master.h5", "r") as f:
         np.testing.assert_array_equal(f[name][:], np.stack(frames))
         np.testing.assert_array_equal(f[f"{DETECTOR}/image_id"][:], np.arange(10))
+        assert f[DETECTOR].attrs["NX_class"] == "NXdetector"  # the NeXus tree of part 0
+        assert f[f"{DETECTOR}/distance"].attrs["units"] == "m"
     old = describe_with("3.8.0", tmp_path / "run3_master.h5", export=[name])
     np.testing.assert_array_equal(old["arrays"][name], np.stack(frames))
 
@@ -252,3 +254,78 @@ def test_a_receiver_killed_mid_series_leaves_its_flushed_frames_readable(
         for row in range(data.shape[0]):
             np.testing.assert_array_equal(data[row], frames[ids[row]])
         np.testing.assert_array_equal(ids, np.arange(data.shape[0]))
+
+
+PART_COUNTS = {
+    "part", "receiver", "frames_received", "frames_written", "frames_gaps", "frames_late",
+    "frames_duplicates", "frames_missing", "messages_malformed", "end_received",
+}  # fmt: skip
+ARM_DATE = {"/entry/start_time", f"{DETECTOR}/detectorSpecific/stream_start"}
+"""Values that hold the arm date, which differs between the two series sent."""
+
+
+def _objects(f: h5py.File) -> dict[str, h5py.Group | h5py.Dataset]:
+    found: dict[str, h5py.Group | h5py.Dataset] = {}
+
+    def visit(name: str, obj: h5py.Group | h5py.Dataset) -> None:  # None: visit on
+        found[f"/{name}"] = obj
+
+    f.visititems(visit)
+    return found
+
+
+def test_a_two_receiver_master_carries_what_one_receivers_file_carries(
+    tmp_path: Path, publisher: Publisher
+) -> None:
+    frames = frames_of((8, 9), "uint32", 12)
+    single = h5swmr_child(
+        tmp_path, "receive", publisher.endpoint, "--series", "1", "-o", "one{series_id}.h5"
+    )
+    assert publisher.wait_for_receivers(1, WAIT)
+    publisher.publish_series(6, frames, 12, compression="bslz4")
+    finish(single)
+    second = Publisher("tcp://127.0.0.1:*", linger=10.0)  # a stream of their own
+    try:
+        pair = [
+            h5swmr_child(
+                tmp_path, "receive", second.endpoint, "--series", "1", "--series-timeout", "1",
+                "--receivers", "2", "--receiver-id", str(i), "-o", "two{series_id}_r{receiver}.h5",
+                "--master", "two{series_id}_master.h5",
+            )
+            for i in range(2)
+        ]  # fmt: skip
+        assert second.wait_for_receivers(2, WAIT)
+        second.publish_series(6, frames, 12, compression="bslz4")
+        for receiver in pair:
+            finish(receiver)
+    finally:
+        second.close()
+    master_path = tmp_path / "two6_master.h5"
+    with h5py.File(tmp_path / "one6.h5", "r") as one, h5py.File(master_path, "r") as master:
+        compared = 0
+        for path, obj in _objects(one).items():
+            if path.startswith("/entry/live"):  # one part's own keys and finished flag
+                continue
+            twin = master[path]
+            assert isinstance(twin, type(obj)), path
+            attrs = {k: v for k, v in obj.attrs.items() if k not in PART_COUNTS}
+            twin_attrs = {k: v for k, v in twin.attrs.items() if k not in PART_COUNTS}
+            assert attrs.keys() == twin_attrs.keys(), path
+            for key, value in attrs.items():
+                np.testing.assert_equal(twin_attrs[key], value, err_msg=f"{path} {key}")
+            if isinstance(obj, h5py.Dataset):
+                assert (twin.dtype, twin.shape) == (obj.dtype, obj.shape), path
+                if path not in ARM_DATE:
+                    np.testing.assert_equal(twin[()], obj[()], err_msg=path)
+            compared += 1
+        assert compared > 30
+        assert master[f"{DETECTOR}/distance"].attrs["units"] == "m"
+        assert master["/entry/data/threshold_1"] == master[f"{DETECTOR}/threshold_1"]
+        assert master["/entry"].attrs["frames_written"] == 12
+        assert master["/entry"].attrs["frames_missing"] == 0
+    name = f"{DETECTOR}/threshold_1"  # bitshuffle-LZ4: the old wheel has no plugin for it
+    old = describe_with("3.8.0", master_path, export=[f"{DETECTOR}/image_id"])
+    assert old["links"]["/entry/instrument/beam"]["kind"] == "externallink"
+    assert "NX_class" in old["groups"][DETECTOR]["attrs"]
+    assert old["datasets"]["/entry/data/threshold_1"]["addr"] == old["datasets"][name]["addr"]
+    np.testing.assert_array_equal(old["arrays"][f"{DETECTOR}/image_id"], np.arange(12))

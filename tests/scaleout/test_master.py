@@ -13,6 +13,8 @@ from h5swmr.format.global_heap import GlobalHeapCollection
 from h5swmr.format.messages.virtual_layout import VirtualMappingList
 from h5swmr.scaleout import (
     ExternalLink,
+    GroupAttributes,
+    HardLink,
     VirtualDataset,
     interleaved_mapping,
     printf_mapping,
@@ -21,6 +23,8 @@ from h5swmr.scaleout import (
     write_master,
 )
 from tests.format.test_virtual_layout import _virtual_layouts
+from tests.oracle import describe_with, h5dump_header
+from tests.oracle.h5dump import h5dump_text
 from tests.scaleout.parts import FRAME, numbered_frames, write_part
 
 
@@ -134,3 +138,47 @@ def test_atomic_replace_and_errors(tmp_path: Path) -> None:
         write_master(master, [dataset, dataset])
     with pytest.raises(InvalidArgumentError):
         interleaved_mapping("a", "d", FRAME, worker=2, n_workers=2)
+
+
+def test_attributes_and_hard_links(tmp_path: Path) -> None:
+    """NeXus' shape of a master: NX_class on groups, units on a dataset, /entry/data/<signal> a
+    second name of the detector's dataset; read by h5py (HDF5 2.x), h5py 3.8 and h5dump 1.10."""
+    write_part(tmp_path / "a.h5", numbered_frames(0, 3))
+    detector = "/entry/instrument/detector/frames"
+    dataset = VirtualDataset.create(
+        detector,
+        "<u2",
+        (3, *FRAME),
+        [run_mapping("a.h5", "/entry/data", FRAME)],
+        attrs=(("units", "counts"), ("long_name", "détecteur")),
+    )
+    groups = [
+        GroupAttributes("/entry", (("NX_class", "NXentry"), ("series_id", 7))),
+        GroupAttributes("/entry/data", (("NX_class", "NXdata"), ("signal", "frames"))),
+        GroupAttributes("/entry/empty", (("NX_class", "NXcollection"),)),
+    ]
+    master = tmp_path / "m.h5"
+    write_master(
+        master,
+        [dataset],
+        [ExternalLink("/entry/part", "a.h5", "/entry/data")],
+        hard_links=[HardLink("/entry/data/frames", detector)],
+        groups=groups,
+    )
+    with h5py.File(master, "r") as f:
+        assert dict(f["/entry"].attrs) == {"NX_class": "NXentry", "series_id": 7}
+        assert dict(f["/entry/data"].attrs) == {"NX_class": "NXdata", "signal": "frames"}
+        assert f["/entry/empty"].attrs["NX_class"] == "NXcollection"
+        assert len(f["/entry/empty"]) == 0
+        assert dict(f[detector].attrs) == {"units": "counts", "long_name": "détecteur"}
+        assert f["/entry/data/frames"] == f[detector]  # one object, two names
+        np.testing.assert_array_equal(f["/entry/data/frames"][...], numbered_frames(0, 3))
+        assert f["/entry/part"].shape == (3, *FRAME)
+    old = describe_with("3.8.0", master, export=["/entry/data/frames"])
+    assert old["datasets"]["/entry/data/frames"]["addr"] == old["datasets"][detector]["addr"]
+    assert sorted(old["groups"]["/entry"]["attrs"]) == ["NX_class", "series_id"]
+    np.testing.assert_array_equal(old["arrays"]["/entry/data/frames"], numbered_frames(0, 3))
+    assert h5dump_header(master).count('ATTRIBUTE "NX_class"') == 3
+    assert '"counts"' in h5dump_text(master, "/entry/data/frames")  # the value, by its 2nd name
+    with pytest.raises(InvalidArgumentError):
+        write_master(master, [dataset], hard_links=[HardLink("/x", "/entry/nothing")])

@@ -21,20 +21,10 @@ import h5py
 import numpy as np
 import pytest
 
+from h5swmr.view.browser import CHROMIUM, launch_chromium
 from tests.view.pattern import DATASET, LIMIT, frame
 from tests.view.processes import start_server, start_writer, stop
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 60_000
 """Generous: only a failing test waits this long (the shared host can be very loaded)."""
 BIG = (1024, 1024)
@@ -57,13 +47,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=CHROMIUM,
-            args=ARGS,
-            headless=True,
-            viewport={"width": 1400, "height": 850},
-        )
+        context = launch_chromium(playwright, profile)
         try:
             yield context
         finally:
@@ -187,6 +171,8 @@ def test_clicking_a_dataset_in_the_tree_shows_it(browser: Any, live: Any, tmp_pa
     page.wait_for_function(
         "() => window.h5view.header.dataset === '/entry/data/other'", timeout=WAIT_MS
     )
+    assert page.input_value("#auto") != "manual"  # the last dataset's limits are not kept
+    set_gray(page, 0, LIMIT)
     snap = page.evaluate(SNAP, [(x % 16, y % 16) for x, y in POINTS])
     assert snap["dataset"] == "/entry/data/other"
     image = frame(10 * snap["index"], (16, 16))  # the writer adds one every tenth frame
@@ -194,6 +180,7 @@ def test_clicking_a_dataset_in_the_tree_shows_it(browser: Any, live: Any, tmp_pa
         assert abs(rgba[0] - expected_gray(float(image[y % 16, x % 16]), 0, LIMIT)) <= 1
     assert "(None, 16, 16)" in page.locator("#details").inner_text()
     assert "float32" in page.locator("#details").inner_text()
+    page.select_option("#auto", "0.1")  # the screenshot on automatic contrast, as it opens
     shoot(page, tmp_path / "other-dataset.png")
     page.close()
 
@@ -360,6 +347,7 @@ def test_slices_of_3d_frames_and_lines_of_1d_frames(
     show(page, 2, "/line")
     assert page.evaluate("window.h5view.header.kind") == "line"
     assert page.evaluate("window.h5view.header.dims") == [500]
+    assert not page.is_visible("#cmap")  # colours and limits are for images
     shoot(page, tmp_path / "line.png")
     page.close()
 

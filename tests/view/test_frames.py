@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from h5swmr import InvalidArgumentError
 from h5swmr.view.frames import (
+    Packed,
+    Reduced,
     Region,
     bin_mean,
     decode_message,
     encode_message,
     finite_range,
+    pack,
     plane,
     reduce_line,
     reduce_plane,
@@ -94,11 +99,44 @@ def test_finite_range_skips_nan_and_inf() -> None:
     assert finite_range(np.array([np.nan], dtype=np.float32)) == (None, None)
 
 
+def _packed(data: np.ndarray[Any, Any], source: str, step: int = 1) -> Packed:
+    reduced = Reduced(data, Region(0, 1, 0, 1), step)
+    return pack(reduced, np.dtype(source), *finite_range(data))
+
+
 def test_messages_round_trip_with_aligned_float32_data() -> None:
-    data = np.arange(6, dtype=np.float32).reshape(2, 3)
-    message = encode_message({"type": "frame", "dims": [2, 3], "x": "é"}, data)
+    data = np.array([[0.5, np.nan, -np.inf], [1e30, -2.25, 3]], dtype=np.float32)
+    message = encode_message({"type": "frame", "dims": [2, 3], "x": "é"}, _packed(data, "f8"))
     length = int.from_bytes(message[:4], "little")
     assert (4 + length) % 4 == 0  # a Float32Array can view the data in place
     header, back = decode_message(message)
-    assert header["x"] == "é"
+    assert header["x"] == "é" and header["encoding"] == "<f4"
     np.testing.assert_array_equal(back, data)
+
+
+@pytest.mark.parametrize(
+    ("values", "source", "encoding"),
+    [([0, 7, 255], "u1", "|u1"), ([1000, 1255], "u2", "|u1"), ([-5, 60000], "i4", "<u2")],
+)
+def test_integer_frames_travel_exactly_in_one_or_two_bytes(
+    values: list[int], source: str, encoding: str
+) -> None:
+    data = np.array([values], dtype=np.float32)
+    message = encode_message({"dims": list(data.shape)}, _packed(data, source))
+    header, back = decode_message(message)
+    assert header["encoding"] == encoding
+    assert len(message) - 4 - int.from_bytes(message[:4], "little") < data.size * 4
+    np.testing.assert_array_equal(back, data)
+
+
+def test_binned_integers_are_exact_in_full_blocks_and_wide_ranges_stay_float32() -> None:
+    frame = np.random.default_rng(3).integers(0, 4000, (9, 9), dtype=np.uint16)
+    reduced = reduce_plane(frame, Region.whole(frame.shape), (5, 5))  # 2x2 blocks, edges of 1
+    packed = pack(reduced, frame.dtype, *finite_range(reduced.data))
+    assert packed.encoding == "<u2" and packed.scale == 0.25
+    _, back = decode_message(encode_message({"dims": [5, 5]}, packed))
+    full = frame[:8, :8].reshape(4, 2, 4, 2).astype(np.float64).mean(axis=(1, 3))
+    np.testing.assert_array_equal(back[:4, :4], full.astype(np.float32))
+    np.testing.assert_allclose(back, reduced.data, atol=0.125)
+    wide = np.array([[0, 70000]], dtype=np.float32)
+    assert _packed(wide, "u4").encoding == "<f4"

@@ -227,6 +227,47 @@ def test_many_pages_and_pages_that_vanish(tmp_h5: Path) -> None:
         run([tmp_h5], body)
 
 
+DRAWING = (0.0, 0.13, 0.13)
+
+
+def test_pages_following_a_fast_writer_are_shown_the_same_frames(tmp_h5: Path) -> None:
+    """Every following page gets the newest frame of the last look at the file, so a frame is
+    read, binned and packed once for all of them, also for pages slower than the update period
+    (they get fewer frames, the same ones)."""
+
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            sockets = [await http.ws_connect(base + "/ws") for _ in range(3)]
+            for ws in sockets:
+                await ws.send_json(view(size=[64, 64]))
+            for ws in sockets:
+                await next_of(ws, "frame")
+
+            async def indices(ws: aiohttp.ClientWebSocketResponse, drawing: float) -> list[int]:
+                """Indices of 8 frames, each acknowledged ``drawing`` seconds after it came
+                (pages that draw at different speeds)."""
+                found: list[int] = []
+                while len(found) < 8:
+                    message = await ws.receive(timeout=TIMEOUT)
+                    if message.type == aiohttp.WSMsgType.BINARY:
+                        found.append(decode_message(message.data)[0]["index"])
+                        await asyncio.sleep(drawing)
+                        await ws.send_json({"op": "ack"})
+                return found
+
+            # two pages take longer than an update period to draw: out of step with the first
+            seen = await asyncio.gather(
+                *(indices(ws, d) for ws, d in zip(sockets, DRAWING, strict=True))
+            )
+            total = sum(len(s) for s in seen)
+            assert len(set().union(*seen)) <= 0.6 * total, seen
+            for ws in sockets:
+                await ws.close()
+
+    with writer(tmp_h5, 10_000, 200.0):
+        run([tmp_h5], body)
+
+
 def test_a_crashed_writer_is_shown_as_gone(tmp_h5: Path) -> None:
     async def body(server: ViewServer, base: str) -> None:
         async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:

@@ -6,8 +6,6 @@ derived values, the reusable tile buffer) is checked against the slow path it re
 
 from __future__ import annotations
 
-import itertools
-import math
 from pathlib import Path
 
 import h5py
@@ -126,71 +124,6 @@ def test_set_run_beyond_the_array_changes_nothing() -> None:
     with pytest.raises(H5SwmrError):
         index.set_run(last - 1, [ChunkRecord(100), ChunkRecord(200)])
     assert index.max_index_set == 0
-
-
-def test_grid_values_are_computed_once_and_right() -> None:
-    grid = ChunkGrid((1000, 30), (2, 256, 16), 4)
-    assert grid.frames_per_chunk == 2
-    assert grid.tile == (256, 16)
-    assert grid.tiles_per_dim == (4, 2)
-    assert grid.n_tiles == 8
-    assert grid.is_tiled
-    assert grid.frame_nbytes == 1000 * 30 * 4
-    assert grid.slab_nbytes == 256 * 16 * 4
-    assert grid.chunk_nbytes == 2 * 256 * 16 * 4
-    assert grid == ChunkGrid((1000, 30), (2, 256, 16), 4)
-    assert "n_tiles" not in repr(grid)
-    assert not ChunkGrid((5,), (1, 5), 1).is_tiled
-    assert math.prod(ChunkGrid((5, 5), (3, 2, 2), 1).tiles_per_dim) == 9
-
-
-@pytest.mark.parametrize("dims", [(8, 12), (9, 13)])  # whole tiles, then padded edge tiles
-def test_split_into_a_reused_buffer(dims: tuple[int, int]) -> None:
-    grid = ChunkGrid(dims, (1, 4, 4), 2)
-    rng = np.random.default_rng(1)
-    out = np.full((grid.n_tiles, 1, 4, 4), 7, np.uint16)  # garbage: every byte is overwritten
-    for _ in range(3):
-        frame = rng.integers(0, 1000, dims, dtype=np.uint16)
-        expected = grid.split(frame[np.newaxis])
-        assert grid.split(frame[np.newaxis], out) is out
-        np.testing.assert_array_equal(out, expected)
-
-
-@pytest.mark.parametrize(
-    ("dims", "tile", "min_nbytes"),
-    [
-        ((64, 64), (16, 16), 2048),  # whole tiles, a strip per tile row
-        ((61, 70), (16, 16), 4000),  # padded edges, strips of uneven rows
-        ((61, 70), (16, 16), 1 << 40),  # one strip
-        ((9, 30, 7), (4, 8, 7), 1),  # rank 3
-        ((100,), (32,), 64),  # rank 1, a padded last tile
-        ((40, 24), (40, 8), 1),  # one tile row: one strip
-    ],
-)
-def test_strips_cut_what_split_cuts(
-    dims: tuple[int, ...], tile: tuple[int, ...], min_nbytes: int
-) -> None:
-    grid = ChunkGrid(dims, (1, *tile), 2)
-    strips = grid.strips(min_nbytes)
-    assert strips[0].tiles.start == 0 and strips[-1].tiles.stop == grid.n_tiles
-    assert all(a.tiles.stop == b.tiles.start for a, b in itertools.pairwise(strips))
-    assert strips[-1].rows.stop == dims[0]
-    frame = np.random.default_rng(4).integers(0, 60000, dims, dtype=np.uint16)
-    out = np.full((grid.n_tiles, 1, *tile), 7, np.uint16)
-    for strip in strips:
-        strip.cut(frame, out[strip.tiles])
-    np.testing.assert_array_equal(out, grid.split(frame[np.newaxis]))
-    if min_nbytes == 1:
-        assert len(strips) == grid.tiles_per_dim[0]
-
-
-def test_contiguous_tiles_are_recognised() -> None:
-    assert ChunkGrid((64, 32), (1, 16, 32), 2).tiles_are_contiguous
-    assert ChunkGrid((64,), (1, 16), 2).tiles_are_contiguous
-    assert ChunkGrid((8, 4, 5), (1, 2, 4, 5), 2).tiles_are_contiguous
-    assert not ChunkGrid((65, 32), (1, 16, 32), 2).tiles_are_contiguous  # padded last tile
-    assert not ChunkGrid((64, 32), (1, 16, 16), 2).tiles_are_contiguous
-    assert not ChunkGrid((8, 4, 5), (1, 2, 2, 5), 2).tiles_are_contiguous
 
 
 @pytest.mark.parametrize("workers", [0, 2])

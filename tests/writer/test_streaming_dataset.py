@@ -23,7 +23,7 @@ from h5swmr.storage.file import FileHandle
 from h5swmr.writer.chunk_sink import ChunkSink
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.cut_ahead import CutAhead
-from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.streaming_dataset import SMALL_BAND_NBYTES, StreamingDataset
 from h5swmr.writer.tree import DatasetNode
 
 
@@ -113,14 +113,34 @@ def test_tiles_of_a_frame_land_where_the_index_points(tmp_path: Path, cut_ahead:
 
 
 def test_a_band_of_frames_fills_one_chunk_in_place(bench: Bench) -> None:
-    dataset = bench.dataset((3, 2), chunk=(4, 3, 2))
-    frames = _frames(3, (3, 2))
+    dims = (200, 200)  # a band past SMALL_BAND_NBYTES: each frame is written as it comes
+    dataset = bench.dataset(dims, chunk=(4, *dims))
+    assert dataset.grid.chunk_nbytes > SMALL_BAND_NBYTES
+    frames = _frames(3, dims)
     for frame in frames:
         dataset.append(frame, bench.sink)
     record = dataset.index.get(0)
     written = bench.read(record, 3 * frames[0].nbytes)
     assert written == b"".join(f.tobytes() for f in frames)
     assert dataset.first_open_chunk() == 0  # the band is not complete: chunk 0 is still open
+
+
+def test_a_small_band_is_written_at_the_commit_in_one_write(bench: Bench) -> None:
+    dataset = bench.dataset((3, 2), chunk=(4, 3, 2))
+    frames = _frames(7, (3, 2))
+    size = frames[0].nbytes
+    for frame in frames[:2]:
+        dataset.append(frame, bench.sink)
+    record = dataset.index.get(0)
+    assert bench.read(record, 2 * size) == b""  # held until the commit
+    dataset.write_pending(bench.sink)
+    assert bench.read(record, 2 * size) == frames[0].tobytes() + frames[1].tobytes()
+    for frame in frames[2:]:  # completes band 0 (written as band 1 begins), starts band 1
+        dataset.append(frame, bench.sink)
+    assert bench.read(record, 4 * size) == b"".join(f.tobytes() for f in frames[:4])
+    second = dataset.index.get(1)
+    dataset.write_pending(bench.sink)
+    assert bench.read(second, 3 * size) == b"".join(f.tobytes() for f in frames[4:])
 
 
 def test_filtered_chunks_are_placed_in_frame_order_with_their_size_and_mask(

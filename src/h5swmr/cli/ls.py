@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 PATH_COLUMN = 32
 VALUE_WIDTH = 72
+H5D_COMPACT = 0
+"""``get_layout()`` of compact data (h5py's ``h5d.COMPACT``)."""
 _FILTER_REPR = re.compile(r"^(\w+?)Filter\((.*)\)$")
 
 
@@ -113,9 +115,11 @@ def dataset_text(dataset: Dataset) -> str:
         parts.append(f"virtual, {len(sources)} mappings from {shown}")
         return ", ".join(parts)
     chunks = dataset.chunks
-    parts.append(f"chunks {shape_text(chunks)}" if chunks is not None else "contiguous")
     if chunks is None:
+        compact = dataset.id.get_create_plist().get_layout() == H5D_COMPACT
+        parts.append("compact" if compact else "contiguous")
         return ", ".join(parts)
+    parts.append(f"chunks {shape_text(chunks)}")
     pipeline = dataset.filters
     if pipeline is not None:
         parts.append(f"filters {filters_text(pipeline)}")

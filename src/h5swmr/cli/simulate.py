@@ -101,7 +101,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="none",
         metavar="SPEC",
         help="none (default), deflate[:LEVEL], shuffle-deflate[:LEVEL], and with the codecs "
-        "extra lz4, bslz4, zstd[:LEVEL], bszstd[:LEVEL], blosc[:CNAME[:CLEVEL[:SHUFFLE]]]",
+        "extra lz4[:BLOCK_BYTES] (256 KiB blocks by default; 0: one block per chunk, "
+        "hdf5plugin's default), bslz4, zstd[:LEVEL], bszstd[:LEVEL], "
+        "blosc[:CNAME[:CLEVEL[:SHUFFLE]]]",
     )
     parser.add_argument(
         "--flush-every", type=_positive, default=1, metavar="N", help="flush every N frames"

@@ -34,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="updates per second sent to each page at most (default 10)",
     )
     parser.add_argument(
+        "--nice",
+        type=int,
+        default=10,
+        metavar="N",
+        help="lower the server's priority by N (default 10; 0: keep it), so that a writer on "
+        "this machine gets the CPU first",
+    )
+    parser.add_argument(
         "--token",
         help="the token the URL must carry (default: none on 127.0.0.1, a random one otherwise)",
     )
@@ -46,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port}: must be 0 to 65535")
     if not args.rate > 0:
         raise UsageError(f"--rate {args.rate}: must be more than 0")
+    if not 0 <= args.nice <= 19:
+        raise UsageError(f"--nice {args.nice}: must be 0 to 19")
     for path in args.files:
         if not Path(path).exists():
             print(f"view: {path} does not exist yet; it is shown once a writer creates it")
@@ -54,7 +64,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"view: serving {len(args.files)} file(s) read-only at {url}", flush=True)
         print("view: open that URL in a browser; Ctrl-C stops the server", flush=True)
 
-    serve(args.files, host=args.host, port=args.port, token=args.token, rate=args.rate, ready=ready)
+    serve(
+        args.files,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        rate=args.rate,
+        ready=ready,
+        nice=args.nice,
+    )
     return 0
 
 

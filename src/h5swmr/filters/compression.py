@@ -41,8 +41,14 @@ def _bszstd(option: str) -> FilterPipeline:
     return FilterPipeline.bitshuffle_zstd(_level(option, DEFAULT_ZSTD_LEVEL))
 
 
-def _lz4() -> FilterPipeline:
-    return FilterPipeline.lz4()
+def _lz4(option: str) -> FilterPipeline:
+    if option == "":
+        return FilterPipeline.lz4()
+    try:
+        block_size = int(option)
+    except ValueError:
+        raise FilterError(f"lz4 block size {option!r} is not an integer of bytes") from None
+    return FilterPipeline.lz4(block_size)
 
 
 def _bslz4() -> FilterPipeline:
@@ -79,7 +85,7 @@ _COMPRESSION_SPECS: Mapping[str, Callable[[int | None], FilterPipeline]] = Mappi
 
 _CODEC_SPECS: Mapping[str, tuple[str, Callable[[str], FilterPipeline]]] = MappingProxyType(
     {
-        "lz4": ("lz4", _no_level("lz4", _lz4)),
+        "lz4": ("lz4[:block_size]", _lz4),
         "bslz4": ("bslz4", _no_level("bslz4", _bslz4)),
         "zstd": ("zstd[:level]", _zstd),
         "bszstd": ("bszstd[:level]", _bszstd),
@@ -90,7 +96,8 @@ _CODEC_SPECS: Mapping[str, tuple[str, Callable[[str], FilterPipeline]]] = Mappin
 
 def parse_compression(spec: str) -> FilterPipeline | None:
     """Parse a CLI compression string: ``none``, ``deflate[:level]`` (or ``gzip``),
-    ``shuffle-deflate[:level]`` (level 4 by default), ``lz4``, ``bslz4`` (bitshuffle + LZ4),
+    ``shuffle-deflate[:level]`` (level 4 by default), ``lz4[:block_size]`` (bytes; 256 KiB by
+    default, 0 for hdf5plugin's one block per chunk), ``bslz4`` (bitshuffle + LZ4),
     ``zstd[:level]``, ``bszstd[:level]`` (level 3 by default), and
     ``blosc[:cname[:clevel[:shuffle]]]`` (lz4, 5, byte by default; shuffle byte, bit or none).
     None means no filters at all.

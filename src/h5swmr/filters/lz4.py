@@ -20,8 +20,18 @@ from h5swmr.filters.zstd import check_declared
 from h5swmr.format.constants import FilterId
 from h5swmr.format.cursor import BytesLike
 
-DEFAULT_BLOCK_SIZE: Final = 1 << 30
-"""Block size (bytes) the plugin uses for cd_values ``(0,)``, clamped to the chunk size."""
+PLUGIN_BLOCK_SIZE: Final = 1 << 30
+"""Block size (bytes) the plugin uses for cd_values ``(0,)``, clamped to the chunk size: one
+block per chunk, which nobody can split across threads and keep the same bytes."""
+DEFAULT_BLOCK_SIZE: Final = 256 * 1024
+"""h5swmr's default block size, stored in cd_values so every reader sees it. Blocks of 256 KiB
+let a chunk of 512 KiB or more be split across the filter threads; against one block per chunk
+they cost 0.1-0.16% of the compressed size and no single-thread speed, where 64 KiB blocks cost
+14-30% (lz4 compresses inputs under 64 KiB + 11 bytes in its small-input mode)
+(benchmarks/lz4_block_size.py, Poisson(2) and EIGER-like frames)."""
+WHOLE_CHUNK: Final = 0
+"""``block_size`` for one block per chunk: hdf5plugin's default, its exact bytes (cd_values
+``(0,)``); never split across threads."""
 MAX_BLOCK_SIZE: Final = 0x7E00_0000
 """LZ4_MAX_INPUT_SIZE."""
 MAX_RATIO: Final = 255
@@ -37,7 +47,12 @@ SPLIT_MIN_PART_BYTES: Final = 128 * 1024
 
 @dataclass(frozen=True, slots=True)
 class LZ4Filter(Filter):
-    """LZ4 blocks of ``block_size`` bytes (0: one block per chunk); cd_values ``(block_size,)``.
+    """LZ4 blocks of ``block_size`` bytes; cd_values ``(block_size,)``.
+
+    The default, 256 KiB (``DEFAULT_BLOCK_SIZE``), lets a large chunk be compressed on several
+    threads; hdf5plugin and h5py read the block size from the chunk. ``block_size=0``
+    (``WHOLE_CHUNK``) is hdf5plugin's default, one block per chunk: hdf5plugin's exact bytes
+    for the same data, on one thread. Any size gives hdf5plugin's bytes at that size.
 
     Backed by numcodecs' LZ4 (a core dependency; it bundles lz4 1.10 as hdf5plugin does, so the
     bytes are identical, where python-lz4's 1.9.4 differs), which releases the GIL. numcodecs
@@ -50,7 +65,7 @@ class LZ4Filter(Filter):
         " https://github.com/HDFGroup/hdf5_plugins/blob/master/docs/RegisteredFilterPlugins.md"
     )
 
-    block_size: int = 0
+    block_size: int = DEFAULT_BLOCK_SIZE
 
     def __post_init__(self) -> None:
         if isinstance(self.block_size, bool) or not isinstance(self.block_size, int):
@@ -66,7 +81,7 @@ class LZ4Filter(Filter):
     def from_cd_values(cls, cd_values: tuple[int, ...]) -> Self:
         if len(cd_values) > 1:
             raise FilterError(f"lz4: cd_values {cd_values}, expected (block size,) or ()")
-        return cls(cd_values[0] if cd_values else 0)
+        return cls(cd_values[0] if cd_values else WHOLE_CHUNK)
 
     def encode(self, chunk: BytesLike, element_size: int) -> bytes:
         view = memoryview(chunk).cast("B")
@@ -87,7 +102,7 @@ class LZ4Filter(Filter):
         return b"".join((_HEADER.pack(view.nbytes, block), *(p for run in parts for p in run)))
 
     def _block(self, total: int) -> int:
-        return min(self.block_size or DEFAULT_BLOCK_SIZE, total)
+        return min(self.block_size or PLUGIN_BLOCK_SIZE, total)
 
     def decode(self, chunk: BytesLike, element_size: int, limit: int | None = None) -> bytes:
         codec = import_codec("numcodecs.lz4", "the lz4 filter")

@@ -11,6 +11,7 @@ from h5swmr.filters.bitshuffle import BitshuffleCompression, BitshuffleFilter
 from h5swmr.filters.blosc import BloscCompressor, BloscFilter, BloscShuffle
 from h5swmr.filters.deflate import DeflateFilter
 from h5swmr.filters.fletcher32 import Fletcher32Filter
+from h5swmr.filters.lz4 import DEFAULT_BLOCK_SIZE as DEFAULT_LZ4_BLOCK_SIZE
 from h5swmr.filters.lz4 import LZ4Filter
 from h5swmr.filters.registry import filter_from_description
 from h5swmr.filters.shuffle import ShuffleFilter
@@ -106,8 +107,10 @@ class FilterPipeline:
         return cls([Fletcher32Filter()])
 
     @classmethod
-    def lz4(cls, block_size: int = 0) -> Self:
-        """LZ4, filter 32004, in blocks of ``block_size`` bytes (0: one block per chunk)."""
+    def lz4(cls, block_size: int = DEFAULT_LZ4_BLOCK_SIZE) -> Self:
+        """LZ4, filter 32004, in blocks of ``block_size`` bytes: 256 KiB by default, so a large
+        chunk is split across the filter threads; 0 is hdf5plugin's default and exact bytes,
+        one block per chunk, on one thread."""
         return cls([LZ4Filter(block_size)])
 
     @classmethod

@@ -17,7 +17,6 @@ import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from types import TracebackType
 from typing import Literal, Self
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from h5swmr.access.object_headers import read_object_header
 from h5swmr.access.source import FileSource
 from h5swmr.access.superblocks import FileInfo, read_file_info, writer_is_active
+from h5swmr.closing import Closing
 from h5swmr.errors import (
     DatasetNotFoundError,
     FilterError,
@@ -57,7 +57,7 @@ DEFAULT_READ_LIMIT = 1 << 30
 """Largest result of one read unless ``max_read_bytes`` says otherwise: sizes come from the file."""
 
 
-class SwmrFileReader:
+class SwmrFileReader(Closing):
     """A read-only view of an HDF5 file that may still be growing.
 
     ``shape``, ``dtype``, ``chunks``, ``maxshape`` and reads use the snapshot taken at open or at
@@ -122,17 +122,6 @@ class SwmrFileReader:
         if self._owns_linked:
             self._linked.close()
         self._src.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"superblock v{self._info.superblock_version}"

@@ -12,10 +12,10 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from h5swmr.access.source import FileSource
+from h5swmr.closing import Closing
 from h5swmr.errors import (
     DatasetNotFoundError,
     FormatError,
@@ -252,7 +252,7 @@ class Group(Mapping[str, Any]):
         return None
 
 
-class File(Group):
+class File(Group, Closing):
     """An HDF5 file opened for reading, h5py-style: the root group, a context manager.
 
     ``source`` is a path, an open binary file object (left open at ``close()``) or an fsspec
@@ -348,17 +348,6 @@ class File(Group):
             self._pool.shutdown(wait=True)
             self._pool = None
         self._reader.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if self.closed:

@@ -17,7 +17,12 @@ import numpy as np
 from h5swmr.errors import InvalidArgumentError, SelectionTypeError, SelectionValueError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNLIMITED, FilterId
-from h5swmr.format.messages.layout import ChunkedLayoutMessage
+from h5swmr.format.messages.layout import (
+    ChunkedLayoutMessage,
+    CompactLayoutMessage,
+    ContiguousLayoutMessage,
+    LayoutClass,
+)
 from h5swmr.format.messages.virtual_layout import VirtualLayoutMessage
 from h5swmr.format.selection import Selection as StoredSelection
 from h5swmr.reader.attrs import AttributeManager
@@ -421,11 +426,32 @@ def _read_mappings(owner: SwmrFileReader, layout: VirtualLayoutMessage) -> Any:
     return read_mappings(owner._src, layout)
 
 
+class DatasetCreatePlist(NamedTuple):
+    """What h5py's ``DatasetID.get_create_plist()`` answers that a reader can know: the layout."""
+
+    layout: LayoutClass
+
+    def get_layout(self) -> int:
+        """h5py's ``h5d.COMPACT`` (0), ``CONTIGUOUS`` (1), ``CHUNKED`` (2) or ``VIRTUAL`` (3)."""
+        return int(self.layout)
+
+
 class DatasetID:
     """h5py's low-level chunk calls on a dataset, under their h5py names."""
 
     def __init__(self, dataset: Dataset) -> None:
         self._dataset = dataset
+
+    def get_create_plist(self) -> DatasetCreatePlist:
+        """The storage layout, so tools tell compact data from contiguous as h5py's do."""
+        layout = self._dataset._snapshot()[1].layout
+        if isinstance(layout, CompactLayoutMessage):
+            return DatasetCreatePlist(LayoutClass.COMPACT)
+        if isinstance(layout, ContiguousLayoutMessage):
+            return DatasetCreatePlist(LayoutClass.CONTIGUOUS)
+        if isinstance(layout, VirtualLayoutMessage):
+            return DatasetCreatePlist(LayoutClass.VIRTUAL)
+        return DatasetCreatePlist(LayoutClass.CHUNKED)
 
     def _chunked(self) -> tuple[SwmrFileReader, DatasetState, ChunkedLayoutMessage]:
         owner, state = self._dataset._snapshot()

@@ -160,7 +160,7 @@ def _read_chunked(
     rows = (stop - start, *state.dims[1:]) if state.dims else (1,) * layout.rank
     target = _Target(state, layout, out.reshape(rows), start)
     if state.pipeline is None:
-        for run in _runs(planned, layout.chunk_nbytes):
+        for run in _runs(planned, layout.chunk_nbytes, whole_rows=target.whole_rows):
             _read_run(src, target, run)
     else:
         for item in planned:
@@ -168,11 +168,18 @@ def _read_chunked(
     return out
 
 
-def _runs(planned: list[_Planned], nbytes: int) -> list[list[_Planned]]:
-    """Consecutive chunks stored back to back: each run is one read."""
+def _runs(planned: list[_Planned], nbytes: int, *, whole_rows: bool) -> list[list[_Planned]]:
+    """Consecutive chunks stored back to back: each run is one read. A run of whole-row chunks
+    is read straight into the result as consecutive rows, so it also needs consecutive chunk
+    rows: two chunks stored back to back with unwritten ones between them are two runs."""
     runs: list[list[_Planned]] = []
     for item in planned:
-        if runs and runs[-1][-1].record.address + nbytes == item.record.address:
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and last.record.address + nbytes == item.record.address
+            and (not whole_rows or last.scaled[0] + 1 == item.scaled[0])
+        ):
             runs[-1].append(item)
         else:
             runs.append([item])

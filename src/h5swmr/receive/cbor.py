@@ -33,6 +33,11 @@ TAG_CLAMPED_UINT8: Final = 68
 TAG_ROW_MAJOR: Final = 40
 TAG_COLUMN_MAJOR: Final = 1040
 TAG_COMPRESSED: Final = 56500
+TAG_SELF_DESCRIBED: Final = 55799
+SELF_DESCRIBED: Final = b"\xd9\xd9\xf7"
+"""RFC 8949 3.4.6: tag 55799 marks CBOR and means nothing else; DECTRIS detectors begin every
+Stream V2 message with it (the captured messages of dectris/documentation's stream_v2 test data
+do), so it is skipped before decoding: inside it cbor2 would make every map and array immutable."""
 ALGORITHMS: Final = ("bslz4", "lz4")
 """The compression algorithms tag 56500 names (DECTRIS' cbor/dectris-compression-tag.md)."""
 
@@ -184,6 +189,8 @@ def _tag_hook(first: Any, second: Any) -> object:
         return _typed(number, value)
     if number in (TAG_ROW_MAJOR, TAG_COLUMN_MAJOR):
         return _multi_dim(number, value)
+    if number == TAG_SELF_DESCRIBED:
+        return value
     return tag  # other tags (0, the date/time string, is decoded by cbor2 itself) pass through
 
 
@@ -200,6 +207,8 @@ def _scan_hook(number: int, value: object) -> object:
         return _typed(number, value)
     if number in (TAG_ROW_MAJOR, TAG_COLUMN_MAJOR):
         return _multi_dim(number, value)
+    if number == TAG_SELF_DESCRIBED:
+        return value
     raise scan.UnhandledItemError(f"tag {number}")
 
 
@@ -210,8 +219,12 @@ def loads(message: bytes | memoryview) -> object:
     detector sends), ``bytes`` when cbor2 does (what ``scan`` leaves to it)."""
     import cbor2
 
+    view = memoryview(message)
+    while view[:3].tobytes() == SELF_DESCRIBED:
+        view = view[3:]
+    message = view
     try:
-        return scan.read(memoryview(message), _scan_hook)
+        return scan.read(view, _scan_hook)
     except scan.UnhandledItemError:
         pass
     try:

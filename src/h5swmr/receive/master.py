@@ -7,6 +7,14 @@ round-robin stream sees ids ``r, r+k, r+2k, ...``; a rollover part sees ``pN, pN
 each run is one strided hyperslab mapping, so a master stays small for the usual patterns and is
 right for any other. Ids no part holds read as the fill value: ``received`` (fill 0) is the mask
 of the frames that arrived, ``image_id`` reads -1 there.
+
+Around them the master carries what a single receiver's file carries (``master_tree``): the
+NeXus groups with their attributes (``NX_class``, the series' ids, NXdata's ``signal``), the
+``units`` of the per-frame datasets, ``/entry/data/<channel>`` as a second name of each channel,
+and every field of the ``start`` message (NXdetector and NXbeam fields, ``detectorSpecific``
+with its tables, the sample, ``/entry/start_time``) as an external link to the part that got
+``start`` (one part does): fields are not copied, a flatfield is 17 MB. ``/entry/live`` (the
+keys and finished flag of one part's own frames) stays in the parts.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +36,26 @@ from h5swmr.errors import H5SwmrError
 from h5swmr.format.messages.virtual_layout import VirtualMapping
 from h5swmr.format.selection import HyperslabSelection
 from h5swmr.reader import SwmrFileReader
-from h5swmr.scaleout import VirtualDataset, write_master
+from h5swmr.scaleout import (
+    ExternalLink,
+    GroupAttributes,
+    HardLink,
+    VirtualDataset,
+    write_master,
+)
 
 log = logging.getLogger(__name__)
 _FIELD = re.compile(r"\{(receiver|part)(:[^{}]*)?\}")
+NEXUS_GROUPS = ("/entry", "/entry/instrument", "/entry/instrument/detector", "/entry/data")
+"""Groups the master makes itself (they hold virtual datasets), with a part's attributes."""
+PART_ONLY = frozenset(
+    {
+        "part", "receiver", "frames_received", "frames_written", "frames_gaps", "frames_late",
+        "frames_duplicates", "frames_missing", "messages_malformed", "end_received",
+    }
+)  # fmt: skip
+"""``/entry`` attributes that count one part's frames, not the series'."""
+PART_ONLY_OBJECTS = frozenset({"/entry/live"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +92,52 @@ def _mapping(source: str, dataset: str, frame_dims: tuple[int, ...], run: Run) -
         (run.image_id, *zeros), (run.stride, *ones), (run.count, *ones), (1, *frame_dims)
     )
     return VirtualMapping(source, dataset, src, virtual)
+
+
+@dataclass(frozen=True, slots=True)
+class MasterTree:
+    """What a master holds besides its virtual datasets (``master_tree``)."""
+
+    groups: tuple[GroupAttributes, ...] = ()
+    links: tuple[ExternalLink, ...] = ()
+    hard_links: tuple[HardLink, ...] = ()
+    dataset_attrs: dict[str, tuple[tuple[str, object], ...]] = field(default_factory=dict)
+
+
+def link_file_name(master_path: str, part_path: str) -> str:
+    """A part's name in an external link: bare when beside the master (libhdf5 looks in the
+    master's directory), else absolute; not a pattern, unlike a VDS source name."""
+    part = Path(part_path).absolute()
+    return part.name if part.parent == Path(master_path).absolute().parent else str(part)
+
+
+def master_tree(master_path: str, part_path: str, per_frame: Sequence[str]) -> MasterTree:
+    """The NeXus tree of ``part_path`` (the part that got ``start``, or any) around the
+    ``per_frame`` datasets the master presents as virtual datasets."""
+    virtual = set(per_frame)
+    made = set(NEXUS_GROUPS) | virtual
+    file_name = link_file_name(master_path, part_path)
+    groups, links, hard_links = [], [], []
+    with SwmrFileReader.open(part_path) as reader:
+        for group in NEXUS_GROUPS:
+            parent, _, name = group.rpartition("/")
+            if name not in reader.keys(parent or "/") or reader.kind(group) != "group":
+                continue
+            attrs = reader.attrs(group)
+            kept = [(k, v) for k, v in attrs.items() if group != "/entry" or k not in PART_ONLY]
+            groups.append(GroupAttributes(group, tuple(kept)))
+            for name, link in reader.links(group).items():
+                path = f"{group}/{name}"
+                if path in made or path in PART_ONLY_OBJECTS:
+                    continue
+                if group == "/entry/data":  # NXdata: second names of the channels
+                    target = f"/entry/instrument/detector/{name}"
+                    if link.kind == "hard" and target in virtual:
+                        hard_links.append(HardLink(path, target))
+                    continue
+                links.append(ExternalLink(path, file_name, path))
+        dataset_attrs = {path: tuple(reader.attrs(path).items()) for path in virtual}
+    return MasterTree(tuple(groups), tuple(links), tuple(hard_links), dataset_attrs)
 
 
 def source_name(master_path: str, part_path: str) -> str:
@@ -139,6 +209,7 @@ def write_merged_master(
     per_part: list[tuple[str, list[Run]]] = []
     seen: set[int] = set()
     top = n_frames
+    tree_part = None  # the part that got ``start`` (it knows number_of_images), else any
     for path in sorted(part_paths):
         try:
             with SwmrFileReader.open(path) as reader:
@@ -152,6 +223,9 @@ def write_merged_master(
             continue
         if isinstance(declared, int | np.integer):  # only the part that got ``start`` knows
             top = max(top, int(declared))
+            tree_part = path
+        elif tree_part is None:
+            tree_part = path
         rows = np.flatnonzero(mask[: len(ids)])
         kept = ids[rows]
         seen.update(int(i) for i in kept)
@@ -159,12 +233,16 @@ def write_merged_master(
             top = max(top, int(kept.max()) + 1)
         order = np.argsort(rows, kind="stable")
         per_part.append((source_name(master_path, path), runs(kept[order], rows[order])))
-    virtual = []
-    for name, dtype, frame_dims in [
+    per_frame = [
         *datasets,
         (image_id, np.dtype("<i8"), ()),
         (received, np.dtype("u1"), ()),
-    ]:
+    ]
+    tree = MasterTree()
+    if tree_part is not None:
+        tree = master_tree(master_path, tree_part, [name for name, _, _ in per_frame])
+    virtual = []
+    for name, dtype, frame_dims in per_frame:
         mappings = [
             _mapping(source, name.replace("%", "%%"), frame_dims, run)
             for source, part_runs in per_part
@@ -172,7 +250,18 @@ def write_merged_master(
         ]
         fill = -1 if name == image_id else None
         virtual.append(
-            VirtualDataset.create(name, dtype, (top, *frame_dims), mappings, fillvalue=fill)
+            VirtualDataset.create(
+                name,
+                dtype,
+                (top, *frame_dims),
+                mappings,
+                fillvalue=fill,
+                attrs=tree.dataset_attrs.get(name, ()),
+            )
         )
-    write_master(master_path, virtual)
+    counts = (("frames_written", len(seen)), ("frames_missing", top - len(seen)))
+    groups = [
+        GroupAttributes(g.path, g.attrs + counts) if g.path == "/entry" else g for g in tree.groups
+    ]
+    write_master(master_path, virtual, tree.links, hard_links=tree.hard_links, groups=groups)
     return MasterReport(master_path, len(per_part), top, len(seen))

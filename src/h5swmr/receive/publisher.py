@@ -17,7 +17,7 @@ import numpy as np
 
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.filters.bitshuffle import BitshuffleFilter
-from h5swmr.filters.lz4 import LZ4Filter
+from h5swmr.filters.lz4 import WHOLE_CHUNK, LZ4Filter
 from h5swmr.receive.cbor import Compressed, MultiDimArray, TypedArray, dumps
 
 COMPRESSIONS: Final = ("bslz4", "lz4", "none")
@@ -37,7 +37,8 @@ def encode_payload(frame: np.ndarray[Any, Any], compression: str) -> MultiDimArr
             "bslz4", frame.dtype.itemsize, BitshuffleFilter().encode(raw, frame.dtype.itemsize)
         )
     elif compression == "lz4":
-        payload = Compressed("lz4", 0, LZ4Filter().encode(raw, frame.dtype.itemsize))
+        # one block per frame, as a detector sends it (and hdf5plugin's default)
+        payload = Compressed("lz4", 0, LZ4Filter(WHOLE_CHUNK).encode(raw, frame.dtype.itemsize))
     elif compression == "none":
         payload = raw
     else:

@@ -23,12 +23,14 @@ from typing import Any, Final
 import numpy as np
 
 from h5swmr.errors import InvalidArgumentError, MessageError
+from h5swmr.filters.lz4 import WHOLE_CHUNK
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.receive.cbor import Compressed, MultiDimArray
 from h5swmr.receive.master import (
     MasterReport,
     find_parts,
     master_lock,
+    master_tree,
     source_name,
     write_merged_master,
 )
@@ -176,6 +178,10 @@ class SeriesWriter:
         self._dims: tuple[int, ...] = start.frame_dims if start else ()
         self._modes: list[str] = []  # per channel: "bslz4", "lz4" or "raw"
         self._writer: SwmrFileWriter | None = None
+        self._channel_refs: tuple[int, ...] = ()
+        self._metadata_refs: tuple[int, ...] = ()
+        """Dataset numbers of the open part (channels; image_id, received, times): a number
+        is found without parsing a path, which every frame would otherwise pay six times."""
         self._rows_in_part = 0
         self._unflushed = 0
         self._last_flush = 0.0
@@ -270,7 +276,8 @@ class SeriesWriter:
         if mode == "bslz4":
             return FilterPipeline.bitshuffle_lz4()
         if mode == "lz4":
-            return FilterPipeline.lz4()
+            # the detector's chunks are stored as sent, one block per frame: cd_values (0,)
+            return FilterPipeline.lz4(WHOLE_CHUNK)
         return self.options.pipeline
 
     def _template_fields(self, part: int) -> dict[str, object]:
@@ -310,6 +317,13 @@ class SeriesWriter:
             if self.start is not None:
                 write_start_metadata(writer, self.start, tables)
             writer.start_swmr()
+            self._channel_refs = tuple(
+                writer.dataset_index(f"{DETECTOR}/{name}") for name in self._channels
+            )
+            self._metadata_refs = tuple(
+                writer.dataset_index(path)
+                for path in (IMAGE_ID, RECEIVED, *(f"{DETECTOR}/{name}" for name in TIMES))
+            )
         except BaseException:
             writer.close()
             raise
@@ -387,23 +401,23 @@ class SeriesWriter:
         writer = self._writer
         item = row.item
         times = item.times if item is not None else (float("nan"),) * 3
+        image_id, received, *time_refs = self._metadata_refs
         metadata: dict[str | int, object] = {
-            IMAGE_ID: np.asarray(row.image_id, "<i8"),
-            RECEIVED: np.asarray(0 if item is None else 1, "u1"),
+            image_id: np.asarray(row.image_id, "<i8"),
+            received: np.asarray(0 if item is None else 1, "u1"),
         }
-        for name, value in zip(TIMES, times, strict=True):
-            metadata[f"{DETECTOR}/{name}"] = np.asarray(value, "<f8")
-        for index, channel in enumerate(self._channels):
+        for ref, value in zip(time_refs, times, strict=True):
+            metadata[ref] = np.asarray(value, "<f8")
+        for index, ref in enumerate(self._channel_refs):
             extra = metadata if index == 0 else None
-            name = f"{DETECTOR}/{channel}"
             if item is None:
-                writer.append_frame(name, self._gap_frame(index), extra)
+                writer.append_frame(ref, self._gap_frame(index), extra)
             else:
                 part = item.parts[index]
                 if isinstance(part, bytes | memoryview):
-                    writer.append_chunk(name, part, metadata=extra)
+                    writer.append_chunk(ref, part, metadata=extra)
                 else:
-                    writer.append_frame(name, part, extra)
+                    writer.append_frame(ref, part, extra)
         self._rows_in_part += 1
         if item is None:
             if len(self._missing_ids) < MISSING_KEPT:
@@ -454,12 +468,14 @@ class SeriesWriter:
         assert n is not None
         master = self._master_path()
         last = len(self.files) - 1
-        datasets = []
-        for name, dtype, dims in [
+        per_frame = [
             *self._datasets(),
             (IMAGE_ID, np.dtype("<i8"), ()),
             (RECEIVED, np.dtype("u1"), ()),
-        ]:
+        ]
+        tree = master_tree(master, self.files[0], [name for name, _, _ in per_frame])
+        datasets = []
+        for name, dtype, dims in per_frame:
             mappings = [
                 run_mapping(
                     source_name(master, path),
@@ -472,9 +488,16 @@ class SeriesWriter:
             ]
             fill = -1 if name == IMAGE_ID else None
             datasets.append(
-                VirtualDataset.create(name, dtype, (last * n, *dims), mappings, fillvalue=fill)
+                VirtualDataset.create(
+                    name,
+                    dtype,
+                    (last * n, *dims),
+                    mappings,
+                    fillvalue=fill,
+                    attrs=tree.dataset_attrs.get(name, ()),
+                )
             )
-        write_master(master, datasets)
+        write_master(master, datasets, tree.links, hard_links=tree.hard_links, groups=tree.groups)
 
     def _final_master(self) -> MasterReport:
         master = self._master_path()

@@ -18,11 +18,20 @@ from h5swmr.scaleout.mappings import (
     strided_mapping,
     stripe_mapping,
 )
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, encode_master, write_master
+from h5swmr.scaleout.master import (
+    ExternalLink,
+    GroupAttributes,
+    HardLink,
+    VirtualDataset,
+    encode_master,
+    write_master,
+)
 from h5swmr.scaleout.rollover import RolloverWriter
 
 __all__ = [
     "ExternalLink",
+    "GroupAttributes",
+    "HardLink",
     "RolloverWriter",
     "VirtualDataset",
     "encode_master",

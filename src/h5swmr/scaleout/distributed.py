@@ -29,12 +29,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from h5swmr.closing import Closing
 from h5swmr.errors import (
     DistributedWriterError,
     H5SwmrError,
@@ -181,7 +181,7 @@ def stripe_bounds(height: int, n_writers: int) -> list[tuple[int, int]]:
     return bounds
 
 
-class DistributedWriter:
+class DistributedWriter(Closing):
     """Frames spread over K ``PartWriter`` actors on a Dask cluster (module docstring).
 
     ``client``: a ``distributed.Client``. ``directory``: where the parts and the master go, on a
@@ -337,17 +337,6 @@ class DistributedWriter:
         return DistributedReport(
             self.master_path, self._next, tuple(self.part_paths), tuple(self._failures)
         )
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self.n_writers} writers"

@@ -16,12 +16,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 from numpy.typing import DTypeLike
 
+from h5swmr.closing import Closing
 from h5swmr.errors import DatasetNotFoundError, InvalidArgumentError, InvalidStateError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.scaleout.mappings import printf_mapping, run_mapping
@@ -57,7 +56,7 @@ class _Definition:
             )
 
 
-class RolloverWriter:
+class RolloverWriter(Closing):
     """Streams frames into ``template.format(0)``, ``template.format(1)``, ... (each holding
     ``frames_per_file`` frames of every dataset) and keeps ``master`` pointing at all of them.
 
@@ -215,17 +214,6 @@ class RolloverWriter:
         finally:
             if self._n_parts:
                 self._write_master(final=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self._n_parts} parts"

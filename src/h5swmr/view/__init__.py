@@ -12,12 +12,16 @@ import asyncio
 import os
 from collections.abc import Callable, Sequence
 
-from h5swmr.errors import ExtraUnavailableError
+from h5swmr.errors import ExtraUnavailableError, InvalidArgumentError
 
-__all__ = ["serve"]
+__all__ = ["DEFAULT_NICE", "serve"]
 
 DEFAULT_RATE = 10.0
 """Updates per second sent to each page at most, whatever the writer's rate."""
+DEFAULT_NICE = 10
+"""How much ``serve`` lowers its priority (``os.nice``): a viewer must never slow acquisition.
+With the writer on the same machine and the cores busy, the scheduler then gives the writer
+the CPU first and the pages get their frames a little later; 0 keeps the priority as it is."""
 
 
 def serve(
@@ -28,18 +32,25 @@ def serve(
     token: str | None = None,
     rate: float = DEFAULT_RATE,
     ready: Callable[[str], None] | None = None,
+    nice: int = DEFAULT_NICE,
 ) -> None:
     """Serve ``files`` on ``host:port`` (port 0: any free one) until interrupted.
 
     On any address other than the loopback one a token is required: one is made up unless given,
-    and it is part of the URL passed to ``ready`` (default: print it).
+    and it is part of the URL passed to ``ready`` (default: print it). ``nice`` lowers the
+    priority of the calling thread and of every thread the server starts (Linux, ``os.nice``),
+    so a writer on the same machine keeps the CPU it needs; 0 leaves it alone.
     """
+    if nice < 0:
+        raise InvalidArgumentError(f"view: nice {nice} must be 0 or more (it only lowers)")
     try:
         from h5swmr.view.server import run_until_stopped
     except ImportError as exc:  # aiohttp missing
         raise ExtraUnavailableError(
             f'h5swmr view needs aiohttp: pip install "h5swmr[view]" ({exc})'
         ) from exc
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     asyncio.run(
         run_until_stopped(
             [os.fspath(f) for f in files],

@@ -1,9 +1,11 @@
-"""The one place ``h5swmr view`` reads files: a small adapter over today's ``SwmrFileReader``.
+"""The one place ``h5swmr view`` reads files: through ``h5swmr.File``, the reader users have.
 
 Everything the server needs from a file (its tree with shapes, dtypes, chunks, filters, ratios and
 attributes; the NeXus default plot; the frame count of a dataset and one frame) goes through
-``ViewedFile``. When the h5py-shaped ``File``/``Group``/``Dataset`` reader lands, only this module
-changes. ``ViewedFile`` is not thread-safe: the server calls it from one worker thread per file.
+``ViewedFile``, which holds one ``h5swmr.File`` and takes a new snapshot at each ``refresh()``:
+the view reads h5swmr files, libhdf5's SWMR files, closed ones, VDS masters and files whose
+writer crashed exactly as ``h5swmr.File`` does. ``ViewedFile`` is not thread-safe: the server
+calls it from one worker thread per file.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from h5swmr.errors import DatasetNotFoundError, H5SwmrError, InvalidArgumentError
-from h5swmr.reader import SwmrFileReader
+from h5swmr.errors import (
+    DatasetNotFoundError,
+    H5SwmrError,
+    InvalidArgumentError,
+    UnsupportedError,
+)
+from h5swmr.reader import Dataset, ExternalLink, File, Group, SoftLink
 
 MAX_ATTR_ELEMENTS = 16
 """Attribute arrays up to this many elements are shown whole; longer ones are summarised."""
@@ -90,70 +97,96 @@ class ViewedFile:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._reader = SwmrFileReader.open(path)
+        self._file = File(path)
         self._ratios: dict[str, tuple[tuple[int, ...], float | None, float]] = {}
 
     def close(self) -> None:
-        self._reader.close()
+        self._file.close()
 
     def refresh(self) -> None:
         """See what the writer flushed since the last call."""
-        self._reader.refresh()
+        self._file.refresh()
 
     @property
     def writer_active(self) -> bool:
-        return self._reader.writer_active
+        return self._file.writer_active
 
     # -- the tree --------------------------------------------------------------------------------
 
     def tree(self) -> list[Node]:
-        """Every path, depth first in name order, each with what the page shows of it."""
-        return [self._node(path, kind) for path, kind in sorted(self._reader.tree().items())]
+        """Every path, depth first in name order, each with what the page shows of it; an object
+        reached by several hard links is listed under each, its members under the first."""
+        nodes = [self._node("/", self._file)]
+        self._walk(self._file, nodes, {self._file.object_key("/")})
+        return sorted(nodes, key=lambda node: node.path)
 
-    def _node(self, path: str, kind: str) -> Node:
-        reader = self._reader
-        if kind.endswith("link"):
-            return Node(path, kind)
+    def _walk(self, group: Group, nodes: list[Node], seen: set[tuple[str, int]]) -> None:
+        for name in group:
+            path = join(group.name, name)
+            link = group.get(name, getlink=True)
+            if isinstance(link, SoftLink | ExternalLink):
+                kind = "soft link" if isinstance(link, SoftLink) else "external link"
+                nodes.append(Node(path, kind))
+                continue
+            try:
+                found = group[name]
+            except UnsupportedError:  # a named datatype
+                nodes.append(Node(path, "other"))
+                continue
+            except H5SwmrError as exc:  # a header that cannot be read
+                nodes.append(Node(path, "other", problem=str(exc)))
+                continue
+            nodes.append(self._node(path, found))
+            if isinstance(found, Group):
+                key = self._file.object_key(path)
+                if key not in seen:
+                    seen.add(key)
+                    self._walk(found, nodes, seen)
+
+    def _node(self, path: str, found: Group | Dataset) -> Node:
+        kind = "dataset" if isinstance(found, Dataset) else "group"
         try:
-            attrs = {name: json_value(value) for name, value in reader.attrs(path).items()}
+            manager = found.attrs
+            attrs = {name: json_value(manager[name]) for name in manager}
         except H5SwmrError as exc:
             return Node(path, kind, problem=f"attributes: {exc}")
-        if kind != "dataset":
+        if not isinstance(found, Dataset):
             return Node(path, kind, attrs=attrs)
         try:
-            shape = reader.shape(path)
-            virtual = reader.is_virtual(path)
-            chunks = None if virtual else reader.chunks(path)
-            pipeline = None if virtual else reader.filters(path)
+            shape = found.shape
+            virtual = found.is_virtual
+            chunks = None if virtual else found.chunks
+            pipeline = None if virtual else found.filters
             return Node(
                 path,
                 kind,
                 shape=shape,
-                maxshape=reader.maxshape(path),
-                dtype=str(reader.dtype(path)),
+                maxshape=found.maxshape,
+                dtype=str(found.dtype),
                 chunks=chunks,
                 filters=filters_text(pipeline),
-                ratio=None if chunks is None else self._ratio(path, shape),
+                ratio=None if chunks is None else self._ratio(found, shape, chunks),
                 virtual=virtual,
                 attrs=attrs,
             )
         except H5SwmrError as exc:
             return Node(path, kind, attrs=attrs, problem=str(exc))
 
-    def _ratio(self, path: str, shape: tuple[int, ...]) -> float | None:
+    def _ratio(
+        self, found: Dataset, shape: tuple[int, ...], chunks: tuple[int, ...]
+    ) -> float | None:
         """Logical bytes / stored bytes, walked again at most every ``RATIO_INTERVAL`` seconds
         while the dataset grows (the walk costs a lookup per chunk)."""
+        path = found.name
         known = self._ratios.get(path)
         now = time.monotonic()
         if known is not None and (known[0] == shape or now - known[2] < RATIO_INTERVAL):
             return known[1]
-        reader = self._reader
-        chunks = reader.chunks(path) or shape
         n_chunks = math.prod(-(-s // max(c, 1)) for s, c in zip(shape, chunks, strict=False))
         ratio = None
         if 0 < n_chunks <= MAX_RATIO_CHUNKS:
-            stored = reader.storage_size(path)
-            logical = math.prod(shape) * reader.dtype(path).itemsize
+            stored = found.id.get_storage_size()
+            logical = math.prod(shape) * found.dtype.itemsize
             ratio = round(logical / stored, 3) if stored else None
         if len(self._ratios) > 4096:
             self._ratios.clear()
@@ -184,53 +217,59 @@ class ViewedFile:
         return None if best is None else best[2]
 
     def _nexus_default(self) -> str | None:
-        reader = self._reader
-        group = "/"
+        path = "/"
         for _ in range(8):  # root -> entry -> data, and a few more levels at most
-            try:
-                attrs = reader.attrs(group)
-                kind = reader.kind(group)
-            except (H5SwmrError, KeyError):
+            found = self._get(path)
+            if found is None:
                 return None
-            if kind == "dataset":
-                return group
+            if isinstance(found, Dataset):
+                return path
+            try:
+                attrs = dict(found.attrs)
+            except H5SwmrError:
+                return None
             signal = text_of(attrs.get("signal"))
             if signal:
-                candidate = join(group, signal)
-                return candidate if self._is_dataset(candidate) else None
+                candidate = join(path, signal)
+                return candidate if isinstance(self._get(candidate), Dataset) else None
             default = text_of(attrs.get("default"))
             if not default:
                 return None
-            group = join(group, default)
+            path = join(path, default)
         return None
 
-    def _is_dataset(self, path: str) -> bool:
+    def _get(self, path: str) -> Group | Dataset | None:
+        """The group or dataset at ``path``, or None where there is none (or it cannot be read)."""
         try:
-            return self._reader.kind(path) == "dataset"
+            found = self._file.get(path)
         except (H5SwmrError, KeyError):
-            return False
+            return None
+        return found if isinstance(found, Group | Dataset) else None
 
     # -- datasets and frames ---------------------------------------------------------------------
 
     def dataset(self, path: str) -> DatasetInfo:
-        if not self._is_dataset(path):
+        found = self._get(path)
+        if not isinstance(found, Dataset):
             raise DatasetNotFoundError(f"{self.path}: no dataset {path!r}")
-        shape = self._reader.shape(path)
-        maxshape = self._reader.maxshape(path)
+        shape, maxshape = found.shape, found.maxshape
         stacked = len(shape) >= 3 or (len(shape) == 2 and maxshape[0] is None)
-        return DatasetInfo(path, shape, self._reader.dtype(path), stacked)
+        return DatasetInfo(path, shape, found.dtype, stacked)
 
     def read_frame(self, info: DatasetInfo, index: int) -> np.ndarray[Any, Any]:
         """Frame ``index`` of a stacked dataset, or the whole of any other dataset."""
+        found = self._get(info.path)
+        if not isinstance(found, Dataset):
+            raise DatasetNotFoundError(f"{self.path}: no dataset {info.path!r}")
         if info.stacked:
-            return np.asarray(self._reader.read_frame(info.path, index))
+            return np.asarray(found[index])
         nbytes = math.prod(info.shape) * info.dtype.itemsize
         if nbytes > MAX_WHOLE_READ:
             raise InvalidArgumentError(
                 f"{info.path!r}: {nbytes} bytes is too big to show whole "
                 f"(at most {MAX_WHOLE_READ}); it has no frame axis"
             )
-        return np.asarray(self._reader.read(info.path))
+        return np.asarray(found[()])
 
 
 def join(group: str, name: str) -> str:

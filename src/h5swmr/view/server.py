@@ -37,6 +37,7 @@ from h5swmr.view.frames import (
     Rendered,
     encode_message,
     finite_range,
+    pack,
     plane,
     reduce_line,
     reduce_plane,
@@ -55,7 +56,8 @@ HEARTBEAT = 10.0
 RENDER_CACHE_BYTES = 64 << 20
 """Packed frames kept for pages that ask for the same view (oldest dropped first)."""
 POLL_INTERVAL = 0.025
-"""Seconds between looks at each file: a new frame is seen 12 ms after its flush on average."""
+"""Seconds between looks at a quiet file: its next frame is seen 12 ms after its flush on average.
+While frames keep arriving the file is looked at once per update period instead (``FileWatch``)."""
 ROI_BUDGET = 0.02
 """Seconds of worker time per update spent on the ROI of frames not shown."""
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
@@ -101,9 +103,11 @@ class ViewServer:
             raise InvalidArgumentError("view: give at least one file")
         if not (math.isfinite(rate) and rate > 0):
             raise InvalidArgumentError(f"view: rate {rate!r} must be a number > 0 (per second)")
-        self.watches = [FileWatch(i, str(p), poll_interval) for i, p in enumerate(files)]
-        self.token = token
         self.period = 1.0 / rate
+        self.watches = [
+            FileWatch(i, str(p), poll_interval, self.period) for i, p in enumerate(files)
+        ]
+        self.token = token
         self.static = static_files()
         self.sessions: set[Session] = set()
         self._renders: dict[tuple[Any, ...], Rendered] = {}
@@ -266,7 +270,8 @@ class ViewServer:
             "min": low,
             "max": high,
         }
-        return Rendered(kind, chosen, encode_message(header, reduced.data))
+        packed = pack(reduced, frame.dtype, low, high)
+        return Rendered(kind, chosen, encode_message(header, packed))
 
     @staticmethod
     def roi_points(

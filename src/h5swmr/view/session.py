@@ -64,6 +64,7 @@ class Session:
         self._watching: tuple[FileWatch, str] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._in_flight = 0
+        self._messages = 0
 
     async def run(self) -> None:
         for watch in self.server.watches:
@@ -130,7 +131,7 @@ class Session:
                 if wait > 0:
                     await asyncio.sleep(wait)
                 self.wake.clear()
-                last = time.monotonic()
+                started, sent = time.monotonic(), self._messages
                 try:
                     await self._update()
                 except (ConnectionError, TimeoutError, RuntimeError):
@@ -138,6 +139,14 @@ class Session:
                 except Exception as exc:  # a bug or an odd file must not silence the page
                     log.exception("view: update failed")
                     await self._send_text({"type": "error", "message": f"server: {exc!r}"})
+                if self._messages != sent:  # an update that sent nothing leaves the pace alone
+                    # paced by the looks at the file shown (a period apart while frames arrive),
+                    # so this page is due again when the next look's frames are there
+                    last = (
+                        started
+                        if self._watching is None
+                        else min(started, self._watching[0].looked)
+                    )
         except (ConnectionError, TimeoutError, RuntimeError) as exc:
             log.info("view: a page went away: %s", exc)
             with contextlib.suppress(Exception):
@@ -147,20 +156,13 @@ class Session:
         for watch in self.server.watches:
             if watch.tree_version and self._sent_trees.get(watch.index) != watch.tree_version:
                 self._sent_trees[watch.index] = watch.tree_version
-                await self._send_text(
-                    {
-                        "type": "tree",
-                        "file": watch.index,
-                        "nodes": watch.tree,
-                        "default": watch.default,
-                    }
-                )
+                await self._send_raw(watch.text(("tree", watch.tree_version), watch.tree_message))
             if watch.status_version and self._sent_status.get(watch.index) != watch.status_version:
                 self._sent_status[watch.index] = watch.status_version
-                status = watch.status()
-                if self.view is not None and self.view.file == watch.index:
-                    status["rates"] = watch.rates(self.view.dataset)
-                await self._send_text(status)
+                shown = self.view.dataset if self.view and self.view.file == watch.index else None
+                await self._send_raw(
+                    watch.text(("status", watch.status_version, shown), watch.status, shown)
+                )
         if self.view is not None:
             await self._send_frame(self.view)
 
@@ -207,8 +209,14 @@ class Session:
             self.wake.set()  # more to do at the next update
 
     async def _send_text(self, message: dict[str, Any]) -> None:
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+        await self._send_raw(
+            json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+        )
+
+    async def _send_raw(self, text: str) -> None:
+        self._messages += 1
         await asyncio.wait_for(self.ws.send_str(text), SEND_TIMEOUT)
 
     async def _send(self, data: bytes) -> None:
+        self._messages += 1
         await asyncio.wait_for(self.ws.send_bytes(data), SEND_TIMEOUT)

@@ -3,8 +3,13 @@
 A ``FileWatch`` owns the file's ``ViewedFile`` and the single thread that reads it (the reader is
 not thread-safe, and one thread per file keeps a busy file from starving the others). Every
 ``poll_interval`` it refreshes the reader and counts the frames of the datasets pages look at;
-about once a second it also rebuilds the tree and probes the writer's state. Pages are woken by
-``asyncio.Event``s, so updates are pushed as soon as they are seen, never polled by the page.
+about once a second it also rebuilds the tree and probes the writer's state. While frames keep
+arriving it looks once per ``period``, the pace of the pages' updates, which follow its looks:
+the pages could not show what more frequent looks would find (each look at a growing file
+re-reads its headers), and every page following a dataset gets the same newest frame, read and
+packed once for all of them.
+Pages are woken by ``asyncio.Event``s, so updates are pushed as soon as they are seen, never
+polled by the page.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import json
 import logging
 import time
 from collections import Counter, OrderedDict, deque
@@ -60,11 +66,12 @@ class Snapshot:
 class FileWatch:
     """A file shown by the server, its latest snapshot, and the pages to wake on change."""
 
-    def __init__(self, index: int, path: str, poll_interval: float) -> None:
+    def __init__(self, index: int, path: str, poll_interval: float, period: float = 0.1) -> None:
         self.index = index
         self.path = path
         self.name = Path(path).name
         self.poll_interval = poll_interval
+        self.period = max(period, poll_interval)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"h5swmr-view-{index}")
         self._file: ViewedFile | None = None
         self.error = ""
@@ -77,11 +84,15 @@ class FileWatch:
         self.status_version = 0
         self.watched: Counter[str] = Counter()
         self.listeners: set[asyncio.Event] = set()
+        self.due: dict[asyncio.Event, float] = {}
+        self._look_cost = 0.0
+        """When each page (by its wake event) may have its next update (``time.monotonic``)."""
         self.samples: deque[tuple[float, dict[str, int]]] = deque(maxlen=RATE_SAMPLES)
         self._arrivals: dict[str, tuple[list[int], list[float]]] = {}
         self._frames: OrderedDict[tuple[str, int], np.ndarray[Any, Any]] = OrderedDict()
         self._next_tree = 0.0
         self._next_sample = 0.0
+        self._texts: dict[tuple[Any, ...], str] = {}
 
     # -- the worker thread -----------------------------------------------------------------------
 
@@ -145,11 +156,19 @@ class FileWatch:
             if full:  # a file whose tree takes long to read is read less often (10% at most)
                 spent = time.monotonic() - now
                 self._next_tree = now + max(TREE_INTERVAL, TREE_SHARE * spent)
-            self._apply(snap, time.time())
-            await asyncio.sleep(self.poll_interval)
+            self.looked = now
+            if self._apply(snap, time.time()):  # frames arriving: look again a period later
+                await asyncio.sleep(max(now + self.period - time.monotonic(), 0.0))
+            else:
+                await asyncio.sleep(self.poll_interval)
 
-    def _apply(self, snap: Snapshot, wall: float) -> None:
+    def _apply(self, snap: Snapshot, wall: float) -> bool:
+        """Take in a poll's snapshot; True when a dataset a page looks at has new frames."""
         changed = snap.error != self.error
+        grew = any(
+            path in self.watched and count > self.counts.get(path, count)
+            for path, count in snap.counts.items()
+        )
         self.error = snap.error
         if snap.tree is not None and snap.tree != self.tree:
             self.tree, self.tree_version = snap.tree, self.tree_version + 1
@@ -172,6 +191,7 @@ class FileWatch:
             self.status_version += 1
             for event in self.listeners:
                 event.set()
+        return grew
 
     def _arrived(self, path: str, count: int, wall: float) -> None:
         """Remember when the server first saw frame ``count - 1`` (the page shows that time)."""
@@ -211,8 +231,19 @@ class FileWatch:
             previous = sample
         return out
 
-    def status(self) -> dict[str, Any]:
-        return {
+    def text(self, key: tuple[Any, ...], make: Callable[..., dict[str, Any]], *args: Any) -> str:
+        """``make(*args)`` as JSON text, made once per ``key`` (a version) for every page."""
+        found = self._texts.get(key)
+        if found is None:
+            if len(self._texts) > 64:
+                self._texts.clear()
+            found = json.dumps(make(*args), separators=(",", ":"), allow_nan=False, default=str)
+            self._texts[key] = found
+        return found
+
+    def status(self, shown: str | None = None) -> dict[str, Any]:
+        """The file's state, with the rates of dataset ``shown`` (the one a page looks at)."""
+        status = {
             "type": "status",
             "file": self.index,
             "error": self.error,
@@ -220,6 +251,12 @@ class FileWatch:
             "counts": self.counts,
             "shapes": {path: info.shape for path, info in self.infos.items()},
         }
+        if shown is not None:
+            status["rates"] = self.rates(shown)
+        return status
+
+    def tree_message(self) -> dict[str, Any]:
+        return {"type": "tree", "file": self.index, "nodes": self.tree, "default": self.default}
 
     async def close(self) -> None:
         def _close() -> None:

@@ -39,6 +39,11 @@ from h5swmr.writer.tree import DatasetNode
 STRIP_NBYTES = 256 * 1024
 """Tiles per strip of an unfiltered frame: large enough that handing a strip to the helper
 thread costs little beside writing it, small enough that a megapixel frame makes several."""
+SMALL_BAND_NBYTES = 64 * 1024
+"""An unfiltered, untiled band of at most this many bytes (a value or a small array per frame:
+ids, timestamps) collects its frames in memory and writes them at the next commit, in one write
+for every frame since the last: a write per frame would cost a system call for a few bytes,
+several per frame when a frame has metadata. Nothing is visible before the commit anyway."""
 
 
 def coerce_array(
@@ -146,6 +151,9 @@ class StreamingDataset:
         self._data_written = False
         self._band: np.ndarray | None = None
         self._band_addresses: list[int] = []
+        self._pending = bytearray()
+        """Frames of a small band (SMALL_BAND_NBYTES) not yet written, from _pending_address."""
+        self._pending_address = UNDEFINED_ADDRESS
         self._band_frames_filtered = 0
         self._tile_buffer: np.ndarray | None = None
         """Scratch for the tiles of one unfiltered frame: written out before the next frame."""
@@ -316,15 +324,30 @@ class StreamingDataset:
                 self._write_tiles(frame, addresses, sink, adjacent=adjacent)
             self._set_band(band, addresses)
             return
+        small = grid.n_tiles == 1 and grid.chunk_nbytes <= SMALL_BAND_NBYTES
         if position == 0:
+            if small:
+                self.write_pending(sink)  # the band before: complete, every frame written
             self._band_addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             self._set_band(band, self._band_addresses)
         offset = position * grid.slab_nbytes
+        if small:
+            if not self._pending:
+                self._pending_address = self._band_addresses[0] + offset
+            self._pending += as_bytes(frame)
+            return
         slab_addresses = [address + offset for address in self._band_addresses]
         if grid.tiles_are_contiguous:
             self._write_slabs(frame, slab_addresses, sink, adjacent=False)
         else:
             self._write_tiles(frame, slab_addresses, sink, adjacent=False)
+
+    def write_pending(self, sink: ChunkSink) -> None:
+        """Write the frames a small band holds in memory (the commit's first step)."""
+        if self._pending:
+            sink.write_at(self._pending_address, self._pending)
+            self._pending_address += len(self._pending)
+            self._pending.clear()
 
     def _write_slabs(
         self, frame: np.ndarray, addresses: list[int], sink: ChunkSink, *, adjacent: bool

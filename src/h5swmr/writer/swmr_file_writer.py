@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from h5swmr.access.source import FileSource
+from h5swmr.closing import Closing
 from h5swmr.errors import (
     DatasetNotFoundError,
     FrameDtypeError,
@@ -112,7 +113,7 @@ def _serialized(method: _Method) -> _Method:
     return cast(_Method, run)
 
 
-class SwmrFileWriter:
+class SwmrFileWriter(Closing):
     """Streams frames into an HDF5 file that libhdf5 SWMR readers read while it grows.
 
     Create it with ``create`` or ``create_with_locking``; use it as a context manager so the file
@@ -756,17 +757,6 @@ class SwmrFileWriter:
                     f"renaming {self._handle.path!r} to {self._final_path!r}: {exc.strerror}",
                 ) from exc
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     # -- internals -----------------------------------------------------------------------------
 
     def _write_start_time(self) -> None:
@@ -868,6 +858,8 @@ class SwmrFileWriter:
         for dataset in self._structure.datasets:
             if dataset.pipeline is not None:
                 dataset.filter_partial_band(self._sink)
+            else:
+                dataset.write_pending(self._sink)
         self._encoder.drain()
         plan = self._plan
         plan.clear()

@@ -100,21 +100,34 @@ function drawFrame(buffer) {
   const length = new DataView(buffer).getUint32(0, true);
   const h = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
   if (h.file !== S.file || h.dataset !== S.selected[S.file]) return; // an answer to an old request
-  const data = new Float32Array(buffer, 4 + length, h.dims.reduce((a, b) => a * b, 1));
+  const data = values(buffer, 4 + length, h);
   S.header = h;
   S.count = Math.max(S.count, h.count); // a frame looked back at carries the count of its time
   $('message').textContent = '';
   const block = { data, dims: h.kind === 'image' ? h.dims : [1, h.dims[0]], region: h.region,
     step: h.step, shape: h.kind === 'image' ? h.shape.slice(-2) : [h.region[3]], kind: h.kind };
+  document.body.classList.toggle('line-mode', h.kind === 'line'); // no colours for a line plot
   S.limits = limits(data);
   view.colour = colour();
   view.setBlock(block);
-  S.renders.push({ index: h.index, at: performance.timeOrigin + performance.now(), sent: h.sent });
+  S.renders.push({ index: h.index, at: performance.timeOrigin + performance.now(), sent: h.sent,
+    bytes: buffer.byteLength });
   if (S.renders.length > 5000) S.renders.splice(0, 1000);
   showFrameInfo(h);
   $('colorbar').style.visibility = h.kind === 'image' ? 'visible' : 'hidden';
   drawColorbar();
   drawHistogram(data);
+}
+
+/** The values of a frame message as float32: offset + q * scale for the integer encodings. */
+function values(buffer, at, h) {
+  const n = h.dims.reduce((a, b) => a * b, 1);
+  if (h.encoding === '<f4') return new Float32Array(buffer, at, n);
+  const q = h.encoding === '<u2' ? new Uint16Array(buffer, at, n) : new Uint8Array(buffer, at, n);
+  const out = new Float32Array(n);
+  const { offset, scale } = h;
+  for (let i = 0; i < n; i++) out[i] = offset + q[i] * scale;
+  return out;
 }
 
 // -- contrast and colours ---------------------------------------------------------------------
@@ -219,6 +232,8 @@ function showTree() {
 
 function select(path) {
   S.selected[S.file] = path;
+  // limits typed for one dataset rarely suit another: a new dataset starts on automatic contrast
+  if ($('auto').value === 'manual') $('auto').value = '0.1';
   S.following = true; S.frame = null; S.region = null; S.slice = []; S.count = 0;
   S.roi = null; S.roiPoints = []; view.roi = null; view.view = null;
   send({ op: 'roi', rect: null });
@@ -320,11 +335,20 @@ function goTo(index) {
 $('cmap').innerHTML = NAMES.map((n) => `<option>${n}</option>`).join('');
 $('cmap').addEventListener('change', recolour);
 $('scale').addEventListener('change', recolour);
-$('auto').addEventListener('change', recolour);
+let releasing = false;
+$('auto').addEventListener('change', () => {
+  // automatic limits are shown in the boxes: let go of a box still focused from typing in it
+  // (its own change event on blur must not turn the limits manual again)
+  if ($('auto').value !== 'manual') {
+    releasing = true;
+    try { $('lo').blur(); $('hi').blur(); } finally { releasing = false; }
+  }
+  recolour();
+});
 for (const id of ['lo', 'hi']) {
   // typing makes the limits manual at once, so a frame arriving meanwhile keeps what is typed
   $(id).addEventListener('input', () => { $('auto').value = 'manual'; });
-  $(id).addEventListener('change', () => { $('auto').value = 'manual'; recolour(); });
+  $(id).addEventListener('change', () => { if (!releasing) { $('auto').value = 'manual'; recolour(); } });
 }
 $('fit').addEventListener('click', () => view.fit());
 $('roi-mode').addEventListener('click', () => {

@@ -101,8 +101,11 @@ export function bars(canvas, counts, lo, hi, marks, xlabel) {
   const top1 = Math.max(...logs) || 1;
   const px = (x) => left + ((x - lo) / (hi - lo)) * (w - left - right);
   const py = (v) => h - bottom - (v / top1) * (h - top - bottom);
+  // counts on a log scale: ticks at 0, 1, 10, 100, ... (bars are log10(1 + count) high)
+  const decades = [0];
+  for (let c = 1; Math.log10(1 + c) <= top1 * 1.0001; c *= 10) decades.push(Math.log10(1 + c));
   axes(ctx, w, h, left, right, top, bottom, lo, hi, 0, top1, px, py, xlabel || fmt,
-    (v) => fmt(Math.round(10 ** v - 1)));
+    (v) => fmt(Math.round(10 ** v - 1)), decades.length > 5 ? decades.filter((_, i) => i % 2 === 0) : decades);
   ctx.fillStyle = '#4ea1ff';
   const bw = (w - left - right) / counts.length;
   logs.forEach((v, i) => { const y = py(v); ctx.fillRect(left + i * bw, y, Math.max(bw - 1, 1), h - bottom - y); });
@@ -113,13 +116,13 @@ export function bars(canvas, counts, lo, hi, marks, xlabel) {
   }
 }
 
-function axes(ctx, w, h, left, right, top, bottom, x0, x1, y0, y1, px, py, xlabel, ylabel = fmt) {
+function axes(ctx, w, h, left, right, top, bottom, x0, x1, y0, y1, px, py, xlabel, ylabel = fmt, yticks = null) {
   ctx.font = '10px system-ui';
   ctx.lineWidth = 1;
   ctx.fillStyle = AXIS;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (const t of ticks(y0, y1, 4)) {
+  for (const t of yticks || ticks(y0, y1, 4)) {
     ctx.strokeStyle = GRID;
     ctx.beginPath(); ctx.moveTo(left, py(t)); ctx.lineTo(w - right, py(t)); ctx.stroke();
     ctx.fillText(ylabel(t), left - 4, py(t));
@@ -127,7 +130,11 @@ function axes(ctx, w, h, left, right, top, bottom, x0, x1, y0, y1, px, py, xlabe
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   const xt = ticks(x0, x1, Math.max(2, Math.floor((w - left) / 70)));
-  for (const t of xt) ctx.fillText(xlabel(t), px(t), h - bottom + 3);
+  for (const t of xt) {
+    // a label stays right of the y axis' numbers and inside the canvas
+    const text = xlabel(t), half = ctx.measureText(text).width / 2;
+    ctx.fillText(text, Math.min(Math.max(px(t), left + half), w - 1 - half), h - bottom + 3);
+  }
   ctx.strokeStyle = AXIS;
   ctx.beginPath(); ctx.moveTo(left, top); ctx.lineTo(left, h - bottom); ctx.lineTo(w - right, h - bottom); ctx.stroke();
 }

@@ -1,5 +1,6 @@
-"""read_frame's fast path (unfiltered chunks of whole frames): every frame as h5py reads it,
-across index kinds, paged index blocks, unwritten chunks and refreshes."""
+"""Frames one at a time (reader/frames.py), the fast path for unfiltered chunks of whole frames:
+every frame as h5py reads it, across index kinds, paged index blocks, unwritten chunks and
+refreshes; which datasets take the path; the read limit."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import h5py
 import numpy as np
 import pytest
 
+from h5swmr.errors import FormatError
 from h5swmr.reader import SwmrFileReader
-from h5swmr.reader.frames import FrameReader
+from h5swmr.reader.frames import FrameReader, frames_are_chunk_rows
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 from tests.reader.make_h5py_files import write_h5py_file
+from tests.reader.objects import dataset_state
 
 
 def _write_frames_file(path: Path, libver: str | None) -> None:
@@ -127,3 +130,37 @@ def test_read_frames_fast_path(frames_file: Path) -> None:
                 assert got.shape == expected.shape and got.dtype == expected.dtype, name
                 assert got.tobytes() == expected.tobytes(), (name, start, stop)
             assert isinstance(r._frame_readers[name], FrameReader), name
+
+
+def test_which_datasets_take_the_fast_path(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("whole", data=np.zeros((4, 3, 2), "u2"), chunks=(2, 3, 2))
+        f.create_dataset("tiled", data=np.zeros((4, 3, 2), "u2"), chunks=(1, 3, 1))
+        f.create_dataset(
+            "gzip", data=np.zeros((4, 3, 2), "u2"), chunks=(1, 3, 2), compression="gzip"
+        )
+        f.create_dataset("contiguous", data=np.zeros((4, 3, 2), "u2"))
+        f.create_dataset("rank1", data=np.zeros(4, "u2"), chunks=(2,))
+    expected = {"whole": True, "tiled": False, "gzip": False, "contiguous": False,
+                "rank1": False}  # fmt: skip
+    for name, fast in expected.items():
+        with dataset_state(path, name) as (_, state):
+            assert frames_are_chunk_rows(state) is fast, name
+
+
+def test_frames_read_directly_and_the_read_limit(frames_file: Path) -> None:
+    with h5py.File(frames_file, "r") as f:
+        want = f["three_per_chunk"][()]
+    frame_bytes = 5 * 5 * 4
+    with dataset_state(frames_file, "three_per_chunk") as (src, state):
+        reader = FrameReader(src, state, limit=4 * frame_bytes)
+        assert (reader.n_frames, reader.frame_shape, reader.dtype) == (301, (5, 5), want.dtype)
+        np.testing.assert_array_equal(reader.read(300), want[300])
+        np.testing.assert_array_equal(reader.read_rows(2, 6), want[2:6])
+        with pytest.raises(
+            FormatError, match="rows 0:5: 500 bytes requested, more than the limit of 400"
+        ):
+            reader.read_rows(0, 5)
+        with pytest.raises(FormatError, match="one frame: 100 bytes requested"):
+            FrameReader(src, state, limit=frame_bytes - 1)

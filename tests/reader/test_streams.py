@@ -1,5 +1,6 @@
-"""Sources other than a path: an open binary file, ``io.BytesIO``, and an fsspec HTTP file read by
-range requests from a server the test runs on 127.0.0.1 (port 0), counting the bytes it sends."""
+"""Sources other than a path (reader/streams.py): an open binary file, ``io.BytesIO``, and an
+fsspec HTTP file read by range requests from a server the test runs on 127.0.0.1 (port 0),
+counting the bytes it sends."""
 
 from __future__ import annotations
 

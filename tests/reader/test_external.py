@@ -1,5 +1,6 @@
-"""External links followed by SwmrFileReader as h5py (libhdf5) follows them: the target file is
-found where libhdf5 looks, read through a reader of its own, and reopened at each refresh."""
+"""External links (reader/external.py) followed by SwmrFileReader as h5py (libhdf5) follows
+them: the target file is found where libhdf5 looks, read through a reader of its own, and
+reopened at each refresh."""
 
 from __future__ import annotations
 

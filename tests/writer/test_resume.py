@@ -1,4 +1,5 @@
-"""open_append: a closed or recovered file takes more frames; readers see one stream."""
+"""open_append (writer/resume.py): a closed or recovered file takes more frames; readers see
+one stream."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""write_dataset, write_string_dataset and set_dataset_fill_value, judged by h5py 2.0, the old
-h5py wheels (HDF5 1.14, 1.12), h5dump 1.10, a live SWMR reader and h5swmr's own reader."""
+"""Static datasets (writer/static_dataset.py): write_dataset, write_string_dataset and
+set_dataset_fill_value, judged by h5py 2.0, the old h5py wheels (HDF5 1.14, 1.12), h5dump 1.10,
+a live SWMR reader and h5swmr's own reader."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Grid datasets (create_grid_dataset + write_chunk_at), read by libhdf5 2.x, 1.14, 1.12, 1.10
-and the pure-Python reader, closed and live: written chunks bit for bit, zeros elsewhere."""
+"""Grid datasets (writer/grid_dataset.py: create_grid_dataset + write_chunk_at), read by
+libhdf5 2.x, 1.14, 1.12, 1.10 and the pure-Python reader, closed and live: written chunks bit for
+bit, zeros elsewhere."""
 
 from __future__ import annotations
 
