@@ -186,4 +186,6 @@ def test_superblock_image_matches_a_full_encode() -> None:
         (ConsistencyFlags.NONE, 7, 300),
     ]
     for flags, eof, root in cases:
-        assert image.encode(flags, eof, root) == Superblock(flags, eof, root).encode()
+        written = image.update(flags, eof, root)
+        assert written is not None and written == Superblock(flags, eof, root).encode()
+        assert image.update(flags, eof, root) is None  # unchanged: nothing to write

@@ -46,7 +46,9 @@ def test_a_crashed_writers_file_opens_in_libhdf5_with_every_flushed_frame(tmp_pa
     report = recover(image, probe_seconds=0.0)
     assert not report.was_clean
     assert report.flags_cleared == 0x05  # write access and SWMR write access
-    assert report.eof_before < size == report.eof_after  # the unflushed chunks lie past it
+    # the stored end of file runs ahead of the writer's allocated end (EOF_RESERVE), so it
+    # may already cover the unflushed chunks; recover raises it to the file's end if not
+    assert report.eof_before <= size == report.eof_after
     assert report.datasets == {"/entry/data": (5, *FRAME)}
     assert report.unread == []
     assert report.summary().splitlines() == [

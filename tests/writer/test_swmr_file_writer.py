@@ -10,6 +10,7 @@ import pytest
 
 from h5swmr import Durability, FilterPipeline, InvalidArgumentError, SwmrFileWriter
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.writer.swmr_file_writer import EOF_RESERVE
 
 
 def _superblock(path: Path) -> Superblock:
@@ -43,6 +44,29 @@ def test_stored_eof_never_exceeds_the_file(tmp_h5: Path) -> None:
             if i % 3 == 0:
                 writer.flush()
                 assert _superblock(tmp_h5).eof_address <= tmp_h5.stat().st_size
+
+
+def test_stored_eof_runs_ahead_and_moves_once_a_reserve(tmp_h5: Path) -> None:
+    """Small frames do not rewrite the superblock at every flush: its EOF covers the next
+    EOF_RESERVE bytes of appends, in the file already (sparse), and moves once they are used;
+    close stores the exact end."""
+    frame = np.zeros((64, 64), "u2")  # 8 KiB a chunk
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("d", "u2", (64, 64))
+        writer.start_swmr()
+        first = _superblock(tmp_h5).eof_address
+        assert first >= EOF_RESERVE and tmp_h5.stat().st_size >= first
+        eofs = []
+        for _ in range(3 * EOF_RESERVE // frame.nbytes):
+            writer.append_frame(ds, frame)
+            writer.flush()
+            eof = _superblock(tmp_h5).eof_address
+            assert writer.stats().file_size <= eof <= tmp_h5.stat().st_size
+            eofs.append(eof)
+        assert 2 <= len(set(eofs)) <= 4  # moved twice or three times, not at every flush
+        with h5py.File(tmp_h5, "r", swmr=True) as f:
+            assert f["d"].shape == (len(eofs), 64, 64)
+    assert _superblock(tmp_h5).eof_address == tmp_h5.stat().st_size == writer.stats().file_size
 
 
 def test_frames_appended_before_start_swmr(tmp_h5: Path) -> None:

@@ -16,11 +16,12 @@ from h5swmr.format.constants import CHECKSUM_SIZE
 from h5swmr.format.cursor import BytesLike
 
 _U32 = struct.Struct("<I")
+_pack_u32_into = _U32.pack_into
 
 
 def lookup3(data: BytesLike, initval: int = 0) -> int:
     """lookup3 ``hashlittle`` of ``data``."""
-    return int(jenkins_lookup3(data, initval))
+    return jenkins_lookup3(data, initval)  # type: ignore[no-any-return]  # a Python int
 
 
 def seal(body: BytesLike) -> bytes:
@@ -32,7 +33,7 @@ def reseal(block: bytearray) -> None:
     """Recompute the checksum that ends ``block``, in place, after a field of its body was patched:
     the bytes equal ``seal(body)`` of the patched body, without a copy of it."""
     end = len(block) - CHECKSUM_SIZE
-    _U32.pack_into(block, end, lookup3(memoryview(block)[:end]))
+    _pack_u32_into(block, end, jenkins_lookup3(memoryview(block)[:end], 0))  # lookup3, inlined
 
 
 def verified(block: BytesLike, *, what: str, address: int | None = None) -> memoryview:

@@ -86,6 +86,10 @@ class ElementCodec:
         size = record.size.to_bytes(self.size_width, "little")
         return address + size + _MASK.pack(record.filter_mask)
 
+    def encode_address(self, address: int) -> bytes:
+        """The element of an unfiltered chunk at ``address`` (``encode`` without a record)."""
+        return _ADDRESS.pack(address)
+
     def encode_addresses(self, addresses: Sequence[int]) -> bytes:
         """The elements of unfiltered chunks at ``addresses``, packed in one call."""
         if self.filtered:

@@ -50,16 +50,22 @@ class OrderedWriter:
         """Write ``phases`` in order: data first, then what points at it, each write one
         pwrite. With ``Durability.FLUSH`` the chunk data written before is synced first, and
         each phase after it is written."""
-        flush = self.durability is Durability.FLUSH
-        if flush:
-            self._handle.sync()  # chunk bytes before anything that points at them
+        if self.durability is Durability.FLUSH:
+            self._commit_synced(phases)
+            return
+        pwrite = self._handle.pwrite
+        for phase in phases:
+            for address, data in phase:
+                pwrite(address, data)
+
+    def _commit_synced(self, phases: Sequence[Sequence[Write]]) -> None:
+        self._handle.sync()  # chunk bytes before anything that points at them
         for phase in phases:
             if not phase:
                 continue
             for address, data in phase:
                 self._handle.pwrite(address, data)
-            if flush:
-                self._handle.sync()
+            self._handle.sync()
 
     def sync(self) -> None:
         self._handle.sync()

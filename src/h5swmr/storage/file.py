@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import NoReturn, TypeAlias
 
 from h5swmr.errors import StorageError
 
+if sys.platform != "win32":
+    import resource
+
 Buffer: TypeAlias = bytes | bytearray | memoryview
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write (the soft RLIMIT_FSIZE), None if unlimited.
+
+    Past it a write fails with EFBIG, or the process gets SIGXFSZ: space reserved ahead of the
+    data must stay below it."""
+    if sys.platform == "win32":
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 class FileHandle:
@@ -92,11 +107,15 @@ class FileHandle:
             ) from exc
 
     def current_size(self) -> int:
-        """The file's size now, as another process may have grown it."""
+        """The file's size now, as another process may have grown or cut it.
+
+        An ``lseek`` to the end: the same size ``fstat`` gives, without building a stat result
+        (a writer asks before every commit). The descriptor's offset is free to move: every
+        read and write here is positional."""
         try:
-            return os.fstat(self.fd).st_size
+            return os.lseek(self.fd, 0, os.SEEK_END)
         except OSError as exc:
-            raise StorageError(exc.errno, f"stat of {self.path!r}: {exc.strerror}") from exc
+            raise StorageError(exc.errno, f"size of {self.path!r}: {exc.strerror}") from exc
 
     def pread_into(self, address: int, out: memoryview) -> int:
         """Fill ``out`` from ``address`` with as few ``preadv`` calls as it takes, no copy; returns

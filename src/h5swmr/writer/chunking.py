@@ -20,11 +20,10 @@ def as_bytes(array: np.ndarray) -> memoryview:
 
     A C-contiguous array (every frame, every tile cut) is cast in place, a third of the cost of
     going through numpy views (this runs once a frame); anything else goes through a copy."""
-    if array.flags.c_contiguous:
-        try:
-            return memoryview(array).cast("B")  # type: ignore[arg-type]
-        except (TypeError, ValueError):  # a dtype without a buffer format
-            pass
+    try:  # a cast needs a C-contiguous buffer: anything else raises, as a dtype without one
+        return memoryview(array).cast("B")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        pass
     flat: np.ndarray = np.ascontiguousarray(array).reshape(-1).view(np.uint8)
     return memoryview(flat)  # type: ignore[arg-type]
 

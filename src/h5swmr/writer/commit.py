@@ -13,7 +13,8 @@ indexes in ``commit(plan)``; a dataset's header is the Write its ``commit_header
 4. chunk index headers: an extensible array's commit point is its header's ``max_index_set``;
 5. dataset object headers (the dims a reader trusts, rewritten in place);
 6. group headers (new links to what is now complete);
-7. the superblock (its end of file covers everything above), last.
+7. the superblock (its end of file covers everything above), last, when it changed: its end of
+   file runs ahead of the allocated end (the writer's EOF reserve), so most commits leave it.
 
 The chunk bytes themselves are written before the commit starts (``ChunkSink``, through the
 same storage ``OrderedWriter`` that then writes these phases).
@@ -22,6 +23,7 @@ same storage ``OrderedWriter`` that then writes these phases).
 from __future__ import annotations
 
 from h5swmr.storage.commit import Write
+from h5swmr.storage.file import Buffer
 
 
 class CommitPlan:
@@ -33,6 +35,8 @@ class CommitPlan:
     """
 
     __slots__ = (
+        "_phases",
+        "_superblock",
         "group_headers",
         "index_blocks",
         "index_headers",
@@ -54,21 +58,24 @@ class CommitPlan:
         self.object_headers: list[Write] = []
         """Dataset object headers, rewritten in place."""
         self.group_headers: list[Write] = []
-
-    def _before_superblock(self) -> tuple[list[Write], ...]:
-        return (
+        self._superblock: list[Write] = []
+        self._phases = [
             self.leaves,
             self.parents,
             self.index_blocks,
             self.index_headers,
             self.object_headers,
             self.group_headers,
-        )
+            self._superblock,
+        ]
+        """The phases in commit order, made once (parts add to the lists, never replace them)."""
 
     def clear(self) -> None:
-        for phase in self._before_superblock():
-            phase.clear()
+        for phase in self._phases:
+            if phase:  # most commits fill two or three phases
+                phase.clear()
 
-    def phases(self, superblock: bytes) -> list[list[Write]]:
-        """Every write, phase by phase, the superblock alone in the last."""
-        return [*self._before_superblock(), [(0, superblock)]]
+    def phases(self, superblock: Buffer | None) -> list[list[Write]]:
+        """Every write, phase by phase, the superblock (None: unchanged) alone in the last."""
+        self._superblock[:] = () if superblock is None else ((0, superblock),)
+        return self._phases

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
-from h5swmr.format.checksum import seal
+from h5swmr.format.checksum import reseal
 from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
@@ -21,8 +21,8 @@ from h5swmr.format.extensible_array.blocks import (
     ExtensibleArrayHeader,
     IndexBlock,
     SuperBlock,
+    data_block_prefix_size,
     data_block_size,
-    encode_page,
     index_block_size,
     is_page_initialised,
     page_address,
@@ -61,15 +61,17 @@ class _DataBlockState:
     address: int
     info: SuperBlockInfo
     number: int
-    elements: bytearray | None = None
-    """All elements of an unpaged block; None for a paged one, whose pages live in ``pages``."""
+    image: bytearray | None = None
+    """An unpaged block as it is written: prefix, elements and checksum, resealed in place at
+    each commit that changed it; None for a paged one, whose pages live in ``pages``."""
+    elements: memoryview | None = None
+    """The elements inside ``image`` (None for a paged block)."""
     pages: dict[int, bytearray] = field(default_factory=dict)
+    """Each page as it is written: its elements, then room for its checksum."""
     dirty_pages: set[int] = field(default_factory=set)
     pages_on_disk: set[int] = field(default_factory=set)
     is_new: bool = True
     dirty: bool = True
-    prefix: bytes = b""
-    """The encoded signature .. block offset, made at the first commit."""
 
 
 @dataclass(slots=True)
@@ -105,6 +107,8 @@ class ExtensibleArrayIndex:
         self._infos = params.super_blocks()
         self._page_elements = params.page_elements
         self._page_size = page_size(params, codec.element_size)
+        self._first_page = page_address(params, 0, 0, codec.element_size)
+        """Where page 0 starts in a paged data block; page p follows at ``p * _page_size``."""
         self._max_elements = params.max_elements
         self._fill = codec.fill
         self._index_elements = bytearray(self._fill * params.idx_blk_elmts)
@@ -119,6 +123,21 @@ class ExtensibleArrayIndex:
         self._header_dirty = True
         self._source: ExtensibleArrayLookup | None = None
         """Where the blocks of an index loaded from a file are read (None for a new index)."""
+        self._dirty_blocks: list[_DataBlockState] = []
+        """The data blocks changed since the last commit, each once: a commit visits only
+        these, not every block held."""
+        self._super_blocks_dirty = False
+        self._release_at = 0
+        """``release_below`` has nothing to drop below this index (the end of the lowest block
+        held)."""
+        self._span_start = 0
+        self._span_end = 0
+        self._span: bytearray | memoryview = bytearray()
+        self._span_block: _DataBlockState | None = None
+        self._span_page = -1
+        """Elements ``[_span_start, _span_end)`` live in ``_span``, the elements of
+        ``_span_block`` (or of its page ``_span_page``) where the last element was stored: the
+        next frame's element almost always falls there, and is stored without locating it."""
 
     @property
     def max_index_set(self) -> int:
@@ -151,16 +170,37 @@ class ExtensibleArrayIndex:
         return info, number, position
 
     def set(self, index: int, record: ChunkRecord) -> None:
-        """Record chunk ``index``; blocks it needs are allocated now and written at commit.
+        """Record chunk ``index``; blocks it needs are allocated now and written at commit."""
+        self._set_one(index, self.codec.encode(record))
 
-        ``_set_elements`` for one element, spelled out: this is the per-frame call of every
-        one-chunk-per-frame dataset, and going through the run path costs ~0.7 us a frame."""
-        element = self.codec.encode(record)
-        if not 0 <= index < self._max_elements:
-            self.params.locate(index)  # raises
-        if self._index_block_address == UNDEFINED_ADDRESS:
-            self._create_index_block()
-        self._store(index, element)
+    def set_address(self, index: int, address: int) -> None:
+        """``set(index, ChunkRecord(address))`` for an unfiltered chunk, without making the
+        record: the per-frame call of every unfiltered one-chunk-per-frame dataset."""
+        if self.codec.filtered:
+            raise InvalidArgumentError("filtered chunks need their size and filter mask")
+        self._set_one(index, self.codec.encode_address(address))
+
+    def _set_one(self, index: int, element: bytes) -> None:
+        """``_set_elements`` for one element, spelled out (the per-frame path): in the block or
+        page of the last element, it is copied there at once."""
+        start = self._span_start
+        if start <= index < self._span_end:
+            es = self._element_size
+            offset = (index - start) * es
+            self._span[offset : offset + es] = element
+            block = self._span_block
+            assert block is not None  # a span is always some block's
+            if not block.dirty:
+                block.dirty = True
+                self._dirty_blocks.append(block)
+            if self._span_page >= 0:
+                block.dirty_pages.add(self._span_page)
+        else:
+            if not 0 <= index < self._max_elements:
+                self.params.locate(index)  # raises
+            if self._index_block_address == UNDEFINED_ADDRESS:
+                self._create_index_block()
+            self._store(index, element)
         if index >= self._max_index_set:
             self._max_index_set = index + 1
             self._header_dirty = True
@@ -206,17 +246,32 @@ class ExtensibleArrayIndex:
             return n
         info, number, position = self._locate(index)
         block = self._data_block(info, number)
-        block.dirty = True
+        if not block.dirty:
+            block.dirty = True
+            self._dirty_blocks.append(block)
         if block.elements is not None:
             n = min(count, info.data_block_elements - position)
             block.elements[position * es : (position + n) * es] = elements[: n * es]
+            self._set_span(index - position, info.data_block_elements, block.elements, block, -1)
             return n
         page, within = divmod(position, self._page_elements)
         n = min(count, self._page_elements - within)
         page_elements = block.pages.get(page) or self._page(block, page)
         page_elements[within * es : (within + n) * es] = elements[: n * es]
         block.dirty_pages.add(page)
+        self._set_span(index - within, self._page_elements, page_elements, block, page)
         return n
+
+    def _set_span(
+        self,
+        start: int,
+        count: int,
+        elements: bytearray | memoryview,
+        block: _DataBlockState | None,
+        page: int,
+    ) -> None:
+        self._span_start, self._span_end = start, start + count
+        self._span, self._span_block, self._span_page = elements, block, page
 
     def get(self, index: int) -> ChunkRecord:
         """Chunk ``index`` as recorded (read from the file for an index loaded from one)."""
@@ -229,7 +284,7 @@ class ExtensibleArrayIndex:
         block = self._data_blocks.get((info.index, number)) or self._load_data_block(info, number)
         if block is None:
             return ChunkRecord()
-        self._data_blocks[(info.index, number)] = block
+        self._hold(block)
         if block.elements is not None:
             return self.codec.decode(block.elements[position * es : (position + 1) * es])
         page, within = divmod(position, self.params.page_elements)
@@ -251,6 +306,7 @@ class ExtensibleArrayIndex:
         else:
             elements = bytearray(self._fill * self.params.page_elements)
             self._mark_page_initialised(block.info, block.number, page)
+        elements += bytes(CHECKSUM_SIZE)  # room for the checksum each commit puts there
         block.pages[page] = elements
         return elements
 
@@ -268,13 +324,18 @@ class ExtensibleArrayIndex:
             return block
         block = self._load_data_block(info, number)
         if block is not None:
-            self._data_blocks[key] = block
+            self._hold(block)
             return block
         size = data_block_size(self.params, info, self.codec.element_size)
         address = self._allocator.allocate(size, within_page=True)
-        paged = self.params.is_paged(info)
-        elements = None if paged else bytearray(self._fill * info.data_block_elements)
-        block = self._data_blocks[key] = _DataBlockState(address, info, number, elements)
+        block = _DataBlockState(address, info, number)
+        if not self.params.is_paged(info):
+            offset = self.params.data_block_offset(info, number)
+            elements = self._fill * info.data_block_elements
+            new = DataBlock(self.codec.client_id, self.header_address, offset, elements)
+            self._set_image(block, new)
+        self._hold(block)
+        self._dirty_blocks.append(block)
         self._stats[2] += 1
         self._stats[3] += size
         self._realized += info.data_block_elements
@@ -285,8 +346,21 @@ class ExtensibleArrayIndex:
         else:
             parent = self._super_block(info)
             parent.data_block_addresses[number] = address
-            parent.dirty = True
+            parent.dirty = self._super_blocks_dirty = True
         return block
+
+    def _set_image(self, block: _DataBlockState, encoded: DataBlock) -> None:
+        """Give an unpaged ``block`` its image (``encoded``'s bytes) and its elements in it."""
+        image = bytearray(encoded.encode(self.params))
+        block.image = image
+        block.elements = memoryview(image)[data_block_prefix_size(self.params) : -CHECKSUM_SIZE]
+
+    def _hold(self, block: _DataBlockState) -> None:
+        """Keep ``block`` in memory (until ``release_below`` passes its end)."""
+        info = block.info
+        self._data_blocks[(info.index, block.number)] = block
+        end = self._idx_blk_elmts + info.start_index + (block.number + 1) * info.data_block_elements
+        self._release_at = min(self._release_at, end)
 
     def _load_data_block(self, info: SuperBlockInfo, number: int) -> _DataBlockState | None:
         """The data block as the file has it, when this index was loaded from a file."""
@@ -297,10 +371,10 @@ class ExtensibleArrayIndex:
             address = UNDEFINED_ADDRESS if parent is None else parent.data_block_addresses[number]
         if address == UNDEFINED_ADDRESS or self._source is None:
             return None
-        elements = None
+        block = _DataBlockState(address, info, number, is_new=False, dirty=False)
         if not self.params.is_paged(info):
-            elements = bytearray(self._source.read_data_block(address, info).elements)
-        return _DataBlockState(address, info, number, elements, is_new=False, dirty=False)
+            self._set_image(block, self._source.read_data_block(address, info))
+        return block
 
     @classmethod
     def from_lookup(
@@ -366,21 +440,48 @@ class ExtensibleArrayIndex:
             self._index_super_blocks[info.index - self.params.index_block_super_blocks] = address
             self._stats[0] += 1
             self._stats[1] += size
-            self._index_dirty = self._header_dirty = True
+            self._index_dirty = self._header_dirty = self._super_blocks_dirty = True
         return state
 
     def _mark_page_initialised(self, info: SuperBlockInfo, number: int, page: int) -> None:
         parent = self._super_blocks[info.index]
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
-        parent.dirty = True
+        parent.dirty = self._super_blocks_dirty = True
 
     def commit(self, plan: CommitPlan) -> None:
         """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
-        super blocks (parents), the index block, the header (the index's commit point)."""
-        for block in self._data_blocks.values():
-            if block.dirty:
-                plan.leaves += self._data_block_writes(block)
+        super blocks (parents), the index block, the header (the index's commit point).
+
+        The bytes of a changed unpaged data block, page and header are the index's own images,
+        resealed in place: valid until the next change, so the plan is written before it."""
+        if self._dirty_blocks:
+            leaves = plan.leaves
+            for block in self._dirty_blocks:
+                if block.image is not None:  # one element more, one checksum
+                    reseal(block.image)
+                    leaves.append((block.address, block.image))
+                elif not self._add_one_page(block, leaves):
+                    leaves += self._page_writes(block)
                 block.is_new = block.dirty = False
+            self._dirty_blocks.clear()
+        if self._super_blocks_dirty:
+            self._commit_super_blocks(plan)
+            self._super_blocks_dirty = False
+        if self._index_dirty:
+            index_block = IndexBlock(
+                self.codec.client_id,
+                self.header_address,
+                bytes(self._index_elements),
+                tuple(self._index_data_blocks),
+                tuple(self._index_super_blocks),
+            )
+            plan.index_blocks.append((self._index_block_address, index_block.encode()))
+            self._index_dirty = False
+        if self._header_dirty:
+            plan.index_headers.append((self.header_address, self._encode_header()))
+            self._header_dirty = False
+
+    def _commit_super_blocks(self, plan: CommitPlan) -> None:
         for sblock in self._super_blocks.values():
             if sblock.dirty:
                 size = super_block_size(self.params, sblock.info)
@@ -396,52 +497,53 @@ class ExtensibleArrayIndex:
                 plan.parents.append((sblock.address, encoded_sb.encode(self.params)))
                 sblock.dirty = False
                 sblock.on_disk = True
-        if self._index_dirty:
-            index_block = IndexBlock(
-                self.codec.client_id,
-                self.header_address,
-                bytes(self._index_elements),
-                tuple(self._index_data_blocks),
-                tuple(self._index_super_blocks),
-            )
-            plan.index_blocks.append((self._index_block_address, index_block.encode()))
-            self._index_dirty = False
-        if self._header_dirty:
-            plan.index_headers.append((self.header_address, self._encode_header()))
-            self._header_dirty = False
 
-    def _encode_header(self) -> bytes:
-        """``self.header.encode()``: encoded once, then patched (statistics and checksum)."""
+    def _encode_header(self) -> bytearray:
+        """``self.header.encode()``: encoded once, then patched (statistics and checksum) in
+        place; the image itself is returned, valid until the next commit patches it."""
         image = self._header_image
         if image is None:
             image = self._header_image = bytearray(self.header.encode())
-            return bytes(image)
+            return image
         statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
         patch_header_statistics(image, statistics)
-        return bytes(image)
+        return image
 
-    def _data_block_writes(self, block: _DataBlockState) -> list[Write]:
-        """The writes of a changed data block: whole if unpaged (it fits in one page), else its
-        prefix when new and each changed page. A page that was written before and crosses a page
-        boundary is never rewritten in place: the whole block moves to fresh space, placed so the
-        page being filled starts a page, and its super block points at the new copy."""
-        if block.elements is not None:
-            if not block.prefix:
-                offset = self.params.data_block_offset(block.info, block.number)
-                block.prefix = DataBlock(
-                    self.codec.client_id, self.header_address, offset, b""
-                ).encode(self.params)[:-CHECKSUM_SIZE]
-            return [(block.address, seal(block.prefix + block.elements))]
-        es = self._element_size
+    def _add_one_page(self, block: _DataBlockState, leaves: list[Write]) -> bool:
+        """``_page_writes`` of a paged block already on disk with one changed page that may be
+        rewritten in place (the usual commit), added to ``leaves``; False for anything else."""
+        dirty = block.dirty_pages
+        if len(dirty) != 1 or block.is_new:
+            return False
+        (page,) = dirty
+        address = block.address + self._first_page + page * self._page_size
+        on_disk = block.pages_on_disk
+        if page in on_disk and crosses_page(address, self._page_size):
+            return False  # the block moves first
+        buffer = block.pages[page]
+        reseal(buffer)
+        leaves.append((address, buffer))
+        on_disk.add(page)
+        dirty.clear()
+        return True
+
+    def _page_writes(self, block: _DataBlockState) -> list[Write]:
+        """The writes of a changed paged data block: its prefix when new and each changed page
+        (resealed in place). A page that was written before and crosses a page boundary is never
+        rewritten in place: the whole block moves to fresh space, placed so the page being
+        filled starts a page, and its super block points at the new copy. (An unpaged block
+        fits in one page and is written whole.)"""
         size = self._page_size
         # one dirty page a flush is the usual case: no sort, each page address computed once
         pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
-        addresses = [page_address(self.params, block.address, page, es) for page in pages]
+        first = block.address + self._first_page
+        addresses = [first + page * size for page in pages]
         for page, address in zip(pages, addresses, strict=True):
             if page in block.pages_on_disk and crosses_page(address, size):
                 self._move_data_block(block, pages[-1])
                 pages = sorted(block.dirty_pages)
-                addresses = [page_address(self.params, block.address, page, es) for page in pages]
+                first = block.address + self._first_page
+                addresses = [first + page * size for page in pages]
                 break
         writes: list[Write] = []
         if block.is_new:
@@ -449,7 +551,9 @@ class ExtensibleArrayIndex:
             prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
         for page, address in zip(pages, addresses, strict=True):
-            writes.append((address, encode_page(block.pages[page])))
+            buffer = block.pages[page]
+            reseal(buffer)
+            writes.append((address, buffer))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()
         return writes
@@ -464,7 +568,7 @@ class ExtensibleArrayIndex:
         block.pages_on_disk.clear()
         parent = self._super_blocks[block.info.index]
         parent.data_block_addresses[block.number] = block.address
-        parent.dirty = True
+        parent.dirty = self._super_blocks_dirty = True
 
     def _move_super_block(self, sblock: _SuperBlockState, size: int) -> None:
         """A super block too big for one page is written anew, never over itself."""
@@ -477,12 +581,20 @@ class ExtensibleArrayIndex:
         """Forget the elements of data blocks that lie wholly below ``index``.
 
         The caller promises never to set those elements again, so the writer's memory stays
-        bounded by the frames in flight rather than by the frames written.
+        bounded by the frames in flight rather than by the frames written. Called at every
+        commit, it looks at the blocks only once ``index`` has passed the lowest one's end.
         """
+        if index < self._release_at:
+            return
+        release_at = self._max_elements
+        base = self._idx_blk_elmts
         for key, block in list(self._data_blocks.items()):
-            if block.dirty:
-                continue
-            first = self.params.idx_blk_elmts + block.info.start_index
-            first += block.number * block.info.data_block_elements
-            if first + block.info.data_block_elements <= index:
+            info = block.info
+            end = base + info.start_index + (block.number + 1) * info.data_block_elements
+            if end <= index and not block.dirty:
                 del self._data_blocks[key]
+                if block is self._span_block:
+                    self._set_span(0, 0, bytearray(), None, -1)
+            else:
+                release_at = min(release_at, end)
+        self._release_at = release_at

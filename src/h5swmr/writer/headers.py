@@ -183,7 +183,8 @@ class DatasetHeaderImage:
     Between two commits only the frame count (dims[0]) changes, and now and then the link count.
     The image is encoded whole when the link count changes; otherwise the 8-byte frame count is
     patched in place and the checksum recomputed over the whole chunk. The bytes are identical
-    to ``dataset_header(...).encode()``.
+    to ``dataset_header(...).encode()``. ``encode`` returns the image itself, not a copy: it is
+    written by the commit that asked for it, before the next ``encode`` patches it again.
     """
 
     __slots__ = (
@@ -211,7 +212,7 @@ class DatasetHeaderImage:
         self._attributes: Block | None = None
         self._image = bytearray()
 
-    def encode(self, frames: int, links: int, attributes: Block | None = None) -> bytes:
+    def encode(self, frames: int, links: int, attributes: Block | None = None) -> bytearray:
         image = self._image
         if links != self._links or attributes != self._attributes:
             header = dataset_header(
@@ -227,10 +228,10 @@ class DatasetHeaderImage:
             if DataspaceMessage.first_dim_in(image, _DATASPACE_AT) != frames:  # pragma: no cover
                 raise AssertionError("dataset header: the dims are not where expected")
             self._links, self._attributes = links, attributes
-            return bytes(image)
+            return image
         DataspaceMessage.patch_first_dim(image, _DATASPACE_AT, frames)
         reseal(image)
-        return bytes(image)
+        return image
 
 
 def static_header(fixed: tuple[RawMessage, ...], node: Node) -> ObjectHeader:
@@ -251,20 +252,26 @@ def group_header(group: GroupNode, *, placed: bool = True) -> ObjectHeader:
 
 
 class SuperblockImage:
-    """The superblock as last encoded; while flags and root stay, only the EOF and the checksum
+    """The superblock as last written; while flags and root stay, only the EOF and the checksum
     are patched (bytes identical to ``Superblock(...).encode()``)."""
 
-    __slots__ = ("_image", "_key")
+    __slots__ = ("_eof", "_image", "_key")
 
     def __init__(self) -> None:
         self._key: tuple[int, int] | None = None
+        self._eof = -1
         self._image = bytearray()
 
-    def encode(self, flags: ConsistencyFlags, eof: int, root: int) -> bytes:
+    def update(self, flags: ConsistencyFlags, eof: int, root: int) -> bytearray | None:
+        """The superblock's bytes with these fields, or None if they are those of the last
+        call (nothing to write). The image itself is returned, valid until the next call."""
         image = self._image
         if self._key != (flags, root):
             image = self._image = bytearray(Superblock(flags, eof, root).encode())
             self._key = (flags, root)
-            return bytes(image)
-        Superblock.patch_eof(image, eof)
-        return bytes(image)
+        elif eof != self._eof:
+            Superblock.patch_eof(image, eof)
+        else:
+            return None
+        self._eof = eof
+        return image

@@ -119,6 +119,10 @@ class StreamingDataset:
         self.dtype = dtype
         self.grid = grid
         self.pipeline = pipeline
+        self._chunk_per_frame = (
+            pipeline is None and grid.frames_per_chunk == 1 and grid.n_tiles == 1
+        )
+        """Unfiltered, one chunk per frame: chunk index = frame number, written as it comes."""
         self.index = index
         self.fixed_messages = fixed_messages
         """Header messages that never change; only the dims and the link count are rewritten."""
@@ -197,10 +201,6 @@ class StreamingDataset:
             max_frames=self.max_frames,
         )
 
-    def encoded_header(self, frames: int, links: int) -> bytes:
-        """``header(frames, links).encode()``, patched from the previous commit's bytes."""
-        return self._header_image.encode(frames, links, self.attribute_block)
-
     def commit_header(self) -> Write | None:
         """The commit step of the dataset's object header: its new bytes if the frame count,
         the link count or the attribute block changed since the last commit (None otherwise, or
@@ -215,7 +215,8 @@ class StreamingDataset:
             and self.attribute_block == self.header_attribute_block
         ):
             return None
-        write = (node.address, self.encoded_header(frames, links))
+        # header(frames, links).encode(), patched from the previous commit's bytes
+        write = (node.address, self._header_image.encode(frames, links, self.attribute_block))
         self.frames_published, self.header_links = frames, links
         self.header_attribute_block = self.attribute_block
         return write
@@ -299,6 +300,10 @@ class StreamingDataset:
 
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
+        if self._chunk_per_frame:  # the common case, spelled out
+            self.index.set_address(self.frames_appended, sink.place(as_bytes(frame)))
+            self.frames_appended += 1
+            return
         band, position = divmod(self.frames_appended, self.grid.frames_per_chunk)
         if self.pipeline is not None:
             self._append_filtered(frame, band, position, sink)
@@ -311,9 +316,6 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            if grid.n_tiles == 1:  # the common case: a chunk per frame, chunk index = band
-                self.index.set(band, ChunkRecord(sink.place(as_bytes(frame))))
-                return
             addresses = sink.allocator.allocate_each(grid.n_tiles, grid.chunk_nbytes)
             adjacent = addresses[-1] - addresses[0] == (grid.n_tiles - 1) * grid.chunk_nbytes
             if grid.tiles_are_contiguous:
@@ -532,5 +534,7 @@ class StreamingDataset:
 
     def first_open_chunk(self) -> int:
         """Chunks below this index will never be set again."""
+        if self._chunk_per_frame:  # every commit asks
+            return self.frames_appended
         band = self.frames_appended // self.grid.frames_per_chunk
         return self.grid.chunk_index(band, 0)

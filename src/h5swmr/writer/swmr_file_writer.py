@@ -39,7 +39,7 @@ from h5swmr.format.paths import split_path
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, OrderedWriter
-from h5swmr.storage.file import FileHandle
+from h5swmr.storage.file import FileHandle, file_size_limit
 from h5swmr.storage.filesystem import file_system_type, is_unordered
 from h5swmr.storage.locking import FileLocking, lock, unlock
 from h5swmr.writer import nexus, resume
@@ -54,6 +54,16 @@ from h5swmr.writer.monitor import Monitor, WriterStats
 from h5swmr.writer.options import CreateOptions, Settings, WriterOptions
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.structure import DatasetRef, DatasetRequest, FileStructure
+
+EOF_RESERVE = 1 << 20
+"""Bytes by which the end of file in the superblock runs ahead of the allocated end while the
+file is open (the file is extended to it with ftruncate: sparse, never past the file's end).
+The superblock is then rewritten only when appends pass that end, once a MiB of chunks, not at
+every commit: one pwrite and one checksum less per flush of small frames. A SWMR reader reads
+the superblock once, at open; after a crash the stored end covers every byte written (libhdf5's
+``h5clear --increment`` adds 1 MiB the same way), so clearing the flags still suffices; close
+truncates the file to the allocated end and stores that. Never past the process's file-size
+limit (RLIMIT_FSIZE): the reserve must not fail where the data itself would fit."""
 
 
 class UnorderedFileSystemWarning(UserWarning):
@@ -130,6 +140,10 @@ class SwmrFileWriter(Closing):
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._committed_eoa = 0
+        self._stored_eof = 0
+        """The end of file the superblock on disk gives (0 before the first commit): the
+        allocated end plus up to EOF_RESERVE bytes, all physically in the file."""
+        self._size_limit = file_size_limit()
         """The end of the file at the last commit (0 before the first): the file is never
         shorter, unless another program truncated it."""
         self._superblock_image = SuperblockImage()
@@ -596,20 +610,26 @@ class SwmrFileWriter(Closing):
             started = None if self._monitor.watchdog is None else time.perf_counter()
             if self._state is not _State.SWMR or self._failure is not None:  # per frame: cheap
                 self._require_state("append_frame", _State.DEFINING, _State.SWMR)
-            if isinstance(ds, str) and self._lazy:
-                lazy = "/" + "/".join(split_path(ds))
-                if lazy in self._lazy:
-                    self._define_lazy(lazy, data)
-                    ds = lazy
-            dataset = self._dataset(ds, "append_frame")
+            datasets = self._structure.datasets
+            if type(ds) is int and 0 <= ds < len(datasets):  # the per-frame case, first
+                dataset = datasets[ds]
+            else:
+                if isinstance(ds, str) and self._lazy:
+                    lazy = "/" + "/".join(split_path(ds))
+                    if lazy in self._lazy:
+                        self._define_lazy(lazy, data)
+                        ds = lazy
+                dataset = self._dataset(ds, "append_frame")
             frame = dataset.coerce(data)
-            companions = [] if metadata is None else self._metadata_frames(dataset, metadata)
+            companions = None if metadata is None else self._metadata_frames(dataset, metadata)
             try:  # _failing_on_error, spelled out on the per-frame path (a try costs nothing)
-                for companion, value in companions:
-                    companion.append(value, self._sink)
+                if companions:
+                    for companion, value in companions:
+                        companion.append(value, self._sink)
                 dataset.append(frame, self._sink)
-                for key in dataset.keys:
-                    key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
+                if dataset.keys:
+                    for key in dataset.keys:
+                        key.append(np.asarray(dataset.frames_appended, "<i8"), self._sink)
                 if self._auto_flush:
                     self._flush_by_policy(dataset)
             except BaseException as exc:
@@ -843,25 +863,32 @@ class SwmrFileWriter(Closing):
         self._encoder.drain()
         plan = self._plan
         plan.clear()
-        for dataset in self._structure.datasets:
+        datasets = self._structure.datasets
+        for dataset in datasets:
             dataset.index.commit(plan)
         if publish_structure:
             attribute_writes, group_writes = self._structure.publish()
             plan.leaves += attribute_writes
             plan.group_headers += group_writes
-        datasets = self._structure.datasets
         ranked = sorted(datasets, key=lambda d: d.publish_rank) if len(datasets) > 1 else datasets
+        object_headers = plan.object_headers
         for dataset in ranked:
             write = dataset.commit_header()
             if write is not None:
-                plan.object_headers.append(write)
+                object_headers.append(write)
         eoa = self._allocator.eoa
-        if self._handle.physical_size < eoa:
-            self._handle.truncate(eoa)
+        if eoa > self._stored_eof:
+            end = eoa + EOF_RESERVE
+            if self._size_limit is not None:  # reserve nothing past what the process may write
+                end = max(eoa, min(end, self._size_limit))
+            self._stored_eof = end
+        handle = self._handle
+        if handle.physical_size < self._stored_eof:  # never an EOF past the file's end
+            handle.truncate(self._stored_eof)
         root = self._structure.tree.root.address  # self._root_address, once a frame
-        superblock = self._superblock_image.encode(flags, eoa, root)
+        superblock = self._superblock_image.update(flags, self._stored_eof, root)
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
-        for dataset in self._structure.datasets:
+        for dataset in datasets:
             dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa
         self._last_commit = time.monotonic()
