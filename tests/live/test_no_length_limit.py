@@ -101,9 +101,11 @@ def test_million_chunks_followed_live_and_sampled_by_every_reader(tmp_path: Path
     assert sizes == sorted(sizes) and set(sizes) - {0} <= flushed, sizes
     assert partial.done is not None and PARTIAL <= sizes[-1] <= FRAMES, partial.summary()
     assert partial.done["checked"] == {SPEC.name: sizes[-1]}, partial.summary()
+    # Growth seen live, at three sizes at least: each follower checks every frame of a new size
+    # before it polls again, so the faster the writer (1M frames in ~5 s), the fewer sizes.
     for result in followed.values():
         seen = harness.intermediate_sizes(result, SPEC.name, FRAMES)
-        assert len(seen) >= 5, f"{result.reader} followed only {seen}"
+        assert len(seen) >= 3, f"{result.reader} followed only {seen}"
 
     with h5py.File(path, "r") as f:
         dataset = f[SPEC.name]
