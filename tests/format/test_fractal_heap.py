@@ -73,7 +73,7 @@ def heap_object(data: bytes, header: FractalHeapHeader, heap_id: HeapId) -> byte
     raise AssertionError(f"heap offset {heap_id.offset} in no block")
 
 
-@pytest.mark.parametrize(("position", "name"), enumerate(GROUPS))
+@pytest.mark.parametrize(("position", "name"), list(enumerate(GROUPS)))
 def test_links_match_h5py(latest_file: Path, position: int, name: str) -> None:
     data = latest_file.read_bytes()
     _, header = _heaps(data)[position]
