@@ -404,11 +404,13 @@ class DistributedWriter(Closing):
         try:
             return getattr(target, method)(*args, **kwargs)
         except Exception as exc:
-            if lane.worker not in self._alive_workers():
-                raise _WorkerLostError(lane.worker) from exc
-            raise DistributedWriterError(
-                f"writer on {lane.worker} ({lane.spec.path}): {exc}"
-            ) from exc
+            raise self._failure(lane, exc) from exc
+
+    def _failure(self, lane: _Lane, exc: Exception) -> Exception:
+        """What a failed call on ``lane`` means: its worker is gone, or its writer failed."""
+        if lane.worker not in self._alive_workers():
+            return _WorkerLostError(lane.worker)
+        return DistributedWriterError(f"writer on {lane.worker} ({lane.spec.path}): {exc}")
 
     def _rows(self, lane: _Lane) -> slice | None:
         if self._mode != STRIPES:
@@ -445,11 +447,7 @@ class DistributedWriter(Closing):
             except H5SwmrError:
                 raise
             except Exception as exc:
-                if lane.worker not in self._alive_workers():
-                    raise _WorkerLostError(lane.worker) from exc
-                raise DistributedWriterError(
-                    f"writer on {lane.worker} ({lane.spec.path}): {exc}"
-                ) from exc
+                raise self._failure(lane, exc) from exc
             return result
 
     def _guarded(self, lane: _Lane, step: Any) -> None:
