@@ -140,12 +140,13 @@ class SwmrFileWriter(Closing):
         self._auto_flush = self._flush_every is not None or self._flush_interval is not None
         self._last_commit = time.monotonic()
         self._committed_eoa = 0
+        """The end of the file at the last commit (0 before the first): the file is never
+        shorter, unless another program truncated it."""
         self._stored_eof = 0
         """The end of file the superblock on disk gives (0 before the first commit): the
         allocated end plus up to EOF_RESERVE bytes, all physically in the file."""
         self._size_limit = file_size_limit()
-        """The end of the file at the last commit (0 before the first): the file is never
-        shorter, unless another program truncated it."""
+        """RLIMIT_FSIZE, read once: the EOF reserve stops short of it."""
         self._superblock_image = SuperblockImage()
         self._plan = CommitPlan()
         self._handle = handle
