@@ -534,26 +534,24 @@ class ExtensibleArrayIndex:
         filled starts a page, and its super block points at the new copy. (An unpaged block
         fits in one page and is written whole.)"""
         size = self._page_size
-        # one dirty page a flush is the usual case: no sort, each page address computed once
-        pages = sorted(block.dirty_pages) if len(block.dirty_pages) > 1 else [*block.dirty_pages]
+        pages = sorted(block.dirty_pages)  # one changed page in place: _add_one_page, first
         first = block.address + self._first_page
-        addresses = [first + page * size for page in pages]
-        for page, address in zip(pages, addresses, strict=True):
-            if page in block.pages_on_disk and crosses_page(address, size):
-                self._move_data_block(block, pages[-1])
-                pages = sorted(block.dirty_pages)
-                first = block.address + self._first_page
-                addresses = [first + page * size for page in pages]
-                break
+        if any(
+            page in block.pages_on_disk and crosses_page(first + page * size, size)
+            for page in pages
+        ):
+            self._move_data_block(block, pages[-1])
+            pages = sorted(block.dirty_pages)
+            first = block.address + self._first_page
         writes: list[Write] = []
         if block.is_new:
             offset = self.params.data_block_offset(block.info, block.number)
             prefix = DataBlock(self.codec.client_id, self.header_address, offset, b"")
             writes.append((block.address, prefix.encode(self.params)))
-        for page, address in zip(pages, addresses, strict=True):
+        for page in pages:
             buffer = block.pages[page]
             reseal(buffer)
-            writes.append((address, buffer))
+            writes.append((first + page * size, buffer))
         block.pages_on_disk |= block.dirty_pages
         block.dirty_pages.clear()
         return writes
