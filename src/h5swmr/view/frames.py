@@ -217,8 +217,7 @@ def pack(reduced: Reduced, source: np.dtype[Any], low: float | None, high: float
 
 def encode_message(header: dict[str, Any], packed: Packed) -> bytes:
     """One binary message: header length, JSON header (with the encoding), padding, values."""
-    header = {**header, "encoding": packed.encoding, "offset": packed.offset}
-    header["scale"] = packed.scale
+    header = {**header, "encoding": packed.encoding, "offset": packed.offset, "scale": packed.scale}
     head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     pad = b" " * (-(_LENGTH.size + len(head)) % 4)
     body = np.ascontiguousarray(packed.values).tobytes()
