@@ -27,7 +27,6 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ from h5swmr.scaleout import (
     VirtualDataset,
     write_master,
 )
+from h5swmr.scaleout.master import part_file_name, vds_source_name
 
 log = logging.getLogger(__name__)
 _FIELD = re.compile(r"\{(receiver|part)(:[^{}]*)?\}")
@@ -104,19 +104,12 @@ class MasterTree:
     dataset_attrs: dict[str, tuple[tuple[str, object], ...]] = field(default_factory=dict)
 
 
-def link_file_name(master_path: str, part_path: str) -> str:
-    """A part's name in an external link: bare when beside the master (libhdf5 looks in the
-    master's directory), else absolute; not a pattern, unlike a VDS source name."""
-    part = Path(part_path).absolute()
-    return part.name if part.parent == Path(master_path).absolute().parent else str(part)
-
-
 def master_tree(master_path: str, part_path: str, per_frame: Sequence[str]) -> MasterTree:
     """The NeXus tree of ``part_path`` (the part that got ``start``, or any) around the
     ``per_frame`` datasets the master presents as virtual datasets."""
     virtual = set(per_frame)
     made = set(NEXUS_GROUPS) | virtual
-    file_name = link_file_name(master_path, part_path)
+    file_name = part_file_name(master_path, part_path)
     groups, links, hard_links = [], [], []
     with SwmrFileReader.open(part_path) as reader:
         for group in NEXUS_GROUPS:
@@ -138,14 +131,6 @@ def master_tree(master_path: str, part_path: str, per_frame: Sequence[str]) -> M
                 links.append(ExternalLink(path, file_name, path))
         dataset_attrs = {path: tuple(reader.attrs(path).items()) for path in virtual}
     return MasterTree(tuple(groups), tuple(links), tuple(hard_links), dataset_attrs)
-
-
-def source_name(master_path: str, part_path: str) -> str:
-    """A part's name as the master stores it: bare when both share a directory (libhdf5 looks
-    there first), else absolute; ``%`` doubled, as libhdf5 reads every source name as a pattern."""
-    part = Path(part_path).absolute()
-    name = part.name if part.parent == Path(master_path).absolute().parent else str(part)
-    return name.replace("%", "%%")
 
 
 def part_pattern(template: str, **fields: object) -> tuple[str, re.Pattern[str]]:
@@ -232,7 +217,7 @@ def write_merged_master(
         if len(kept):
             top = max(top, int(kept.max()) + 1)
         order = np.argsort(rows, kind="stable")
-        per_part.append((source_name(master_path, path), runs(kept[order], rows[order])))
+        per_part.append((vds_source_name(master_path, path), runs(kept[order], rows[order])))
     per_frame = [
         *datasets,
         (image_id, np.dtype("<i8"), ()),

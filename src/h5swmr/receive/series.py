@@ -31,13 +31,13 @@ from h5swmr.receive.master import (
     find_parts,
     master_lock,
     master_tree,
-    source_name,
     write_merged_master,
 )
 from h5swmr.receive.messages import ImageMessage, StartMessage
 from h5swmr.receive.metadata import start_tables, write_start_metadata
 from h5swmr.receive.reorder import Released, ReorderBuffer
 from h5swmr.scaleout import VirtualDataset, run_mapping, write_master
+from h5swmr.scaleout.master import vds_source_name
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
 log = logging.getLogger(__name__)
@@ -478,7 +478,7 @@ class SeriesWriter:
         for name, dtype, dims in per_frame:
             mappings = [
                 run_mapping(
-                    source_name(master, path),
+                    vds_source_name(master, path),
                     name,
                     dims,
                     first_frame=part * n,

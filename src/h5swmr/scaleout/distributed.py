@@ -44,7 +44,7 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.scaleout.mappings import strided_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, write_master
+from h5swmr.scaleout.master import ExternalLink, VirtualDataset, vds_source_name, write_master
 from h5swmr.scaleout.part_writer import PartProgress, PartSpec, PartWriter
 from h5swmr.writer.recover import recover
 
@@ -661,7 +661,7 @@ class DistributedWriter(Closing):
                     continue
                 mappings.append(
                     strided_mapping(
-                        self._source_name(lane.spec.path),
+                        vds_source_name(self.master_path, lane.spec.path),
                         self._dataset,
                         lane.spec.part_dims,
                         first_frame=segment.first + (w if k > 1 else 0),
@@ -673,7 +673,7 @@ class DistributedWriter(Closing):
         for repair in self._repairs:
             mappings.append(
                 strided_mapping(
-                    self._source_name(repair.path),
+                    vds_source_name(self.master_path, repair.path),
                     self._dataset,
                     repair.part_dims,
                     first_frame=repair.first_frame,
@@ -687,15 +687,10 @@ class DistributedWriter(Closing):
             self._dataset, self._dtype, (frames, *self._frame_dims), mappings
         )
         links = [
-            ExternalLink(f"parts/{Path(p).stem}", self._source_name(p)) for p in self.part_paths
+            ExternalLink(f"parts/{Path(p).stem}", vds_source_name(self.master_path, p))
+            for p in self.part_paths
         ]
         write_master(self.master_path, [virtual], links)
-
-    def _source_name(self, path: str) -> str:
-        part = Path(path).absolute()
-        if part.parent == Path(self.master_path).absolute().parent:
-            return part.name.replace("%", "%%")
-        return str(part).replace("%", "%%")
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from numpy.typing import DTypeLike
 
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.scaleout.mappings import interleaved_mapping, stripe_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, write_master
+from h5swmr.scaleout.master import ExternalLink, VirtualDataset, part_file_name, write_master
 
 ROUND_ROBIN = "round_robin"
 STRIPES = "stripes"
@@ -50,11 +50,7 @@ def write_fanout_master(
     """A master presenting ``dataset`` of every part (worker k wrote ``parts[k]``) as one
     dataset ``(frames, *frame_dims)`` at the same path."""
     k = len(parts)
-    master_dir = Path(master).absolute().parent
-    names = [
-        Path(p).name if Path(p).absolute().parent == master_dir else str(Path(p).absolute())
-        for p in parts
-    ]
+    names = [part_file_name(master, p) for p in parts]
     if mode == ROUND_ROBIN:
         mappings = [
             interleaved_mapping(name, dataset, frame_dims, worker=w, n_workers=k)

@@ -271,6 +271,21 @@ def encode_master(
     return bytes(image)
 
 
+def part_file_name(master_path: str | os.PathLike[str], part_path: str | os.PathLike[str]) -> str:
+    """A part's file name as a master stores it (a VDS source or an external link): bare when
+    the part lies beside the master (libhdf5 looks in the master's directory first), else
+    absolute, so the master works from any working directory. Not yet a VDS source pattern:
+    ``vds_source_name`` doubles its ``%``."""
+    part = Path(part_path).absolute()
+    return part.name if part.parent == Path(master_path).absolute().parent else str(part)
+
+
+def vds_source_name(master_path: str | os.PathLike[str], part_path: str | os.PathLike[str]) -> str:
+    """``part_file_name`` as a VDS source name: libhdf5 reads every one as a pattern (``%b`` a
+    block number, ``%%`` a percent sign), so ``%`` is doubled."""
+    return part_file_name(master_path, part_path).replace("%", "%%")
+
+
 def write_master(
     path: str | os.PathLike[str],
     datasets: Sequence[VirtualDataset],

@@ -24,7 +24,7 @@ from h5swmr.closing import Closing
 from h5swmr.errors import DatasetNotFoundError, InvalidArgumentError, InvalidStateError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.scaleout.mappings import printf_mapping, run_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, write_master
+from h5swmr.scaleout.master import ExternalLink, VirtualDataset, part_file_name, write_master
 from h5swmr.storage.commit import Durability
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
@@ -263,22 +263,15 @@ class RolloverWriter(Closing):
         for part in [p for p in self._writers if p < done]:
             self._writers.pop(part).close()
 
-    def _source_name(self, part_path_str: str) -> str:
-        """A part's file name as the master stores it: relative to the master's directory
-        when both share one (libhdf5 looks there), else absolute."""
-        part_path = Path(part_path_str).absolute()
-        master_dir = Path(self.master_path).absolute().parent
-        if part_path.parent == master_dir:
-            return part_path.name
-        return str(part_path)
-
     def _write_master(self, *, final: bool) -> None:
         n = self.frames_per_file
         datasets = []
         for definition, count in zip(self._definitions, self._counts, strict=True):
             mappings = []
             if self._printf and not final:
-                pattern = self._source_name(_FIELD.sub("%b", _literal(self.template)))
+                pattern = part_file_name(
+                    self.master_path, _FIELD.sub("%b", _literal(self.template))
+                )
                 mappings.append(
                     printf_mapping(pattern, _literal(definition.name), definition.frame_dims, n)
                 )
@@ -295,7 +288,7 @@ class RolloverWriter(Closing):
                         frames = None if part == last else n
                     mappings.append(
                         run_mapping(
-                            _literal(self._source_name(self.part_path(part))),
+                            _literal(part_file_name(self.master_path, self.part_path(part))),
                             _literal(definition.name),
                             definition.frame_dims,
                             first_frame=part * n,
@@ -317,7 +310,9 @@ class RolloverWriter(Closing):
                 name = Path(self.part_path(part)).stem
                 links.append(
                     ExternalLink(
-                        f"{self._links_group}/{name}", self._source_name(self.part_path(part)), "/"
+                        f"{self._links_group}/{name}",
+                        part_file_name(self.master_path, self.part_path(part)),
+                        "/",
                     )
                 )
         write_master(self.master_path, datasets, links)
