@@ -191,17 +191,24 @@ def test_rollover_master_read_by_old_h5py(tmp_path: Path, publisher: Publisher) 
     np.testing.assert_array_equal(old["arrays"][name], np.stack(frames))
 
 
-def test_two_receivers_share_a_stream_and_one_master_orders_it(
-    tmp_path: Path, publisher: Publisher
-) -> None:
-    receivers = [
+def receiver_pair(tmp_path: Path, endpoint: str, prefix: str) -> list[subprocess.Popen[str]]:
+    """Two `h5swmr receive` processes sharing one stream for one series: parts
+    ``{prefix}{series_id}_r{receiver}.h5`` and the master ``{prefix}{series_id}_master.h5``."""
+    return [
         h5swmr_child(
-            tmp_path, "receive", publisher.endpoint, "--series", "1", "--series-timeout", "1",
-            "--receivers", "2", "--receiver-id", str(i), "-o", "scan{series_id}_r{receiver}.h5",
-            "--master", "scan{series_id}_master.h5",
+            tmp_path, "receive", endpoint, "--series", "1", "--series-timeout", "1",
+            "--receivers", "2", "--receiver-id", str(i),
+            "-o", prefix + "{series_id}_r{receiver}.h5",
+            "--master", prefix + "{series_id}_master.h5",
         )
         for i in range(2)
     ]  # fmt: skip
+
+
+def test_two_receivers_share_a_stream_and_one_master_orders_it(
+    tmp_path: Path, publisher: Publisher
+) -> None:
+    receivers = receiver_pair(tmp_path, publisher.endpoint, "scan")
     assert publisher.wait_for_receivers(2, WAIT)
     frames = frames_of((8, 9), "uint32", 20)
     publisher.publish_series(4, frames, 20, compression="bslz4")
@@ -286,14 +293,7 @@ def test_a_two_receiver_master_carries_what_one_receivers_file_carries(
     finish(single)
     second = Publisher("tcp://127.0.0.1:*", linger=10.0)  # a stream of their own
     try:
-        pair = [
-            h5swmr_child(
-                tmp_path, "receive", second.endpoint, "--series", "1", "--series-timeout", "1",
-                "--receivers", "2", "--receiver-id", str(i), "-o", "two{series_id}_r{receiver}.h5",
-                "--master", "two{series_id}_master.h5",
-            )
-            for i in range(2)
-        ]  # fmt: skip
+        pair = receiver_pair(tmp_path, second.endpoint, "two")
         assert second.wait_for_receivers(2, WAIT)
         second.publish_series(6, frames, 12, compression="bslz4")
         for receiver in pair:
