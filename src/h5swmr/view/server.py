@@ -57,8 +57,9 @@ HEARTBEAT = 10.0
 RENDER_CACHE_BYTES = 64 << 20
 """Packed frames kept for pages that ask for the same view (oldest dropped first)."""
 POLL_INTERVAL = 0.025
-"""Seconds between looks at a quiet file: its next frame is seen 12 ms after its flush on average.
-While frames keep arriving the file is looked at once per update period instead (``FileWatch``)."""
+"""Seconds to the first look after one that found no new frame (then longer, up to the update
+period: ``watch.QUIET_BACKOFF``). While frames keep arriving the file is looked at once per update
+period instead (``FileWatch``)."""
 ROI_BUDGET = 0.02
 """Seconds of worker time per update spent on the ROI of frames not shown."""
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
