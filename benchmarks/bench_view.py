@@ -2,27 +2,46 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=src python benchmarks/bench_view.py [--seconds 15] [--rate 100] [--size 1024]
-        [--clients 10] [--frames 300] [--repeat 1] [--part all|latency|slowdown] [--nice N]
-        [--dir DIR]
+    PYTHONPATH=src python benchmarks/bench_view.py [--part all|latency|slowdown|paced|unthrottled]
+        [--seconds 15] [--rate 100] [--size 1024] [--clients 10] [--frames 400]
+        [--paced-frames 150] [--segments 4] [--repeat 4] [--nice N] [--idle|--no-idle]
+        [--preallocate|--no-preallocate] [--dir /dev/shm]
 
-1. Latency and CPU: a writer process appends ``size`` x ``size`` uint16 frames at ``rate`` frames/s
-   (flush after each, printing the wall-clock time at which each ``flush()`` returned); an
-   ``h5swmr view`` server process follows the file; Debian's chromium (headless, Playwright, a
-   1400x850 window) shows the page. The page records when it drew each frame's pixels
-   (``window.h5view.renders``); latency = draw time - flush time of that frame, for every frame
-   drawn during ``seconds``. Server CPU = (user + system) time of the server process over the same
-   window, from /proc, divided by the wall time (100% = one core).
-2. Writer slowdown: an unthrottled writer appends ``frames`` frames alone, then again while the
-   server streams to ``clients`` WebSocket clients in one separate process (they receive every
-   update and drop it, like pages on other machines; a browser per client on this 2-core host
-   would measure chromium, not the server), then alone again; ``--repeat`` rounds of that,
-   alternating. Slowdown = median(with) / median(alone) - 1. The server's CPU (its event loop
-   and its file worker apart) and the clients' process's CPU over each run are printed beside.
+1. Latency and CPU (``latency``): a writer process appends ``size`` x ``size`` uint16 frames at
+   ``rate`` frames/s (flush after each, printing the wall-clock time at which each ``flush()``
+   returned); an ``h5swmr view`` server process follows the file; Debian's chromium (headless,
+   Playwright, a 1400x850 window) shows the page. The page records when it drew each frame's
+   pixels (``window.h5view.renders``); latency = draw time - flush time of that frame, for every
+   frame drawn during ``seconds``. Server CPU = (user + system) time of the server process over
+   the same window, from /proc, divided by the wall time (100% = one core).
+2. Writer slowdown (``slowdown`` = ``paced`` and ``unthrottled``): per file, one writer, one
+   server following it and ``clients`` WebSocket clients in one separate process (they
+   acknowledge every update as the page does and drop it, like pages on other machines; a
+   browser per client on this 2-core host would measure chromium, not the server). The writer
+   writes one unmeasured warm-up stretch, then ``segments`` stretches, half of them with the
+   server and the clients running ("beside") and half with both stopped by SIGSTOP ("alone":
+   they use no CPU), in the order ABBA (BAAB in every other file), with 0.3 s between stretches
+   for the server to catch up; ``repeat`` files. The writer times itself.
+
+   - ``paced``, the issue's case: ``rate`` (100) frames/s of ``paced-frames`` per stretch; it
+     prints the per-frame ``append_frame`` + ``flush`` time (median, p90, p99, max) alone and
+     beside, the rate each stretch kept, and the frames whose flush ended after their slot.
+   - ``unthrottled``: ``frames`` frames per stretch as fast as the writer can (about 1.5 of
+     the 2 cores: it tiles on a helper thread), the wall time of each stretch.
+
+   Slowdown = median beside / median alone - 1, and the median (quartiles, range) of each
+   stretch beside against the alone one next to it. Also printed: every stretch in order, the
+   writer's CPU time, the server's CPU (event loop and file worker apart), the clients' CPU, and
+   how many updates a client got per second while beside.
+   The file's pages are allocated before the stretches (``--preallocate``, ``allocate``): new
+   /dev/shm pages cost this VM a varying price that would drown the server's part. /dev/shm
+   (memory) is the default ``--dir``, so the page cache's write-back stays out; each file is
+   deleted after its run and must fit with 2 GiB to spare.
 
 Targets (issue #19): median latency <= 200 ms at 100 fps of 1024x1024 uint16; server CPU <= 30%
-of one core; slowdown <= 5% with 10 clients. The machine may be shared: the script prints the
-load average (``os.getloadavg``) before and after.
+of one core; slowdown <= 5% with 10 clients (the issue's context: following that writer; the
+unthrottled row is the harder case, printed beside it). The machine may be shared: the script
+prints the load average (``os.getloadavg``) before and after each part.
 """
 
 from __future__ import annotations
