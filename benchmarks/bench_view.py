@@ -102,9 +102,14 @@ def child_writer(path: str, rate: float, frames: int, size: int) -> None:
     writer.close()
 
 
-def child_clients(url: str, n: int, seconds: float) -> None:
-    """``n`` WebSocket clients following the latest frame for ``seconds``; print messages seen."""
+def child_clients(url: str, n: int, seconds: float, idle: bool = False) -> None:
+    """``n`` WebSocket clients following the latest frame for ``seconds``; print messages seen.
+    With ``idle`` they run in the idle scheduling class (Linux), as pages on other machines
+    would cost this one nothing."""
     import aiohttp
+
+    if idle:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     async def one(
         http: aiohttp.ClientSession, counts: list[int], k: int, ready: asyncio.Barrier
@@ -364,7 +369,8 @@ def segments_run(
     if writer.stdout.readline().strip() != "ready":
         raise RuntimeError(stop(writer))
     server, url = start_server(path, args.nice, args.idle)
-    clients = start(__file__, "--child-clients", url, str(args.clients), "3600")
+    idle = "idle" if args.clients_idle else "normal"
+    clients = start(__file__, "--child-clients", url, str(args.clients), "3600", idle)
     assert clients.stdout is not None
     out: list[Segment] = []
     try:
@@ -472,6 +478,14 @@ def print_server_cpu(args: argparse.Namespace, runs: list[Segment]) -> None:
     )
 
 
+def company(args: argparse.Namespace) -> str:
+    """The server's and the clients' priorities as run."""
+    nice = "its own" if args.nice is None else str(args.nice)
+    idle = "its own" if args.idle is None else str(args.idle)
+    clients = "idle class" if args.clients_idle else "normal class"
+    return f"nice {nice}, idle {idle}; {args.clients} WebSocket clients, {clients}"
+
+
 def print_unthrottled(args: argparse.Namespace, runs: list[Segment]) -> None:
     alone = [r.seconds for r in runs if not r.beside]
     beside = [r.seconds for r in runs if r.beside]
@@ -481,8 +495,7 @@ def print_unthrottled(args: argparse.Namespace, runs: list[Segment]) -> None:
     print(
         f"unthrottled writer: stretches of {args.frames} frames of {args.size}x{args.size} uint16 "
         f"({mb:.0f} MB) as fast as it can, {len(alone)} alone and {len(beside)} beside the server "
-        f"(nice {args.nice}, idle {args.idle}) and {args.clients} WebSocket clients, alternating "
-        f"in {args.repeat} file(s):"
+        f"({company(args)}), alternating in {args.repeat} file(s):"
     )
     print(f"  alone:  seconds {spread(alone)}; {mb / base:.0f} MB/s")
     print(f"  beside: seconds {spread(beside)}; {mb / busy:.0f} MB/s")
@@ -504,8 +517,7 @@ def print_paced(args: argparse.Namespace, runs: list[Segment]) -> None:
     print(
         f"paced writer (the issue's case): {args.rate:g} fps of {args.size}x{args.size} uint16, "
         f"stretches of {args.paced_frames} frames, {len(alone)} frames alone and {len(beside)} "
-        f"beside the server (nice {args.nice}, idle {args.idle}) and {args.clients} WebSocket "
-        f"clients, alternating in {args.repeat} file(s):"
+        f"beside the server ({company(args)}), alternating in {args.repeat} file(s):"
     )
     for label, times, side in (("alone", alone, False), ("beside", beside, True)):
         mine = [r for r in runs if r.beside is side]
@@ -576,6 +588,12 @@ def main() -> None:
         help="the server's --idle / --no-idle (default: the server's own)",
     )
     parser.add_argument(
+        "--clients-idle",
+        action="store_true",
+        help="run the clients' process in the idle scheduling class (default: normal), to tell "
+        "the server's part from theirs (pages on other machines cost this one nothing)",
+    )
+    parser.add_argument(
         "--preallocate",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -632,6 +650,7 @@ if __name__ == "__main__":
         rate, frames, size, segments = sys.argv[3:7]
         child_segments(sys.argv[2], float(rate), int(frames), int(size), int(segments))
     elif len(sys.argv) > 1 and sys.argv[1] == "--child-clients":
-        child_clients(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+        idle = len(sys.argv) > 5 and sys.argv[5] == "idle"
+        child_clients(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), idle)
     else:
         main()
