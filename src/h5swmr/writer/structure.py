@@ -266,6 +266,13 @@ class FileStructure:
         ``write_string_dataset``); every check is made before anything is allocated."""
         where = f"{call}({path!r})"
         if _is_text(data):
+            if pipeline is not None:
+                raise InvalidArgumentError(
+                    f"{where}: text is stored as variable-length strings, which cannot be "
+                    "compressed: their bytes live in global heap collections, which HDF5 never "
+                    "filters (a filter would see only the 16-byte heap references); to compress "
+                    "text, pass it as fixed-length bytes (np.char.encode(texts, 'utf-8'))"
+                )
             return self.write_string_dataset(path, data, call)
         parts = self._new_dataset_parts(path, where)
         if pipeline is not None and not isinstance(pipeline, FilterPipeline):

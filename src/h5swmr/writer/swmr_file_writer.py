@@ -501,7 +501,9 @@ class SwmrFileWriter(Closing):
         array of any shape of bool, (u)int8-64, float16/32/64, complex64/128 or fixed-length
         bytes, scalar included; text (a ``str``, a list of ``str``) makes a string dataset, as
         ``write_string_dataset``. Small data is stored in the dataset's header (compact layout),
-        larger data contiguously; with ``pipeline`` it is compressed as one chunk.
+        larger data contiguously; with ``pipeline`` it is compressed as one chunk (numbers and
+        fixed-length bytes: text, stored as variable-length strings, keeps its bytes in global
+        heap collections, which HDF5 never filters, so a pipeline for text is refused).
 
         Parents are created as ``create_group`` creates them; in a ``nexus=True`` file a bare
         name goes to the NXdetector group. Written before ``start_swmr`` it is visible to SWMR
