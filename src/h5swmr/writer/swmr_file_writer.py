@@ -175,7 +175,9 @@ class SwmrFileWriter(Closing):
         self._swmr_requested = False
         if reopen:
             reopened = resume.reopen(FileSource(handle), self._allocator)
-            self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
+            self._structure = FileStructure(
+                self._allocator, reopened.tree, reopened.datasets, reopened.static_datasets
+            )
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
             self._structure.adopt_nexus()
@@ -250,7 +252,12 @@ class SwmrFileWriter(Closing):
         """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
         frames to its streaming datasets; readers see one continuous stream. Datasets keep their
         numbers in the order they are found (see ``dataset_index``); new ones may be created
-        before ``start_swmr``. Options as for ``create`` (but those only a new file takes)."""
+        before ``start_swmr``. Datasets written whole before (``write_dataset``, or by libhdf5)
+        take new attributes and links (NeXus ``units``): their header is written anew at a
+        fresh address when published, never changed under a reader; one whose header h5swmr
+        cannot encode (version 1, times, tracked or dense attributes) refuses them with
+        UnsupportedError saying why. Options as for ``create`` (but those only a new file
+        takes)."""
         return cls.open_append_with_locking(path, FileLocking.from_environment(), **options)
 
     @classmethod
