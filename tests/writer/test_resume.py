@@ -207,6 +207,10 @@ def test_attributes_added_to_resumed_metadata_datasets(tmp_h5: Path) -> None:
         assert f[f"{detector}/data"][()].tolist() == [[0, 0], [1, 1]]
     header = h5dump_header(tmp_h5)  # h5dump 1.10 reads every header, attributes included
     assert header.count('ATTRIBUTE "units"') == 4, header
+    for version in OLD_H5PY_VERSIONS:  # HDF5 1.12 and 1.14 read the rewritten headers too
+        described = describe_with(version, tmp_h5)["datasets"]
+        for path in (f"{detector}/distance", f"{detector}/pixel_mask", "/entry/by_h5py"):
+            assert "units" in described[path]["attrs"] and not described[path]["read_error"]
 
 
 def test_attributes_on_a_header_h5swmr_cannot_rewrite_are_refused(tmp_h5: Path) -> None:
