@@ -247,6 +247,19 @@ def test_split_bitshuffle_starts_no_openmp_threads(frames: np.ndarray) -> None:
     assert openmp.info() == caller_setting
 
 
+def test_split_bitshuffle_on_the_application_s_thread_keeps_its_openmp_setting(
+    splitter: ChunkSplitter, frames: np.ndarray
+) -> None:
+    """The writer filters a lone chunk on the application's thread, which runs one part: its
+    OpenMP is limited to one thread while the part runs, and its own setting comes back."""
+    item = BitshuffleFilter()
+    chunk = frames[1].tobytes()
+    openmp = ThreadpoolController().select(user_api="openmp")
+    caller_setting = openmp.info()
+    assert item.encode_split(chunk, 2, splitter) == item.encode(chunk, 2)
+    assert openmp.info() == caller_setting
+
+
 # -- codecs with their own threads: one valid frame or buffer -------------------------------
 
 

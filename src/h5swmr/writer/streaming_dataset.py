@@ -398,8 +398,13 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            tiles = grid.split(frame[np.newaxis]) if grid.is_tiled else frame.copy()[np.newaxis]
-            self._submit(tiles, band, sink)
+            if grid.is_tiled:
+                self._submit(grid.split(frame[np.newaxis]), band, sink)
+                return
+            slot = ChunkSlot(self.index, grid.chunk_index(band, 0))
+            assert self.pipeline is not None
+            # the caller's frame, lent: filtered before append returns, or copied to be queued
+            sink.filter(self.pipeline, frame, self.dtype.itemsize, slot, borrowed=True)
             return
         if self._band is None:
             shape = (grid.frames_per_chunk, *grid.frame_dims)
