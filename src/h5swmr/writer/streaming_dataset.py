@@ -99,8 +99,9 @@ class StreamingDataset:
 
     Unfiltered chunks are written where they will stay as soon as their frames arrive (a band of
     several frames is filled in place, beyond the published dims). Filtered chunks are filtered
-    on the pool when complete; a flush filters a partial band to a fresh address, never over a
-    chunk a reader may be reading.
+    on the pool when complete (a frame alone between flushes by the calling thread too, with the
+    pool's help: writer/encoder.py); a flush filters a partial band to a fresh address, never
+    over a chunk a reader may be reading.
     """
 
     def __init__(
