@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 
 from tests.cli.conftest import run_h5swmr
 from tests.view.processes import start_server, start_writer, stop
+
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -40,17 +43,38 @@ def test_view_prints_a_url_that_serves_the_page(tmp_h5: Path) -> None:
 
 
 def test_a_token_is_printed_in_the_url_and_required(tmp_h5: Path) -> None:
-    server, url = start_server(str(tmp_h5), "--token", "abc123")
+    # numpy's OpenBLAS starts a thread of its own at import, before the server lowers itself
+    server, url = start_server(str(tmp_h5), "--token", "abc123", env=ONE_BLAS_THREAD)
     try:
-        # the server yields the CPU to a writer beside it: 10 nicer than who started it
+        # the server yields the CPU to a writer beside it: 10 nicer than who started it, and
+        # every thread it starts in the idle scheduling class (Linux)
         assert os.getpriority(os.PRIO_PROCESS, server.pid) == min(os.nice(0) + 10, 19)
         assert url.endswith("/?token=abc123")
         assert get(url.split("?")[0])[0] == 403
         assert get(url)[0] == 200
+        if sys.platform == "linux":  # by now the file's worker thread looks at the file too
+            assert len(list(Path(f"/proc/{server.pid}/task").iterdir())) >= 2
+            assert scheduling_classes(server.pid) == {os.SCHED_IDLE}
     finally:
         server.send_signal(signal.SIGTERM)  # as a service manager stops it: cleanly, exit 0
         _, err = server.communicate(timeout=30)
         assert server.returncode == 0, err
+
+
+def scheduling_classes(pid: int) -> set[int]:
+    """The scheduling class of every thread of process ``pid`` (Linux)."""
+    return {os.sched_getscheduler(int(task.name)) for task in Path(f"/proc/{pid}/task").iterdir()}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="scheduling classes are Linux's")
+def test_no_idle_and_nice_0_keep_the_priority_it_was_started_with(tmp_h5: Path) -> None:
+    server, _ = start_server(str(tmp_h5), "--no-idle", "--nice", "0", env=ONE_BLAS_THREAD)
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, server.pid) == os.nice(0)
+        assert scheduling_classes(server.pid) == {os.sched_getscheduler(0)}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
 
 
 @pytest.mark.parametrize(

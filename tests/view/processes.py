@@ -63,15 +63,18 @@ def writer(
         stop(proc)
 
 
-def start_server(*arguments: str, timeout: float = 30) -> tuple[subprocess.Popen[str], str]:
-    """``h5swmr view ARGUMENTS`` in a child; returns it and the URL it printed."""
+def start_server(
+    *arguments: str, timeout: float = 30, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """``h5swmr view ARGUMENTS`` in a child (``env``: variables added to its environment);
+    returns it and the URL it printed."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "h5swmr.cli.main", "view", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
-        env=child_env(),
+        env={**child_env(), **(env or {})},
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout

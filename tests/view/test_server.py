@@ -268,6 +268,29 @@ def test_pages_following_a_fast_writer_are_shown_the_same_frames(tmp_h5: Path) -
         run([tmp_h5], body)
 
 
+def test_pages_woken_together_share_one_render(tmp_h5: Path) -> None:
+    """Pages woken by the same look ask for the same frame at the same moment: it is read,
+    binned and packed once for all of them (the header's ``sent`` is stamped by that one
+    render), not once per page."""
+
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http:
+            sockets = [await http.ws_connect(base + "/ws") for _ in range(6)]
+            for ws in sockets:
+                await ws.send_json(view(size=[64, 64]))
+            sent: dict[int, set[float]] = {}
+            for _ in range(5):
+                for ws in sockets:
+                    header = (await next_of(ws, "frame"))[0]
+                    sent.setdefault(header["index"], set()).add(header["sent"])
+            assert all(len(stamps) == 1 for stamps in sent.values()), sent
+            for ws in sockets:
+                await ws.close()
+
+    with writer(tmp_h5, 10_000, 50.0):
+        run([tmp_h5], body)
+
+
 def test_a_crashed_writer_is_shown_as_gone(tmp_h5: Path) -> None:
     async def body(server: ViewServer, base: str) -> None:
         async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:

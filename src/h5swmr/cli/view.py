@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "this machine gets the CPU first",
     )
     parser.add_argument(
+        "--idle",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the server only on CPU time nothing else wants (Linux's SCHED_IDLE class; "
+        "default: on). --no-idle keeps the normal class, lowered by --nice only",
+    )
+    parser.add_argument(
         "--token",
         help="the token the URL must carry (default: none on 127.0.0.1, a random one otherwise)",
     )
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         rate=args.rate,
         ready=ready,
         nice=args.nice,
+        idle=args.idle,
     )
     return 0
 

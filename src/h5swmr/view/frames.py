@@ -171,7 +171,12 @@ def _accumulator(dtype: np.dtype[Any], step: int) -> type[np.generic]:
 
 def finite_range(data: np.ndarray[Any, Any]) -> tuple[float | None, float | None]:
     """Smallest and largest finite value, or (None, None) when there is none."""
-    finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+    if data.size == 0:
+        return None, None
+    low, high = float(data.min()), float(data.max())
+    if math.isfinite(low) and math.isfinite(high):  # NaN would be either: no masked copy
+        return low, high
+    finite = data[np.isfinite(data)]
     if finite.size == 0:
         return None, None
     return float(finite.min()), float(finite.max())

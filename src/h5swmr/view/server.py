@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import ipaddress
 import logging
@@ -56,8 +57,9 @@ HEARTBEAT = 10.0
 RENDER_CACHE_BYTES = 64 << 20
 """Packed frames kept for pages that ask for the same view (oldest dropped first)."""
 POLL_INTERVAL = 0.025
-"""Seconds between looks at a quiet file: its next frame is seen 12 ms after its flush on average.
-While frames keep arriving the file is looked at once per update period instead (``FileWatch``)."""
+"""Seconds to the first look after one that found no new frame (then longer, up to the update
+period: ``watch.QUIET_BACKOFF``). While frames keep arriving the file is looked at once per update
+period instead (``FileWatch``)."""
 ROI_BUDGET = 0.02
 """Seconds of worker time per update spent on the ROI of frames not shown."""
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
@@ -112,6 +114,8 @@ class ViewServer:
         self.sessions: set[Session] = set()
         self._renders: dict[tuple[Any, ...], Rendered] = {}
         self._render_bytes = 0
+        self._rendering: dict[tuple[Any, ...], asyncio.Future[Rendered]] = {}
+        """Renders under way, so pages asking for the same frame at once share one."""
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -230,13 +234,27 @@ class ViewServer:
         found = self._renders.get(key)
         if found is not None:
             return found
-        arrival = watch.arrival(info.path, index)
-        rendered = await watch.call(self._render, watch, request, info, (index, arrival))
+        pending = self._rendering.get(key)
+        if pending is None:  # the first page to ask: the others wait for the same result
+            arrival = watch.arrival(info.path, index)
+            pending = asyncio.ensure_future(
+                watch.call(self._render, watch, request, info, (index, arrival))
+            )
+            self._rendering[key] = pending
+            pending.add_done_callback(functools.partial(self._rendered, key))
+        # shielded: a page that goes away mid-render does not cancel it for the others
+        return await asyncio.shield(pending)
+
+    def _rendered(self, key: tuple[Any, ...], done: asyncio.Future[Rendered]) -> None:
+        """Keep a finished render for later pages (errors are raised to each waiting page)."""
+        del self._rendering[key]
+        if done.cancelled() or done.exception() is not None:
+            return
+        rendered = done.result()
         self._renders[key] = rendered
         self._render_bytes += len(rendered.message)
         while self._render_bytes > RENDER_CACHE_BYTES and len(self._renders) > 1:
             self._render_bytes -= len(self._renders.pop(next(iter(self._renders))).message)
-        return rendered
 
     @staticmethod
     def _render(

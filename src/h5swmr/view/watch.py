@@ -1,13 +1,14 @@
 """One file the server shows: polled in a worker thread, shared by every page that looks at it.
 
 A ``FileWatch`` owns the file's ``ViewedFile`` and the single thread that reads it (the reader is
-not thread-safe, and one thread per file keeps a busy file from starving the others). Every
-``poll_interval`` it refreshes the reader and counts the frames of the datasets pages look at;
-about once a second it also rebuilds the tree and probes the writer's state. While frames keep
-arriving it looks once per ``period``, the pace of the pages' updates, which follow its looks:
-the pages could not show what more frequent looks would find (each look at a growing file
-re-reads its headers), and every page following a dataset gets the same newest frame, read and
-packed once for all of them.
+not thread-safe, and one thread per file keeps a busy file from starving the others). At each
+look it refreshes the reader and counts the frames of the datasets pages look at: a
+``poll_interval`` after a look that found frames, then each quiet look ``QUIET_BACKOFF`` times
+later than the last, up to once a ``period``. About once a second it also rebuilds the tree and
+probes the writer's state. While frames keep arriving it looks once per ``period``, the pace of
+the pages' updates, which follow its looks: the pages could not show what more frequent looks
+would find (each look at a growing file re-reads its headers), and every page following a
+dataset gets the same newest frame, read and packed once for all of them.
 Pages are woken by ``asyncio.Event``s, so updates are pushed as soon as they are seen, never
 polled by the page.
 """
@@ -49,6 +50,10 @@ FRAME_CACHE = 8
 FRAME_CACHE_BYTES = 128 << 20
 """... within this many bytes (the newest frame is always kept)."""
 MAX_ARRIVALS = 100_000
+QUIET_BACKOFF = 1.5
+"""Each look that finds no new frame waits this much longer before the next (from
+``poll_interval`` up to the update period): a file at rest costs 10 looks a second, not 40,
+and a writer that starts again is still seen within one update period."""
 
 
 @dataclass(slots=True)
@@ -72,6 +77,8 @@ class FileWatch:
         self.name = Path(path).name
         self.poll_interval = poll_interval
         self.period = max(period, poll_interval)
+        self._quiet = poll_interval
+        """Seconds until the next look at a quiet file (grows with each quiet look)."""
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"h5swmr-view-{index}")
         self._file: ViewedFile | None = None
         self.error = ""
@@ -158,9 +165,11 @@ class FileWatch:
                 self._next_tree = now + max(TREE_INTERVAL, TREE_SHARE * spent)
             self.looked = now
             if self._apply(snap, time.time()):  # frames arriving: look again a period later
+                self._quiet = self.poll_interval
                 await asyncio.sleep(max(now + self.period - time.monotonic(), 0.0))
-            else:
-                await asyncio.sleep(self.poll_interval)
+            else:  # quiet: soon at first, then less often, at least once a period
+                await asyncio.sleep(self._quiet)
+                self._quiet = min(self._quiet * QUIET_BACKOFF, self.period)
 
     def _apply(self, snap: Snapshot, wall: float) -> bool:
         """Take in a poll's snapshot; True when a dataset a page looks at has new frames."""
