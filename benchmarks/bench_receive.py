@@ -262,6 +262,9 @@ def run_one(
     endpoint = child.stdout.readline().strip()  # the frames are encoded by now
     if args.warm_page_cache:
         warm_page_cache(directory, wire_bytes)
+    # the writeback of the previous runs' files (and of the warming file) is done before the
+    # clock starts: else a run that writes to the device (direct I/O) shares it with them
+    os.sync()
     cpu = time.process_time()
     if name == "receive-only":
         seconds, images, nbytes = receive_only(endpoint)
