@@ -86,3 +86,19 @@ def test_small_chunks_are_laid_out_as_without_direct_io(tmp_path: Path) -> None:
             assert same_bits(f["d"][()], frames)
     assert offsets[0] == offsets[1]
     assert any(offset % PAGE_SIZE for offset in offsets[0])
+
+
+def test_open_append_goes_on_with_direct_chunks(tmp_h5: Path) -> None:
+    frames = random_frames("u4", (6, *DIMS), seed=5)
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("d", "<u4", DIMS)
+        writer.start_swmr()
+        for frame in frames[:3]:
+            writer.append_frame(ds, frame)
+    with SwmrFileWriter.open_append(tmp_h5, direct_io=True, durability="close") as writer:
+        writer.start_swmr()
+        for frame in frames[3:]:
+            writer.append_frame("d", frame)
+    with h5py.File(tmp_h5, "r") as f:
+        assert same_bits(f["d"][()], frames)
+        assert all(offset % PAGE_SIZE == 0 for offset in _chunk_offsets(f["d"])[3:])
