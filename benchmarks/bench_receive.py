@@ -85,11 +85,13 @@ def _pull_socket(endpoint: str) -> Any:
     return socket
 
 
-def _options(directory: Path, flush_every: int = 100) -> Any:
+def _options(directory: Path, flush_every: int = 100, *, direct_io: bool = False) -> Any:
     from h5swmr.receive import ReceiveOptions
 
     return ReceiveOptions(
-        output=str(directory / "series_{series_id:06d}.h5"), flush_every=flush_every
+        output=str(directory / "series_{series_id:06d}.h5"),
+        flush_every=flush_every,
+        direct_io=direct_io,
     )
 
 
@@ -139,6 +141,44 @@ def receive_and_pwrite(endpoint: str, directory: Path) -> tuple[float, int, int]
     return elapsed, images, offset + len(first.buffer)
 
 
+def receive_and_pwrite_direct(endpoint: str, directory: Path) -> tuple[float, int, int]:
+    """As ``receive_and_pwrite`` with h5swmr's ``O_DIRECT`` writer (storage/direct.py, no
+    HDF5): each message copied into an aligned buffer, padded to a page, written by its thread
+    while the next one arrives; the floor of ``direct_io=True``."""
+    import cbor2
+
+    from h5swmr.storage.allocator import padded_size
+    from h5swmr.storage.direct import DirectWriter
+
+    def refused(reason: str) -> None:
+        raise SystemExit(f"direct-only: {reason}")
+
+    socket = _pull_socket(endpoint)
+    path = directory / "raw.bin"
+    path.touch()
+    writer = DirectWriter.open(str(path), lambda address, data: None, refused)
+    assert writer is not None
+    first = socket.recv(copy=False)
+    started = time.perf_counter()
+    images, offset, nbytes = 0, 0, 0
+    try:
+        while True:
+            view = socket.recv(copy=False).buffer
+            if len(view) < 4096 and cbor2.loads(view).get("type") == "end":
+                break
+            writer.write(offset, view)
+            offset += padded_size(len(view))
+            nbytes += len(view)
+            images += 1
+        writer.drain()
+    finally:
+        writer.close()
+    elapsed = time.perf_counter() - started
+    socket.close(linger=0)
+    path.unlink()
+    return elapsed, images, nbytes + len(first.buffer)
+
+
 def _warm_up(directory: Path) -> None:
     """Import what the first file needs (writer, filters) before any clock runs: a one-time
     cost of a receiver's start, not of its throughput."""
@@ -153,7 +193,9 @@ def _warm_up(directory: Path) -> None:
     path.unlink()
 
 
-def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple[float, int, int]:
+def receive_and_write(
+    endpoint: str, directory: Path, flush_every: int, *, direct_io: bool = False
+) -> tuple[float, int, int]:
     from h5swmr.receive import Receiver
     from h5swmr.receive.series import SeriesReport
 
@@ -162,7 +204,9 @@ def receive_and_write(endpoint: str, directory: Path, flush_every: int) -> tuple
     def closed(report: SeriesReport) -> None:
         done.append(time.perf_counter())
 
-    receiver = Receiver(endpoint, _options(directory, flush_every), on_series=closed)
+    receiver = Receiver(
+        endpoint, _options(directory, flush_every, direct_io=direct_io), on_series=closed
+    )
     original = receiver._handle_decoded  # the writer thread's step: timed from the first
     first: list[float] = []
 
@@ -218,13 +262,20 @@ def run_one(
     endpoint = child.stdout.readline().strip()  # the frames are encoded by now
     if args.warm_page_cache:
         warm_page_cache(directory, wire_bytes)
+    # the writeback of the previous runs' files (and of the warming file) is done before the
+    # clock starts: else a run that writes to the device (direct I/O) shares it with them
+    os.sync()
     cpu = time.process_time()
     if name == "receive-only":
         seconds, images, nbytes = receive_only(endpoint)
     elif name == "pwrite-only":
         seconds, images, nbytes = receive_and_pwrite(endpoint, directory)
+    elif name == "direct-only":
+        seconds, images, nbytes = receive_and_pwrite_direct(endpoint, directory)
     else:
-        seconds, images, nbytes = receive_and_write(endpoint, directory, args.flush_every)
+        seconds, images, nbytes = receive_and_write(
+            endpoint, directory, args.flush_every, direct_io=name == "h5swmr --direct-io"
+        )
     cpu = time.process_time() - cpu
     publisher_cpu = float(child.stdout.readline().split()[1])
     child.wait(timeout=120)
@@ -247,6 +298,11 @@ def main() -> int:
         help="before every run (every consumer alike), write and delete a file of the "
         "series' size, so that the page cache reuses memory just freed (warm_page_cache)",
     )
+    parser.add_argument(
+        "--direct-io",
+        action="store_true",
+        help="also run h5swmr with direct_io=True and its floor, direct-only (O_DIRECT pwrite)",
+    )
     parser.add_argument("--dir", type=Path, default=None, help="where the files go (a temp dir)")
     parser.add_argument("--publisher", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,12 +312,13 @@ def main() -> int:
     frame_nbytes = int(np.prod(args.shape)) * 4
     raw_mb = args.frames * frame_nbytes / 1e6
     names = ["receive-only", "pwrite-only", "h5swmr"]
+    if args.direct_io:
+        names += ["direct-only", "h5swmr --direct-io"]
     fps: dict[str, list[float]] = {name: [] for name in names}
     mbs: dict[str, list[float]] = {name: [] for name in names}
     cpus: dict[str, list[float]] = {name: [] for name in names}
     publisher_cpus: dict[str, list[float]] = {name: [] for name in names}
-    ratios: list[float] = []
-    floor_ratios: list[float] = []
+    ratios: dict[str, list[float]] = {name: [] for name in names[1:]}
     load_before = os.getloadavg()[0]
     wire_bytes = args.frames * frame_nbytes  # an upper bound: compressed frames are smaller
     try:
@@ -278,14 +335,14 @@ def main() -> int:
                 cpus[name].append(cpu / images * 1e3)
                 publisher_cpus[name].append(publisher_cpu / images * 1e3)
                 print(
-                    f"  run {repeat} {name:>12}: {fps[name][-1]:7.1f} fps, {mbs[name][-1]:7.1f} "
+                    f"  run {repeat} {name:>18}: {fps[name][-1]:7.1f} fps, {mbs[name][-1]:7.1f} "
                     f"MB/s ({'wire' if name == 'receive-only' else 'file'}), "
                     f"{raw_mb / seconds:7.1f} raw MB/s, CPU a frame {cpus[name][-1]:5.2f} ms "
                     f"(publisher {publisher_cpus[name][-1]:5.2f} ms)",
                     flush=True,
                 )
-            ratios.append(fps["h5swmr"][-1] / fps["receive-only"][-1])
-            floor_ratios.append(fps["h5swmr"][-1] / fps["pwrite-only"][-1])
+            for name in names[1:]:
+                ratios[name].append(fps[name][-1] / fps["receive-only"][-1])
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     warm = ", page cache warmed before each run" if args.warm_page_cache else ""
@@ -298,12 +355,15 @@ def main() -> int:
         fps_median = statistics.median(fps[name])
         raw = fps_median * frame_nbytes / 1e6
         print(
-            f"  {name:>12}: {fps_median:7.1f} fps, {statistics.median(mbs[name]):7.1f} MB/s, "
+            f"  {name:>18}: {fps_median:7.1f} fps, {statistics.median(mbs[name]):7.1f} MB/s, "
             f"{raw:7.1f} raw MB/s, CPU a frame {statistics.median(cpus[name]):5.2f} ms "
             f"(publisher {statistics.median(publisher_cpus[name]):5.2f} ms)"
         )
-    print(f"  ratio h5swmr / receive-only: {statistics.median(ratios):.2f} (target >= 0.80)")
-    print(f"  ratio h5swmr / pwrite-only:  {statistics.median(floor_ratios):.2f}")
+    for name in names[1:]:
+        target = " (target >= 0.80)" if name.startswith("h5swmr") else ""
+        print(f"  ratio {name} / receive-only: {statistics.median(ratios[name]):.2f}{target}")
+    floor = statistics.median(a / b for a, b in zip(fps["h5swmr"], fps["pwrite-only"], strict=True))
+    print(f"  ratio h5swmr / pwrite-only: {floor:.2f}")
     return 0
 
 

@@ -38,7 +38,11 @@ from h5swmr.storage.commit import Durability
 from h5swmr.storage.locking import FileLocking
 from h5swmr.writer.monitor import SlowStorageWarning, WriterStats
 from h5swmr.writer.recover import RecoveryReport, recover
-from h5swmr.writer.swmr_file_writer import SwmrFileWriter, UnorderedFileSystemWarning
+from h5swmr.writer.swmr_file_writer import (
+    DirectIOUnavailableWarning,
+    SwmrFileWriter,
+    UnorderedFileSystemWarning,
+)
 
 __version__ = "0.1.0"
 
@@ -47,6 +51,7 @@ __all__ = [
     "Dataset",
     "DatasetNotFoundError",
     "DistributedWriterError",
+    "DirectIOUnavailableWarning",
     "Durability",
     "ExternalLink",
     "File",

@@ -81,3 +81,19 @@ def test_alignment(
             assert address == end
         end = address + size
         assert a.eoa == end
+
+
+def test_allocate_pages_starts_and_ends_on_pages() -> None:
+    a = EofAllocator(48)
+    assert a.allocate_pages(5000) == PAGE_SIZE
+    assert a.eoa == 3 * PAGE_SIZE  # 5000 bytes take two pages
+    assert a.allocate_pages(PAGE_SIZE) == 3 * PAGE_SIZE
+    assert a.eoa == 4 * PAGE_SIZE  # a whole page: no padding
+    assert a.allocate(10) == 4 * PAGE_SIZE  # the next block starts after the padding
+    b = EofAllocator(48, align_threshold=1000, align_interval=3 * PAGE_SIZE)
+    assert b.allocate_pages(999) == PAGE_SIZE  # under the threshold: a page
+    assert b.allocate_pages(1000) == 3 * PAGE_SIZE  # both the interval and a page
+    c = EofAllocator(48, align_threshold=1, align_interval=6000)
+    assert c.allocate_pages(1) == 1_536_000  # a multiple of both: lcm(4096, 6000)
+    with pytest.raises(ValueError, match="-1"):
+        c.allocate_pages(-1)

@@ -23,14 +23,14 @@ def test_defaults_and_spellings() -> None:
     assert 1 <= settings.workers <= 4
     assert (settings.flush_every, settings.flush_interval, settings.watchdog) == (None, None, None)
     assert (settings.alignment_threshold, settings.alignment_interval) == (1, 1)
-    assert not (settings.nexus or settings.create_dirs or settings.overwrite)
+    assert not (settings.nexus or settings.create_dirs or settings.overwrite or settings.direct_io)
     given = _parse(
         durability=Durability.FLUSH.value, workers=0, flush_every=10, flush_interval=2,
         watchdog=0.5, alignment_threshold=1 << 20, alignment_interval=4096, nexus=True,
-        temp_suffix=".part", create_dirs=1, overwrite=True,
+        temp_suffix=".part", create_dirs=1, overwrite=True, direct_io=True,
     )  # fmt: skip
     assert given == Settings(
-        Durability.FLUSH, 0, 10, 2.0, 0.5, 1 << 20, 4096, True, ".part", True, True
+        Durability.FLUSH, 0, 10, 2.0, 0.5, 1 << 20, 4096, True, ".part", True, True, True
     )
     assert isinstance(given.flush_interval, float)
 
@@ -49,6 +49,7 @@ def test_defaults_and_spellings() -> None:
         ({"alignment_interval": 0}, "alignment_interval must be an integer >= 1, not 0"),
         ({"alignment_threshold": 1.5}, "alignment_threshold must be an integer >= 1"),
         ({"temp_suffix": "a/b"}, "temp_suffix 'a/b': a file name ending"),
+        ({"direct_io": 1}, "direct_io must be True or False, not 1"),
     ],
 )
 def test_bad_options_are_named_and_no_file_is_made(

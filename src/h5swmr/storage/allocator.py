@@ -6,6 +6,7 @@ block that points at old space (libhdf5 does the same under SWMR).
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 PAGE_SIZE: Final = 4096
@@ -42,6 +43,20 @@ class EofAllocator:
         self.eoa = address + size
         return address
 
+    def allocate_pages(self, size: int) -> int:
+        """Address of ``size`` fresh bytes in whole pages of their own: the block starts on a page
+        boundary (and on the alignment interval, if it applies) and the space runs to the next
+        one (``padded_size``), so it can be written with ``O_DIRECT`` and no other block
+        shares its pages."""
+        if size < 0:
+            raise ValueError(f"cannot allocate {size} bytes")
+        interval = PAGE_SIZE
+        if self.align_interval > 1 and size >= self.align_threshold:
+            interval = math.lcm(PAGE_SIZE, self.align_interval)
+        address = self.eoa + (-self.eoa % interval)
+        self.eoa = address + padded_size(size)
+        return address
+
     def allocate_each(self, count: int, size: int) -> list[int]:
         """Addresses of ``count`` blocks of ``size`` bytes: one run, unless alignment applies to
         blocks of that size, which then each start on an alignment boundary."""
@@ -55,6 +70,11 @@ class EofAllocator:
         address = self.eoa + (-(self.eoa + offset)) % PAGE_SIZE
         self.eoa = address + size
         return address
+
+
+def padded_size(size: int) -> int:
+    """``size`` rounded up to whole pages."""
+    return size + (-size % PAGE_SIZE)
 
 
 def crosses_page(address: int, size: int) -> bool:

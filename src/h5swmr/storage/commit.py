@@ -6,9 +6,10 @@ it is the one place bytes reach the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 
+from h5swmr.storage.direct import DirectWriter
 from h5swmr.storage.file import Buffer, FileHandle
 
 Write = tuple[int, Buffer]
@@ -36,20 +37,45 @@ class OrderedWriter:
     in which order, is read in one class.
     """
 
-    __slots__ = ("_handle", "durability")
+    __slots__ = ("_direct", "_handle", "durability")
 
     def __init__(self, handle: FileHandle, durability: Durability = Durability.NONE) -> None:
         self._handle = handle
         self.durability = durability
+        self._direct: DirectWriter | None = None
+
+    def use_direct_io(self, refused: Callable[[str], None]) -> None:
+        """Write blocks given to ``write_block`` with ``O_DIRECT`` from now on; where the file
+        system does not take it, ``refused(reason)`` is called (now, or at the first block) and
+        blocks are written buffered."""
+        self._direct = DirectWriter.open(self._handle.path, self._handle.pwrite, refused)
+
+    @property
+    def direct(self) -> bool:
+        """Whether ``write_block`` bypasses the page cache."""
+        return self._direct is not None and self._direct.active
 
     def write(self, address: int, data: Buffer) -> None:
-        """One pwrite, now: chunk data as it is placed, a superblock at close or recover."""
+        """One pwrite, now: chunk data as it is placed, a superblock at close or recover
+        (direct writes still in flight are never under it: their pages are their own)."""
         self._handle.pwrite(address, data)
+
+    def write_block(self, address: int, data: Buffer) -> None:
+        """Chunk data in space of its own from ``EofAllocator.allocate_pages``: with direct I/O
+        on, copied to an aligned buffer and written from there with zeros to the page's end,
+        by the time the next ``commit`` or ``sync`` writes anything; else as ``write``."""
+        direct = self._direct
+        if direct is None or not direct.active:
+            self._handle.pwrite(address, data)
+            return
+        self._handle.grew_to(direct.write(address, data))
 
     def commit(self, phases: Sequence[Sequence[Write]]) -> None:
         """Write ``phases`` in order: data first, then what points at it, each write one
         pwrite. With ``Durability.FLUSH`` the chunk data written before is synced first, and
         each phase after it is written."""
+        if self._direct is not None:
+            self._direct.drain()  # chunk bytes in the file before anything points at them
         if self.durability is Durability.FLUSH:
             self._commit_synced(phases)
             return
@@ -68,4 +94,11 @@ class OrderedWriter:
             self._handle.sync()
 
     def sync(self) -> None:
+        if self._direct is not None:
+            self._direct.drain()
         self._handle.sync()
+
+    def close(self) -> None:
+        """Close the direct descriptor, if any (the file handle is its owner's to close)."""
+        if self._direct is not None:
+            self._direct.close()

@@ -78,6 +78,11 @@ class FileHandle:
         if end > self.physical_size:  # noqa: PLR1730 - not max(): several times a frame
             self.physical_size = end
 
+    def grew_to(self, end: int) -> None:
+        """Bytes up to ``end`` were written through another descriptor (``DirectWriter``)."""
+        if end > self.physical_size:  # noqa: PLR1730 - as in pwrite
+            self.physical_size = end
+
     def _finish_write(self, address: int, data: Buffer, written: int) -> None:
         view = memoryview(data).cast("B")
         fd = self.fd

@@ -21,6 +21,7 @@ class WriterOptions(TypedDict, total=False):
     watchdog: float | None
     alignment_threshold: int
     alignment_interval: int
+    direct_io: bool
 
 
 class CreateOptions(WriterOptions, total=False):
@@ -49,6 +50,7 @@ class Settings:
     temp_suffix: str = ""
     create_dirs: bool = False
     overwrite: bool = False
+    direct_io: bool = False
 
     @classmethod
     def parse(cls, options: CreateOptions) -> Settings:
@@ -74,6 +76,9 @@ class Settings:
         watchdog = _seconds(options, "watchdog")
         align_threshold = _count(options, "alignment_threshold", "an integer >= 1")
         align_interval = _count(options, "alignment_interval", "an integer >= 1")
+        direct_io = options.get("direct_io", False)
+        if not isinstance(direct_io, bool):
+            raise InvalidArgumentError(f"direct_io must be True or False, not {direct_io!r}")
         temp_suffix = options.get("temp_suffix", "")
         if not isinstance(temp_suffix, str) or "/" in temp_suffix or "\x00" in temp_suffix:
             raise InvalidArgumentError(f"temp_suffix {temp_suffix!r}: a file name ending")
@@ -89,6 +94,7 @@ class Settings:
             temp_suffix,
             bool(options.get("create_dirs", False)),
             bool(options.get("overwrite", False)),
+            direct_io,
         )
 
 
