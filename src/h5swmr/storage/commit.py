@@ -6,7 +6,7 @@ it is the one place bytes reach the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 
 from h5swmr.storage.file import Buffer, FileHandle
@@ -36,35 +36,35 @@ class OrderedWriter:
     in which order, is read in one class.
     """
 
-    __slots__ = ("_handle", "durability")
+    __slots__ = ("_handle", "durability", "write")
 
     def __init__(self, handle: FileHandle, durability: Durability = Durability.NONE) -> None:
         self._handle = handle
         self.durability = durability
+        self.write: Callable[[int, Buffer], None] = handle.pwrite
+        """One pwrite, now: chunk data as it is placed, a superblock at close or recover. The
+        handle's own method, not a wrapper: chunk data takes this path once a frame."""
 
-    def write(self, address: int, data: Buffer) -> None:
-        """One pwrite, now: chunk data as it is placed, a superblock at close or recover."""
-        self._handle.pwrite(address, data)
-
-    def commit(self, phases: Sequence[Sequence[Write]]) -> None:
+    def commit(self, phases: Sequence[list[Write]]) -> None:
         """Write ``phases`` in order: data first, then what points at it, each write one
-        pwrite. With ``Durability.FLUSH`` the chunk data written before is synced first, and
-        each phase after it is written."""
+        pwrite; each phase is emptied once written (its buffers are free to change again).
+        With ``Durability.FLUSH`` the chunk data written before is synced first, and each
+        phase after it is written."""
         if self.durability is Durability.FLUSH:
             self._commit_synced(phases)
             return
-        pwrite = self._handle.pwrite
-        for phase in phases:
-            for address, data in phase:
-                pwrite(address, data)
+        pwrite_each = self._handle.pwrite_each
+        for phase in filter(None, phases):  # most commits fill two or three of them
+            pwrite_each(phase)
+            phase.clear()
 
-    def _commit_synced(self, phases: Sequence[Sequence[Write]]) -> None:
+    def _commit_synced(self, phases: Sequence[list[Write]]) -> None:
         self._handle.sync()  # chunk bytes before anything that points at them
         for phase in phases:
             if not phase:
                 continue
-            for address, data in phase:
-                self._handle.pwrite(address, data)
+            self._handle.pwrite_each(phase)
+            phase.clear()
             self._handle.sync()
 
     def sync(self) -> None:

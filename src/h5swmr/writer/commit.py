@@ -71,8 +71,8 @@ class CommitPlan:
         """The phases in commit order, made once (parts add to the lists, never replace them)."""
 
     def clear(self) -> None:
-        for phase in self._phases:
-            if phase:  # most commits fill two or three phases
+        if any(self._phases):  # most commits fill two or three phases
+            for phase in self._phases:
                 phase.clear()
 
     def phases(self, superblock: Buffer | None) -> list[list[Write]]:

@@ -53,11 +53,10 @@ def check_not_cut(handle: FileHandle, committed_eoa: int) -> None:
     libhdf5's ``H5Fcreate`` (``h5py.File(path, "w")``) opens with O_TRUNC before it tries the
     lock, so it empties a file h5swmr is writing and only then fails. The file is never shorter
     than the last commit's end while h5swmr owns it, and its superblock is never zeros; checked
-    before each commit (an fstat and an 8-byte read), so the writer raises at its next flush or
+    before each commit (an lseek and an 8-byte pread), so the writer raises at its next flush or
     close instead of reporting success over a file that lost its frames.
     """
-    size = handle.current_size()
-    head = handle.pread(0, len(SIGNATURE)) if size else b""
+    size, head = handle.size_and_head(len(SIGNATURE))
     if size < committed_eoa or head != SIGNATURE:
         raise StorageError(
             f"{handle.path!r} was truncated by another program while this writer had it open "
