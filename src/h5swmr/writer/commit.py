@@ -77,5 +77,6 @@ class CommitPlan:
 
     def phases(self, superblock: Buffer | None) -> list[list[Write]]:
         """Every write, phase by phase, the superblock (None: unchanged) alone in the last."""
-        self._superblock[:] = () if superblock is None else ((0, superblock),)
+        if superblock is not None:  # emptied with the others once written
+            self._superblock.append((0, superblock))
         return self._phases

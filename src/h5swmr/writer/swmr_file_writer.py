@@ -914,8 +914,12 @@ class SwmrFileWriter(Closing):
             superblock = self._superblock_image.update(flags, self._stored_eof, root)
             self._committed_flags = flags
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
-        for dataset in datasets:
-            dataset.index.release_below(dataset.first_open_chunk())
+        if self._frames_are_chunks:  # first_open_chunk() is the frame count: spelled out
+            for dataset in datasets:
+                dataset.index.release_below(dataset.frames_appended)
+        else:
+            for dataset in datasets:
+                dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa
         self._last_commit = time.monotonic()
         self._monitor.record_commit(time.perf_counter() - started)
