@@ -93,7 +93,8 @@ class FileHandle:
             size = data.nbytes if type(data) is memoryview else len(data)
             if written != size:
                 self._finish_write(address, data, written)
-            end = max(end, address + size)
+            if address + size > end:  # noqa: PLR1730 - not max(): several times a frame
+                end = address + size
         self.physical_size = end
 
     def _finish_write(self, address: int, data: Buffer, written: int) -> None:

@@ -85,6 +85,8 @@ class _DataBlockState:
     body: memoryview | None = None
     """``image`` without its checksum, what the checksum covers (None for a paged block)."""
     pages: dict[int, bytearray] = field(default_factory=dict)
+    page_bodies: dict[int, memoryview] = field(default_factory=dict)
+    """Each page without its checksum (what the checksum covers)."""
     """Each page as it is written: its elements, then room for its checksum."""
     dirty_pages: set[int] = field(default_factory=set)
     pages_on_disk: set[int] = field(default_factory=set)
@@ -376,6 +378,7 @@ class ExtensibleArrayIndex:
             self._mark_page_initialised(block.info, block.number, page)
         elements += bytes(CHECKSUM_SIZE)  # room for the checksum each commit puts there
         block.pages[page] = elements
+        block.page_bodies[page] = memoryview(elements)[:-CHECKSUM_SIZE]
         return elements
 
     def _create_index_block(self) -> None:
@@ -597,7 +600,7 @@ class ExtensibleArrayIndex:
         if page in on_disk and address // PAGE_SIZE != (address + size - 1) // PAGE_SIZE:
             return False  # it crosses a page (crosses_page): the block moves first
         buffer = block.pages[page]
-        reseal(buffer)
+        reseal_body(buffer, block.page_bodies[page])
         leaves.append((address, buffer))
         on_disk.add(page)
         dirty.clear()

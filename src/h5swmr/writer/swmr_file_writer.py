@@ -36,7 +36,7 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.paths import split_path
-from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, OrderedWriter
 from h5swmr.storage.file import FileHandle, file_size_limit
@@ -866,8 +866,11 @@ class SwmrFileWriter(Closing):
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
         handle = self._handle
-        if self._committed_eoa:
-            check_not_cut(handle, self._committed_eoa)
+        committed = self._committed_eoa
+        if committed:  # check_not_cut, its usual outcome spelled out
+            observed = handle.size_and_head(len(SIGNATURE))
+            if observed[0] < committed or observed[1] != SIGNATURE:
+                check_not_cut(handle, committed, observed)  # raises
         datasets = self._structure.datasets
         if self._counted_datasets != len(datasets):  # datasets are only ever added
             self._counted_datasets = len(datasets)
