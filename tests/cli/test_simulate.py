@@ -81,6 +81,10 @@ def test_parse_dims_rejects(text: str) -> None:
         (["simulate", "x.h5", "--shape", "-3x10"], "argument --shape: '-3x10': sizes must be pos"),
         (["simulate", "x.h5", "--tile", "-2x2"], "argument --tile: '-2x2': sizes must be positive"),
         (["simulate", "x.h5", "--dataset", "-q"], "argument --dataset: expected one argument"),
+        # whole numbers: one check (cli/command.parse_count) for every subcommand
+        (["simulate", "x.h5", "--frames", "-1"], "argument --frames: '-1': must be at least 0"),
+        (["bench", "--repeat", "0"], "argument --repeat: '0': must be at least 1"),
+        (["receive", "tcp://127.0.0.1:1", "--series", "x"], "--series: 'x' is not an integer"),
     ],
 )
 def test_usage_errors_exit_2(

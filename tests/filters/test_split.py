@@ -89,6 +89,25 @@ def test_nested_splits_on_a_full_pool_never_deadlock() -> None:
     assert results == [[i * 10 + p for p in range(4)] for i in range(6)]
 
 
+def test_parts_no_thread_picked_up_run_in_the_caller() -> None:
+    """While the pool's only thread is held, the calling thread runs every part: parts no
+    thread picked up are taken back, and nothing waits for them."""
+    release = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(release.wait, 30)
+        splitter = ChunkSplitter(pool, 2)
+        names: list[str] = []
+
+        def work(item: int) -> int:
+            names.append(threading.current_thread().name)
+            return item + 1
+
+        assert splitter.map(work, list(range(8))) == list(range(1, 9))
+        release.set()
+        held.result(timeout=30)
+    assert set(names) == {threading.current_thread().name}
+
+
 def test_a_failing_part_raises_in_the_caller(splitter: ChunkSplitter) -> None:
     def work(item: int) -> int:
         if item == 3:
@@ -244,6 +263,19 @@ def test_split_bitshuffle_starts_no_openmp_threads(frames: np.ndarray) -> None:
         after = _threads()
     assert encoded == [expected] * 3
     assert after - before == set()
+    assert openmp.info() == caller_setting
+
+
+def test_split_bitshuffle_on_the_application_s_thread_keeps_its_openmp_setting(
+    splitter: ChunkSplitter, frames: np.ndarray
+) -> None:
+    """The writer filters a lone chunk on the application's thread, which runs one part: its
+    OpenMP is limited to one thread while the part runs, and its own setting comes back."""
+    item = BitshuffleFilter()
+    chunk = frames[1].tobytes()
+    openmp = ThreadpoolController().select(user_api="openmp")
+    caller_setting = openmp.info()
+    assert item.encode_split(chunk, 2, splitter) == item.encode(chunk, 2)
     assert openmp.info() == caller_setting
 
 

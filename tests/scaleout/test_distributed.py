@@ -198,3 +198,28 @@ def test_stripe_bounds() -> None:
     assert stripe_bounds(10, 3) == [(0, 4), (4, 7), (7, 10)]
     with pytest.raises(InvalidArgumentError):
         stripe_bounds(2, 3)
+
+
+@pytest.mark.parametrize("master", ["master%.h5", "../master%.h5"])
+def test_percent_signs_in_names(client: Any, tmp_path: Path, master: str) -> None:
+    """A ``%`` in the directory or the part names reaches the master's VDS sources doubled
+    (libhdf5 reads them as patterns) and its external links as it is (read literally); the
+    parts are named bare beside the master, absolute from elsewhere."""
+    directory = tmp_path / "run%b 100%"
+    directory.mkdir()
+    writer = DistributedWriter(
+        client,
+        directory,
+        dtype="<u2",
+        frame_dims=DIMS,
+        dataset="/entry/50%",
+        part_prefix="p%1%%",
+        master=master,
+    )
+    for i in range(6):
+        writer.append_frame(frame(i))
+    report = writer.close()
+    with h5py.File(report.master, "r") as f:
+        np.testing.assert_array_equal(f["entry/50%"][...], frames(6))
+        for w, part in enumerate(report.parts):
+            np.testing.assert_array_equal(f[f"parts/{Path(part).stem}/entry/50%"], frames(6)[w::2])

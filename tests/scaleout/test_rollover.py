@@ -142,10 +142,22 @@ def test_h5dump_1_10_reads_the_final_master(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got, _frames(8))
 
 
+@pytest.mark.parametrize("beside", [True, False])
 @pytest.mark.parametrize("printf", [False, True])
-def test_percent_signs_in_names(tmp_path: Path, printf: bool) -> None:
-    """libhdf5 reads VDS source names as patterns (%b, %%): a literal % must reach it escaped."""
-    writer = RolloverWriter(tmp_path / "100%_{}.h5", frames_per_file=2, printf=printf)
+def test_percent_signs_in_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printf: bool, beside: bool
+) -> None:
+    """libhdf5 reads VDS source names as patterns (%b, %%): a literal % must reach it escaped,
+    in the part's name and, for parts apart from the master (named absolute), in the directory
+    a relative template starts from; external links (``parts/``) take names as they are."""
+    if beside:
+        writer = RolloverWriter(tmp_path / "100%_{}.h5", frames_per_file=2, printf=printf)
+    else:
+        work = tmp_path / "run%b 1%"
+        (work / "sub%").mkdir(parents=True)
+        monkeypatch.chdir(work)
+        master = tmp_path / "master%.h5"
+        writer = RolloverWriter("sub%/100%_{}.h5", 2, master=master, printf=printf)
     writer.create_streaming_dataset("entry/50%", "<u2", FRAME)
     writer.start_swmr()
     for i in range(3):
@@ -156,5 +168,6 @@ def test_percent_signs_in_names(tmp_path: Path, printf: bool) -> None:
     writer.close()
     with h5py.File(writer.master_path, "r") as f:
         np.testing.assert_array_equal(f["entry/50%"][...], _frames(3))
+        np.testing.assert_array_equal(f["parts/100%_1/entry/50%"][...], _frames(3)[2:])
     with SwmrFileReader.open(writer.master_path) as reader:
         np.testing.assert_array_equal(reader.read("entry/50%"), _frames(3))

@@ -106,6 +106,10 @@ CASES = [
         lambda w, ds, t: w.write_dataset("/when", np.array(["2026-12-03"], "datetime64[D]")),
     ),
     Case("string dataset of numbers", lambda w, ds, t: w.write_string_dataset("/s", [1, 2])),
+    Case(
+        "text with a filter pipeline",
+        lambda w, ds, t: w.write_dataset("/t", ["a", "b"], pipeline=FilterPipeline.deflate()),
+    ),
     Case("frame appended to a dataset written whole", lambda w, ds, t: _static_frame(w)),
     Case("directory that is not writable", _not_writable),
     Case("file another writer holds", lambda w, ds, t: SwmrFileWriter.create(w.path)),

@@ -107,3 +107,35 @@ def test_shutdown_twice_is_harmless() -> None:
     encoder, _ = _encoder(2)
     encoder.shutdown()
     encoder.shutdown()
+
+
+def test_a_lent_chunk_alone_is_filtered_by_the_caller_and_never_read_after() -> None:
+    """Chunk by chunk (a drain after each), a lent chunk is filtered and delivered before
+    ``submit`` returns; several between drains are copied and queued, as before. Zeroing each
+    lent chunk right after ``submit`` changes nothing that was delivered."""
+    encoder, delivered = _encoder(2, max_in_flight=8)
+    originals = _chunks(5)
+    lent = [chunk.copy() for chunk in originals]
+    try:
+        encoder.submit(FilterPipeline.deflate(), lent[0], 2, 0, borrowed=True)
+        assert len(delivered) == 1  # filtered at once: nothing was in flight
+        lent[0][:] = 0
+        encoder.submit(FilterPipeline.deflate(), lent[1], 2, 1, borrowed=True)
+        assert len(delivered) == 1  # the second before a drain: copied and queued
+        lent[1][:] = 0
+        encoder.drain()
+        encoder.submit(FilterPipeline.deflate(), lent[2], 2, 2, borrowed=True)
+        assert len(delivered) == 2  # the last drain followed two chunks: queued
+        lent[2][:] = 0
+        encoder.submit(FilterPipeline.deflate(), lent[3], 2, 3, borrowed=True)
+        lent[3][:] = 0
+        encoder.drain()
+        encoder.drain()  # none since: the next lone chunk is filtered at once again
+        encoder.submit(FilterPipeline.deflate(), lent[4], 2, 4, borrowed=True)
+        assert len(delivered) == 5
+        lent[4][:] = 0
+    finally:
+        encoder.shutdown()
+    assert [slot for slot, _, _ in delivered] == list(range(5))
+    for (slot, data, _), chunk in zip(delivered, originals, strict=True):
+        assert zlib.decompress(data) == chunk.tobytes(), slot

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
+import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 import numpy as np
 import pytest
 
@@ -465,3 +466,25 @@ def test_a_scan_flushed_after_every_point_stays_compact(tmp_path: Path) -> None:
     with h5py.File(path, "r") as f:
         data = f["g"][()].reshape(gy, 4, gx, 4)
         assert (data == (np.arange(gy * gx).reshape(gy, 1, gx, 1) % 60000 + 1)).all()
+
+
+@pytest.mark.parametrize("flush_every", [1, 3])
+def test_a_chunk_buffer_reused_right_after_write_chunk_at(tmp_path: Path, flush_every: int) -> None:
+    """A filtered chunk is the application's once write_chunk_at returns (filtered on the
+    caller's thread, or a copy queued): overwriting its buffer at once changes nothing stored."""
+    chunks = np.random.default_rng(3).poisson(2.0, (6, 256, 512)).astype("<u2")
+    path = tmp_path / "reused.h5"
+    buffer = np.empty((256, 512), "<u2")
+    with SwmrFileWriter.create(path, workers=2) as writer:
+        ds = writer.create_grid_dataset(
+            "g", "<u2", (6 * 256, 512), (256, 512), FilterPipeline.lz4()
+        )
+        writer.start_swmr()
+        for n, chunk in enumerate(chunks):
+            buffer[...] = chunk
+            writer.write_chunk_at(ds, (n, 0), buffer)
+            buffer[...] = 0xFFFF
+            if n % flush_every == flush_every - 1:
+                writer.flush()
+    with h5py.File(path, "r") as f:
+        assert same_bits(f["g"][()], chunks.reshape(6 * 256, 512))

@@ -17,11 +17,12 @@ from h5swmr import (
     DatasetNotFoundError,
     FileLockedError,
     FileLocking,
+    FilterPipeline,
     SwmrFileWriter,
     UnsupportedError,
     recover,
 )
-from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with
+from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, h5dump_header
 from tests.writer.conftest import FRAME_DIMS, VARIANTS, random_frames, same_bits
 
 SESSIONS = (0, 1, 5, 6, 40, 41, 97, 100)
@@ -134,6 +135,7 @@ def test_objects_h5swmr_did_not_write_are_kept(tmp_h5: Path) -> None:
         assert f["/soft"][()].tolist() == list(range(6))
         assert f["/new/fixed"][()].tolist() == list(range(6))
         assert f["/stream"].attrs["units"] == "counts"
+        assert h5py.h5o.get_info(f["/fixed"].id).rc == 2  # its header counts the new link
 
 
 def test_default_format_files_are_refused(tmp_h5: Path) -> None:
@@ -149,3 +151,80 @@ def test_a_missing_file_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="cannot open"):
         SwmrFileWriter.open_append(tmp_path / "absent.h5")
     assert not (tmp_path / "absent.h5").exists()
+
+
+def _metadata_file(path: Path) -> None:
+    """Datasets written whole by h5swmr (compact, contiguous, compressed, text, with and without
+    attributes), one written by libhdf5, and a stream."""
+    with SwmrFileWriter.create(path, nexus=True) as writer:
+        ds = writer.create_streaming_dataset("data", "<u2", (2,))
+        writer.write_dataset("distance", 0.125)
+        writer.write_dataset("pixel_mask", np.arange(4096, dtype="<u4").reshape(64, 64))
+        writer.write_dataset("flat", np.ones((8, 8)), pipeline=FilterPipeline.deflate(4))
+        writer.write_string_dataset("/entry/title", "first")
+        writer.set_attribute("/entry/title", "note", "old")
+        writer.start_swmr()
+        writer.append_frame(ds, np.zeros(2, "<u2"))
+    with h5py.File(path, "r+", libver="latest") as f:
+        f.create_dataset("/entry/by_h5py", data=np.arange(3))
+        f["/entry/by_h5py"].attrs["long_name"] = "kept"
+
+
+def test_attributes_added_to_resumed_metadata_datasets(tmp_h5: Path) -> None:
+    """A NeXus writer that resumes adds ``units`` to the datasets it wrote whole before: each
+    such header is written anew at a fresh address with its parents (the old one stays intact
+    for a reader that has it open), so SWMR readers never see a header change under them."""
+    _metadata_file(tmp_h5)
+    detector = "/entry/instrument/detector"
+    writer = SwmrFileWriter.open_append(tmp_h5)
+    writer.set_attribute(f"{detector}/distance", "units", "m")  # seen from start_swmr on
+    writer.set_attribute("/entry/title", "note", "new")  # its own attribute: replaced
+    writer.set_attribute("/entry/by_h5py", "units", "counts")
+    writer.create_hard_link("/entry", "mask", f"{detector}/pixel_mask")
+    writer.start_swmr()
+    with h5py.File(tmp_h5, "r", swmr=True) as live:
+        assert live[f"{detector}/distance"].attrs["units"] == "m"
+        mask = live[f"{detector}/pixel_mask"]  # open while close writes its header anew
+        writer.set_attribute(f"{detector}/pixel_mask", "units", "bits")
+        writer.set_attribute(f"{detector}/flat", "units", "counts")
+        writer.append_frame(f"{detector}/data", np.ones(2, "<u2"))
+        writer.close()
+        assert mask[0, :3].tolist() == [0, 1, 2] and "units" not in mask.attrs
+        assert live[f"{detector}/data"][()].tolist() == [[0, 0], [1, 1]]
+    with h5py.File(tmp_h5, "r") as f:
+        assert f[f"{detector}/distance"][()] == 0.125
+        assert dict(f[f"{detector}/distance"].attrs) == {"units": "m"}
+        assert f[f"{detector}/pixel_mask"][()].tolist() == np.arange(4096).reshape(64, 64).tolist()
+        assert f[f"{detector}/pixel_mask"].attrs["units"] == "bits"
+        assert h5py.h5o.get_info(f["/entry/mask"].id).rc == 2  # two hard links, counted
+        assert f[f"{detector}/flat"][()].tolist() == np.ones((8, 8)).tolist()
+        assert f[f"{detector}/flat"].compression == "gzip"
+        assert f[f"{detector}/flat"].attrs["units"] == "counts"
+        assert f["/entry/title"].asstr()[()] == "first"
+        assert dict(f["/entry/title"].attrs) == {"note": "new"}
+        assert dict(f["/entry/by_h5py"].attrs) == {"long_name": "kept", "units": "counts"}
+        assert f["/entry/by_h5py"][()].tolist() == [0, 1, 2]
+        assert f[f"{detector}/data"][()].tolist() == [[0, 0], [1, 1]]
+    header = h5dump_header(tmp_h5)  # h5dump 1.10 reads every header, attributes included
+    assert header.count('ATTRIBUTE "units"') == 4, header
+    for version in OLD_H5PY_VERSIONS:  # HDF5 1.12 and 1.14 read the rewritten headers too
+        described = describe_with(version, tmp_h5)["datasets"]
+        for path in (f"{detector}/distance", f"{detector}/pixel_mask", "/entry/by_h5py"):
+            assert "units" in described[path]["attrs"] and not described[path]["read_error"]
+
+
+def test_attributes_on_a_header_h5swmr_cannot_rewrite_are_refused(tmp_h5: Path) -> None:
+    """A header with fields h5swmr does not write (times, creation order) is kept as it is: a
+    new attribute is refused, naming what and why, and the file stays as it was."""
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.create_streaming_dataset("/stream", "u1", (2,))
+    with h5py.File(tmp_h5, "r+", libver="latest") as f:
+        f.create_dataset("/timed", data=np.arange(3), track_times=True)
+    before = tmp_h5.read_bytes()
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        with pytest.raises(UnsupportedError, match=r"'/timed'.*modification times") as raised:
+            writer.set_attribute("/timed", "units", "m")
+        assert "attribute 'units'" in str(raised.value)
+        with pytest.raises(UnsupportedError, match="takes no new link"):
+            writer.create_hard_link("/", "again", "/timed")
+    assert tmp_h5.read_bytes() == before

@@ -10,10 +10,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import h5py
+import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 import numpy as np
 import pytest
 
-from h5swmr import FilterPipeline
+from h5swmr import FilterPipeline, SwmrFileWriter
 from h5swmr.errors import FrameDtypeError, FrameError, InvalidStateError
 from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.superblock import Superblock
@@ -235,3 +237,36 @@ def test_raw_bytes_in_another_byte_order_are_taken_as_the_dataset_s(bench: Bench
     assert frame.tolist() == [1, 2, 3]
     dataset.append(frame, bench.sink)
     assert bench.read(dataset.index.get(0), 6) == b"\x00\x01\x00\x02\x00\x03"
+
+
+SPLIT_FRAME = (512, 1024)
+"""1 MiB of uint16: LZ4 and bitshuffle cut it into parts over the filter threads."""
+
+
+@pytest.mark.parametrize("flush_every", [1, 3])
+@pytest.mark.parametrize(
+    "pipeline",
+    [FilterPipeline.lz4(), FilterPipeline.bitshuffle_lz4(), FilterPipeline.deflate()],
+    ids=["lz4", "bslz4", "deflate"],
+)
+def test_a_frame_changed_right_after_append_is_stored_as_it_was(
+    tmp_path: Path, pipeline: FilterPipeline, flush_every: int
+) -> None:
+    """A filtered frame is the application's until append_frame returns, whether the writer
+    filters it on the caller's thread (one frame per flush) or queues a copy (several): the
+    application may overwrite its buffer at once, and h5py reads back what was appended."""
+    rng = np.random.default_rng(flush_every)
+    frames = rng.poisson(2.0, (6, *SPLIT_FRAME)).astype("<u2")
+    path = tmp_path / "reused.h5"
+    buffer = np.empty(SPLIT_FRAME, "<u2")
+    with SwmrFileWriter.create(path, workers=2) as writer:
+        ds = writer.create_streaming_dataset_compressed("data", "<u2", SPLIT_FRAME, pipeline)
+        writer.start_swmr()
+        for n, frame in enumerate(frames):
+            buffer[...] = frame
+            writer.append_frame(ds, buffer)
+            buffer[...] = 0xFFFF  # the detector's next frame lands in the same buffer
+            if n % flush_every == flush_every - 1:
+                writer.flush()
+    with h5py.File(path, "r") as f:
+        assert np.array_equal(f["data"][()], frames)

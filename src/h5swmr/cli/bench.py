@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from h5swmr.cli.command import Command, CommandError, UsageError
+from h5swmr.cli.command import Command, CommandError, UsageError, parse_positive
 
 SCRIPT = Path("benchmarks") / "bench_write.py"
 NOTE = (
@@ -196,23 +196,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--full", action="store_true", help="all the frames, five repetitions (minutes)"
     )
     parser.add_argument("--only", nargs="+", metavar="NAME", help="workloads whose name starts so")
-    parser.add_argument("--repeat", type=_positive, metavar="N", help="repetitions of each run")
+    parser.add_argument(
+        "--repeat", type=parse_positive, metavar="N", help="repetitions of each run"
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument(
         "--builtin",
         action="store_true",
         help="run the built-in h5swmr-only subset even where bench_write.py and h5py exist",
     )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,27 @@ def parse_amount(text: str, unit: str, zero: str) -> float:
     return value
 
 
+def parse_count(text: str, *, minimum: int) -> int:
+    """A whole number >= ``minimum`` (frames, repetitions, ids)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least {minimum}")
+    return value
+
+
+def parse_positive(text: str) -> int:
+    """A whole number >= 1 (argparse's ``type``)."""
+    return parse_count(text, minimum=1)
+
+
+def parse_non_negative(text: str) -> int:
+    """A whole number >= 0 (argparse's ``type``)."""
+    return parse_count(text, minimum=0)
+
+
 def parse_positive_seconds(text: str) -> float:
     """A finite number of seconds > 0 (a period or a time budget)."""
     value = parse_amount(text, "seconds", "0 seconds")

@@ -14,17 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from h5swmr.cli.command import Command, UsageError, parse_positive_seconds
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
-    return value
+from h5swmr.cli.command import Command, UsageError, parse_non_negative, parse_positive_seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--frames-per-file",
-        type=_count,
+        type=parse_non_negative,
         default=None,
         metavar="N",
         help="a new part file every N frames, with a VDS master over all parts",
@@ -52,14 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--receivers",
-        type=_count,
+        type=parse_non_negative,
         default=1,
         metavar="K",
         help="K receivers share the stream (round robin): each writes its own part files, and "
         "the master shows the series in image_id order (default 1)",
     )
     parser.add_argument(
-        "--receiver-id", type=_count, default=0, metavar="I", help="this receiver's number, 0..K-1"
+        "--receiver-id",
+        type=parse_non_negative,
+        default=0,
+        metavar="I",
+        help="this receiver's number, 0..K-1",
     )
     parser.add_argument(
         "--compression",
@@ -70,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reorder-frames",
-        type=_count,
+        type=parse_non_negative,
         default=16,
         metavar="N",
         help="frames held to put out-of-order images back in order (default 16)",
@@ -91,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--flush-every",
-        type=_count,
+        type=parse_non_negative,
         default=100,
         metavar="N",
         help="flush once N frames wait (default 100; 1: every frame at once)",
@@ -109,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="decode every compressed payload before storing it (slower)",
     )
     parser.add_argument(
-        "--series", type=_count, default=None, metavar="N", help="stop after N series"
+        "--series", type=parse_non_negative, default=None, metavar="N", help="stop after N series"
     )
     parser.add_argument(
         "--idle-timeout",
@@ -120,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rcvhwm",
-        type=_count,
+        type=parse_non_negative,
         default=1000,
         metavar="N",
         help="messages ZeroMQ may queue here before the sender waits (default 1000)",
@@ -200,12 +194,18 @@ def add_publish_arguments(parser: argparse.ArgumentParser) -> None:
         help="payloads of --publish (default bslz4)",
     )
     parser.add_argument(
-        "--channels", type=_count, default=1, metavar="N", help="--publish: channels (default 1)"
+        "--channels",
+        type=parse_non_negative,
+        default=1,
+        metavar="N",
+        help="--publish: channels (default 1)",
     )
-    parser.add_argument("--series-id", type=_count, default=1, help="--publish: the series' id")
+    parser.add_argument(
+        "--series-id", type=parse_non_negative, default=1, help="--publish: the series' id"
+    )
     parser.add_argument(
         "--wait-receivers",
-        type=_count,
+        type=parse_non_negative,
         default=1,
         metavar="K",
         help="--publish: wait for K receivers before the first message (default 1)",

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from h5swmr.cli import receive
-from h5swmr.cli.command import Command, UsageError, parse_amount, parse_positive_seconds
+from h5swmr.cli.command import (
+    Command,
+    UsageError,
+    parse_amount,
+    parse_non_negative,
+    parse_positive,
+    parse_positive_seconds,
+)
 from h5swmr.cli.detector import SyntheticDetector
 from h5swmr.cli.progress import Pacer, Progress
 
@@ -52,24 +59,6 @@ def parse_dims(text: str) -> tuple[int, ...]:
     return dims
 
 
-def parse_count(text: str, *, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be at least {minimum}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    return parse_count(text, minimum=0)
-
-
-def _positive(text: str) -> int:
-    return parse_count(text, minimum=1)
-
-
 def parse_rate(text: str) -> float:
     """Frames per second: a finite number >= 0 (0: as fast as possible)."""
     return parse_amount(text, "frames per second", "0 (as fast as possible)")
@@ -79,7 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "out", metavar="OUT.h5", type=Path, nargs="?", help="file to create (overwritten)"
     )
-    parser.add_argument("--frames", type=_non_negative, default=100, help="frames (default 100)")
+    parser.add_argument(
+        "--frames", type=parse_non_negative, default=100, help="frames (default 100)"
+    )
     parser.add_argument(
         "--shape", type=parse_dims, default=(256, 256), help="frame shape (default 256x256)"
     )
@@ -88,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--frames-per-chunk",
-        type=_positive,
+        type=parse_positive,
         default=1,
         metavar="K",
         help="frames in one chunk (default 1)",
@@ -106,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "blosc[:CNAME[:CLEVEL[:SHUFFLE]]]",
     )
     parser.add_argument(
-        "--flush-every", type=_positive, default=1, metavar="N", help="flush every N frames"
+        "--flush-every", type=parse_positive, default=1, metavar="N", help="flush every N frames"
     )
     parser.add_argument(
         "--dataset",
@@ -130,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--align",
-        type=_positive,
+        type=parse_positive,
         default=1,
         metavar="BYTES",
         help="start every chunk of 4 KiB or more on a multiple of BYTES (a Lustre stripe or "

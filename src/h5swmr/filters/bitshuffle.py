@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import importlib
 import struct
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Final, Self
@@ -138,13 +139,14 @@ class BitshuffleFilter(Filter):
 
         Blocks are shuffled and compressed independently, so a run of them (the last one with
         the partial block and the raw tail) encodes alone to its slice of the chunk's body.
-        Every thread that runs a part first pins bitshuffle's OpenMP to itself (one thread per
-        team, ``one_openmp_thread``): the splitter's threads are the parallelism, and OpenMP
+        Every thread that runs a part pins bitshuffle's OpenMP to itself meanwhile (one thread
+        per team, ``one_openmp_thread``): the splitter's threads are the parallelism, and OpenMP
         teams of their own on top would put twice as many threads as cores on the machine.
         Without ``threadpoolctl`` nothing is pinned, so nothing is split either: bitshuffle's
         own OpenMP threads spread the chunk's blocks.
         """
-        if not one_openmp_thread():
+        openmp = openmp_controller()
+        if openmp is None:
             return self.encode(chunk, element_size)
         array = _elements(chunk, element_size)
         block = self._block(element_size)
@@ -156,8 +158,8 @@ class BitshuffleFilter(Filter):
         runs = [array[start : start + step] for start in range(0, array.size, step)]
 
         def body(run: np.ndarray[Any, Any]) -> list[BytesLike]:
-            one_openmp_thread()
-            return self._body(run, block, element_size)
+            with one_openmp_thread(openmp):
+                return self._body(run, block, element_size)
 
         bodies = splitter.map(body, runs)
         header = _HEADER.pack(array.nbytes, block * element_size)
@@ -235,34 +237,42 @@ class BitshuffleFilter(Filter):
         return _read_header(memoryview(chunk).cast("B"), lz4=lz4)[0]
 
 
-_PINNED = threading.local()
 _OPENMP: list[Any] = []
 """threadpoolctl's controller of the OpenMP runtimes loaded, made once (empty: not yet)."""
 
 
-def one_openmp_thread() -> bool:
-    """Make every OpenMP parallel region the calling thread opens run on that thread alone.
-
-    The ``bitshuffle`` wheel's extension brings its own libgomp and runs its blocks on OpenMP
-    threads, as many as cores. In the writer's filter pool each thread already has a core's
-    worth of work (a chunk, or one run of a split chunk), so OpenMP's teams on top oversubscribe
-    the cores, and libgomp's threads spin while they wait: under load an encode of a 4 MiB chunk
-    took 2.3 s instead of 0.07 s. libgomp keeps the thread count per calling thread (an ICV of
-    the thread), so each filter thread pins itself here, once, the first time it runs a part;
-    other threads (the application's) keep their setting. Returns False if ``threadpoolctl``,
-    which finds the OpenMP runtime under whatever name the wheel gave it, is not installed.
-    """
-    if getattr(_PINNED, "done", False):
-        return True
+def openmp_controller() -> Any | None:
+    """threadpoolctl's controller of the OpenMP runtimes loaded (made once), or None if
+    ``threadpoolctl``, which finds the runtime under whatever name the wheel gave it, is not
+    installed."""
     if not _OPENMP:
         try:
             threadpoolctl = importlib.import_module("threadpoolctl")
         except ImportError:
-            return False
+            return None
         _OPENMP.append(threadpoolctl.ThreadpoolController().select(user_api="openmp"))
-    _OPENMP[0].limit(limits=1)
-    _PINNED.done = True
-    return True
+    return _OPENMP[0]
+
+
+@contextmanager
+def one_openmp_thread(controller: Any) -> Iterator[None]:
+    """Inside, every OpenMP parallel region the calling thread opens runs on that thread alone;
+    the thread's own setting comes back on the way out.
+
+    The ``bitshuffle`` wheel's extension brings its own libgomp and runs its blocks on OpenMP
+    threads, as many as cores. A thread that runs one part of a split chunk already has a core's
+    worth of work, so OpenMP's teams on top oversubscribe the cores, and libgomp's threads spin
+    while they wait: under load an encode of a 4 MiB chunk took 2.3 s instead of 0.07 s.
+    libgomp keeps the thread count per calling thread (an ICV of the thread), so the limit holds
+    for this thread alone, and only while its part runs: the part may run on the application's
+    own thread (the writer filters a lone chunk there), whose setting is not the filter's to
+    keep. Setting and restoring costs about 4 us.
+    """
+    limiter = controller.limit(limits=1)
+    try:
+        yield
+    finally:
+        limiter.restore_original_limits()
 
 
 def _elements(chunk: BytesLike, element_size: int) -> np.ndarray[Any, Any]:

@@ -42,7 +42,7 @@ from h5swmr.scaleout import (
     VirtualDataset,
     write_master,
 )
-from h5swmr.scaleout.master import part_file_name, vds_source_name
+from h5swmr.scaleout.master import part_file_name, vds_literal, vds_source_name
 
 log = logging.getLogger(__name__)
 _FIELD = re.compile(r"\{(receiver|part)(:[^{}]*)?\}")
@@ -229,7 +229,7 @@ def write_merged_master(
     virtual = []
     for name, dtype, frame_dims in per_frame:
         mappings = [
-            _mapping(source, name.replace("%", "%%"), frame_dims, run)
+            _mapping(source, vds_literal(name), frame_dims, run)
             for source, part_runs in per_part
             for run in part_runs
         ]

@@ -37,7 +37,7 @@ from h5swmr.receive.messages import ImageMessage, StartMessage
 from h5swmr.receive.metadata import start_tables, write_start_metadata
 from h5swmr.receive.reorder import Released, ReorderBuffer
 from h5swmr.scaleout import VirtualDataset, run_mapping, write_master
-from h5swmr.scaleout.master import vds_source_name
+from h5swmr.scaleout.master import vds_literal, vds_source_name
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
 log = logging.getLogger(__name__)
@@ -479,7 +479,7 @@ class SeriesWriter:
             mappings = [
                 run_mapping(
                     vds_source_name(master, path),
-                    name,
+                    vds_literal(name),
                     dims,
                     first_frame=part * n,
                     n_frames=None if part == last else n,

@@ -44,7 +44,14 @@ from h5swmr.errors import (
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.reader import SwmrFileReader
 from h5swmr.scaleout.mappings import strided_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, vds_source_name, write_master
+from h5swmr.scaleout.master import (
+    ExternalLink,
+    VirtualDataset,
+    part_file_name,
+    vds_literal,
+    vds_source_name,
+    write_master,
+)
 from h5swmr.scaleout.part_writer import PartProgress, PartSpec, PartWriter
 from h5swmr.writer.recover import recover
 
@@ -662,7 +669,7 @@ class DistributedWriter(Closing):
                 mappings.append(
                     strided_mapping(
                         vds_source_name(self.master_path, lane.spec.path),
-                        self._dataset,
+                        vds_literal(self._dataset),
                         lane.spec.part_dims,
                         first_frame=segment.first + (w if k > 1 else 0),
                         stride=k,
@@ -674,7 +681,7 @@ class DistributedWriter(Closing):
             mappings.append(
                 strided_mapping(
                     vds_source_name(self.master_path, repair.path),
-                    self._dataset,
+                    vds_literal(self._dataset),
                     repair.part_dims,
                     first_frame=repair.first_frame,
                     stride=repair.stride,
@@ -687,7 +694,7 @@ class DistributedWriter(Closing):
             self._dataset, self._dtype, (frames, *self._frame_dims), mappings
         )
         links = [
-            ExternalLink(f"parts/{Path(p).stem}", vds_source_name(self.master_path, p))
+            ExternalLink(f"parts/{Path(p).stem}", part_file_name(self.master_path, p))
             for p in self.part_paths
         ]
         write_master(self.master_path, [virtual], links)

@@ -18,7 +18,14 @@ from numpy.typing import DTypeLike
 
 from h5swmr.errors import InvalidArgumentError
 from h5swmr.scaleout.mappings import interleaved_mapping, stripe_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, part_file_name, write_master
+from h5swmr.scaleout.master import (
+    ExternalLink,
+    VirtualDataset,
+    part_file_name,
+    vds_literal,
+    vds_source_name,
+    write_master,
+)
 
 ROUND_ROBIN = "round_robin"
 STRIPES = "stripes"
@@ -50,10 +57,11 @@ def write_fanout_master(
     """A master presenting ``dataset`` of every part (worker k wrote ``parts[k]``) as one
     dataset ``(frames, *frame_dims)`` at the same path."""
     k = len(parts)
-    names = [part_file_name(master, p) for p in parts]
+    names = [vds_source_name(master, p) for p in parts]
+    source = vds_literal(dataset)
     if mode == ROUND_ROBIN:
         mappings = [
-            interleaved_mapping(name, dataset, frame_dims, worker=w, n_workers=k)
+            interleaved_mapping(name, source, frame_dims, worker=w, n_workers=k)
             for w, name in enumerate(names)
         ]
     elif mode == STRIPES:
@@ -63,14 +71,13 @@ def write_fanout_master(
             rows = stripe_rows(w, k, height)
             stripe = (rows.stop - rows.start, *frame_dims[1:])
             offset = (rows.start, *(0,) * (len(frame_dims) - 1))
-            mappings.append(stripe_mapping(name, dataset, stripe, offset=offset))
+            mappings.append(stripe_mapping(name, source, stripe, offset=offset))
     else:
         raise InvalidArgumentError(f"fan-out mode {mode!r}: use {ROUND_ROBIN!r} or {STRIPES!r}")
     virtual = VirtualDataset.create(dataset, dtype, (0, *frame_dims), mappings)
     links = []
     if links_group is not None:
         links = [
-            ExternalLink(f"{links_group}/{Path(p).stem}", n)
-            for p, n in zip(parts, names, strict=True)
+            ExternalLink(f"{links_group}/{Path(p).stem}", part_file_name(master, p)) for p in parts
         ]
     write_master(master, [virtual], links)

@@ -281,9 +281,16 @@ def part_file_name(master_path: str | os.PathLike[str], part_path: str | os.Path
 
 
 def vds_source_name(master_path: str | os.PathLike[str], part_path: str | os.PathLike[str]) -> str:
-    """``part_file_name`` as a VDS source name: libhdf5 reads every one as a pattern (``%b`` a
-    block number, ``%%`` a percent sign), so ``%`` is doubled."""
-    return part_file_name(master_path, part_path).replace("%", "%%")
+    """``part_file_name`` as a VDS source file name (``vds_literal``). An external link takes
+    ``part_file_name`` itself: libhdf5 reads its file name literally."""
+    return vds_literal(part_file_name(master_path, part_path))
+
+
+def vds_literal(name: str) -> str:
+    """``name`` (a file or dataset name) as a VDS source name: libhdf5 reads every source file
+    and dataset name as a pattern (``%b`` a block number, ``%%`` a percent sign) and refuses
+    any other ``%``, so ``%`` is doubled."""
+    return name.replace("%", "%%")
 
 
 def write_master(

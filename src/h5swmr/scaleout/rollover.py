@@ -24,7 +24,14 @@ from h5swmr.closing import Closing
 from h5swmr.errors import DatasetNotFoundError, InvalidArgumentError, InvalidStateError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.scaleout.mappings import printf_mapping, run_mapping
-from h5swmr.scaleout.master import ExternalLink, VirtualDataset, part_file_name, write_master
+from h5swmr.scaleout.master import (
+    ExternalLink,
+    VirtualDataset,
+    part_file_name,
+    vds_literal,
+    vds_source_name,
+    write_master,
+)
 from h5swmr.storage.commit import Durability
 from h5swmr.writer.swmr_file_writer import SwmrFileWriter
 
@@ -269,11 +276,15 @@ class RolloverWriter(Closing):
         for definition, count in zip(self._definitions, self._counts, strict=True):
             mappings = []
             if self._printf and not final:
-                pattern = part_file_name(
-                    self.master_path, _FIELD.sub("%b", _literal(self.template))
-                )
+                # NUL, in no path, holds the number field's place while the name is escaped
+                name = vds_source_name(self.master_path, _FIELD.sub("\0", self.template))
                 mappings.append(
-                    printf_mapping(pattern, _literal(definition.name), definition.frame_dims, n)
+                    printf_mapping(
+                        name.replace("\0", "%b"),
+                        vds_literal(definition.name),
+                        definition.frame_dims,
+                        n,
+                    )
                 )
                 shape_frames = max(count, n)
             else:
@@ -288,8 +299,8 @@ class RolloverWriter(Closing):
                         frames = None if part == last else n
                     mappings.append(
                         run_mapping(
-                            _literal(part_file_name(self.master_path, self.part_path(part))),
-                            _literal(definition.name),
+                            vds_source_name(self.master_path, self.part_path(part)),
+                            vds_literal(definition.name),
                             definition.frame_dims,
                             first_frame=part * n,
                             n_frames=frames,
@@ -316,9 +327,3 @@ class RolloverWriter(Closing):
                     )
                 )
         write_master(self.master_path, datasets, links)
-
-
-def _literal(name: str) -> str:
-    """``name`` as a VDS source name: libhdf5 reads every one as a pattern, where ``%b`` is the
-    part number and ``%%`` a percent sign, and refuses any other ``%``."""
-    return name.replace("%", "%%")

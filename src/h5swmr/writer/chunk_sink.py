@@ -63,11 +63,18 @@ class ChunkSink:
         self._out.write(address, data)
 
     def filter(
-        self, pipeline: FilterPipeline, chunk: np.ndarray, element_size: int, slot: ChunkSlot
+        self,
+        pipeline: FilterPipeline,
+        chunk: np.ndarray,
+        element_size: int,
+        slot: ChunkSlot,
+        *,
+        borrowed: bool = False,
     ) -> None:
-        """Filter ``chunk`` on the pool (the caller must not change it afterwards); the result
-        is placed, in submission order, and its record set in ``slot``."""
-        self.encoder.submit(pipeline, chunk, element_size, slot)
+        """Filter ``chunk`` on the pool; the result is placed, in submission order, and its
+        record set in ``slot``. The caller must not change ``chunk`` afterwards, unless it is
+        ``borrowed`` (the application's array): then it is not read once this call returns."""
+        self.encoder.submit(pipeline, chunk, element_size, slot, borrowed=borrowed)
 
     def _deliver(self, slot: ChunkSlot, data: bytes, filter_mask: int) -> None:
         slot.index.set(slot.element, ChunkRecord(self.place(data), len(data), filter_mask))

@@ -4,6 +4,13 @@ zlib and the other codecs release the GIL, so chunks compress in parallel while 
 goes on; results are written in the order frames arrived, so chunk addresses follow frame order.
 A large chunk is also cut into parts that the same pool compresses at once (ChunkSplitter), so
 every core works even when each flush leaves one chunk in flight.
+
+When chunks go one per flush (the last flush drained a single chunk) and nothing is in flight,
+a chunk the caller lends (``borrowed``: its frame, which it may change once the call returns) is
+filtered by the calling thread itself, its parts shared with the pool, and written before
+``submit`` returns: the caller would only wait in the next flush, and a queued chunk costs a copy
+of the frame and two thread hand-offs. Chunks that come several per flush keep the queue, where
+the caller's copies and writes overlap the pool's compression.
 """
 
 from __future__ import annotations
@@ -48,15 +55,36 @@ class ChunkEncoder(Generic[Slot]):
         )
         self._max_in_flight = max_in_flight or 2 * max(workers, 1)
         self._queue: deque[tuple[Future[Encoded], Slot]] = deque()
+        self._since_drain = 0
+        """Chunks submitted since the last drain."""
+        self._one_per_drain = True
+        """The last drain followed at most one chunk: the caller flushes chunk by chunk."""
 
     def submit(
-        self, pipeline: FilterPipeline, chunk: np.ndarray, element_size: int, slot: Slot
+        self,
+        pipeline: FilterPipeline,
+        chunk: np.ndarray,
+        element_size: int,
+        slot: Slot,
+        *,
+        borrowed: bool = False,
     ) -> None:
-        """Filter ``chunk`` (which the caller must not change afterwards); the result goes to
-        ``deliver`` with ``slot``, in submission order, from a later ``submit`` or ``drain``."""
+        """Filter ``chunk``; the result goes to ``deliver`` with ``slot``, in submission order,
+        from this ``submit``, a later one or ``drain``.
+
+        The caller must not change ``chunk`` afterwards, unless it is ``borrowed``: then it is
+        never read once this call returns (filtered at once, or copied to be queued).
+        """
         if self._pool is None:
             self._deliver(slot, *pipeline.encode(as_bytes(chunk), element_size))
             return
+        self._since_drain += 1
+        if borrowed:
+            if self._one_per_drain and self._since_drain == 1 and not self._queue:
+                encoded = pipeline.encode(as_bytes(chunk), element_size, self._splitter)
+                self._deliver(slot, *encoded)
+                return
+            chunk = chunk.copy()
         future = self._pool.submit(_encode, pipeline, chunk, element_size, self._splitter)
         self._queue.append((future, slot))
         while len(self._queue) > self._max_in_flight:
@@ -68,7 +96,9 @@ class ChunkEncoder(Generic[Slot]):
 
     def drain(self) -> None:
         """Deliver every queued chunk; the first failure is raised after the rest are dropped."""
-        if not self._queue:  # every flush of unfiltered frames
+        self._one_per_drain = self._since_drain <= 1
+        self._since_drain = 0
+        if not self._queue:  # every flush of unfiltered frames, and of chunks filtered at once
             return
         try:
             while self._queue:

@@ -137,8 +137,10 @@ class GridDataset(StreamingDataset):
         if self.pipeline is None:
             self.index.set(number, ChunkRecord(sink.place(as_bytes(chunk))))
             return
-        # a copy: the pool filters it after this call returns, the caller may reuse its array
-        sink.filter(self.pipeline, chunk.copy(), self.dtype.itemsize, ChunkSlot(self.index, number))
+        # lent: filtered before this call returns, or copied to be queued (the caller may
+        # reuse its array)
+        slot = ChunkSlot(self.index, number)
+        sink.filter(self.pipeline, chunk, self.dtype.itemsize, slot, borrowed=True)
 
 
 def grid_codec(dtype: np.dtype, chunk: tuple[int, ...], *, filtered: bool) -> ElementCodec:

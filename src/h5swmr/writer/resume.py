@@ -3,7 +3,13 @@
 Groups are rebuilt as the writer's tree, keeping messages h5swmr does not write itself (soft and
 external links, attributes) verbatim. A dataset h5swmr can append to (chunked, extensible-array
 index, first dimension unlimited, a header h5swmr can rewrite in place) becomes a
-StreamingDataset again; any other object is kept as it is and linked as before.
+StreamingDataset again. Any other dataset whose header h5swmr can encode (version 2, no times,
+attributes compact and untracked) becomes a StaticDatasetNode, as if write_dataset had made it:
+a new attribute or link writes its header anew at a fresh address, with every group, at the next
+publish (never in place: a reader that has the old header open keeps reading it whole, and one
+that opens after the publish finds the new one through the new groups; the layout message, and
+so the data it points at, is carried over as it is). Any other object is a KeptNode, kept as it
+is and linked as before.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.chunk_records import ElementCodec
 from h5swmr.format.constants import UNDEFINED_ADDRESS, UNLIMITED, ChunkIndexType, MessageType
 from h5swmr.format.messages.attribute import AttributeMessage
+from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import DatatypeMessage
@@ -28,13 +35,19 @@ from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
 from h5swmr.format.messages.link_info import LinkInfoMessage
 from h5swmr.format.messages.reference_count import ReferenceCountMessage
-from h5swmr.format.object_header import ObjectHeader, RawMessage, find_message
+from h5swmr.format.object_header import (
+    ObjectHeader,
+    ObjectHeaderFlags,
+    RawMessage,
+    find_message,
+)
 from h5swmr.format.superblock import ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
+from h5swmr.writer.static_dataset import StaticDatasetNode
 from h5swmr.writer.streaming_dataset import StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
+from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
 STREAMING_KINDS = "biufc"
 _REWRITTEN = {MessageType.DATASPACE, MessageType.REFERENCE_COUNT, MessageType.NIL}
@@ -42,6 +55,12 @@ _GROUP_OWN = {
     MessageType.CONTINUATION,  # a rewritten group holds all its messages in one chunk
     MessageType.LINK_INFO,
     MessageType.GROUP_INFO,
+    MessageType.REFERENCE_COUNT,
+    MessageType.NIL,
+}
+_STATIC_OWN = {  # written anew by static_header: the link count and one chunk of messages
+    MessageType.ATTRIBUTE,
+    MessageType.CONTINUATION,
     MessageType.REFERENCE_COUNT,
     MessageType.NIL,
 }
@@ -53,6 +72,7 @@ class ReopenedFile:
     superblock: Superblock
     tree: Tree
     datasets: list[StreamingDataset]
+    static_datasets: list[StaticDatasetNode]
 
 
 def reopen(src: FileSource, allocator: EofAllocator) -> ReopenedFile:
@@ -75,7 +95,7 @@ def reopen(src: FileSource, allocator: EofAllocator) -> ReopenedFile:
     tree.root = root
     for node in walker.nodes.values():
         node.published_link_count = node.link_count
-    return ReopenedFile(superblock, tree, walker.datasets)
+    return ReopenedFile(superblock, tree, walker.datasets, walker.static_datasets)
 
 
 class _Walker:
@@ -84,6 +104,7 @@ class _Walker:
         self.allocator = allocator
         self.nodes: dict[int, Node] = {}
         self.datasets: list[StreamingDataset] = []
+        self.static_datasets: list[StaticDatasetNode] = []
 
     def node(self, path: str, address: int) -> Node:
         known = self.nodes.get(address)
@@ -101,10 +122,15 @@ class _Walker:
         if find_message(messages, MessageType.LINK_INFO) is not None:
             return self._group(path, address, messages)
         dataset = self._streaming_dataset(path, address, walked)
-        node: Node = dataset.node if dataset is not None else Node(path, address)
-        self.nodes[address] = node
+        node: Node
         if dataset is not None:
+            node = dataset.node
             self.datasets.append(dataset)
+        else:
+            node = _static_dataset(path, address, walked)
+            if isinstance(node, StaticDatasetNode):
+                self.static_datasets.append(node)
+        self.nodes[address] = node
         return node
 
     def _group(self, path: str, address: int, messages: tuple[RawMessage, ...]) -> GroupNode:
@@ -211,6 +237,44 @@ class _Walker:
         dataset.resume_band(self.src)
         index.drop_unset_tail(dataset.first_open_chunk())
         return dataset
+
+
+def _static_dataset(path: str, address: int, walked: WalkedHeader) -> StaticDatasetNode | KeptNode:
+    """A dataset h5swmr cannot append to, as a StaticDatasetNode if h5swmr can write its header
+    anew (its own messages verbatim, its attributes by name so one set again replaces it), else a
+    KeptNode saying why not."""
+    header, messages = walked.chunk0, walked.messages
+    reason = ""
+    if header is None:
+        reason = "a version 1 object header (libhdf5's default format)"
+    elif header.flags & ObjectHeaderFlags.TIMES_STORED:
+        reason = "its object header stores modification times (h5py's track_times=True)"
+    elif header.flags & ~ObjectHeaderFlags.SIZE_WIDTH_MASK:
+        reason = "its object header tracks attribute creation order (h5py's track_order=True)"
+    elif find_message(messages, MessageType.LAYOUT) is None:
+        reason = "not a dataset"
+    elif _dense_attributes(messages):
+        reason = "its attributes are kept in dense storage (a fractal heap)"
+    attributes = _attributes_by_name(tuple(m for m in messages if m.type == MessageType.ATTRIBUTE))
+    if not reason and attributes is None:
+        reason = "an attribute h5swmr cannot read"
+    if reason or attributes is None:
+        return KeptNode(path, address, reason=reason)
+    own = tuple(m for m in messages if m.type not in _STATIC_OWN)
+    return StaticDatasetNode(path, address, attributes=attributes, messages=own, reopened=True)
+
+
+def _dense_attributes(messages: tuple[RawMessage, ...]) -> bool:
+    """Whether an attribute info message puts the attributes in a fractal heap (libhdf5 writes
+    one into every version 2 header, compact with no heap, where new attributes may be added
+    as messages beside it)."""
+    raw = find_message(messages, MessageType.ATTRIBUTE_INFO)
+    if raw is None:
+        return False
+    try:
+        return AttributeInfoMessage.decode(raw.body).is_dense
+    except H5SwmrError:
+        return True
 
 
 def _attributes_by_name(messages: tuple[RawMessage, ...]) -> dict[str, RawMessage] | None:

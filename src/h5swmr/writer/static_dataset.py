@@ -46,9 +46,12 @@ MAX_STRINGS = 1 << 24
 
 @dataclass(eq=False, slots=True)
 class StaticDatasetNode(Node):
-    """A dataset written whole: the messages of its header that never change."""
+    """A dataset written whole: the messages of its header that never change. ``reopened``: one
+    found by open_append (written before, by h5swmr or not), which takes attributes and links
+    but is no dataset of this session's."""
 
     messages: tuple[RawMessage, ...] = ()
+    reopened: bool = False
 
     @property
     def is_changed(self) -> bool:

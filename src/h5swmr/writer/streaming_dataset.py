@@ -99,8 +99,9 @@ class StreamingDataset:
 
     Unfiltered chunks are written where they will stay as soon as their frames arrive (a band of
     several frames is filled in place, beyond the published dims). Filtered chunks are filtered
-    on the pool when complete; a flush filters a partial band to a fresh address, never over a
-    chunk a reader may be reading.
+    on the pool when complete (a frame alone between flushes by the calling thread too, with the
+    pool's help: writer/encoder.py); a flush filters a partial band to a fresh address, never
+    over a chunk a reader may be reading.
     """
 
     def __init__(
@@ -404,8 +405,13 @@ class StreamingDataset:
     ) -> None:
         grid = self.grid
         if grid.frames_per_chunk == 1:
-            tiles = grid.split(frame[np.newaxis]) if grid.is_tiled else frame.copy()[np.newaxis]
-            self._submit(tiles, band, sink)
+            if grid.is_tiled:
+                self._submit(grid.split(frame[np.newaxis]), band, sink)
+                return
+            slot = ChunkSlot(self.index, grid.chunk_index(band, 0))
+            assert self.pipeline is not None
+            # the caller's frame, lent: filtered before append returns, or copied to be queued
+            sink.filter(self.pipeline, frame, self.dtype.itemsize, slot, borrowed=True)
             return
         if self._band is None:
             shape = (grid.frames_per_chunk, *grid.frame_dims)

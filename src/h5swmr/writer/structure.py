@@ -47,7 +47,7 @@ from h5swmr.writer.static_dataset import (
     numeric_array,
 )
 from h5swmr.writer.streaming_dataset import StreamingDataset
-from h5swmr.writer.tree import DatasetNode, GroupNode, Node, Tree
+from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
 STREAMING_DTYPE_KINDS = "biufc"
 DatasetRef = int | str
@@ -75,6 +75,7 @@ class FileStructure:
         allocator: EofAllocator,
         tree: Tree | None = None,
         datasets: list[StreamingDataset] | None = None,
+        static_datasets: list[StaticDatasetNode] | None = None,
     ) -> None:
         self.allocator = allocator
         self.tree = tree or Tree()
@@ -83,7 +84,7 @@ class FileStructure:
         self.nexus = False
         self.finished_flags: list[StreamingDataset] = []
         self.heap = GlobalHeapWriter(allocator)
-        self.static_datasets: list[StaticDatasetNode] = []
+        self.static_datasets: list[StaticDatasetNode] = static_datasets or []
         self.pending_writes: list[Write] = []
         """Data of datasets written whole, waiting for the next publish."""
 
@@ -107,7 +108,7 @@ class FileStructure:
             node = self.tree.resolve(ds) if split_path(ds) else None
             if isinstance(node, DatasetNode):
                 return self.datasets[node.index]
-            if isinstance(node, StaticDatasetNode):
+            if isinstance(node, StaticDatasetNode) and not node.reopened:
                 raise InvalidArgumentError(
                     f"{call}: {ds!r} was written whole by write_dataset or "
                     "write_string_dataset; it does not grow"
@@ -266,6 +267,13 @@ class FileStructure:
         ``write_string_dataset``); every check is made before anything is allocated."""
         where = f"{call}({path!r})"
         if _is_text(data):
+            if pipeline is not None:
+                raise InvalidArgumentError(
+                    f"{where}: text is stored as variable-length strings, which cannot be "
+                    "compressed: their bytes live in global heap collections, which HDF5 never "
+                    "filters (a filter would see only the 16-byte heap references); to compress "
+                    "text, pass it as fixed-length bytes (np.char.encode(texts, 'utf-8'))"
+                )
             return self.write_string_dataset(path, data, call)
         parts = self._new_dataset_parts(path, where)
         if pipeline is not None and not isinstance(pipeline, FilterPipeline):
@@ -364,6 +372,11 @@ class FileStructure:
                 f"{where}: no dataset or group at {target_path!r}", dataset=target_path
             )
         self.check_new_link([*parent, link_name], where)
+        if isinstance(target, KeptNode):  # its link count cannot be rewritten
+            raise UnsupportedError(
+                f"{where}: {target_path!r} is kept as it is by open_append, so it takes no new "
+                f"link: {target.reason}"
+            )
         self.tree.link(self.tree.require_group(parent), link_name, target)
         self.dirty = True
 
@@ -378,6 +391,11 @@ class FileStructure:
             raise UnsupportedError(
                 f"{where}: the dataset already has an attribute {name!r} that h5swmr did not "
                 "write; h5swmr adds attributes but does not replace others'"
+            )
+        if isinstance(node, KeptNode):
+            raise UnsupportedError(
+                f"{where}: {path!r} is kept as it is by open_append, so it takes no new "
+                f"attribute {name!r}: {node.reason}"
             )
         if not isinstance(node, GroupNode | DatasetNode | StaticDatasetNode):
             raise UnsupportedError(f"{where}: {path!r} is an object h5swmr did not write")

@@ -185,7 +185,9 @@ class SwmrFileWriter(Closing):
         self._swmr_requested = False
         if reopen:
             reopened = resume.reopen(FileSource(handle), self._allocator)
-            self._structure = FileStructure(self._allocator, reopened.tree, reopened.datasets)
+            self._structure = FileStructure(
+                self._allocator, reopened.tree, reopened.datasets, reopened.static_datasets
+            )
             if handle.physical_size < self._allocator.eoa:
                 handle.truncate(self._allocator.eoa)
             self._structure.adopt_nexus()
@@ -260,7 +262,12 @@ class SwmrFileWriter(Closing):
         """Reopen a file h5swmr wrote and closed (or that ``recover`` repaired) to append more
         frames to its streaming datasets; readers see one continuous stream. Datasets keep their
         numbers in the order they are found (see ``dataset_index``); new ones may be created
-        before ``start_swmr``. Options as for ``create`` (but those only a new file takes)."""
+        before ``start_swmr``. Datasets written whole before (``write_dataset``, or by libhdf5)
+        take new attributes and links (NeXus ``units``): their header is written anew at a
+        fresh address when published, never changed under a reader; one whose header h5swmr
+        cannot encode (version 1, times, tracked or dense attributes) refuses them with
+        UnsupportedError saying why. Options as for ``create`` (but those only a new file
+        takes)."""
         return cls.open_append_with_locking(path, FileLocking.from_environment(), **options)
 
     @classmethod
@@ -511,7 +518,9 @@ class SwmrFileWriter(Closing):
         array of any shape of bool, (u)int8-64, float16/32/64, complex64/128 or fixed-length
         bytes, scalar included; text (a ``str``, a list of ``str``) makes a string dataset, as
         ``write_string_dataset``. Small data is stored in the dataset's header (compact layout),
-        larger data contiguously; with ``pipeline`` it is compressed as one chunk.
+        larger data contiguously; with ``pipeline`` it is compressed as one chunk (numbers and
+        fixed-length bytes: text, stored as variable-length strings, keeps its bytes in global
+        heap collections, which HDF5 never filters, so a pipeline for text is refused).
 
         Parents are created as ``create_group`` creates them; in a ``nexus=True`` file a bare
         name goes to the NXdetector group. Written before ``start_swmr`` it is visible to SWMR

@@ -30,6 +30,14 @@ class Node:
 
 
 @dataclass(eq=False, slots=True)
+class KeptNode(Node):
+    """An object of a reopened file whose header h5swmr keeps as it is, never rewritten (so it
+    takes no new attribute or link): ``reason`` says why, for the error that refuses them."""
+
+    reason: str = ""
+
+
+@dataclass(eq=False, slots=True)
 class GroupNode(Node):
     links: dict[str, Node] = field(default_factory=dict)
     extra_messages: list[RawMessage] = field(default_factory=list)
