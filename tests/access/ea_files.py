@@ -14,8 +14,8 @@ from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.object_header import ObjectHeader, find_message
 
 N_CHUNKS = {"plain": 2500, "gzip": 700, "h5swmr": 9000}
-"""2500 chunks reach libhdf5's super blocks; 9000 reach h5swmr's paged data blocks (256 elements
-a page for 8-byte elements; libhdf5's own pages start past 131056 chunks)."""
+"""2500 chunks reach libhdf5's super blocks; 9000 reach well into h5swmr's paged data blocks (64
+elements a page; libhdf5's own pages start past 131056 chunks)."""
 
 
 def write_ea_file(path: Path, kind: str) -> None:

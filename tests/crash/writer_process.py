@@ -14,13 +14,14 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypedDict
 
 import numpy as np
 
 from h5swmr import FilterPipeline, SwmrFileWriter
-from h5swmr.storage.file import FileHandle
+from h5swmr.storage.file import Buffer, FileHandle
 
 PAGE = 4096
 
@@ -103,7 +104,12 @@ def inject_faults(kill_after_writes: int, tear: bool, log_path: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
         original(self, address, data)
 
+    def pwrite_each(self: FileHandle, writes: Sequence[tuple[int, Buffer]]) -> None:
+        for address, data in writes:  # a commit phase: each write counted, as pwrite's
+            pwrite(self, address, data)
+
     FileHandle.pwrite = pwrite  # type: ignore[method-assign]
+    FileHandle.pwrite_each = pwrite_each  # type: ignore[method-assign]
 
 
 ARMED = [False]

@@ -46,16 +46,21 @@ def test_an_adopted_index_holds_what_libhdf5_wrote_and_appends(tmp_path: Path, k
         n = len(expected)
         more = {n + k: ChunkRecord(10_000_000 + k, 8 if codec.filtered else 0) for k in range(50)}
         index.set_run(n, list(more.values()))
-        index.commit(plan)
-        for phase in plan.phases(b"")[:-1]:
-            for address, data in phase:
-                handle.pwrite(address, data)
-        src.update_size()
-        after = ExtensibleArrayLookup(src, layout.index_address)
-        assert after.n_set == n + 50
-        for i, record in more.items():
-            assert after.lookup(i) == record
-        assert after.lookup(0) == lookup.lookup(0)
+        for final in (False, True):
+            index.commit(plan, final=final)
+            for phase in plan.phases(b"")[:-1]:
+                for address, data in phase:
+                    handle.pwrite(address, data)
+            src.update_size()
+            after = ExtensibleArrayLookup(src, layout.index_address)
+            if final:  # the file's last commit: exact
+                assert after.n_set == n + 50
+            else:  # ahead, to the end of the block or page of the last element: none set there
+                assert n + 50 <= after.n_set <= n + 50 + index.params.page_elements
+                assert all(after.lookup(i) is None for i in range(n + 50, after.n_set))
+            for i, record in more.items():
+                assert after.lookup(i) == record
+            assert after.lookup(0) == lookup.lookup(0)
     finally:
         handle.close()
 

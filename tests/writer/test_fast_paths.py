@@ -72,7 +72,7 @@ def test_index_commit_writes_what_the_block_encoders_make(
             index.set(i, ChunkRecord(10_000 + 8192 * i, size, 0))
         n += batch
         plan = CommitPlan()
-        index.commit(plan)
+        index.commit(plan, final=True)
         data, header = plan.leaves, plan.index_headers
         # the EA header: the patched image is the dataclass's encoding of the same state
         assert header == [(48, index.header.encode())]

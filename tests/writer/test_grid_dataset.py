@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from h5swmr.errors import (
 )
 from h5swmr.reader import SwmrFileReader
 from h5swmr.storage.allocator import PAGE_SIZE
-from h5swmr.storage.file import FileHandle
+from h5swmr.storage.file import Buffer, FileHandle
 from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, h5dump_data
 from tests.oracle.old_h5py import venv_python
 from tests.writer.conftest import same_bits
@@ -221,14 +221,19 @@ def test_in_place_rewrites_stay_inside_one_page(
     overwrites: list[tuple[int, int]] = []
     original = FileHandle.pwrite
 
-    def recording(self: FileHandle, address: int, data: bytes) -> None:
+    def recording(self: FileHandle, address: int, data: Buffer) -> None:
         end = address + memoryview(data).nbytes
         if any(a < end and address < b for a, b in written):
             overwrites.append((address, end))
         written.append((address, end))
         original(self, address, data)
 
+    def recording_each(self: FileHandle, writes: Sequence[tuple[int, Buffer]]) -> None:
+        for address, data in writes:  # a commit phase
+            recording(self, address, data)
+
     monkeypatch.setattr(FileHandle, "pwrite", recording)
+    monkeypatch.setattr(FileHandle, "pwrite_each", recording_each)
     case = CASES[2]  # paged
     scan = Scan(case, seed=5)
     with SwmrFileWriter.create(tmp_path / "pages.h5", workers=0) as writer:

@@ -36,6 +36,12 @@ def reseal(block: bytearray) -> None:
     _pack_u32_into(block, end, jenkins_lookup3(memoryview(block)[:end], 0))  # lookup3, inlined
 
 
+def reseal_body(block: bytearray, body: memoryview) -> None:
+    """``reseal(block)`` given ``body``, a view of ``block`` without its checksum, made once for
+    a block resealed at every commit (no view to make each time)."""
+    _pack_u32_into(block, len(body), jenkins_lookup3(body, 0))
+
+
 def verified(block: BytesLike, *, what: str, address: int | None = None) -> memoryview:
     """The body of a sealed ``block`` (checksum removed), or ChecksumError naming ``what``."""
     view = memoryview(block).cast("B")

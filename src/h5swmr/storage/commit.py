@@ -37,12 +37,16 @@ class OrderedWriter:
     in which order, is read in one class.
     """
 
-    __slots__ = ("_direct", "_handle", "durability")
+    __slots__ = ("_direct", "_handle", "durability", "write")
 
     def __init__(self, handle: FileHandle, durability: Durability = Durability.NONE) -> None:
         self._handle = handle
         self.durability = durability
         self._direct: DirectWriter | None = None
+        self.write: Callable[[int, Buffer], None] = handle.pwrite
+        """One pwrite, now: chunk data as it is placed, a superblock at close or recover (direct
+        writes still in flight are never under it: their pages are their own). The handle's own
+        method, not a wrapper: chunk data takes this path once a frame."""
 
     def use_direct_io(self, refused: Callable[[str], None]) -> None:
         """Write blocks given to ``write_block`` with ``O_DIRECT`` from now on; where the file
@@ -55,11 +59,6 @@ class OrderedWriter:
         """Whether ``write_block`` bypasses the page cache."""
         return self._direct is not None and self._direct.active
 
-    def write(self, address: int, data: Buffer) -> None:
-        """One pwrite, now: chunk data as it is placed, a superblock at close or recover
-        (direct writes still in flight are never under it: their pages are their own)."""
-        self._handle.pwrite(address, data)
-
     def write_block(self, address: int, data: Buffer) -> None:
         """Chunk data in space of its own from ``EofAllocator.allocate_pages``: with direct I/O
         on, copied to an aligned buffer and written from there with zeros to the page's end,
@@ -70,27 +69,28 @@ class OrderedWriter:
             return
         self._handle.grew_to(direct.write(address, data))
 
-    def commit(self, phases: Sequence[Sequence[Write]]) -> None:
+    def commit(self, phases: Sequence[list[Write]]) -> None:
         """Write ``phases`` in order: data first, then what points at it, each write one
-        pwrite. With ``Durability.FLUSH`` the chunk data written before is synced first, and
-        each phase after it is written."""
+        pwrite; each phase is emptied once written (its buffers are free to change again).
+        With ``Durability.FLUSH`` the chunk data written before is synced first, and each
+        phase after it is written."""
         if self._direct is not None:
             self._direct.drain()  # chunk bytes in the file before anything points at them
         if self.durability is Durability.FLUSH:
             self._commit_synced(phases)
             return
-        pwrite = self._handle.pwrite
-        for phase in phases:
-            for address, data in phase:
-                pwrite(address, data)
+        pwrite_each = self._handle.pwrite_each
+        for phase in filter(None, phases):  # most commits fill two or three of them
+            pwrite_each(phase)
+            phase.clear()
 
-    def _commit_synced(self, phases: Sequence[Sequence[Write]]) -> None:
+    def _commit_synced(self, phases: Sequence[list[Write]]) -> None:
         self._handle.sync()  # chunk bytes before anything that points at them
         for phase in phases:
             if not phase:
                 continue
-            for address, data in phase:
-                self._handle.pwrite(address, data)
+            self._handle.pwrite_each(phase)
+            phase.clear()
             self._handle.sync()
 
     def sync(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import NoReturn, TypeAlias
 
 from h5swmr.errors import StorageError
@@ -83,6 +84,24 @@ class FileHandle:
         if end > self.physical_size:  # noqa: PLR1730 - as in pwrite
             self.physical_size = end
 
+    def pwrite_each(self, writes: Sequence[tuple[int, Buffer]]) -> None:
+        """``pwrite`` of each ``(address, data)`` in turn: the writes of one commit phase, in one
+        call (several times a frame; only a short write leaves the loop for the slow path)."""
+        fd = self._fd
+        pwrite = os.pwrite
+        end = self.physical_size
+        for address, data in writes:
+            try:
+                written = pwrite(fd, data, address)
+            except OSError as exc:
+                self._write_failed(exc, address, data)
+            size = data.nbytes if type(data) is memoryview else len(data)
+            if written != size:
+                self._finish_write(address, data, written)
+            if address + size > end:  # noqa: PLR1730 - not max(): several times a frame
+                end = address + size
+        self.physical_size = end
+
     def _finish_write(self, address: int, data: Buffer, written: int) -> None:
         view = memoryview(data).cast("B")
         fd = self.fd
@@ -120,6 +139,18 @@ class FileHandle:
         try:
             return os.lseek(self.fd, 0, os.SEEK_END)
         except OSError as exc:
+            raise StorageError(exc.errno, f"size of {self.path!r}: {exc.strerror}") from exc
+
+    def size_and_head(self, count: int) -> tuple[int, bytes]:
+        """The file's size now (``current_size``) and its first ``count`` bytes (fewer if it is
+        shorter): what a writer checks before every commit, in one call."""
+        fd = self._fd
+        try:
+            size = os.lseek(fd, 0, os.SEEK_END)
+            return size, os.pread(fd, count, 0) if size else b""
+        except OSError as exc:
+            if fd < 0:
+                raise StorageError(f"{self.path!r} is closed") from exc
             raise StorageError(exc.errno, f"size of {self.path!r}: {exc.strerror}") from exc
 
     def pread_into(self, address: int, out: memoryview) -> int:

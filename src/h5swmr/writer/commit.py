@@ -71,11 +71,12 @@ class CommitPlan:
         """The phases in commit order, made once (parts add to the lists, never replace them)."""
 
     def clear(self) -> None:
-        for phase in self._phases:
-            if phase:  # most commits fill two or three phases
+        if any(self._phases):  # most commits fill two or three phases
+            for phase in self._phases:
                 phase.clear()
 
     def phases(self, superblock: Buffer | None) -> list[list[Write]]:
         """Every write, phase by phase, the superblock (None: unchanged) alone in the last."""
-        self._superblock[:] = () if superblock is None else ((0, superblock),)
+        if superblock is not None:  # emptied with the others once written
+            self._superblock.append((0, superblock))
         return self._phases

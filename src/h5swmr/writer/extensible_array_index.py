@@ -8,12 +8,13 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
-from h5swmr.format.checksum import reseal
+from h5swmr.format.checksum import reseal, reseal_body
 from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
@@ -38,17 +39,32 @@ from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
 from h5swmr.writer.commit import CommitPlan
 
+_ADDRESS = struct.Struct("<Q")
+"""An unfiltered chunk's element: its address (ElementCodec.encode_address)."""
+
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
 
 
+PAGE_ELEMENT_BYTES = 512
+"""The elements of a data-block page (and of the largest unpaged data block) fill at most this
+many bytes, as far as MIN_PAGE_BITS allows: 64 elements for every element size h5swmr writes.
+Each flush rewrites and checksums the page (or unpaged block) of the newest element: with 2 KiB
+pages that checksum was a sixth of the instructions of a small frame appended and flushed on its
+own; 64-element pages cut them by an eighth (callgrind, 64x64 uint16 frames, 12k-64k frames) and
+the index's bytes on disk by 40%."""
+
+
 def params_for(element_size: int) -> ExtensibleArrayParams:
     """libhdf5's parameters, with pages small enough that every block rewritten per commit (an
-    unpaged data block, a page) fits in one 4 KiB page; any valid value is read from the file."""
+    unpaged data block, a page) fits in one 4 KiB page and checksums quickly
+    (PAGE_ELEMENT_BYTES). Any valid value is read from the file: 64-element pages read bit for
+    bit in HDF5 1.10 to 2.0 (shared/docs/hdf5-swmr-format.md, "Space, EOF and durability";
+    tests/writer/test_index_runs_ahead.py)."""
     params = ExtensibleArrayParams(max_dblk_page_nelmts_bits=10)
-    while (
-        params.max_dblk_page_nelmts_bits > MIN_PAGE_BITS
-        and unpaged_data_block_size(params, params.page_elements, element_size) > PAGE_SIZE
+    while params.max_dblk_page_nelmts_bits > MIN_PAGE_BITS and (
+        unpaged_data_block_size(params, params.page_elements, element_size) > PAGE_SIZE
+        or params.page_elements * element_size > PAGE_ELEMENT_BYTES
     ):
         params = ExtensibleArrayParams(
             max_dblk_page_nelmts_bits=params.max_dblk_page_nelmts_bits - 1
@@ -66,7 +82,11 @@ class _DataBlockState:
     each commit that changed it; None for a paged one, whose pages live in ``pages``."""
     elements: memoryview | None = None
     """The elements inside ``image`` (None for a paged block)."""
+    body: memoryview | None = None
+    """``image`` without its checksum, what the checksum covers (None for a paged block)."""
     pages: dict[int, bytearray] = field(default_factory=dict)
+    page_bodies: dict[int, memoryview] = field(default_factory=dict)
+    """Each page without its checksum (what the checksum covers)."""
     """Each page as it is written: its elements, then room for its checksum."""
     dirty_pages: set[int] = field(default_factory=set)
     pages_on_disk: set[int] = field(default_factory=set)
@@ -102,6 +122,8 @@ class ExtensibleArrayIndex:
         self._header_image: bytearray | None = None
         """The header as last written; later commits patch its statistics and checksum."""
         self._element_size = codec.element_size
+        self._addresses_only = not codec.filtered and codec.element_size == _ADDRESS.size
+        """Elements are bare chunk addresses (unfiltered chunks): ``set_address`` packs them."""
         self._idx_blk_elmts = params.idx_blk_elmts
         self._data_blk_min_elmts = params.data_blk_min_elmts
         self._infos = params.super_blocks()
@@ -119,6 +141,9 @@ class ExtensibleArrayIndex:
         self._data_blocks: dict[tuple[int, int], _DataBlockState] = {}
         self._stats = [0, 0, 0, 0]  # super blocks, their bytes, data blocks, their bytes
         self._max_index_set = 0
+        self._written_max_index = 0
+        """The ``max_index_set`` of the header on disk: at least ``_max_index_set`` once
+        committed (see ``_header_max_index``); setting an element below it needs no header."""
         self._realized = 0
         self._header_dirty = True
         self._source: ExtensibleArrayLookup | None = None
@@ -145,7 +170,11 @@ class ExtensibleArrayIndex:
 
     @property
     def header(self) -> ExtensibleArrayHeader:
-        """The header as the next commit writes it (statistics of every block made so far)."""
+        """The header with the statistics of every block made so far and ``max_index_set``
+        exact: what the last commit of a file writes (``commit(final=True)``)."""
+        return self._header(self._max_index_set)
+
+    def _header(self, max_index_set: int) -> ExtensibleArrayHeader:
         n_super, super_bytes, n_data, data_bytes = self._stats
         return ExtensibleArrayHeader(
             self.codec.client_id,
@@ -155,10 +184,23 @@ class ExtensibleArrayIndex:
             super_bytes,
             n_data,
             data_bytes,
-            self._max_index_set,
+            max_index_set,
             self._realized,
             self._index_block_address,
         )
+
+    def _header_max_index(self) -> int:
+        """The ``max_index_set`` a commit writes: past the highest element set, to the end of
+        the data block or page that holds it (the span) when it does. A SWMR reader looks only
+        at elements inside the dims, which never pass the highest element set, and finds the
+        rest of that block or page unset (fill, as libhdf5's writer fills new blocks); libhdf5
+        sets those elements later without extending anything. So the header is rewritten
+        once a block or page, not at every commit: one pwrite and one checksum less per
+        flushed frame. The final commit stores the exact value."""
+        top = self._max_index_set
+        if self._span_start < top <= self._span_end:
+            return self._span_end
+        return top
 
     def _locate(self, index: int) -> tuple[SuperBlockInfo, int, int]:
         """``params.locate`` with the geometry cached (the append path calls it every frame)."""
@@ -176,6 +218,21 @@ class ExtensibleArrayIndex:
     def set_address(self, index: int, address: int) -> None:
         """``set(index, ChunkRecord(address))`` for an unfiltered chunk, without making the
         record: the per-frame call of every unfiltered one-chunk-per-frame dataset."""
+        start = self._span_start
+        if start <= index < self._span_end and self._addresses_only:  # _set_one, spelled out
+            _ADDRESS.pack_into(self._span, (index - start) * 8, address)
+            block = self._span_block
+            assert block is not None  # a span is always some block's
+            if not block.dirty:
+                block.dirty = True
+                self._dirty_blocks.append(block)
+            if self._span_page >= 0:
+                block.dirty_pages.add(self._span_page)
+            if index >= self._max_index_set:
+                self._max_index_set = index + 1
+                if index >= self._written_max_index:
+                    self._header_dirty = True
+            return
         if self.codec.filtered:
             raise InvalidArgumentError("filtered chunks need their size and filter mask")
         self._set_one(index, self.codec.encode_address(address))
@@ -203,7 +260,19 @@ class ExtensibleArrayIndex:
             self._store(index, element)
         if index >= self._max_index_set:
             self._max_index_set = index + 1
-            self._header_dirty = True
+            if index >= self._written_max_index:
+                self._header_dirty = True
+
+    def drop_unset_tail(self, floor: int) -> None:
+        """Bring ``max_index_set`` back to one past the highest element set, looking no lower
+        than ``floor`` (below it, elements are known set) and at no more than a page or block
+        of elements: a file left by a crash keeps the header that ran ahead (see
+        ``_header_max_index``), and its final commit should store the exact value."""
+        top = self._max_index_set
+        lowest = max(floor, top - self.params.page_elements)
+        while top > lowest and not self.get(top - 1).is_allocated:
+            top -= 1
+        self._max_index_set = top
 
     def set_run(self, first: int, records: Sequence[ChunkRecord]) -> None:
         """Record chunks ``first, first + 1, ...``, copied into the index a block or page at
@@ -232,7 +301,8 @@ class ExtensibleArrayIndex:
             index += self._store(index, elements[(index - first) * self._element_size :])
         if end > self._max_index_set:
             self._max_index_set = end
-            self._header_dirty = True
+            if end > self._written_max_index:
+                self._header_dirty = True
 
     def _store(self, index: int, elements: bytes | memoryview) -> int:
         """Copy the leading ``elements`` that fall in the index block, data block or page of
@@ -308,6 +378,7 @@ class ExtensibleArrayIndex:
             self._mark_page_initialised(block.info, block.number, page)
         elements += bytes(CHECKSUM_SIZE)  # room for the checksum each commit puts there
         block.pages[page] = elements
+        block.page_bodies[page] = memoryview(elements)[:-CHECKSUM_SIZE]
         return elements
 
     def _create_index_block(self) -> None:
@@ -353,7 +424,8 @@ class ExtensibleArrayIndex:
         """Give an unpaged ``block`` its image (``encoded``'s bytes) and its elements in it."""
         image = bytearray(encoded.encode(self.params))
         block.image = image
-        block.elements = memoryview(image)[data_block_prefix_size(self.params) : -CHECKSUM_SIZE]
+        block.body = memoryview(image)[:-CHECKSUM_SIZE]
+        block.elements = block.body[data_block_prefix_size(self.params) :]
 
     def _hold(self, block: _DataBlockState) -> None:
         """Keep ``block`` in memory (until ``release_below`` passes its end)."""
@@ -400,7 +472,7 @@ class ExtensibleArrayIndex:
             header.n_data_blocks,
             header.data_block_bytes,
         ]
-        index._max_index_set = header.max_index_set
+        index._max_index_set = index._written_max_index = header.max_index_set
         index._realized = header.n_elements_realized
         index._header_dirty = False
         if header.index_block_address != UNDEFINED_ADDRESS:
@@ -448,18 +520,21 @@ class ExtensibleArrayIndex:
         set_page_initialised(parent.bitmap, number * self.params.pages_per_data_block(info) + page)
         parent.dirty = self._super_blocks_dirty = True
 
-    def commit(self, plan: CommitPlan) -> None:
+    def commit(self, plan: CommitPlan, *, final: bool = False) -> None:
         """Add the writes of every changed block to ``plan``: data blocks and pages (leaves),
         super blocks (parents), the index block, the header (the index's commit point).
+        The header's ``max_index_set`` may run ahead of the elements set (``_header_max_index``)
+        unless ``final`` (the file's last commit), which writes it exact.
 
         The bytes of a changed unpaged data block, page and header are the index's own images,
         resealed in place: valid until the next change, so the plan is written before it."""
         if self._dirty_blocks:
             leaves = plan.leaves
             for block in self._dirty_blocks:
-                if block.image is not None:  # one element more, one checksum
-                    reseal(block.image)
-                    leaves.append((block.address, block.image))
+                image = block.image
+                if image is not None:  # one element more, one checksum
+                    reseal_body(image, block.body)  # type: ignore[arg-type]  # set with image
+                    leaves.append((block.address, image))
                 elif not self._add_one_page(block, leaves):
                     leaves += self._page_writes(block)
                 block.is_new = block.dirty = False
@@ -477,8 +552,10 @@ class ExtensibleArrayIndex:
             )
             plan.index_blocks.append((self._index_block_address, index_block.encode()))
             self._index_dirty = False
-        if self._header_dirty:
-            plan.index_headers.append((self.header_address, self._encode_header()))
+        if self._header_dirty or (final and self._written_max_index != self._max_index_set):
+            max_index = self._max_index_set if final else self._header_max_index()
+            plan.index_headers.append((self.header_address, self._encode_header(max_index)))
+            self._written_max_index = max_index
             self._header_dirty = False
 
     def _commit_super_blocks(self, plan: CommitPlan) -> None:
@@ -498,14 +575,15 @@ class ExtensibleArrayIndex:
                 sblock.dirty = False
                 sblock.on_disk = True
 
-    def _encode_header(self) -> bytearray:
-        """``self.header.encode()``: encoded once, then patched (statistics and checksum) in
-        place; the image itself is returned, valid until the next commit patches it."""
+    def _encode_header(self, max_index: int) -> bytearray:
+        """``self._header(max_index).encode()``: encoded once, then patched (statistics and
+        checksum) in place; the image itself is returned, valid until the next commit patches
+        it."""
         image = self._header_image
         if image is None:
-            image = self._header_image = bytearray(self.header.encode())
+            image = self._header_image = bytearray(self._header(max_index).encode())
             return image
-        statistics = (*self._stats, self._max_index_set, self._realized, self._index_block_address)
+        statistics = (*self._stats, max_index, self._realized, self._index_block_address)
         patch_header_statistics(image, statistics)
         return image
 
@@ -516,12 +594,13 @@ class ExtensibleArrayIndex:
         if len(dirty) != 1 or block.is_new:
             return False
         (page,) = dirty
-        address = block.address + self._first_page + page * self._page_size
+        size = self._page_size
+        address = block.address + self._first_page + page * size
         on_disk = block.pages_on_disk
-        if page in on_disk and crosses_page(address, self._page_size):
-            return False  # the block moves first
+        if page in on_disk and address // PAGE_SIZE != (address + size - 1) // PAGE_SIZE:
+            return False  # it crosses a page (crosses_page): the block moves first
         buffer = block.pages[page]
-        reseal(buffer)
+        reseal_body(buffer, block.page_bodies[page])
         leaves.append((address, buffer))
         on_disk.add(page)
         dirty.clear()

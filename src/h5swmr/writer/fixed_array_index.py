@@ -127,9 +127,10 @@ class FixedArrayIndex:
             return ChunkRecord()
         return self.codec.decode(elements[within * es : (within + 1) * es])
 
-    def commit(self, plan: CommitPlan) -> None:
+    def commit(self, plan: CommitPlan, *, final: bool = False) -> None:
         """Add the writes of every changed block to ``plan``: pages (leaves), the data block
-        (their parent), the header: what a parent points at is on disk before the parent."""
+        (their parent), the header: what a parent points at is on disk before the parent.
+        ``final`` changes nothing: a fixed array's header has no count that could run ahead."""
         client = self.codec.client_id
         if self._elements is not None:
             if self._block_dirty:

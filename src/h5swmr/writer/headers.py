@@ -6,10 +6,11 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 
 from h5swmr.filters.pipeline import FilterPipeline
-from h5swmr.format.checksum import reseal
+from h5swmr.format.checksum import reseal_body
 from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.continuation import ContinuationMessage
@@ -174,6 +175,8 @@ def dataset_header(
 
 
 _DATASPACE_AT = ObjectHeader.FIRST_MESSAGE_OFFSET
+_FRAMES_AT = _DATASPACE_AT + DataspaceMessage.FIRST_DIM_OFFSET
+_FRAMES = struct.Struct("<Q")
 """Where the dataspace body starts in an encoded dataset header: its first message."""
 
 
@@ -189,6 +192,7 @@ class DatasetHeaderImage:
 
     __slots__ = (
         "_attributes",
+        "_body",
         "_fixed",
         "_frame_dims",
         "_header_size",
@@ -211,6 +215,8 @@ class DatasetHeaderImage:
         self._links = -1
         self._attributes: Block | None = None
         self._image = bytearray()
+        self._body = memoryview(self._image)
+        """The image without its checksum (what the checksum covers)."""
 
     def encode(self, frames: int, links: int, attributes: Block | None = None) -> bytearray:
         image = self._image
@@ -227,10 +233,11 @@ class DatasetHeaderImage:
             image = self._image = bytearray(header.encode())
             if DataspaceMessage.first_dim_in(image, _DATASPACE_AT) != frames:  # pragma: no cover
                 raise AssertionError("dataset header: the dims are not where expected")
+            self._body = memoryview(image)[:-CHECKSUM_SIZE]
             self._links, self._attributes = links, attributes
             return image
-        DataspaceMessage.patch_first_dim(image, _DATASPACE_AT, frames)
-        reseal(image)
+        _FRAMES.pack_into(image, _FRAMES_AT, frames)  # DataspaceMessage.patch_first_dim
+        reseal_body(image, self._body)
         return image
 
 

@@ -47,17 +47,19 @@ def refuse_live_file(handle: FileHandle, path: str) -> None:
     )
 
 
-def check_not_cut(handle: FileHandle, committed_eoa: int) -> None:
+def check_not_cut(
+    handle: FileHandle, committed_eoa: int, observed: tuple[int, bytes] | None = None
+) -> None:
     """StorageError if the writer's file was truncated since its last commit.
 
     libhdf5's ``H5Fcreate`` (``h5py.File(path, "w")``) opens with O_TRUNC before it tries the
     lock, so it empties a file h5swmr is writing and only then fails. The file is never shorter
     than the last commit's end while h5swmr owns it, and its superblock is never zeros; checked
-    before each commit (an fstat and an 8-byte read), so the writer raises at its next flush or
-    close instead of reporting success over a file that lost its frames.
+    before each commit (an lseek and an 8-byte pread), so the writer raises at its next flush or
+    close instead of reporting success over a file that lost its frames. ``observed``: the
+    ``size_and_head`` the caller already read.
     """
-    size = handle.current_size()
-    head = handle.pread(0, len(SIGNATURE)) if size else b""
+    size, head = observed or handle.size_and_head(len(SIGNATURE))
     if size < committed_eoa or head != SIGNATURE:
         raise StorageError(
             f"{handle.path!r} was truncated by another program while this writer had it open "

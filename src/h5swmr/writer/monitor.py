@@ -56,7 +56,8 @@ class Monitor:
         self._commits += 1
         self._commit_seconds += seconds
         self._last_commit = seconds
-        self._max_commit = max(self._max_commit, seconds)
+        if seconds > self._max_commit:  # noqa: PLR1730 - not max(): once a commit
+            self._max_commit = seconds
 
     def check(self, call: str, seconds: float, path: str, *, stacklevel: int) -> None:
         """A SlowStorageWarning if ``call`` took longer than the watchdog allows."""

@@ -235,6 +235,7 @@ class _Walker:
         except H5SwmrError:
             return None
         dataset.resume_band(self.src)
+        index.drop_unset_tail(dataset.first_open_chunk())
         return dataset
 
 

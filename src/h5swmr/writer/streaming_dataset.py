@@ -223,6 +223,12 @@ class StreamingDataset:
         return write
 
     @property
+    def frame_is_chunk(self) -> bool:
+        """Unfiltered, one chunk per frame, untiled: each frame is written, whole, when it is
+        appended (a commit has nothing of it left to write)."""
+        return self._chunk_per_frame
+
+    @property
     def name(self) -> str:
         return self.node.path
 

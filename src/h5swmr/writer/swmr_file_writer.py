@@ -36,7 +36,7 @@ from h5swmr.errors import (
 )
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.paths import split_path
-from h5swmr.format.superblock import ConsistencyFlags, Superblock
+from h5swmr.format.superblock import SIGNATURE, ConsistencyFlags, Superblock
 from h5swmr.storage.allocator import EofAllocator
 from h5swmr.storage.commit import Durability, OrderedWriter
 from h5swmr.storage.file import FileHandle, file_size_limit
@@ -152,6 +152,16 @@ class SwmrFileWriter(Closing):
         allocated end plus up to EOF_RESERVE bytes, all physically in the file."""
         self._size_limit = file_size_limit()
         """RLIMIT_FSIZE, read once: the EOF reserve stops short of it."""
+        self._committed_flags: ConsistencyFlags | None = None
+        """The flags of the superblock the last commit wrote (None before the first)."""
+        self._closing = False
+        """Set by close: its commits store each chunk index's header exact, where flushes
+        let it run ahead of the elements set (ExtensibleArrayIndex._header_max_index)."""
+        self._counted_datasets = -1
+        self._frames_are_chunks = False
+        """Whether each of the ``_counted_datasets`` datasets stores every frame as a chunk of
+        its own, written as it is appended: a commit then has no pending frame to write or
+        filter, and no filter to wait for."""
         self._superblock_image = SuperblockImage()
         self._plan = CommitPlan()
         self._handle = handle
@@ -760,6 +770,7 @@ class SwmrFileWriter(Closing):
             return
         try:
             self._write_start_time()
+            self._closing = True  # the last commits: chunk indexes exact (see _commit)
             self._commit(self._flags, publish_structure=True)
             self._set_finished_flags(1)  # only once every frame is published
             if self._durability is not Durability.NONE:
@@ -884,19 +895,33 @@ class SwmrFileWriter(Closing):
 
     def _commit(self, flags: ConsistencyFlags, *, publish_structure: bool) -> None:
         started = time.perf_counter()
-        if self._committed_eoa:
-            check_not_cut(self._handle, self._committed_eoa)
-        for dataset in self._structure.datasets:
-            if dataset.pipeline is not None:
-                dataset.filter_partial_band(self._sink)
-            else:
-                dataset.write_pending(self._sink)
-        self._encoder.drain()
+        handle = self._handle
+        committed = self._committed_eoa
+        if committed:  # check_not_cut, its usual outcome spelled out
+            observed = handle.size_and_head(len(SIGNATURE))
+            if observed[0] < committed or observed[1] != SIGNATURE:
+                check_not_cut(handle, committed, observed)  # raises
+        datasets = self._structure.datasets
+        if self._counted_datasets != len(datasets):  # datasets are only ever added
+            self._counted_datasets = len(datasets)
+            self._frames_are_chunks = all(
+                type(d) is StreamingDataset and d.frame_is_chunk for d in datasets
+            )
+        if not self._frames_are_chunks:  # some dataset may hold frames not written yet
+            for dataset in datasets:
+                if dataset.pipeline is not None:
+                    dataset.filter_partial_band(self._sink)
+                else:
+                    dataset.write_pending(self._sink)
+            self._encoder.drain()
         plan = self._plan
         plan.clear()
-        datasets = self._structure.datasets
-        for dataset in datasets:
-            dataset.index.commit(plan)
+        if self._closing:
+            for dataset in datasets:
+                dataset.index.commit(plan, final=True)
+        else:
+            for dataset in datasets:
+                dataset.index.commit(plan)
         if publish_structure:
             attribute_writes, group_writes = self._structure.publish()
             plan.leaves += attribute_writes
@@ -908,19 +933,26 @@ class SwmrFileWriter(Closing):
             if write is not None:
                 object_headers.append(write)
         eoa = self._allocator.eoa
+        superblock = None
         if eoa > self._stored_eof:
             end = eoa + EOF_RESERVE
             if self._size_limit is not None:  # reserve nothing past what the process may write
                 end = max(eoa, min(end, self._size_limit))
             self._stored_eof = end
-        handle = self._handle
-        if handle.physical_size < self._stored_eof:  # never an EOF past the file's end
-            handle.truncate(self._stored_eof)
-        root = self._structure.tree.root.address  # self._root_address, once a frame
-        superblock = self._superblock_image.update(flags, self._stored_eof, root)
+            if handle.physical_size < end:  # never an EOF past the file's end
+                handle.truncate(end)
+            publish_structure = True  # a new end of file for the superblock
+        if publish_structure or flags != self._committed_flags:
+            root = self._structure.tree.root.address  # self._root_address, when it may change
+            superblock = self._superblock_image.update(flags, self._stored_eof, root)
+            self._committed_flags = flags
         self._out.commit(plan.phases(superblock))  # chunk data synced first, with FLUSH
-        for dataset in datasets:
-            dataset.index.release_below(dataset.first_open_chunk())
+        if self._frames_are_chunks:  # first_open_chunk() is the frame count: spelled out
+            for dataset in datasets:
+                dataset.index.release_below(dataset.frames_appended)
+        else:
+            for dataset in datasets:
+                dataset.index.release_below(dataset.first_open_chunk())
         self._committed_eoa = eoa
         self._last_commit = time.monotonic()
         self._monitor.record_commit(time.perf_counter() - started)
