@@ -4,6 +4,7 @@ cache by the same file's buffered descriptor (as a reader in another process rea
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,27 +48,30 @@ def test_blocks_land_padded_and_a_cached_reader_sees_them(tmp_path: Path) -> Non
     handle.close()
 
 
-def test_a_block_must_start_on_a_page(tmp_path: Path) -> None:
+@pytest.fixture
+def bare_writer(tmp_path: Path) -> Iterator[DirectWriter]:
+    """A DirectWriter on an empty file, with no fallback and no reason expected."""
     path = tmp_path / "f.bin"
     path.touch()
     writer = DirectWriter.open(str(path), lambda a, d: None, lambda r: None)
     assert writer is not None
-    with pytest.raises(ValueError, match="page boundary, not at 100"):
-        writer.write(100, b"x")
+    yield writer
     writer.close()
 
 
-def test_a_failed_write_is_raised_at_the_next_drain(tmp_path: Path) -> None:
-    path = tmp_path / "f.bin"
-    path.touch()
-    writer = DirectWriter.open(str(path), lambda a, d: None, lambda r: None)
-    assert writer is not None
+def test_a_block_must_start_on_a_page(bare_writer: DirectWriter) -> None:
+    writer = bare_writer
+    with pytest.raises(ValueError, match="page boundary, not at 100"):
+        writer.write(100, b"x")
+
+
+def test_a_failed_write_is_raised_at_the_next_drain(bare_writer: DirectWriter) -> None:
+    writer = bare_writer
     writer.write(0, b"first")  # the first block: written at once
     limit = 1 << 62  # past any file system's largest file: EFBIG or EINVAL from the OS
     writer.write(limit - (limit % PAGE_SIZE), b"x" * 10)
     with pytest.raises(StorageError, match="O_DIRECT"):
         writer.drain()
-    writer.close()
 
 
 def test_a_file_that_refuses_o_direct_falls_back_to_buffered_writes() -> None:
