@@ -85,9 +85,9 @@ class _DataBlockState:
     body: memoryview | None = None
     """``image`` without its checksum, what the checksum covers (None for a paged block)."""
     pages: dict[int, bytearray] = field(default_factory=dict)
+    """Each page as it is written: its elements, then room for its checksum."""
     page_bodies: dict[int, memoryview] = field(default_factory=dict)
     """Each page without its checksum (what the checksum covers)."""
-    """Each page as it is written: its elements, then room for its checksum."""
     dirty_pages: set[int] = field(default_factory=set)
     pages_on_disk: set[int] = field(default_factory=set)
     is_new: bool = True

@@ -120,10 +120,9 @@ class StreamingDataset:
         self.dtype = dtype
         self.grid = grid
         self.pipeline = pipeline
-        self._chunk_per_frame = (
-            pipeline is None and grid.frames_per_chunk == 1 and grid.n_tiles == 1
-        )
-        """Unfiltered, one chunk per frame: chunk index = frame number, written as it comes."""
+        self.frame_is_chunk = pipeline is None and grid.frames_per_chunk == 1 and grid.n_tiles == 1
+        """Unfiltered, one chunk per frame, untiled: chunk index = frame number, each frame
+        written whole when it is appended (a commit has nothing of it left to write)."""
         self.index = index
         self.fixed_messages = fixed_messages
         """Header messages that never change; only the dims and the link count are rewritten."""
@@ -223,12 +222,6 @@ class StreamingDataset:
         return write
 
     @property
-    def frame_is_chunk(self) -> bool:
-        """Unfiltered, one chunk per frame, untiled: each frame is written, whole, when it is
-        appended (a commit has nothing of it left to write)."""
-        return self._chunk_per_frame
-
-    @property
     def name(self) -> str:
         return self.node.path
 
@@ -307,7 +300,7 @@ class StreamingDataset:
 
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
-        if self._chunk_per_frame:  # the common case, spelled out
+        if self.frame_is_chunk:  # the common case, spelled out
             self.index.set_address(self.frames_appended, sink.place(as_bytes(frame)))
             self.frames_appended += 1
             return
@@ -546,7 +539,7 @@ class StreamingDataset:
 
     def first_open_chunk(self) -> int:
         """Chunks below this index will never be set again."""
-        if self._chunk_per_frame:  # every commit asks
+        if self.frame_is_chunk:  # every commit asks
             return self.frames_appended
         band = self.frames_appended // self.grid.frames_per_chunk
         return self.grid.chunk_index(band, 0)

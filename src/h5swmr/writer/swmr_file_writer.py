@@ -916,12 +916,9 @@ class SwmrFileWriter(Closing):
             self._encoder.drain()
         plan = self._plan
         plan.clear()
-        if self._closing:
-            for dataset in datasets:
-                dataset.index.commit(plan, final=True)
-        else:
-            for dataset in datasets:
-                dataset.index.commit(plan)
+        final = self._closing
+        for dataset in datasets:
+            dataset.index.commit(plan, final=final)
         if publish_structure:
             attribute_writes, group_writes = self._structure.publish()
             plan.leaves += attribute_writes
