@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
@@ -21,6 +22,11 @@ from h5swmr.format.cursor import BytesLike
 
 _ADDRESS = struct.Struct("<Q")
 _MASK = struct.Struct("<I")
+ADDRESS_SIZE: Final = _ADDRESS.size
+"""Bytes of an unfiltered chunk's element: its address alone."""
+pack_address_into: Final = _ADDRESS.pack_into
+"""``pack_address_into(buffer, offset, address)`` stores an unfiltered chunk's element in place:
+``encode_address`` without making bytes, for a writer that keeps its index block in memory."""
 MAX_CHUNK_BYTES = 0xFFFF_FFFF
 """libhdf5 refuses chunks of 4 GiB or more."""
 

@@ -8,14 +8,18 @@ any parent points at them; old blocks are rewritten in place, each with one pwri
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from h5swmr.access.extensible_array import ExtensibleArrayLookup
 from h5swmr.errors import FormatError, InvalidArgumentError
 from h5swmr.format.checksum import reseal, reseal_body
-from h5swmr.format.chunk_records import ChunkRecord, ElementCodec
+from h5swmr.format.chunk_records import (
+    ADDRESS_SIZE,
+    ChunkRecord,
+    ElementCodec,
+    pack_address_into,
+)
 from h5swmr.format.constants import CHECKSUM_SIZE, UNDEFINED_ADDRESS
 from h5swmr.format.extensible_array.blocks import (
     DataBlock,
@@ -38,9 +42,6 @@ from h5swmr.format.extensible_array.params import ExtensibleArrayParams, SuperBl
 from h5swmr.storage.allocator import PAGE_SIZE, EofAllocator, crosses_page
 from h5swmr.storage.commit import Write
 from h5swmr.writer.commit import CommitPlan
-
-_ADDRESS = struct.Struct("<Q")
-"""An unfiltered chunk's element: its address (ElementCodec.encode_address)."""
 
 MIN_PAGE_BITS = 6
 """Data blocks that hang off the index block (at most 64 elements) must never be paged."""
@@ -122,7 +123,7 @@ class ExtensibleArrayIndex:
         self._header_image: bytearray | None = None
         """The header as last written; later commits patch its statistics and checksum."""
         self._element_size = codec.element_size
-        self._addresses_only = not codec.filtered and codec.element_size == _ADDRESS.size
+        self._addresses_only = not codec.filtered and codec.element_size == ADDRESS_SIZE
         """Elements are bare chunk addresses (unfiltered chunks): ``set_address`` packs them."""
         self._idx_blk_elmts = params.idx_blk_elmts
         self._data_blk_min_elmts = params.data_blk_min_elmts
@@ -220,7 +221,7 @@ class ExtensibleArrayIndex:
         record: the per-frame call of every unfiltered one-chunk-per-frame dataset."""
         start = self._span_start
         if start <= index < self._span_end and self._addresses_only:  # _set_one, spelled out
-            _ADDRESS.pack_into(self._span, (index - start) * 8, address)
+            pack_address_into(self._span, (index - start) * ADDRESS_SIZE, address)
             block = self._span_block
             assert block is not None  # a span is always some block's
             if not block.dirty:

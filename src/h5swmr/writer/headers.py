@@ -6,7 +6,6 @@ the dims change at every commit, a reference count appears when a hard link is p
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 
 from h5swmr.filters.pipeline import FilterPipeline
@@ -14,7 +13,7 @@ from h5swmr.format.checksum import reseal_body
 from h5swmr.format.constants import CHECKSUM_SIZE, UNLIMITED, ChunkIndexType
 from h5swmr.format.messages.base import Message
 from h5swmr.format.messages.continuation import ContinuationMessage
-from h5swmr.format.messages.dataspace import DataspaceMessage
+from h5swmr.format.messages.dataspace import DataspaceMessage, pack_dim_into
 from h5swmr.format.messages.fill_value import FillValueMessage
 from h5swmr.format.messages.group_info import GroupInfoMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
@@ -175,9 +174,9 @@ def dataset_header(
 
 
 _DATASPACE_AT = ObjectHeader.FIRST_MESSAGE_OFFSET
-_FRAMES_AT = _DATASPACE_AT + DataspaceMessage.FIRST_DIM_OFFSET
-_FRAMES = struct.Struct("<Q")
 """Where the dataspace body starts in an encoded dataset header: its first message."""
+_FRAMES_AT = _DATASPACE_AT + DataspaceMessage.FIRST_DIM_OFFSET
+"""Where the frame count (dims[0]) lies in an encoded dataset header."""
 
 
 class DatasetHeaderImage:
@@ -236,7 +235,7 @@ class DatasetHeaderImage:
             self._body = memoryview(image)[:-CHECKSUM_SIZE]
             self._links, self._attributes = links, attributes
             return image
-        _FRAMES.pack_into(image, _FRAMES_AT, frames)  # DataspaceMessage.patch_first_dim
+        pack_dim_into(image, _FRAMES_AT, frames)  # DataspaceMessage.patch_first_dim
         reseal_body(image, self._body)
         return image
 

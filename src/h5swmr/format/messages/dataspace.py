@@ -11,7 +11,7 @@ import dataclasses
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import ClassVar, Self
+from typing import ClassVar, Final, Self
 
 from h5swmr.errors import FormatError, UnsupportedError
 from h5swmr.format.constants import SIZE_OF_LENGTHS, UNLIMITED, MessageFlags, MessageType
@@ -26,6 +26,9 @@ FLAG_PERMUTATION = 0x02  # version 1 only; never written by libhdf5
 _V2_HEADER = struct.Struct("<4B")  # version, rank, flags, type
 _DIM = struct.Struct("<Q")
 _V1_HEADER = struct.Struct("<3B5x")  # version, rank, flags, reserved (1 + 4)
+pack_dim_into: Final = _DIM.pack_into
+"""``pack_dim_into(image, offset, n)`` stores one dimension at ``offset``: ``patch_first_dim``
+for a caller that computed ``body_offset + FIRST_DIM_OFFSET`` once (a writer, at every commit)."""
 _WHAT = "dataspace message"
 
 
