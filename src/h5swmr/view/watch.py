@@ -91,9 +91,9 @@ class FileWatch:
         self.status_version = 0
         self.watched: Counter[str] = Counter()
         self.listeners: set[asyncio.Event] = set()
-        self.due: dict[asyncio.Event, float] = {}
-        self._look_cost = 0.0
-        """When each page (by its wake event) may have its next update (``time.monotonic``)."""
+        self.looked = 0.0
+        """When the last look at the file began (``time.monotonic``; 0 before the first): pages
+        pace their updates by it."""
         self.samples: deque[tuple[float, dict[str, int]]] = deque(maxlen=RATE_SAMPLES)
         self._arrivals: dict[str, tuple[list[int], list[float]]] = {}
         self._frames: OrderedDict[tuple[str, int], np.ndarray[Any, Any]] = OrderedDict()
