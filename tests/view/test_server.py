@@ -68,6 +68,16 @@ def view(dataset: str = DATASET, frame_index: int | None = None, **kw: Any) -> d
     }
 
 
+async def following_pages(
+    http: aiohttp.ClientSession, base: str, count: int
+) -> list[aiohttp.ClientWebSocketResponse]:
+    """``count`` pages following the dataset's newest frame on a 64x64 canvas."""
+    sockets = [await http.ws_connect(base + "/ws") for _ in range(count)]
+    for ws in sockets:
+        await ws.send_json(view(size=[64, 64]))
+    return sockets
+
+
 @pytest.fixture
 def closed_file(tmp_h5: Path) -> Path:
     proc = start_writer(tmp_h5, 12, 0.0, "close")
@@ -202,9 +212,7 @@ def test_roi_sums_follow_the_frames(closed_file: Path) -> None:
 def test_many_pages_and_pages_that_vanish(tmp_h5: Path) -> None:
     async def body(server: ViewServer, base: str) -> None:
         async with aiohttp.ClientSession() as http:
-            sockets = [await http.ws_connect(base + "/ws") for _ in range(16)]
-            for ws in sockets:
-                await ws.send_json(view(size=[64, 64]))
+            sockets = await following_pages(http, base, 16)
             for ws in sockets:
                 await next_of(ws, "frame")
             # a quarter vanish without a closing handshake, mid-stream
@@ -237,9 +245,7 @@ def test_pages_following_a_fast_writer_are_shown_the_same_frames(tmp_h5: Path) -
 
     async def body(server: ViewServer, base: str) -> None:
         async with aiohttp.ClientSession() as http:
-            sockets = [await http.ws_connect(base + "/ws") for _ in range(3)]
-            for ws in sockets:
-                await ws.send_json(view(size=[64, 64]))
+            sockets = await following_pages(http, base, 3)
             for ws in sockets:
                 await next_of(ws, "frame")
 
@@ -275,9 +281,7 @@ def test_pages_woken_together_share_one_render(tmp_h5: Path) -> None:
 
     async def body(server: ViewServer, base: str) -> None:
         async with aiohttp.ClientSession() as http:
-            sockets = [await http.ws_connect(base + "/ws") for _ in range(6)]
-            for ws in sockets:
-                await ws.send_json(view(size=[64, 64]))
+            sockets = await following_pages(http, base, 6)
             sent: dict[int, set[float]] = {}
             for _ in range(5):
                 for ws in sockets:
