@@ -6,6 +6,7 @@ from it). Also holds the frame-header reader that bitshuffle+zstd chunks share.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -155,31 +156,56 @@ class ZstdFilter(Filter):
         return frame_content_size(chunk)
 
 
+KEPT_PER_THREAD: Final = 4
+"""Compressors a thread keeps (one per chunk size and level in use: two datasets of different
+frame sizes must not make and drop one per chunk, each with its worker threads)."""
+
 _kept = threading.local()
-"""Per thread: the last multi-threaded compressor made, with the settings it was made for."""
+"""Per thread, ``compressors``: settings -> multi-threaded compressor, oldest first."""
+
+_forked_away: list[object] = []
+"""Compressors a forked child inherited without their workers, which stayed in the parent: never
+used again, never freed (freeing one waits for its workers)."""
 
 
 def _threaded_compressor(level: int, nbytes: int, count: int, job: int) -> Any:
     """A compressor with ``count`` worker threads and ``job``-byte jobs for ``nbytes`` inputs,
-    kept for this thread until other settings are asked for: one at most per thread (5.7 MiB
-    for 2 MiB chunks at level 3), freed with the thread (a pool thread ends with its writer).
-    Its workers start at once, named ``WORKER_NAME`` and spread over the CPUs."""
+    kept for this thread (5.7 MiB for 2 MiB chunks at level 3, ``KEPT_PER_THREAD`` at most),
+    freed with the thread (a pool thread ends with its writer). Its workers start at once,
+    named ``WORKER_NAME`` and spread over the CPUs."""
+    compressors: dict[tuple[int, ...], Any] | None = getattr(_kept, "compressors", None)
+    if compressors is None:
+        compressors = _kept.compressors = {}
     settings = (level, nbytes, count, job)
-    if getattr(_kept, "settings", None) != settings:
+    compressor = compressors.get(settings)
+    if compressor is None:
+        if len(compressors) >= KEPT_PER_THREAD:
+            del compressors[next(iter(compressors))]  # the oldest and its workers go first
         zstandard = import_codec("zstandard", "the zstd filter")
         parameters = zstandard.ZstdCompressionParameters.from_level(
             level, source_size=nbytes, threads=count, job_size=job, overlap_log=NO_OVERLAP
         )
         compressor = zstandard.ZstdCompressor(compression_params=parameters)
-        _kept.compressor = None  # the old one and its workers go first
         # zstd starts its workers on the first input of a stream whose size is pledged
         _, workers = placement.start_named(
             WORKER_NAME, lambda: compressor.compressobj(size=nbytes).compress(b"\0")
         )
         placement.spread(workers)
-        _kept.compressor = compressor
-        _kept.settings = settings
-    return _kept.compressor
+        compressors[settings] = compressor
+    return compressor
+
+
+def _forget_compressors_in_child() -> None:
+    """After ``fork`` only the forking thread lives on, and its compressors' workers do not:
+    a job handed to them would wait for ever. The child makes new ones."""
+    compressors = getattr(_kept, "compressors", None)
+    if compressors:
+        _forked_away.extend(compressors.values())
+    _kept.compressors = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_compressors_in_child)
 
 
 def check_declared(label: str, size: int, limit: int | None) -> None:
