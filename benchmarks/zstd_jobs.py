@@ -6,11 +6,11 @@ Usage (from the repository root)::
 
 ``ZstdFilter.encode_split`` compresses one chunk of 16 distinct 1024x1024 uint16 Poisson(2)
 frames after another over the writer's worker count (as in the f1-zstd row of bench_write.py),
-each chunk then written with ``os.pwrite``, in three variants: no pause between jobs, the pause,
-and the pause with the workers spread one per CPU (the default). Each variant runs in a fresh
-process (zstd's workers and the kernel's placement start anew), the variants alternate for
-``--rounds``, and each line gives the mean and median ms per chunk (the first 10 left out) and
-how many chunks took over 5 ms.
+each chunk then written with ``os.pwrite``, in four variants: no pause between jobs,
+``time.sleep(0)`` between them, the pause, and the pause with the workers spread one per CPU
+(the default). Each variant runs in a fresh process (zstd's workers and the kernel's placement
+start anew), the variants alternate for ``--rounds``, and each line gives the mean and median
+ms per chunk (the first 10 left out) and how many chunks took over 5 ms.
 """
 
 from __future__ import annotations

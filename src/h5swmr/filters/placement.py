@@ -3,8 +3,9 @@
 zstd's multi-threaded mode starts its own workers, which Python cannot see. The kernel places a
 woken worker on the CPU of the thread that woke it, or where it last ran, even when another CPU
 idles: with as many workers as CPUs, two jobs of one chunk then often shared a CPU while the other
-idled. Spreading the workers one per CPU took the mean of a 2 MiB level-3 chunk from 4.05-4.29 ms
-to 3.81-3.98 ms (600 chunks per process, three processes each, 2 cores).
+idled. Spreading the workers one per CPU took the mean of a 2 MiB level-3 chunk from 4.04-4.15 ms
+to 3.81-3.84 ms, and the chunks over 5 ms from 71-85 to 25-46 of 600 (three processes each, 2
+cores, ``benchmarks/zstd_jobs.py``).
 
 The workers are found by name: Linux copies a thread's name to the threads it creates, so the
 library is started under a name of our own, and the threads of that name that appear are its.

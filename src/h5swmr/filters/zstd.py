@@ -42,9 +42,9 @@ lasts about 70 us with Linux's default timer slack).
 zstd's pool holds one waiting job at most, and a worker woken for a job cannot take it before
 the caller lets go of its CPU, or before a halted CPU wakes up. Without the pause the next job
 finds the slot still full and waits for the first job's first output, half the job. Mean per
-2 MiB level-3 chunk, 16 distinct Poisson(2) frames, 590 chunks per process, 2 cores
-(``benchmarks/zstd_jobs.py``): 5.06-5.47 ms without the pause, 3.66-3.84 ms with it and the
-workers spread (``placement``), 3.85-4.33 ms with it alone."""
+2 MiB level-3 chunk, 16 distinct Poisson(2) frames, 600 chunks in each of three processes, 2
+cores (``benchmarks/zstd_jobs.py --rounds 3``): 5.28-5.36 ms without the pause, 4.04-4.15 ms
+with it, 3.81-3.84 ms with it and the workers spread one per CPU (``placement``)."""
 
 WORKER_NAME: Final = "h5swmr-zstd"
 """The name zstd's worker threads carry (``placement.start_named``), as ``top -H`` shows them."""
