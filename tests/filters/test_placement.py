@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,64 +51,58 @@ def name_of(thread_id: int) -> str:
     return Path(f"/proc/self/task/{thread_id}/comm").read_text().rstrip("\n")
 
 
-def idle_threads(count: int) -> tuple[list[threading.Thread], list[int], threading.Event]:
+@contextmanager
+def idle_threads(count: int) -> Iterator[list[int]]:
+    """``count`` threads that wait until the block ends; yields their ids."""
     stop = threading.Event()
     threads = [threading.Thread(target=stop.wait) for _ in range(count)]
     for thread in threads:
         thread.start()
-    return threads, [t.native_id for t in threads if t.native_id is not None], stop
+    try:
+        yield [t.native_id for t in threads if t.native_id is not None]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 def test_start_named_finds_the_threads_started_and_gives_the_name_back() -> None:
     own = name_of(threading.get_native_id())
-    (threads, ids, stop), found = placement.start_named("h5swmr-test", lambda: idle_threads(2))
-    try:
+    with ExitStack() as stack:
+        ids, found = placement.start_named(
+            "h5swmr-test", lambda: stack.enter_context(idle_threads(2))
+        )
         assert sorted(found) == sorted(ids)
         assert {name_of(i) for i in found} == {"h5swmr-test"}
         assert name_of(threading.get_native_id()) == own
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
 
 
 def test_start_named_ignores_threads_of_that_name_started_before() -> None:
-    (first, _, stop_first), earlier = placement.start_named("h5swmr-test", lambda: idle_threads(1))
-    (second, _, stop_second), later = placement.start_named("h5swmr-test", lambda: idle_threads(1))
-    try:
+    with ExitStack() as stack:
+        _, earlier = placement.start_named(
+            "h5swmr-test", lambda: stack.enter_context(idle_threads(1))
+        )
+        _, later = placement.start_named(
+            "h5swmr-test", lambda: stack.enter_context(idle_threads(1))
+        )
         assert len(earlier) == len(later) == 1
         assert set(earlier).isdisjoint(later)
-    finally:
-        stop_first.set()
-        stop_second.set()
-        for thread in (*first, *second):
-            thread.join()
 
 
 def test_spread_pins_one_thread_per_allowed_cpu() -> None:
     cpus = two_cpus()
-    threads, ids, stop = idle_threads(2)
-    try:
+    with idle_threads(2) as ids:
         assert in_thread_on(cpus, lambda: placement.spread(tuple(ids)))
         assert sorted(os.sched_getaffinity(i) for i in ids) == [{c} for c in sorted(cpus)]
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
 
 
 def test_spread_leaves_threads_alone_unless_as_many_as_cpus() -> None:
     cpus = two_cpus()
-    threads, ids, stop = idle_threads(3)
-    try:
+    with idle_threads(3) as ids:
         before = [os.sched_getaffinity(i) for i in ids]
         assert not in_thread_on(cpus, lambda: placement.spread(tuple(ids)))
         assert not in_thread_on(cpus, lambda: placement.spread(tuple(ids[:1])))
         assert [os.sched_getaffinity(i) for i in ids] == before
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
 
 
 def test_spread_survives_a_thread_that_ended() -> None:
@@ -117,12 +112,8 @@ def test_spread_survives_a_thread_that_ended() -> None:
     thread.join()
     gone = thread.native_id
     assert gone is not None
-    threads, ids, stop = idle_threads(1)
-    try:
+    with idle_threads(1) as ids:
         assert not in_thread_on(cpus, lambda: placement.spread((gone, ids[0])))
-    finally:
-        stop.set()
-        threads[0].join()
 
 
 def test_zstd_workers_are_named_and_spread_when_they_fill_the_cpus() -> None:
