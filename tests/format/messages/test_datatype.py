@@ -5,8 +5,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from h5swmr.errors import InvalidDtypeError, UnsupportedError
+from h5swmr.errors import FormatError, InvalidDtypeError, UnsupportedError
 from h5swmr.format.messages.datatype import (
+    ArrayType,
+    CompoundMember,
+    CompoundType,
     DatatypeMessage,
     FixedPointType,
     StringCharset,
@@ -15,7 +18,7 @@ from h5swmr.format.messages.datatype import (
     VariableLengthStringType,
 )
 from tests.format.conftest import check_structure
-from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, Oracle
+from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, RECORDS, Oracle
 
 
 @pytest.mark.parametrize("dt", DTYPES)
@@ -37,7 +40,8 @@ def test_big_endian_input_keeps_its_byte_order(dt: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "dt", [object, "U4", "M8[s]", "m8", "V8", [("a", "i4")], "f16", "(2,)f4", "S0", np.float128]
+    "dt",
+    [object, "U4", "M8[s]", "m8", "V8", "f16", "(2,)f4", "S0", np.float128, [("u", "U3")], []],
 )
 def test_rejects(dt: object) -> None:
     with pytest.raises(InvalidDtypeError, match=r"dtype|not"):
@@ -103,3 +107,71 @@ def test_variable_length_string_round_trip(padding: StringPadding, charset: Stri
     check_structure(
         DatatypeMessage(VariableLengthStringType(16, padding, charset)), garbage_rounds=5
     )
+
+
+@pytest.mark.parametrize("key", RECORDS)
+def test_record_round_trip(key: str) -> None:
+    m = DatatypeMessage.from_numpy(RECORDS[key])
+    check_structure(m, garbage_rounds=20)
+    assert m.to_numpy() == RECORDS[key]
+    assert m.element_size == RECORDS[key].itemsize
+
+
+def test_oracle_v110_records_bytes_identical(oracle_v114: Oracle) -> None:
+    """A structured dtype is the compound libhdf5 writes for h5py: members in numpy's order at
+    numpy's offsets, padding kept, subarrays as arrays (class 10), version 3 throughout."""
+    for key, record in RECORDS.items():
+        body = oracle_v114.one(f"rec_{key}", 0x03)
+        assert DatatypeMessage.from_numpy(record).encode() == body, key
+        assert DatatypeMessage.decode(body).to_numpy() == record, key
+
+
+def test_oracle_latest_records_decode(oracle: Oracle) -> None:
+    for key, record in RECORDS.items():
+        body = oracle.one(f"rec_{key}", 0x03)
+        assert body[0] >> 4 == 5
+        assert DatatypeMessage.decode(body).to_numpy() == record, key
+
+
+_U1 = FixedPointType(1, signed=False)
+_U4 = FixedPointType(4, signed=False)
+
+
+def _compound(size: int, count: int, *members: tuple[bytes, int, FixedPointType]) -> bytes:
+    """A version 3 compound message as written by hand (no checks), ``count`` in its bits."""
+    out = bytes([0x36]) + count.to_bytes(3, "little") + size.to_bytes(4, "little")
+    for name, offset, member in members:
+        out += name + b"\x00" + offset.to_bytes(max(1, (size.bit_length() + 7) // 8), "little")
+        out += DatatypeMessage(member).encode()
+    return out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _compound(8, 2, (b"a", 0, _U4), (b"b", 2, _U4)),  # overlapping
+        _compound(8, 2, (b"a", 0, _U4), (b"b", 5, _U4)),  # past the end
+        _compound(8, 2, (b"a", 0, _U4), (b"a", 4, _U4)),  # one name twice
+        _compound(8, 0),  # no members
+        _compound(8, 0xFFFF, (b"a", 0, _U4)),  # 65535 members said, one there
+        _compound(0xFFFFFFFF, 0xFFFF, *[(b"m%d" % i, i, _U1) for i in range(3000)]),
+        bytes.fromhex("3a000000 08000000 00") + DatatypeMessage(_U4).encode(),  # rank 0
+        bytes.fromhex("3a000000 08000000 21") + b"\x01\x00\x00\x00" * 33,  # rank 33
+        bytes.fromhex("3a000000 08000000 01 03000000") + DatatypeMessage(_U4).encode(),  # 12 != 8
+        bytes.fromhex("1a000000 04000000 01 01000000") + DatatypeMessage(_U4).encode(),  # v1 array
+    ],
+)
+def test_hostile_compounds_and_arrays_are_format_errors(body: bytes) -> None:
+    with pytest.raises(FormatError):
+        DatatypeMessage.decode(body)
+
+
+def test_compound_checks_members_when_built() -> None:
+    with pytest.raises(FormatError, match="overlaps"):
+        CompoundType(8, (CompoundMember("a", 0, _U4), CompoundMember("b", 3, _U4)))
+    with pytest.raises(FormatError, match="array"):
+        ArrayType((), _U4)
+    with pytest.raises(InvalidDtypeError):  # numpy lets fields overlap; HDF5 does not
+        DatatypeMessage.from_numpy(
+            np.dtype({"names": ["a", "b"], "formats": ["<u4", "<u4"], "offsets": [0, 2]})
+        )
