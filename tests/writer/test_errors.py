@@ -100,7 +100,7 @@ BAD_CREATES: list[tuple[str, dict[str, object], type[Exception]]] = [
     ("unicode dtype", {"dtype": "U4"}, InvalidDtypeError),
     ("object dtype", {"dtype": object}, InvalidDtypeError),
     ("string dtype", {"dtype": "S4"}, InvalidDtypeError),
-    ("structured dtype", {"dtype": [("a", "u1")]}, InvalidDtypeError),
+    ("record of text", {"dtype": [("a", "U1")]}, InvalidDtypeError),
     ("not a dtype", {"dtype": "nonsense"}, InvalidDtypeError),
     ("empty dims", {"frame_dims": ()}, InvalidArgumentError),
     ("zero dim", {"frame_dims": (0, 4)}, InvalidArgumentError),

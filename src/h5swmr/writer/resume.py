@@ -198,7 +198,7 @@ class _Walker:
             or len(dims) < 1
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
-            or dtype.kind not in STREAMING_KINDS
+            or (dtype.kind not in STREAMING_KINDS and dtype.fields is None)  # or records
         ):
             return None
         grid = ChunkGrid(tuple(dims[1:]), tuple(layout.chunk_dims), dtype.itemsize)

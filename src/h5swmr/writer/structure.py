@@ -470,15 +470,41 @@ def _existing_attribute_names(dataset: StreamingDataset) -> set[str]:
     return names
 
 
+def record_dtype(dtype: np.dtype, where: str) -> np.dtype:
+    """A structured dtype whose every field is a number (or a subarray or structure of numbers),
+    kept as given (names, order, offsets, padding, byte orders), as h5py keeps it."""
+    pending = [dtype]
+    while pending:
+        dt = pending.pop()
+        if dt.fields is not None:
+            pending += (dt.fields[name][0] for name in dt.names or ())
+        elif dt.subdtype is not None:
+            pending.append(dt.subdtype[0])
+        elif dt.kind not in STREAMING_DTYPE_KINDS:
+            raise InvalidDtypeError(
+                f"{where}: structured dtype {dtype} has a field of dtype {dt}; its fields must "
+                "be booleans, integers of 1 to 8 bytes, float16/32/64 or complex64/128 (or "
+                "arrays or structures of these)"
+            )
+    try:
+        DatatypeMessage.from_numpy(dtype)
+    except H5SwmrError as exc:
+        raise InvalidDtypeError(f"{where}: {exc}") from exc
+    return dtype
+
+
 def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     try:
         numpy_dtype = np.dtype(dtype)
     except TypeError as exc:
         raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
-    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
+    if numpy_dtype.fields is not None:
+        return record_dtype(numpy_dtype, where)
+    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS:
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
-            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
+            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128, and "
+            "structured dtypes of these"
         )
     try:
         DatatypeMessage.from_numpy(numpy_dtype)
