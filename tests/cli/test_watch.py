@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import h5swmr
+from h5swmr import SwmrFileWriter
 from h5swmr.cli.main import main
 from h5swmr.cli.png import image_size
 from h5swmr.cli.watch import choose_dataset, frame_stats
@@ -277,3 +278,20 @@ def test_png_unwritable_directory_names_the_users_path(tmp_h5: Path) -> None:
     with pytest.raises(OSError, match="cannot write the image") as raised:
         write_frame_png(tmp_h5.parent / "gone" / "x.png", np.zeros((4, 4)), "t")
     assert raised.value.filename == str(tmp_h5.parent / "gone" / "x.png")
+
+
+def test_a_dataset_of_records_is_watched_without_statistics(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("status", [("frame", "<u8"), ("t", "<f8")], (2,))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(
+                ds, np.array([(i, 0.5), (i, 1.5)], [("frame", "<u8"), ("t", "<f8")])
+            )
+    png = tmp_h5.with_name("latest.png")
+    assert main(["watch", str(tmp_h5), "status", "--png", str(png)]) == 0
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[1] == "watch: 3 frames"  # no min/max/mean of records, and no image
+    assert not png.exists()
