@@ -503,8 +503,7 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     if numpy_dtype.kind not in STREAMING_DTYPE_KINDS:
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
-            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128, and "
-            "structured dtypes of these"
+            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
         )
     try:
         DatatypeMessage.from_numpy(numpy_dtype)
