@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import random
+from pathlib import Path
+from typing import Any
+
+import h5py
 import numpy as np
 import pytest
 from hypothesis import given
@@ -18,7 +23,7 @@ from h5swmr.format.messages.datatype import (
     VariableLengthStringType,
 )
 from tests.format.conftest import check_structure
-from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, RECORDS, Oracle
+from tests.format.messages.oracle import BIG_ENDIAN, DTYPES, RECORDS, Oracle, read
 
 
 @pytest.mark.parametrize("dt", DTYPES)
@@ -175,3 +180,45 @@ def test_compound_checks_members_when_built() -> None:
         DatatypeMessage.from_numpy(
             np.dtype({"names": ["a", "b"], "formats": ["<u4", "<u4"], "offsets": [0, 2]})
         )
+
+
+def _random_record(rng: random.Random, depth: int = 0) -> np.dtype:
+    """A structured dtype of 1-5 fields: numbers in either byte order, subarrays, a nested
+    record now and then; numpy's packed or aligned layout, or an itemsize with room to spare."""
+    leaves = ["?", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"]
+    fields: list[tuple[str, object] | tuple[str, object, tuple[int, ...]]] = []
+    for k in range(rng.randint(1, 5)):
+        member: object = rng.choice("<>") + rng.choice(leaves)
+        if depth < 2 and rng.random() < 0.2:
+            member = _random_record(rng, depth + 1)
+        if rng.random() < 0.25:
+            shape = tuple(rng.randint(1, 3) for _ in range(rng.randint(1, 2)))
+            fields.append((f"f{k}", member, shape))
+        else:
+            fields.append((f"f{k}", member))
+    dtype = np.dtype(fields, align=rng.random() < 0.5)
+    if rng.random() < 0.3:
+        names = list(dtype.names or ())
+        fields_of: dict[str, Any] = dict(dtype.fields or {})
+        layout: dict[str, Any] = {
+            "names": names,
+            "formats": [fields_of[n][0] for n in names],
+            "offsets": [fields_of[n][1] for n in names],
+            "itemsize": dtype.itemsize + rng.randint(1, 9),
+        }
+        dtype = np.dtype(layout)  # type: ignore[call-overload]
+    return dtype
+
+
+def test_random_records_bytes_identical_to_h5py(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    dtypes = [_random_record(rng) for _ in range(40)]
+    path = tmp_path / "random.h5"
+    with h5py.File(path, "w", libver=("v110", "v110")) as f:
+        for i, dtype in enumerate(dtypes):
+            f.create_dataset(f"r{i}", shape=(0,), maxshape=(None,), chunks=(2,), dtype=dtype)
+    found = read(path)
+    for i, dtype in enumerate(dtypes):
+        body = found.one(f"r{i}", 0x03)
+        assert DatatypeMessage.from_numpy(dtype).encode() == body, dtype
+        assert DatatypeMessage.decode(body).to_numpy() == dtype, dtype
