@@ -109,10 +109,10 @@ def string_frame(
         return np.array(value, dtype)
     if isinstance(data, np.generic):
         data = np.asarray(data)
-    if isinstance(data, np.ndarray) and data.dtype.kind == "S" and data.shape == shape:
+    if isinstance(data, np.ndarray) and data.dtype.kind == "S" and data.dtype.itemsize != n:
         if data.dtype.itemsize > n:
             _check_fits(int(np.char.str_len(data).max(initial=0)), n, where, dataset)
-        return data.astype(dtype)
+        return data.astype(dtype)  # coerce_array checks the shape
     text = isinstance(data, str) or (isinstance(data, np.ndarray) and data.dtype.kind == "U")
     if (
         text
@@ -288,6 +288,8 @@ class StreamingDataset:
         where = f"append_frame({self.name!r})"
         if self.dtype.kind == "S":
             data = string_frame(data, self.dtype, self.grid.frame_dims, where, self.name)
+            if isinstance(data, np.ndarray) and data.shape == self.grid.frame_dims == ():
+                return data  # 0-d, of the dataset's dtype (ascontiguousarray would make it 1-d)
         if isinstance(data, np.generic):
             data = np.asarray(data)
         elif not self.grid.frame_dims and isinstance(data, bool | int | float | complex):
