@@ -295,6 +295,7 @@ def test_string_frames_read_back_exactly_live_and_closed(tmp_path: Path) -> None
             "/mode", "S8", (), (3,), FilterPipeline.shuffle_deflate()
         )
         grid = writer.create_streaming_dataset_tiled("/grid", "S4", (2, 2), (1, 2))
+        writer.set_dataset_fill_value(mode, "none")  # pads the incomplete band of /mode
         writer.start_swmr()
         for i in range(4):
             frame = np.full(2, i, "<u2")
@@ -313,6 +314,7 @@ def test_string_frames_read_back_exactly_live_and_closed(tmp_path: Path) -> None
         assert f["/mode"][()].tolist() == [b"fast", b"slow", b"x", b"fast"]
         assert f["/grid"][()].tolist() == [[[b"a", b"bb"], [b"ccc", b""]]] * 4
         assert f["/name"].fillvalue == b""
+        assert f["/mode"].fillvalue == b"none"
     with File(path) as ours:
         assert ours["/name"].dtype == np.dtype("S16")
         assert ours["/name"][()].tobytes() == expected_names.tobytes()
@@ -323,6 +325,7 @@ def test_string_frames_read_back_exactly_live_and_closed(tmp_path: Path) -> None
         old = read_values(path, version)["objects"]
         assert old["/name"]["value"][:2] == [{"bytes": "scan_0001.tif"}, {"bytes": "b"}]
         assert old["/mode"]["value"] == [{"bytes": m} for m in ("fast", "slow", "x", "fast")]
+        assert old["/mode"]["fillvalue"] == {"bytes": "none"}
     dumped = h5dump_text(path, "/name")  # HDF5 1.10
     assert "STRSIZE 16;" in dumped and "H5T_STR_NULLPAD" in dumped
     assert '"scan_0001.tif\\000\\000\\000"' in dumped and '"b\\000\\000' in dumped
