@@ -121,8 +121,9 @@ def string_frame(
     ):
         kind = data.dtype.str if isinstance(data, np.ndarray) else type(data).__name__
         hint = " (encode text with np.char.encode(frame, 'utf-8'))" if text else ""
+        of_shape = f" of shape {shape}" if shape else ""
         raise FrameDtypeError(
-            f"{where}: a {kind} frame, expected bytes S{n} {shape}{hint}", dataset=dataset
+            f"{where}: a frame of {kind}, expected S{n} bytes{of_shape}{hint}", dataset=dataset
         )
     return data
 

@@ -478,14 +478,14 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     if numpy_dtype.kind in "UO":
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number or byte string; store "
-            "text as bytes S<n>, e.g. np.char.encode(text, 'utf-8') and dtype 'S32'"
+            "text as fixed-length bytes, dtype 'S32' say, from np.char.encode(text, 'utf-8')"
         )
     if numpy_dtype.kind == "S" and numpy_dtype.itemsize == 0:
         raise InvalidDtypeError(f"{where}: dtype S0 has no length; give one, as S32")
     if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
-            "booleans, integers of 1 to 8 bytes, float16/32/64, complex64/128 and bytes S<n>"
+            "booleans, integers of 1 to 8 bytes, float16/32/64, complex64/128 and bytes (S32...)"
         )
     try:
         DatatypeMessage.from_numpy(numpy_dtype)
