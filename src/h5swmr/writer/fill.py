@@ -41,7 +41,9 @@ def _string_fill(value: object, dtype: np.dtype, where: str) -> np.ndarray:
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "SU":
         value = value.item()
     if not isinstance(value, str | bytes):
-        raise InvalidArgumentError(f"{where}: a fill value of {dtype.str} is bytes, not {value!r}")
+        raise InvalidArgumentError(
+            f"{where}: the fill value of an {dtype.str} dataset is bytes or str, not {value!r}"
+        )
     raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
     if len(raw.rstrip(b"\x00")) > dtype.itemsize:
         raise InvalidArgumentError(
