@@ -5,7 +5,7 @@ Covers the types h5py writes for numeric numpy dtypes, as HDF5 2.0 stores them:
 - integers (class 0) and IEEE floats (class 1), version 1, in the numpy dtype's byte order;
 - complex64/complex128: a compound (class 6) of two floats named "r" and "i";
 - bool: an enum (class 8) of int8 with FALSE = 0 and TRUE = 1;
-- fixed-length byte strings (class 3), for attributes;
+- fixed-length byte strings (class 3), NUL-padded ASCII as h5py stores ``S<n>``;
 - variable-length strings (class 9, string kind; h5py's ``str``): a 16-byte reference into the
   global heap per element (format/global_heap.py ``VariableLengthReference``), over a base type
   of unsigned bytes, as libhdf5 writes it.
