@@ -209,6 +209,22 @@ def test_metadata_and_string_datasets(tmp_h5: Path) -> None:
     assert "dataset () str (variable-length)" in done.stdout
 
 
+def test_string_datasets_are_listed(tmp_h5: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        name = writer.create_streaming_dataset("/name", "S16", ())
+        grid = writer.create_streaming_dataset_compressed(
+            "/grid", "S4", (2, 2), FilterPipeline.deflate()
+        )
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(name, f"f{i}.tif")
+            writer.append_frame(grid, np.full((2, 2), b"ab", "S4"))
+    assert main(["ls", str(tmp_h5)]) == 0
+    out = capsys.readouterr().out
+    assert "/name dataset (3,) |S16, maxshape (None,), chunks (1,)" in out
+    assert "/grid dataset (3, 2, 2) |S4" in out
+
+
 def test_a_dataset_of_records_is_listed_with_its_fields(
     tmp_h5: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

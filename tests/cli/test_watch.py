@@ -280,6 +280,22 @@ def test_png_unwritable_directory_names_the_users_path(tmp_h5: Path) -> None:
     assert raised.value.filename == str(tmp_h5.parent / "gone" / "x.png")
 
 
+def test_a_string_dataset_is_followed_without_statistics_or_image(
+    tmp_h5: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with h5swmr.SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("/name", "S16", ())
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(ds, f"f{i}.tif")
+    png = tmp_path / "latest.png"
+    assert main(["watch", str(tmp_h5), "/name", "--png", str(png)]) == 0
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert "(3,) |S16" in lines[0]
+    assert lines[1] == "watch: 3 frames"
+    assert not png.exists()
+
+
 def test_a_dataset_of_records_is_watched_without_statistics(
     tmp_h5: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

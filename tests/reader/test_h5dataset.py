@@ -207,3 +207,33 @@ def test_layout_of_each_storage_as_h5py(chunked: Path, virtual: Path) -> None:
             assert layout == theirs[name].id.get_create_plist().get_layout(), name
             seen.add(layout)
     assert seen == {h5py.h5d.COMPACT, h5py.h5d.CONTIGUOUS, h5py.h5d.CHUNKED, h5py.h5d.VIRTUAL}
+
+
+def test_fixed_length_strings_as_h5py_bytes_and_asstr(tmp_path: Path) -> None:
+    """S<n> datasets: ``d[key]`` gives the S<n> array, ``asstr()`` decodes each value with the
+    dataset's charset (ASCII refuses UTF-8 bytes, as h5py does) or the encoding given."""
+    path = tmp_path / "fixed.h5"
+    values = ["ab", "c\u00e9", "", "xyz"]
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("ascii", data=np.char.encode(values, "utf-8"), dtype="S4")
+        utf8 = h5py.string_dtype("utf-8", 4)
+        f.create_dataset("utf8", data=np.char.encode(values, "utf-8").astype(utf8))
+        f.create_dataset("one", data=np.bytes_(b"abc"), dtype="S3")
+    with h5py.File(path, "r") as theirs, h5swmr.File(path) as ours:
+        assert theirs["utf8"].id.get_type().get_cset() == h5py.h5t.CSET_UTF8
+        for key in [(), 1, np.s_[::2], [0, 3]]:
+            for name, encoding, errors in (
+                ("ascii", "utf-8", "strict"),
+                ("ascii", None, "replace"),
+                ("utf8", None, "strict"),
+            ):
+                mine = ours[name].asstr(encoding, errors)[key]
+                real = theirs[name].asstr(encoding, errors)[key]
+                assert type(mine) is type(real)
+                assert np.asarray(mine).tolist() == np.asarray(real).tolist(), (name, key)
+                assert ours[name][key].tolist() == theirs[name][key].tolist()
+        with pytest.raises(UnicodeDecodeError):
+            theirs["ascii"].asstr()[1]
+        with pytest.raises(UnicodeDecodeError):
+            ours["ascii"].asstr()[1]
+        assert ours["one"].asstr()[()] == theirs["one"].asstr()[()] == "abc"

@@ -36,6 +36,9 @@ VARIANTS: dict[str, Make] = {
         "frames", np.uint32, (4,), (7, 4), FilterPipeline.deflate()
     ),
     "complex": lambda w: w.create_streaming_dataset("frames", np.complex64, (3,)),
+    "strings": lambda w: w.create_streaming_dataset_chunked_compressed(
+        "frames", "S6", (3,), (4, 3), FilterPipeline.shuffle_deflate()
+    ),
 }
 
 

@@ -171,3 +171,23 @@ def test_percent_signs_in_names(
         np.testing.assert_array_equal(f["parts/100%_1/entry/50%"][...], _frames(3)[2:])
     with SwmrFileReader.open(writer.master_path) as reader:
         np.testing.assert_array_equal(reader.read("entry/50%"), _frames(3))
+
+
+@pytest.mark.parametrize("printf", [False, True])
+def test_a_file_name_per_frame_spans_the_parts(tmp_path: Path, printf: bool) -> None:
+    """S8 metadata beside the frames: the master's virtual dataset of strings reads whole in
+    h5py and in our reader, across three parts."""
+    writer = RolloverWriter(tmp_path / "run_{}.h5", 3, printf=printf)
+    image = writer.create_streaming_dataset("/image", "u1", (2,))
+    name = writer.create_streaming_dataset("/name", "S8", ())
+    writer.start_swmr()
+    for i in range(7):
+        writer.append_frame(image, np.full(2, i, "u1"))
+        writer.append_frame(name, f"f{i}.tif")
+    writer.close()
+    expected = [f"f{i}.tif".encode() for i in range(7)]
+    with h5py.File(writer.master_path, "r") as f:
+        assert f["/name"].dtype == np.dtype("S8")
+        assert f["/name"][()].tolist() == expected
+    with SwmrFileReader.open(writer.master_path) as r:
+        assert r.read("/name").tolist() == expected

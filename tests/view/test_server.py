@@ -459,6 +459,36 @@ def test_a_page_gets_its_next_frame_only_after_acknowledging_the_last(tmp_h5: Pa
         run([tmp_h5], body)
 
 
+def test_string_datasets_are_listed_and_a_page_that_opens_one_is_told_why_not(
+    tmp_h5: Path,
+) -> None:
+    """Per-frame file names (S16) and 2x2 strings per frame: the tree lists them, the default
+    stays the image, and viewing one is an error the page shows; the page carries on."""
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        image = writer.create_streaming_dataset("/image", "<u2", (48, 64))
+        name = writer.create_streaming_dataset("/name", "S16", ())
+        grid = writer.create_streaming_dataset("/grid", "S4", (2, 2))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(image, frame(i), metadata={name: f"f{i}.tif"})
+            writer.append_frame(grid, np.full((2, 2), b"ab", "S4"))
+
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:
+            tree = await next_of(ws, "tree")
+            assert tree["default"] == "/image"
+            assert next(n for n in tree["nodes"] if n["path"] == "/name")["dtype"] == "|S16"
+            for path in ("/name", "/grid"):
+                await ws.send_json(view(path))
+                message = (await next_of(ws, "error"))["message"]
+                assert message.startswith(path) and "holds no numbers to show" in message
+            await ws.send_json(view("/image", 1))
+            _, data = await next_of(ws, "frame", index=1)
+            np.testing.assert_array_equal(data, frame(1))
+
+    run([tmp_h5], body)
+
+
 def test_a_dataset_of_records_is_listed_and_viewing_it_is_an_error(tmp_h5: Path) -> None:
     status = np.dtype([("frame", "<u8"), ("t", "<f8")])
     with SwmrFileWriter.create(tmp_h5) as writer:

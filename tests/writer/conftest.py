@@ -13,7 +13,7 @@ from h5swmr import FilterPipeline, SwmrFileWriter
 
 DTYPES = [
     "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8",
-    "f2", "f4", "f8", "c8", "c16", "?",
+    "f2", "f4", "f8", "c8", "c16", "?", "S5",
 ]  # fmt: skip
 FRAME_DIMS = {1: (10,), 2: (6, 7), 3: (3, 4, 5)}
 TILES = {1: (4,), 2: (4, 3), 3: (2, 3, 2)}

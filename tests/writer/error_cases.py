@@ -67,6 +67,13 @@ CASES = [
         lambda w, ds, t: _new(t).create_streaming_dataset("d", "U8", (3, 4)),
     ),
     Case(
+        "bytes dtype of no length", lambda w, ds, t: _new(t).create_streaming_dataset("d", "S", ())
+    ),
+    Case(
+        "string longer than its dataset's length", lambda w, ds, t: _string_frame(t, "ten bytes!")
+    ),
+    Case("text array for a bytes dataset", lambda w, ds, t: _string_frame(t, np.array("a"))),
+    Case(
         "record with a text field",
         lambda w, ds, t: _new(t).create_streaming_dataset("d", [("t", "<f8"), ("s", "U8")], ()),
     ),
@@ -128,6 +135,11 @@ def _new(tmp: Path) -> SwmrFileWriter:
     writer = SwmrFileWriter.create(tmp / f"other{len(_OTHERS)}.h5")
     _OTHERS.append(writer)
     return writer
+
+
+def _string_frame(tmp: Path, value: object) -> None:
+    writer = _new(tmp)
+    writer.append_frame(writer.create_streaming_dataset("name", "S8", ()), value)
 
 
 def _new_dataset(tmp: Path) -> SwmrFileWriter:

@@ -99,7 +99,7 @@ BAD_CREATES: list[tuple[str, dict[str, object], type[Exception]]] = [
     ("name not str", {"name": 5}, InvalidArgumentError),
     ("unicode dtype", {"dtype": "U4"}, InvalidDtypeError),
     ("object dtype", {"dtype": object}, InvalidDtypeError),
-    ("string dtype", {"dtype": "S4"}, InvalidDtypeError),
+    ("bytes of no length", {"dtype": "S0"}, InvalidDtypeError),
     ("record of text", {"dtype": [("a", "U1")]}, InvalidDtypeError),
     ("not a dtype", {"dtype": "nonsense"}, InvalidDtypeError),
     ("empty dims", {"frame_dims": ()}, InvalidArgumentError),

@@ -1,4 +1,5 @@
-"""fill_element: a fill value is one number that the dataset's dtype holds exactly."""
+"""fill_element: a fill value is one number (or one string of bytes) that the dataset's dtype holds
+exactly."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from h5swmr.writer.fill import fill_element, with_fill_value
         (True, "?", b"\x01"),
         (1 - 2j, "c8", np.complex64(1 - 2j).tobytes()),
         (np.uint64(2**64 - 1), "u8", b"\xff" * 8),
+        (b"none", "S6", b"none\x00\x00"),
+        ("\u00e9", "S2", b"\xc3\xa9"),
+        (np.bytes_(b"ab\x00\x00"), "S2", b"ab"),
     ],
 )
 def test_exact_values(value: object, dtype: str, stored: bytes) -> None:
@@ -29,7 +33,19 @@ def test_exact_values(value: object, dtype: str, stored: bytes) -> None:
 
 @pytest.mark.parametrize(
     ("value", "dtype"),
-    [(256, "u1"), (-1, "u2"), (0.5, "i4"), (np.nan, "i4"), ("7", "i4"), ([1], "i4"), (1j, "f4")],
+    [
+        (256, "u1"),
+        (-1, "u2"),
+        (0.5, "i4"),
+        (np.nan, "i4"),
+        ("7", "i4"),
+        ([1], "i4"),
+        (1j, "f4"),
+        (b"abc", "S2"),
+        ("\u00e9", "S1"),
+        (0, "S4"),
+        ([b"a"], "S4"),
+    ],
 )
 def test_values_that_do_not_fit(value: object, dtype: str) -> None:
     with pytest.raises(InvalidArgumentError):

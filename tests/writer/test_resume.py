@@ -3,6 +3,7 @@ one stream."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import signal
 import subprocess
@@ -22,6 +23,9 @@ from h5swmr import (
     UnsupportedError,
     recover,
 )
+from h5swmr.format.constants import MessageType
+from h5swmr.format.messages.datatype import DatatypeMessage, StringPadding, StringType
+from h5swmr.format.object_header import ObjectHeader
 from tests.oracle import OLD_H5PY_VERSIONS, array_sha256, describe_with, h5dump_header
 from tests.writer.conftest import FRAME_DIMS, VARIANTS, random_frames, same_bits
 
@@ -228,3 +232,64 @@ def test_attributes_on_a_header_h5swmr_cannot_rewrite_are_refused(tmp_h5: Path) 
         with pytest.raises(UnsupportedError, match="takes no new link"):
             writer.create_hard_link("/", "again", "/timed")
     assert tmp_h5.read_bytes() == before
+
+
+def test_string_metadata_resumes_after_a_crash(tmp_h5: Path) -> None:
+    """A file name per frame (S16, chunks of three, deflated) survives SIGKILL; after recover
+    the next session appends to it, and h5py reads every value."""
+    script = f"""
+import numpy as np, os, signal
+from h5swmr import SwmrFileWriter, FilterPipeline
+w = SwmrFileWriter.create({str(tmp_h5)!r})
+image = w.create_streaming_dataset("/image", "u1", (2,))
+name = w.create_streaming_dataset_chunked_compressed(
+    "/name", "S16", (), (3,), FilterPipeline.deflate(1))
+w.start_swmr()
+for i in range(5):
+    w.append_frame(image, np.full(2, i, "u1"), metadata={{name: f"f{{i}}.tif"}})
+    if i == 3:
+        w.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert recover(tmp_h5).datasets == {"/image": (4, 2), "/name": (4,)}
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        writer.start_swmr()
+        for i in range(4, 7):
+            writer.append_frame("/image", np.full(2, i, "u1"), metadata={"/name": f"g{i}.tif"})
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/name"].dtype == np.dtype("S16")
+        assert f["/name"][()].tolist() == [b"f0.tif", b"f1.tif", b"f2.tif", b"f3.tif"] + [
+            f"g{i}.tif".encode() for i in range(4, 7)
+        ]
+
+
+def test_nul_terminated_strings_are_kept_not_appended_to(tmp_h5: Path) -> None:
+    """A NUL-terminated string dataset (libhdf5's C string, H5T_C_S1) would lose the last byte
+    of a full value appended NUL-padded: open_append keeps it as it is. The dataset is one
+    h5swmr wrote, its datatype turned NUL-terminated in place (header re-sealed)."""
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        writer.create_streaming_dataset("/padded", "S4", ())
+        writer.create_streaming_dataset("/terminated", "S4", ())
+    with h5py.File(tmp_h5, "r") as f:
+        address = h5py.h5o.get_info(f["/terminated"].id).addr
+    raw = tmp_h5.read_bytes()
+    header = ObjectHeader.decode(raw[address:])
+    terminated = DatatypeMessage(StringType(4, StringPadding.NULL_TERMINATED)).encode()
+    messages = tuple(
+        dataclasses.replace(m, body=terminated) if m.type == MessageType.DATATYPE else m
+        for m in header.messages
+    )
+    encoded = dataclasses.replace(header, messages=messages).encode()
+    assert len(encoded) == header.size
+    tmp_h5.write_bytes(raw[:address] + encoded + raw[address + len(encoded) :])
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/terminated"].id.get_type().get_strpad() == h5py.h5t.STR_NULLTERM
+    with SwmrFileWriter.open_append(tmp_h5) as writer:
+        assert writer.dataset_names == ["/padded"]
+        writer.start_swmr()
+        writer.append_frame("/padded", b"abcd")
+    with h5py.File(tmp_h5, "r") as f:
+        assert f["/padded"][()].tolist() == [b"abcd"]
+        assert f["/terminated"].shape == (0,)

@@ -2,6 +2,7 @@
 
 Each test builds one dataset over a real file through the writer's ChunkSink and reads the
 chunks back with os.pread, beside the dataset: the bytes on disk judge it, not the dataset.
+The string frames at the end go through the writer and are judged by h5py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hdf5plugin  # noqa: F401 - registers the plugin filters with h5py
 import numpy as np
 import pytest
 
-from h5swmr import FilterPipeline, SwmrFileWriter
+from h5swmr import File, FilterPipeline, SwmrFileReader, SwmrFileWriter
 from h5swmr.errors import FrameDtypeError, FrameError, InvalidStateError
 from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.superblock import Superblock
@@ -27,6 +28,9 @@ from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.cut_ahead import CutAhead
 from h5swmr.writer.streaming_dataset import SMALL_BAND_NBYTES, StreamingDataset
 from h5swmr.writer.tree import DatasetNode
+from tests.oracle import OLD_H5PY_VERSIONS
+from tests.oracle.h5dump import h5dump_text
+from tests.oracle.values import read_values
 
 
 class Bench:
@@ -270,3 +274,93 @@ def test_a_frame_changed_right_after_append_is_stored_as_it_was(
                 writer.flush()
     with h5py.File(path, "r") as f:
         assert np.array_equal(f["data"][()], frames)
+
+
+# -- fixed-length byte strings (S<n>) ---------------------------------------------------------
+
+
+def test_string_frames_read_back_exactly_live_and_closed(tmp_path: Path) -> None:
+    """A file name and a mode per frame, as metadata of an image, and 2x2 strings per frame:
+    bytes, np.bytes_, str (UTF-8) and shorter or longer-but-fitting S arrays are padded with
+    NULs; h5py in another process reads them live with swmr=True, then after close; our reader
+    returns the same S<n> arrays."""
+    path = tmp_path / "strings.h5"
+    names = [b"scan_0001.tif", np.bytes_(b"b"), "\u00e9t\u00e9.h5", b""]
+    modes = np.array([b"fast", b"slow", b"x", b"fast"], "S4")
+    grids = [np.array([[b"a", b"bb"], [b"ccc", b""]], "S3")] * 4
+    with SwmrFileWriter.create(path) as writer:
+        image = writer.create_streaming_dataset("/image", "<u2", (2,))
+        name = writer.create_streaming_dataset("/name", "S16", ())
+        mode = writer.create_streaming_dataset_chunked_compressed(
+            "/mode", "S8", (), (3,), FilterPipeline.shuffle_deflate()
+        )
+        grid = writer.create_streaming_dataset_tiled("/grid", "S4", (2, 2), (1, 2))
+        writer.set_dataset_fill_value(mode, "none")  # pads the incomplete band of /mode
+        writer.start_swmr()
+        for i in range(4):
+            frame = np.full(2, i, "<u2")
+            writer.append_frame(image, frame, metadata={name: names[i], mode: modes[i]})
+            writer.append_frame(grid, grids[i].astype("S8") if i % 2 else grids[i])
+            if i == 1:
+                writer.flush()
+                live = read_values(path, swmr=True)["objects"]
+                assert live["/name"]["value"] == [{"bytes": "scan_0001.tif"}, {"bytes": "b"}]
+                assert live["/mode"]["value"] == [{"bytes": "fast"}, {"bytes": "slow"}]
+                assert live["/name"]["string"] == {"encoding": "ascii", "length": 16}
+    expected_names = np.array([b"scan_0001.tif", b"b", "\u00e9t\u00e9.h5".encode(), b""], "S16")
+    with h5py.File(path, "r") as f:
+        assert f["/name"].dtype == np.dtype("S16")
+        assert f["/name"][()].tobytes() == expected_names.tobytes()  # NUL-padded, exactly
+        assert f["/mode"][()].tolist() == [b"fast", b"slow", b"x", b"fast"]
+        assert f["/grid"][()].tolist() == [[[b"a", b"bb"], [b"ccc", b""]]] * 4
+        assert f["/name"].fillvalue == b""
+        assert f["/mode"].fillvalue == b"none"
+    with File(path) as ours:
+        assert ours["/name"].dtype == np.dtype("S16")
+        assert ours["/name"][()].tobytes() == expected_names.tobytes()
+    with SwmrFileReader.open(path) as reader:
+        assert reader.read("/grid").tolist() == [[[b"a", b"bb"], [b"ccc", b""]]] * 4
+        assert reader.read_frame("/mode", 2).tolist() == b"x"
+    for version in sorted(OLD_H5PY_VERSIONS):  # HDF5 1.12 and 1.14
+        old = read_values(path, version)["objects"]
+        assert old["/name"]["value"][:2] == [{"bytes": "scan_0001.tif"}, {"bytes": "b"}]
+        assert old["/mode"]["value"] == [{"bytes": m} for m in ("fast", "slow", "x", "fast")]
+        assert old["/mode"]["fillvalue"] == {"bytes": "none"}
+    dumped = h5dump_text(path, "/name")  # HDF5 1.10
+    assert "STRSIZE 16;" in dumped and "H5T_STR_NULLPAD" in dumped
+    assert '"scan_0001.tif\\000\\000\\000"' in dumped and '"b\\000\\000' in dumped
+
+
+@pytest.mark.parametrize(
+    ("frame_dims", "value", "error", "words"),
+    [
+        ((), b"123456789", FrameError, "9 bytes does not fit S8"),
+        ((), "\u00e9" * 5, FrameError, "10 bytes does not fit S8"),
+        ((), np.array(b"123456789", "S12"), FrameError, "9 bytes does not fit S8"),
+        ((2,), np.array([b"ok", b"123456789"]), FrameError, "9 bytes does not fit S8"),
+        ((), 5, FrameDtypeError, "a frame of int, expected S8 bytes"),
+        ((), 1.5, FrameDtypeError, "a frame of float"),
+        ((), np.array("text"), FrameDtypeError, "np.char.encode"),
+        ((2,), ["a", "b"], FrameDtypeError, "numpy array or a bytes-like"),
+        ((2,), "ab", FrameDtypeError, "np.char.encode"),
+        ((2,), np.array([1, 2]), FrameDtypeError, r"expected S8 bytes of shape \(2,\)"),
+        ((2,), np.array([b"a", b"b", b"c"]), FrameError, r"shape \(3,\)"),
+        ((2,), b"a", FrameError, "1 bytes, expected 16"),
+    ],
+)
+def test_bad_string_frames_are_refused_and_change_nothing(
+    tmp_path: Path, frame_dims: tuple[int, ...], value: object, error: type[Exception], words: str
+) -> None:
+    path = tmp_path / "bad.h5"
+    with SwmrFileWriter.create(path) as writer:
+        ds = writer.create_streaming_dataset("/s", "S8", frame_dims)
+        writer.start_swmr()
+        writer.append_frame(ds, np.zeros(frame_dims, "S8"))
+        with pytest.raises(error, match=words) as info:
+            writer.append_frame(ds, value)
+        assert getattr(info.value, "dataset", "/s") == "/s"
+        assert "'/s'" in str(info.value)
+        writer.append_frame(ds, np.full(frame_dims, b"next", "S8"))
+    with h5py.File(path, "r") as f:
+        assert f["/s"].shape == (2, *frame_dims)
+        assert f["/s"][1].tolist() == np.full(frame_dims, b"next", "S8").tolist()

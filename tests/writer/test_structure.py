@@ -36,7 +36,8 @@ def _snapshot(structure: FileStructure) -> tuple[int, int, list[str]]:
     [
         (_request("/a/data"), InvalidArgumentError, "already exists"),
         (_request("/a/data/x"), InvalidArgumentError, "is a dataset, not a group"),
-        (_request("/b", dtype="U4"), InvalidDtypeError, "not a fixed-size number"),
+        (_request("/b", dtype="U4"), InvalidDtypeError, "store text as fixed-length bytes"),
+        (_request("/b", dtype="S"), InvalidDtypeError, "S0 has no length"),
         (_request("/"), InvalidArgumentError, "root group cannot be a dataset"),
         (_request("/c", dims=(0,)), InvalidArgumentError, "frame_dims"),
     ],

@@ -13,6 +13,7 @@ library is started under a name of our own, and the threads of that name that ap
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -43,7 +44,8 @@ def start_named(name: str, start: Callable[[], Started]) -> tuple[Started, tuple
         try:
             started = start()
         finally:
-            _OWN_NAME.write_text(own)
+            with contextlib.suppress(OSError):  # a name is only a label: never fail for it
+                _OWN_NAME.write_text(own)
         return started, tuple(sorted(_named(name) - before - {threading.get_native_id()}))
 
 

@@ -18,6 +18,7 @@ from h5swmr.format.messages.dataspace import DataspaceMessage
 from h5swmr.format.messages.datatype import (
     DatatypeMessage,
     StringCharset,
+    StringType,
     VariableLengthStringType,
 )
 from h5swmr.format.messages.fill_value import FillValueMessage
@@ -47,6 +48,8 @@ class DatasetState:
     strings: StringCharset | None = None
     """Variable-length strings in this charset: ``dtype`` is then the raw 16-byte reference
     each element holds (``reader/global_heap.py`` resolves them)."""
+    text: StringCharset | None = None
+    """Fixed-length strings (``dtype`` ``S<n>``) in this charset: what ``asstr()`` decodes."""
 
     @property
     def chunks(self) -> tuple[int, ...] | None:
@@ -132,4 +135,5 @@ def load_dataset(src: FileSource, address: int, messages: tuple[RawMessage, ...]
             )
         index = open_chunk_index(src, layout, dims, maxdims, filtered=pipeline is not None)
     fill = fill_bytes(messages, dtype.itemsize)
-    return DatasetState(address, dims, maxdims, dtype, layout, pipeline, fill, index, strings)
+    text = datatype.datatype.charset if isinstance(datatype.datatype, StringType) else None
+    return DatasetState(address, dims, maxdims, dtype, layout, pipeline, fill, index, strings, text)

@@ -17,6 +17,7 @@ import numpy as np
 from h5swmr.errors import InvalidArgumentError, SelectionTypeError, SelectionValueError
 from h5swmr.filters.pipeline import FilterPipeline
 from h5swmr.format.constants import UNLIMITED, FilterId
+from h5swmr.format.messages.datatype import StringCharset
 from h5swmr.format.messages.layout import (
     ChunkedLayoutMessage,
     CompactLayoutMessage,
@@ -267,11 +268,17 @@ class Dataset:
         them (``asstr()[key]`` for ``str``)."""
         return self._get(key, text=False)
 
-    def asstr(self) -> AsStrView:
-        """Variable-length strings read as ``str`` (h5py's ``Dataset.asstr()``)."""
-        if self._state.strings is None:
+    def asstr(self, encoding: str | None = None, errors: str = "strict") -> AsStrView:
+        """Strings read as ``str`` (h5py's ``Dataset.asstr()``): decoded with ``encoding``, by
+        default the dataset's charset (ASCII or UTF-8), as h5py decodes them."""
+        state = self._state
+        if state.strings is None and state.text is None:
             raise SelectionTypeError(f"{self._path!r}: asstr() is for string datasets")
-        return AsStrView(self)
+        if encoding is None and errors == "strict" and state.strings is not None:
+            return AsStrView(self)  # variable-length: decoded as they are resolved
+        charset = state.text if state.text is not None else state.strings
+        default = "utf-8" if charset == StringCharset.UTF8 else "ascii"
+        return AsStrView(self, encoding or default, errors)
 
     def _get(self, key: object, *, text: bool) -> Any:
         engine = self._file.reader
@@ -406,11 +413,21 @@ def _encoded(value: Any) -> Any:
 class AsStrView:
     """A string dataset read as ``str`` (what h5py's ``Dataset.asstr()`` returns)."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, encoding: str | None = None, errors: str = "strict"):
         self._dataset = dataset
+        self._encoding = encoding
+        """None: variable-length strings as resolved; else the bytes read, decoded so."""
+        self._errors = errors
 
     def __getitem__(self, key: object) -> Any:
-        return self._dataset._get(key, text=True)
+        if self._encoding is None:
+            return self._dataset._get(key, text=True)
+        value = self._dataset._get(key, text=False)
+        if isinstance(value, bytes):
+            return value.decode(self._encoding, self._errors)
+        raw = np.asarray(value)
+        texts = [bytes(b).decode(self._encoding, self._errors) for b in raw.flat]
+        return np.array(texts, dtype=object).reshape(raw.shape)
 
     def __len__(self) -> int:
         return len(self._dataset)

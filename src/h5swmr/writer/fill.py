@@ -16,9 +16,12 @@ from h5swmr.format.object_header import RawMessage
 
 def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
     """``value`` as one element of ``dtype`` (0-d, little-endian), or InvalidArgumentError if
-    it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer)."""
+    it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer). For bytes
+    ``S<n>``: bytes or str (UTF-8) of at most n bytes, NUL-padded."""
     if dtype.fields is not None:
         return _fill_record(value, dtype, where)
+    if dtype.kind == "S":
+        return _string_fill(value, dtype, where)
     if isinstance(value, str | bytes) or np.ndim(value) != 0:  # type: ignore[arg-type]
         raise InvalidArgumentError(f"{where}: a fill value is one number, not {value!r}")
     try:
@@ -54,6 +57,21 @@ def _fill_record(value: object, dtype: np.dtype, where: str) -> np.ndarray:
             f"{where}: {value!r} is not a record of {dtype} ({exc})"
         ) from exc
     return record
+
+
+def _string_fill(value: object, dtype: np.dtype, where: str) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "SU":
+        value = value.item()
+    if not isinstance(value, str | bytes):
+        raise InvalidArgumentError(
+            f"{where}: the fill value of an {dtype.str} dataset is bytes or str, not {value!r}"
+        )
+    raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    if len(raw.rstrip(b"\x00")) > dtype.itemsize:
+        raise InvalidArgumentError(
+            f"{where}: a fill value of {len(raw)} bytes does not fit {dtype.str}"
+        )
+    return np.array(raw, dtype)
 
 
 def with_fill_value(messages: tuple[RawMessage, ...], value: bytes) -> tuple[RawMessage, ...]:

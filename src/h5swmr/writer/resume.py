@@ -29,7 +29,7 @@ from h5swmr.format.messages.attribute import AttributeMessage
 from h5swmr.format.messages.attribute_info import AttributeInfoMessage
 from h5swmr.format.messages.continuation import ContinuationMessage
 from h5swmr.format.messages.dataspace import DataspaceMessage
-from h5swmr.format.messages.datatype import DatatypeMessage
+from h5swmr.format.messages.datatype import DatatypeMessage, StringPadding, StringType
 from h5swmr.format.messages.filter_pipeline import FilterPipelineMessage
 from h5swmr.format.messages.layout import ChunkedLayoutMessage, decode_layout
 from h5swmr.format.messages.link import LinkMessage, LinkType
@@ -49,7 +49,7 @@ from h5swmr.writer.static_dataset import StaticDatasetNode
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
-STREAMING_KINDS = "biufc"
+STREAMING_KINDS = "biufcS"
 _REWRITTEN = {MessageType.DATASPACE, MessageType.REFERENCE_COUNT, MessageType.NIL}
 _GROUP_OWN = {
     MessageType.CONTINUATION,  # a rewritten group holds all its messages in one chunk
@@ -178,7 +178,8 @@ class _Walker:
         try:
             dataspace = DataspaceMessage.decode(_body(messages, MessageType.DATASPACE))
             layout = decode_layout(_body(messages, MessageType.LAYOUT))
-            dtype = DatatypeMessage.decode(_body(messages, MessageType.DATATYPE)).to_numpy()
+            datatype = DatatypeMessage.decode(_body(messages, MessageType.DATATYPE)).datatype
+            dtype = datatype.numpy_dtype()
             raw_pipeline = find_message(messages, MessageType.FILTER_PIPELINE)
             pipeline = (
                 None
@@ -199,7 +200,8 @@ class _Walker:
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
             or (dtype.kind not in STREAMING_KINDS and dtype.fields is None)  # or records
-        ):
+            or (isinstance(datatype, StringType) and datatype.padding != StringPadding.NULL_PADDED)
+        ):  # strings as h5swmr appends them: NUL-padded (a full NUL-terminated one loses a byte)
             return None
         grid = ChunkGrid(tuple(dims[1:]), tuple(layout.chunk_dims), dtype.itemsize)
         codec = ElementCodec.for_chunks(grid.chunk_nbytes, filtered=pipeline is not None)

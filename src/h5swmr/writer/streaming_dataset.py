@@ -127,6 +127,48 @@ def coerce_array(
     return raw.view(dtype).reshape(shape)
 
 
+def string_frame(
+    data: object, dtype: np.dtype, shape: tuple[int, ...], where: str, dataset: str
+) -> object:
+    """A frame for a dataset of ``S<n>`` strings, before ``coerce_array`` checks it: ``bytes``
+    or ``str`` (UTF-8) as the value of a one-string frame, an ``S<m>`` array padded to ``n``
+    bytes; a value longer than ``n`` bytes is a FrameError, never cut short. Numbers and text
+    arrays are refused here (numpy would turn 5 into b"5"); anything else is returned as given.
+    """
+    n = dtype.itemsize
+    if isinstance(data, str | bytes) and not shape:
+        value = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        _check_fits(len(value.rstrip(b"\x00")), n, where, dataset)  # NULs pad it anyway
+        return np.array(value, dtype)
+    if isinstance(data, np.generic):
+        data = np.asarray(data)
+    if isinstance(data, np.ndarray) and data.dtype.kind == "S" and data.dtype.itemsize != n:
+        if data.dtype.itemsize > n:
+            _check_fits(int(np.char.str_len(data).max(initial=0)), n, where, dataset)
+        return data.astype(dtype)  # coerce_array checks the shape
+    text = isinstance(data, str) or (isinstance(data, np.ndarray) and data.dtype.kind == "U")
+    if (
+        text
+        or isinstance(data, bool | int | float | complex)
+        or (isinstance(data, np.ndarray) and data.dtype.kind != "S")
+    ):
+        kind = data.dtype.str if isinstance(data, np.ndarray) else type(data).__name__
+        hint = " (encode text with np.char.encode(frame, 'utf-8'))" if text else ""
+        of_shape = f" of shape {shape}" if shape else ""
+        raise FrameDtypeError(
+            f"{where}: a frame of {kind}, expected S{n} bytes{of_shape}{hint}", dataset=dataset
+        )
+    return data
+
+
+def _check_fits(length: int, n: int, where: str, dataset: str) -> None:
+    if length > n:
+        raise FrameError(
+            f"{where}: a value of {length} bytes does not fit S{n}; strings are never cut short",
+            dataset=dataset,
+        )
+
+
 class StreamingDataset:
     """Frames ``(n, *frame_dims)`` stored in chunks ``(frames_per_chunk, *tile)``.
 
@@ -283,6 +325,10 @@ class StreamingDataset:
             return data  # the usual frame, as coerce_array would return it (no copy)
         expected = self.grid.frame_nbytes
         where = f"append_frame({self.name!r})"
+        if self.dtype.kind == "S":
+            data = string_frame(data, self.dtype, self.grid.frame_dims, where, self.name)
+            if isinstance(data, np.ndarray) and data.shape == self.grid.frame_dims == ():
+                return data  # 0-d, of the dataset's dtype (ascontiguousarray would make it 1-d)
         if isinstance(data, np.generic):
             data = np.asarray(data)
         elif not self.grid.frame_dims and isinstance(data, bool | int | float | complex):

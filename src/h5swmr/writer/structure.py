@@ -49,7 +49,9 @@ from h5swmr.writer.static_dataset import (
 from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
-STREAMING_DTYPE_KINDS = "biufc"
+STREAMING_DTYPE_KINDS = "biufcS"
+RECORD_FIELD_KINDS = "biufc"
+"""What a field of a record (a structured dtype) may hold: numbers, not bytes."""
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
 
@@ -480,7 +482,7 @@ def record_dtype(dtype: np.dtype, where: str) -> np.dtype:
             pending += (dt.fields[name][0] for name in dt.names or ())
         elif dt.subdtype is not None:
             pending.append(dt.subdtype[0])
-        elif dt.kind not in STREAMING_DTYPE_KINDS:
+        elif dt.kind not in RECORD_FIELD_KINDS:
             raise InvalidDtypeError(
                 f"{where}: structured dtype {dtype} has a field of dtype {dt}; its fields must "
                 "be booleans, integers of 1 to 8 bytes, float16/32/64 or complex64/128 (or "
@@ -500,10 +502,17 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
     if numpy_dtype.fields is not None:
         return record_dtype(numpy_dtype, where)
+    if numpy_dtype.kind in "UO":
+        raise InvalidDtypeError(
+            f"{where}: dtype {numpy_dtype} is not a fixed-size number or byte string; store "
+            "text as fixed-length bytes, dtype 'S32' say, from np.char.encode(text, 'utf-8')"
+        )
+    if numpy_dtype.kind == "S" and numpy_dtype.itemsize == 0:
+        raise InvalidDtypeError(f"{where}: dtype S0 has no length; give one, as S32")
     if numpy_dtype.kind not in STREAMING_DTYPE_KINDS:
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
-            "booleans, integers of 1 to 8 bytes, float16/32/64 and complex64/128"
+            "booleans, integers of 1 to 8 bytes, float16/32/64, complex64/128 and bytes (S32...)"
         )
     try:
         DatatypeMessage.from_numpy(numpy_dtype)

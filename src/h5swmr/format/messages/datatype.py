@@ -7,7 +7,7 @@ Covers the types h5py writes for numeric numpy dtypes, as HDF5 2.0 stores them:
 - numpy structured dtypes: a compound (class 6) of their fields, in numpy's order, at numpy's
   offsets, in numpy's itemsize (padding kept); a subarray field is an array (class 10);
 - bool: an enum (class 8) of int8 with FALSE = 0 and TRUE = 1;
-- fixed-length byte strings (class 3), for attributes;
+- fixed-length byte strings (class 3), NUL-padded ASCII as h5py stores ``S<n>``;
 - variable-length strings (class 9, string kind; h5py's ``str``): a 16-byte reference into the
   global heap per element (format/global_heap.py ``VariableLengthReference``), over a base type
   of unsigned bytes, as libhdf5 writes it.
