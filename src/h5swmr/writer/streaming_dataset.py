@@ -193,7 +193,8 @@ class StreamingDataset:
     ) -> None:
         self.node = node
         self.dtype = dtype
-        self.raw_dtype = dtype if dtype.fields is None else np.dtype((np.void, dtype.itemsize))
+        self.is_records = dtype.fields is not None
+        self.raw_dtype = np.dtype((np.void, dtype.itemsize)) if self.is_records else dtype
         """What the chunk buffers hold: records as raw bytes, so that copying a frame into a
         chunk keeps its padding bytes (numpy copies records field by field)."""
         self.grid = grid
@@ -394,7 +395,7 @@ class StreamingDataset:
 
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
-        if frame.dtype is not self.raw_dtype and self.dtype.fields is not None:
+        if self.is_records:
             frame = frame.view(self.raw_dtype)
         if self.frame_is_chunk:  # the common case, spelled out
             self.index.set_address(self.frames_appended, sink.place(as_bytes(frame)))
