@@ -223,3 +223,16 @@ def test_string_datasets_are_listed(tmp_h5: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "/name dataset (3,) |S16, maxshape (None,), chunks (1,)" in out
     assert "/grid dataset (3, 2, 2) |S4" in out
+
+
+def test_a_dataset_of_records_is_listed_with_its_fields(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = np.dtype([("frame", "<u8"), ("t", "<f8"), ("xy", "<f4", (2,))])
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("status", status, ())
+        writer.start_swmr()
+        writer.append_frame(ds, (1, 0.5, (1.0, 2.0)))
+    assert main(["ls", str(tmp_h5)]) == 0
+    out = capsys.readouterr().out
+    assert f"/status dataset (1,) {status}, maxshape (None,)" in out

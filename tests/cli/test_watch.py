@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import h5swmr
+from h5swmr import SwmrFileWriter
 from h5swmr.cli.main import main
 from h5swmr.cli.png import image_size
 from h5swmr.cli.watch import choose_dataset, frame_stats
@@ -292,4 +293,21 @@ def test_a_string_dataset_is_followed_without_statistics_or_image(
     lines = capsys.readouterr().out.rstrip().splitlines()
     assert "(3,) |S16" in lines[0]
     assert lines[1] == "watch: 3 frames"
+    assert not png.exists()
+
+
+def test_a_dataset_of_records_is_watched_without_statistics(
+    tmp_h5: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        ds = writer.create_streaming_dataset("status", [("frame", "<u8"), ("t", "<f8")], (2,))
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(
+                ds, np.array([(i, 0.5), (i, 1.5)], [("frame", "<u8"), ("t", "<f8")])
+            )
+    png = tmp_h5.with_name("latest.png")
+    assert main(["watch", str(tmp_h5), "status", "--png", str(png)]) == 0
+    lines = capsys.readouterr().out.rstrip().splitlines()
+    assert lines[1] == "watch: 3 frames"  # no min/max/mean of records, and no image
     assert not png.exists()

@@ -57,3 +57,23 @@ def test_a_corrupt_chunk_is_an_os_error_as_in_h5py(tmp_h5: Path) -> None:
         f["d"][()]
     with File(tmp_h5) as f, pytest.raises(OSError, match="d"):
         f["d"][()]
+
+
+@pytest.mark.parametrize(
+    ("find", "patch"),
+    [
+        (b"bbbb\0\0\0\0\x04\0\0\0", b"bbbb\0\0\0\0\x02\0\0\0"),  # overlaps "aaaa"
+        (b"bbbb\0\0\0\0\x04\0\0\0", b"bbbb\0\0\0\0\x06\0\0\0"),  # runs past the record
+        (b"\x16\x02\0\0\x08\0\0\0", b"\x16\xff\xff\0\x08\0\0\0"),  # 65535 members said
+    ],
+)
+def test_a_hostile_compound_is_a_format_error(tmp_h5: Path, find: bytes, patch: bytes) -> None:
+    """A compound datatype (version 1 in a version 1 header: no checksum to mend) whose members
+    overlap, leave the record or are far more than the message holds."""
+    with h5py.File(tmp_h5, "w") as f:
+        f.create_dataset("d", data=np.zeros(4, [("aaaa", "<u4"), ("bbbb", "<u4")]))
+    raw = tmp_h5.read_bytes()
+    assert raw.count(find) == 1
+    tmp_h5.write_bytes(raw.replace(find, patch))
+    with File(tmp_h5) as f, pytest.raises(FormatError, match=r"compound|datatype"):
+        f["d"][()]

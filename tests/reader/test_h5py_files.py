@@ -105,3 +105,28 @@ def test_a_user_block_with_a_grown_writer_is_followed(tmp_path: Path) -> None:
                 assert reader.read_frame("x", -1).tolist() == [n] * 8
     finally:
         f.close()
+
+
+@pytest.mark.parametrize("libver", ["earliest", "v110", "latest"])
+def test_records_h5py_writes_read_as_the_same_structured_arrays(
+    tmp_path: Path, libver: str
+) -> None:
+    """Compounds of every version h5py writes (1 and 2 by default, 3 for v110, 5 for latest):
+    the same structured dtype (names, member types, offsets, itemsize) and the same values;
+    padding bytes are not compared (numpy copies records field by field)."""
+    from tests.format.messages.oracle import RECORDS
+
+    path = tmp_path / "records.h5"
+    with h5py.File(path, "w", libver=libver) as f:
+        for key, dtype in RECORDS.items():
+            data = np.zeros(10, dtype)
+            data.view(np.uint8).reshape(10, -1)[:] = np.arange(dtype.itemsize, dtype=np.uint8)
+            data = np.array(data.tolist(), dtype)  # every member a value, padding zeros
+            f.create_dataset(f"c_{key}", data=data, chunks=(4,), maxshape=(None,))
+            f.create_dataset(f"z_{key}", data=data, chunks=(3,), compression="gzip")
+            f.create_dataset(f"p_{key}", data=data)  # contiguous
+    with h5py.File(path, "r") as f, SwmrFileReader.open(path) as r:
+        for name, dataset in f.items():
+            assert r.dtype(name) == dataset.dtype, name
+            np.testing.assert_array_equal(r.read(name), dataset[()], err_msg=name)
+            np.testing.assert_array_equal(r.read_frames(name, 2, 7), dataset[2:7], err_msg=name)

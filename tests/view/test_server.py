@@ -487,3 +487,27 @@ def test_string_datasets_are_listed_and_a_page_that_opens_one_is_told_why_not(
             np.testing.assert_array_equal(data, frame(1))
 
     run([tmp_h5], body)
+
+
+def test_a_dataset_of_records_is_listed_and_viewing_it_is_an_error(tmp_h5: Path) -> None:
+    status = np.dtype([("frame", "<u8"), ("t", "<f8")])
+    with SwmrFileWriter.create(tmp_h5) as writer:
+        image = writer.create_streaming_dataset(DATASET, "u2", (48, 64))
+        meta = writer.create_streaming_dataset("/entry/status", status, ())
+        writer.start_swmr()
+        for i in range(3):
+            writer.append_frame(image, frame(i), metadata={meta: (i, i / 2)})
+
+    async def body(server: ViewServer, base: str) -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(base + "/ws") as ws:
+            tree = await next_of(ws, "tree")
+            assert tree["default"] == DATASET
+            node = next(n for n in tree["nodes"] if n["path"] == "/entry/status")
+            assert node["shape"] == [3]
+            await ws.send_json(view(dataset="/entry/status", frame_index=1))
+            assert "no numbers to show" in (await next_of(ws, "error"))["message"]
+            await ws.send_json(view(frame_index=2))
+            _, data = await next_of(ws, "frame", index=2)
+            np.testing.assert_array_equal(data, frame(2))
+
+    run([tmp_h5], body)

@@ -74,6 +74,11 @@ CASES = [
     ),
     Case("text array for a bytes dataset", lambda w, ds, t: _string_frame(t, np.array("a"))),
     Case(
+        "record with a text field",
+        lambda w, ds, t: _new(t).create_streaming_dataset("d", [("t", "<f8"), ("s", "U8")], ()),
+    ),
+    Case("record of other fields", lambda w, ds, t: _record_dataset(t)),
+    Case(
         "zero or negative frame dims",
         lambda w, ds, t: _new(t).create_streaming_dataset("d", "u2", (0, 4)),
     ),
@@ -141,6 +146,13 @@ def _new_dataset(tmp: Path) -> SwmrFileWriter:
     writer = _new(tmp)
     writer.create_streaming_dataset("d", "u2", (3, 4))
     return writer
+
+
+def _record_dataset(tmp: Path) -> None:
+    writer = _new(tmp)
+    status = np.dtype([("frame", "<u8"), ("t", "<f8")])
+    ds = writer.create_streaming_dataset("status", status, ())
+    writer.append_frame(ds, np.zeros((), [("frame", "<u8"), ("t", "<f4")]))
 
 
 def _static_frame(writer: SwmrFileWriter) -> None:

@@ -71,9 +71,19 @@ class ByteCursor:
 
     def cstring(self) -> bytes:
         """A NUL-terminated string; the NUL is consumed but not returned."""
-        view = bytes(self._buf[self.offset :])
-        end = view.find(b"\x00")
+        start, buf = self.offset, self._buf
+        if isinstance(buf, bytes):
+            end = buf.find(b"\x00", start)
+        else:  # no find on a memoryview: look in growing windows, never copying the rest whole
+            end, lo, window = -1, start, 64
+            while lo < len(buf):
+                hi = min(len(buf), start + window)
+                found = bytes(buf[lo:hi]).find(b"\x00")
+                if found >= 0:
+                    end = lo + found
+                    break
+                lo, window = hi, 2 * window
         if end < 0:
             raise TruncatedError(f"{self.what}: string without NUL terminator", structure=self.what)
-        self.offset += end + 1
-        return view[:end]
+        self.offset = end + 1
+        return bytes(buf[start:end])

@@ -18,6 +18,8 @@ def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
     """``value`` as one element of ``dtype`` (0-d, little-endian), or InvalidArgumentError if
     it is not a number or does not fit exactly (300 as uint8, 0.5 as an integer). For bytes
     ``S<n>``: bytes or str (UTF-8) of at most n bytes, NUL-padded."""
+    if dtype.fields is not None:
+        return _fill_record(value, dtype, where)
     if dtype.kind == "S":
         return _string_fill(value, dtype, where)
     if isinstance(value, str | bytes) or np.ndim(value) != 0:  # type: ignore[arg-type]
@@ -35,6 +37,26 @@ def fill_element(value: object, dtype: np.dtype, where: str) -> np.ndarray:
     if not exact:
         raise InvalidArgumentError(f"{where}: {value!r} does not fit {dtype.str} exactly")
     return fill
+
+
+def _fill_record(value: object, dtype: np.dtype, where: str) -> np.ndarray:
+    """One record: a tuple of field values, or a record of ``dtype`` in any byte order (never
+    one of other fields, whose values would land in the wrong members); padding zeroed."""
+    record = np.zeros((), dtype)
+    given = value if isinstance(value, tuple) else np.asarray(value)
+    if isinstance(given, np.ndarray) and (
+        given.shape != () or given.dtype.newbyteorder("=") != dtype.newbyteorder("=")
+    ):
+        raise InvalidArgumentError(
+            f"{where}: a fill value of {dtype} is one record of it or a tuple, not {value!r}"
+        )
+    try:
+        record[()] = given
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidArgumentError(
+            f"{where}: {value!r} is not a record of {dtype} ({exc})"
+        ) from exc
+    return record
 
 
 def _string_fill(value: object, dtype: np.dtype, where: str) -> np.ndarray:

@@ -199,7 +199,7 @@ class _Walker:
             or len(dims) < 1
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
-            or dtype.kind not in STREAMING_KINDS
+            or (dtype.kind not in STREAMING_KINDS and dtype.fields is None)  # or records
             or (isinstance(datatype, StringType) and datatype.padding != StringPadding.NULL_PADDED)
         ):  # strings as h5swmr appends them: NUL-padded (a full NUL-terminated one loses a byte)
             return None

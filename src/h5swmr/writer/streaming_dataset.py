@@ -46,6 +46,36 @@ for every frame since the last: a write per frame would cost a system call for a
 several per frame when a frame has metadata. Nothing is visible before the commit anyway."""
 
 
+def _dtype_text(dtype: np.dtype) -> str:
+    return str(dtype) if dtype.fields is not None else dtype.str
+
+
+def _record_difference(got: np.dtype, expected: np.dtype) -> str:
+    """What differs between two dtypes when the dataset's is structured: a record's bytes are
+    only copied field by field between dtypes of the same names, types and offsets."""
+    if expected.fields is None:
+        return ""
+    if got.fields is None:
+        return "; the frame is not a structured array"
+    if got.names != expected.names:
+        return f"; fields {got.names}, expected {expected.names}"
+    for name in expected.names or ():
+        (g, g_offset, *_), (e, e_offset, *_) = got.fields[name], expected.fields[name]
+        if g.newbyteorder("=") != e.newbyteorder("="):
+            return f"; field {name!r} is {_dtype_text(g)}, expected {_dtype_text(e)}"
+        if g_offset != e_offset:
+            return f"; field {name!r} at offset {g_offset}, expected {e_offset}"
+    return f"; itemsize {got.itemsize}, expected {expected.itemsize}"
+
+
+def padded_records(data: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``data`` as records of ``dtype`` whose padding bytes are zeros: numpy copies records field
+    by field and leaves the bytes between fields as they were in a new array (anything)."""
+    out = np.zeros(data.shape, dtype)
+    out[...] = data
+    return out
+
+
 def coerce_array(
     data: object,
     dtype: np.dtype,
@@ -66,7 +96,8 @@ def coerce_array(
     if isinstance(data, np.ndarray):
         if data.dtype.newbyteorder("=") != dtype.newbyteorder("="):
             raise FrameDtypeError(
-                f"{where}: {noun} dtype {data.dtype.str}, expected {dtype.str} ({describe})",
+                f"{where}: {noun} dtype {_dtype_text(data.dtype)}, expected "
+                f"{_dtype_text(dtype)} ({describe}{_record_difference(data.dtype, dtype)})",
                 dataset=dataset,
             )
         if data.shape != shape:
@@ -75,6 +106,8 @@ def coerce_array(
                 f"({describe})",
                 dataset=dataset,
             )
+        if dtype.fields is not None and not (data.dtype == dtype and data.flags.c_contiguous):
+            return padded_records(data, dtype)
         return np.ascontiguousarray(data, dtype=dtype)
     try:
         view = memoryview(data)  # type: ignore[arg-type]
@@ -160,6 +193,10 @@ class StreamingDataset:
     ) -> None:
         self.node = node
         self.dtype = dtype
+        self.is_records = dtype.fields is not None
+        self.raw_dtype = np.dtype((np.void, dtype.itemsize)) if self.is_records else dtype
+        """What the chunk buffers hold: records as raw bytes, so that copying a frame into a
+        chunk keeps its padding bytes (numpy copies records field by field)."""
         self.grid = grid
         self.pipeline = pipeline
         self.frame_is_chunk = pipeline is None and grid.frames_per_chunk == 1 and grid.n_tiles == 1
@@ -273,6 +310,8 @@ class StreamingDataset:
 
     def describe_frame(self) -> str:
         dims = "x".join(str(d) for d in self.grid.frame_dims)
+        if self.dtype.fields is not None:  # its str is "|V<n>"; the full dtype is said already
+            return f"{dims} records".strip()
         return f"{dims} {self.dtype.str}"
 
     def coerce(self, data: object) -> np.ndarray:
@@ -300,6 +339,16 @@ class StreamingDataset:
                     f"{where}: {data!r} does not fit {self.dtype.str}", dataset=self.name
                 )
             return np.asarray(data, dtype=self.dtype)
+        elif not self.grid.frame_dims and self.dtype.names and isinstance(data, tuple):
+            try:  # one record, field by field, each value checked as numpy checks it
+                record = np.zeros((), self.dtype)
+                record[()] = data
+                return record
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise FrameDtypeError(
+                    f"{where}: {data!r} is not a record of {self.dtype} ({exc})",
+                    dataset=self.name,
+                ) from exc
         return coerce_array(
             data,
             self.dtype,
@@ -346,6 +395,8 @@ class StreamingDataset:
 
     def append(self, frame: np.ndarray, sink: ChunkSink) -> None:
         """Store one frame that ``coerce`` accepted."""
+        if self.is_records:
+            frame = frame.view(self.raw_dtype)
         if self.frame_is_chunk:  # the common case, spelled out
             self.index.set_address(self.frames_appended, sink.place(as_bytes(frame)))
             self.frames_appended += 1
@@ -421,7 +472,7 @@ class StreamingDataset:
         returns only when nothing touches it any more."""
         grid = self.grid
         if self._tile_buffer is None:
-            self._tile_buffer = np.zeros((grid.n_tiles, 1, *grid.tile), self.dtype)
+            self._tile_buffer = np.zeros((grid.n_tiles, 1, *grid.tile), self.raw_dtype)
             # one strip (one numpy call) when nothing overlaps the writes
             self._strips = grid.strips(STRIP_NBYTES if sink.cut_ahead.enabled else 1 << 62)
         tiles, strips = self._tile_buffer, self._strips
@@ -454,8 +505,10 @@ class StreamingDataset:
             return
         if self._band is None:
             shape = (grid.frames_per_chunk, *grid.frame_dims)
-            fill = 0 if self.fill_value is None else self.fill_value
-            self._band = np.full(shape, fill, self.dtype)
+            if self.fill_value is None:
+                self._band = np.zeros(shape, self.raw_dtype)
+            else:
+                self._band = np.full(shape, self.fill_value.view(self.raw_dtype), self.raw_dtype)
         self._band[position] = frame
         if position + 1 == grid.frames_per_chunk:
             self._submit(grid.split(self._band), band, sink)
@@ -558,7 +611,7 @@ class StreamingDataset:
             self._band_addresses = [r.address for r in records]
             return
         itemsize = self.dtype.itemsize
-        tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.dtype)
+        tiles = np.empty((grid.n_tiles, grid.frames_per_chunk, *grid.tile), self.raw_dtype)
         for tile, record in enumerate(records):
             raw = src.read(record.address, record.size, "chunk")
             decoded = self.pipeline.decode(
@@ -571,7 +624,7 @@ class StreamingDataset:
                     structure="chunk",
                     address=record.address,
                 )
-            tiles[tile] = np.frombuffer(decoded, self.dtype).reshape(tiles.shape[1:])
+            tiles[tile] = np.frombuffer(decoded, self.raw_dtype).reshape(tiles.shape[1:])
         self._band = grid.merge(tiles)
         self._band_frames_filtered = position
 

@@ -50,6 +50,8 @@ from h5swmr.writer.streaming_dataset import StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
 STREAMING_DTYPE_KINDS = "biufcS"
+RECORD_FIELD_KINDS = "biufc"
+"""What a field of a record (a structured dtype) may hold: numbers, not bytes."""
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
 
@@ -470,11 +472,36 @@ def _existing_attribute_names(dataset: StreamingDataset) -> set[str]:
     return names
 
 
+def record_dtype(dtype: np.dtype, where: str) -> np.dtype:
+    """A structured dtype whose every field is a number (or a subarray or structure of numbers),
+    kept as given (names, order, offsets, padding, byte orders), as h5py keeps it."""
+    pending = [dtype]
+    while pending:
+        dt = pending.pop()
+        if dt.fields is not None:
+            pending += (dt.fields[name][0] for name in dt.names or ())
+        elif dt.subdtype is not None:
+            pending.append(dt.subdtype[0])
+        elif dt.kind not in RECORD_FIELD_KINDS:
+            raise InvalidDtypeError(
+                f"{where}: structured dtype {dtype} has a field of dtype {dt}; its fields must "
+                "be booleans, integers of 1 to 8 bytes, float16/32/64 or complex64/128 (or "
+                "arrays or structures of these)"
+            )
+    try:
+        DatatypeMessage.from_numpy(dtype)
+    except H5SwmrError as exc:
+        raise InvalidDtypeError(f"{where}: {exc}") from exc
+    return dtype
+
+
 def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
     try:
         numpy_dtype = np.dtype(dtype)
     except TypeError as exc:
         raise InvalidDtypeError(f"{where}: {dtype!r} is not a numpy dtype") from exc
+    if numpy_dtype.fields is not None:
+        return record_dtype(numpy_dtype, where)
     if numpy_dtype.kind in "UO":
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number or byte string; store "
@@ -482,7 +509,7 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
         )
     if numpy_dtype.kind == "S" and numpy_dtype.itemsize == 0:
         raise InvalidDtypeError(f"{where}: dtype S0 has no length; give one, as S32")
-    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS or numpy_dtype.fields is not None:
+    if numpy_dtype.kind not in STREAMING_DTYPE_KINDS:
         raise InvalidDtypeError(
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
             "booleans, integers of 1 to 8 bytes, float16/32/64, complex64/128 and bytes (S32...)"

@@ -14,6 +14,16 @@ from h5swmr.format.object_header import ContinuationBlock, ObjectHeader, RawMess
 
 DTYPES = ["i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16", "?", "S5"]
 BIG_ENDIAN = [">i2", ">i4", ">u8", ">f4", ">f8"]
+RECORDS = {
+    "flat": np.dtype([("frame", "<u8"), ("t", "<f8"), ("gain", "u1")]),
+    "aligned": np.dtype([("a", "u1"), ("b", "<f8"), ("ok", "?")], align=True),
+    "orders": np.dtype([("a", ">i4"), ("b", ">c16"), ("c", "<f2"), ("d", "<c8")]),
+    "nested": np.dtype([("a", "u1"), ("s", [("x", "<f4"), ("y", ">u2")])]),
+    "arrays": np.dtype([("xy", "<f4", (2,)), ("m", ">i2", (2, 3))]),
+    "gaps": np.dtype({"names": ["b", "a"], "formats": ["u1", "<u4"], "offsets": [8, 1],
+                      "itemsize": 12}),
+}  # fmt: skip
+"""Structured dtypes, stored by h5py as compounds (class 6) as ``rec_<key>``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ def write(path: Path, libver: tuple[str, str] | str) -> None:
             kw = {"shape": (0, 3), "maxshape": (None, 3), "chunks": (2, 3), "dtype": dt}
             f.create_dataset(f"d_{dt}", **kw)
             f.create_dataset(f"gz_{dt}", compression="gzip", **kw)
+        for key, record in RECORDS.items():
+            f.create_dataset(f"rec_{key}", shape=(0,), maxshape=(None,), chunks=(4,), dtype=record)
         f.create_dataset("big", shape=(0, 300, 70000), maxshape=(None, 300, 70000),
                          chunks=(1, 300, 7), dtype="u2")  # fmt: skip
         f.create_dataset(

@@ -4,19 +4,22 @@ Covers the types h5py writes for numeric numpy dtypes, as HDF5 2.0 stores them:
 
 - integers (class 0) and IEEE floats (class 1), version 1, in the numpy dtype's byte order;
 - complex64/complex128: a compound (class 6) of two floats named "r" and "i";
+- numpy structured dtypes: a compound (class 6) of their fields, in numpy's order, at numpy's
+  offsets, in numpy's itemsize (padding kept); a subarray field is an array (class 10);
 - bool: an enum (class 8) of int8 with FALSE = 0 and TRUE = 1;
 - fixed-length byte strings (class 3), NUL-padded ASCII as h5py stores ``S<n>``;
 - variable-length strings (class 9, string kind; h5py's ``str``): a 16-byte reference into the
   global heap per element (format/global_heap.py ``VariableLengthReference``), over a base type
   of unsigned bytes, as libhdf5 writes it.
 
-Compounds and enums are written as version 3: HDF5 2.0 with ``libver="latest"`` writes the same
-bytes under version 5, which HDF5 1.10-1.14 cannot read. Versions 1-5 are decoded, and
+Compounds, arrays and enums are written as version 3: HDF5 2.0 with ``libver="latest"`` writes
+the same bytes under version 5, which HDF5 1.10-1.14 cannot read. Versions 1-5 are decoded, and
 big-endian atomic types too, so the reader can read files libhdf5 wrote.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -179,7 +182,10 @@ class CompoundMember:
 
 @dataclass(frozen=True, slots=True)
 class CompoundType:
-    """Class 6: named members at byte offsets (h5swmr writes only complex numbers)."""
+    """Class 6: named members at byte offsets (a complex number, or a numpy structured dtype).
+
+    Members must not overlap and must lie inside ``size``, as H5Tinsert requires: a file whose
+    members do is refused (a numpy dtype cannot describe it, and its bytes mean nothing)."""
 
     size: int
     members: tuple[CompoundMember, ...]
@@ -190,6 +196,13 @@ class CompoundType:
         for m in self.members:
             if not m.name or "\x00" in m.name or m.offset + m.type.size > self.size:
                 raise _error(f"compound member {m.name!r} at offset {m.offset}")
+        if len({m.name for m in self.members}) != len(self.members):
+            raise _error("compound members with the same name")
+        end, last = 0, ""
+        for m in sorted(self.members, key=lambda m: m.offset):
+            if m.offset < end:
+                raise _error(f"compound member {m.name!r} at offset {m.offset} overlaps {last!r}")
+            end, last = m.offset + m.type.size, m.name
 
     def numpy_dtype(self) -> np.dtype[np.generic]:
         if len(self.members) == 2:
@@ -200,10 +213,48 @@ class CompoundType:
                 and isinstance(r.type, FloatType)
                 and r.type == i.type
                 and r.type.size == half
+                and half in (4, 8)
             ):
                 part = r.type.numpy_dtype()
                 return np.dtype(f"{part.byteorder if part.byteorder == '>' else '<'}c{self.size}")
-        raise UnsupportedError(f"{_WHAT}: compound {self} is not a complex number")
+        fields = {
+            "names": [m.name for m in self.members],
+            "formats": [m.type.numpy_dtype() for m in self.members],
+            "offsets": [m.offset for m in self.members],
+            "itemsize": self.size,
+        }
+        try:
+            return np.dtype(fields)  # type: ignore[call-overload,no-any-return]
+        except (TypeError, ValueError) as exc:
+            raise UnsupportedError(f"{_WHAT}: compound {self} has no numpy equivalent") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    """Class 10: a fixed-shape array of ``base`` (a numpy subarray field of a compound)."""
+
+    dims: tuple[int, ...]
+    base: Datatype
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.dims) <= _MAX_ARRAY_RANK or not all(d > 0 for d in self.dims):
+            raise _error(f"array of dimensions {self.dims}")
+        if self.size >= 1 << 32:
+            raise _error(f"array of {self.dims} elements of {self.base.size} bytes")
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.dims) * self.base.size
+
+    def numpy_dtype(self) -> np.dtype[np.generic]:
+        try:
+            return np.dtype((self.base.numpy_dtype(), self.dims))
+        except (TypeError, ValueError) as exc:
+            raise UnsupportedError(f"{_WHAT}: array {self} has no numpy equivalent") from exc
+
+
+_MAX_ARRAY_RANK = 32
+"""H5S_MAX_RANK: libhdf5 neither writes nor reads arrays of more dimensions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +305,13 @@ class VariableLengthStringType:
 
 
 Datatype: TypeAlias = (
-    FixedPointType | FloatType | StringType | CompoundType | EnumType | VariableLengthStringType
+    FixedPointType
+    | FloatType
+    | StringType
+    | CompoundType
+    | ArrayType
+    | EnumType
+    | VariableLengthStringType
 )
 
 _BOOL_BASE = FixedPointType(1, signed=True)
@@ -282,25 +339,7 @@ class DatatypeMessage:
             dt = np.dtype(dtype)  # type: ignore[call-overload]
         except TypeError as exc:
             raise InvalidDtypeError(f"{dtype!r} is not a numpy dtype") from exc
-        size = dt.itemsize
-        big = dt.str[0] == ">"  # "=" is spelt out in .str; "|" (one byte) has no order
-        if dt.fields is None and dt.subdtype is None and dt.metadata is None:
-            if dt.kind in "iu" and size in (1, 2, 4, 8):
-                return cls(FixedPointType(size, signed=dt.kind == "i", big_endian=big))
-            if dt.kind == "f" and size in _IEEE:
-                return cls(FloatType.ieee(size, big_endian=big))
-            if dt.kind == "c" and size // 2 in (4, 8):
-                part = FloatType.ieee(size // 2, big_endian=big)
-                members = (CompoundMember("r", 0, part), CompoundMember("i", size // 2, part))
-                return cls(CompoundType(size, members))
-            if dt.kind == "b":
-                return cls(EnumType(_BOOL_BASE, *_BOOL_MEMBERS))
-            if dt.kind == "S" and size > 0:
-                return cls(StringType(size))
-        raise InvalidDtypeError(
-            f"dtype {dt!r} is not supported: use bool, (u)int8-64, float16/32/64, "
-            "complex64/128 or fixed-length bytes"
-        )
+        return cls(_from_numpy(dt, top=True))
 
     def to_numpy(self) -> np.dtype[np.generic]:
         """The numpy dtype, in the stored byte order; UnsupportedError for other HDF5 types."""
@@ -312,6 +351,44 @@ class DatatypeMessage:
     @classmethod
     def decode(cls, buf: BytesLike) -> Self:
         return cls(_decode(ByteCursor(buf, _WHAT), 0))
+
+
+def _from_numpy(dt: np.dtype, *, top: bool = False) -> Datatype:
+    """The HDF5 type of ``dt``; a subarray only inside a compound (at the top it is a shape)."""
+    size = dt.itemsize
+    big = dt.str[0] == ">"  # "=" is spelt out in .str; "|" (one byte) has no order
+    if dt.metadata is None:
+        if dt.fields is not None and dt.names and size > 0:
+            members = tuple(
+                CompoundMember(name, dt.fields[name][1], _from_numpy(dt.fields[name][0]))
+                for name in dt.names
+            )
+            try:
+                return CompoundType(size, members)
+            except FormatError as exc:
+                raise InvalidDtypeError(f"dtype {dt!r}: {exc}") from exc
+        if dt.subdtype is not None and not top:
+            base, shape = dt.subdtype
+            if shape:
+                return ArrayType(tuple(shape), _from_numpy(base))
+            return _from_numpy(base)
+        if dt.fields is None and dt.subdtype is None:
+            if dt.kind in "iu" and size in (1, 2, 4, 8):
+                return FixedPointType(size, signed=dt.kind == "i", big_endian=big)
+            if dt.kind == "f" and size in _IEEE:
+                return FloatType.ieee(size, big_endian=big)
+            if dt.kind == "c" and size // 2 in (4, 8):
+                part = FloatType.ieee(size // 2, big_endian=big)
+                members = (CompoundMember("r", 0, part), CompoundMember("i", size // 2, part))
+                return CompoundType(size, members)
+            if dt.kind == "b":
+                return EnumType(_BOOL_BASE, *_BOOL_MEMBERS)
+            if dt.kind == "S" and size > 0:
+                return StringType(size)
+    raise InvalidDtypeError(
+        f"dtype {dt!r} is not supported: use bool, (u)int8-64, float16/32/64, "
+        "complex64/128, fixed-length bytes, or a structured dtype of these"
+    )
 
 
 def _header(version: int, kind: DatatypeClass, bits: int, size: int) -> bytes:
@@ -350,6 +427,10 @@ def _encode(t: Datatype) -> bytes:
             parts += (m.name.encode("utf-8") + b"\x00", m.offset.to_bytes(width, "little"))
             parts.append(_encode(m.type))
         return b"".join(parts)
+    if isinstance(t, ArrayType):
+        head = _header(_COMPOSITE_VERSION, DatatypeClass.ARRAY, 0, t.size)
+        dims = struct.pack(f"<B{len(t.dims)}I", len(t.dims), *t.dims)
+        return head + dims + _encode(t.base)
     if isinstance(t, VariableLengthStringType):
         bits = _VL_STRING | t.padding << 4 | t.charset << 8
         head = _header(_ATOMIC_VERSION, DatatypeClass.VARIABLE_LENGTH, bits, t.size)
@@ -411,6 +492,8 @@ def _decode(cur: ByteCursor, depth: int) -> Datatype:
         return StringType(size, bits & 0x0F, bits >> _STRING_CSET_SHIFT)  # type: ignore[arg-type]
     if raw_class == DatatypeClass.COMPOUND:
         return _decode_compound(cur, version, bits, size, depth)
+    if raw_class == DatatypeClass.ARRAY:
+        return _decode_array(cur, version, size, depth)
     if raw_class == DatatypeClass.ENUM:
         base = _decode(cur, depth + 1)
         if not isinstance(base, FixedPointType) or base.size != size:
@@ -439,6 +522,23 @@ _VL_STRING = 1
 """Variable-length kind 1 (strings); kind 0 (sequences) is not supported."""
 _VL_STRING_BASE = FixedPointType(1, signed=False)
 """The character type libhdf5 writes after a variable-length string's header."""
+
+
+def _decode_array(cur: ByteCursor, version: int, size: int, depth: int) -> Datatype:
+    if version < 2:
+        raise _error(f"array type of version {version}")
+    rank = cur.u8()
+    if not 0 < rank <= _MAX_ARRAY_RANK:
+        raise _error(f"array of rank {rank}")
+    if version == 2:
+        cur.skip(3)  # reserved
+    dims = tuple(cur.u32() for _ in range(rank))
+    if version == 2:
+        cur.skip(4 * rank)  # permutation indices, never used by libhdf5
+    array = ArrayType(dims, _decode(cur, depth + 1))
+    if array.size != size:
+        raise _error(f"array of {dims} elements of {array.base.size} bytes, not {size}")
+    return array
 
 
 def _decode_compound(cur: ByteCursor, version: int, bits: int, size: int, depth: int) -> Datatype:
