@@ -488,6 +488,11 @@ def record_dtype(dtype: np.dtype, where: str) -> np.dtype:
                 "be booleans, integers of 1 to 8 bytes, float16/32/64 or complex64/128 (or "
                 "arrays or structures of these)"
             )
+    return _encodable(dtype, where)
+
+
+def _encodable(dtype: np.dtype, where: str) -> np.dtype:
+    """``dtype`` if a datatype message can hold it, else InvalidDtypeError."""
     try:
         DatatypeMessage.from_numpy(dtype)
     except H5SwmrError as exc:
@@ -514,9 +519,5 @@ def dataset_dtype(dtype: DTypeLike, where: str) -> np.dtype:
             f"{where}: dtype {numpy_dtype} is not a fixed-size number; streaming datasets hold "
             "booleans, integers of 1 to 8 bytes, float16/32/64, complex64/128 and bytes (S32...)"
         )
-    try:
-        DatatypeMessage.from_numpy(numpy_dtype)
-    except H5SwmrError as exc:
-        raise InvalidDtypeError(f"{where}: {exc}") from exc
     # the byte order asked for is kept, as h5py keeps it: a ">i4" frame makes a ">i4" dataset
-    return numpy_dtype
+    return _encodable(numpy_dtype, where)
