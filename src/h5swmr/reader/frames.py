@@ -19,7 +19,7 @@ from h5swmr.errors import FormatError
 from h5swmr.format.constants import UNDEFINED_ADDRESS
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader.dataset import DatasetState
-from h5swmr.reader.rows import check_allocation
+from h5swmr.reader.rows import check_allocation, new_array
 
 
 def frames_are_chunk_rows(state: DatasetState) -> bool:
@@ -79,7 +79,7 @@ class FrameReader:
             address = self._look_up(row)
         if address == UNDEFINED_ADDRESS:
             return self._fill_frame()
-        out = np.empty(self.frame_shape, self.dtype)
+        out = new_array(self.frame_shape, self.dtype)
         self._src.read_into(address + within * self._frame_bytes, out.data.cast("B"), "chunk data")
         return out
 
@@ -87,7 +87,7 @@ class FrameReader:
         """Frames ``start:stop`` (0 <= start <= stop <= n_frames): chunks stored back to back
         are read with one ``preadv`` straight into the result."""
         check_allocation((stop - start) * self._frame_bytes, self._limit, f"rows {start}:{stop}")
-        out = np.empty((stop - start, *self.frame_shape), self.dtype)
+        out = new_array((stop - start, *self.frame_shape), self.dtype)
         flat = out.reshape(-1).view(np.uint8).data
         per_chunk, frame_bytes = self._per_chunk, self._frame_bytes
         run_address = run_start = -1  # the pending run: file address and first row

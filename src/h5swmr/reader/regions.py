@@ -23,7 +23,7 @@ from h5swmr.filters.pipeline import intermediate_limit
 from h5swmr.format.chunk_records import ChunkRecord
 from h5swmr.format.messages.layout import ChunkedLayoutMessage
 from h5swmr.reader.dataset import DatasetState
-from h5swmr.reader.rows import check_allocation
+from h5swmr.reader.rows import check_allocation, new_array
 from h5swmr.reader.selection import PointsAxis, SliceAxis
 
 Axis = SliceAxis | PointsAxis
@@ -100,7 +100,7 @@ def read_chunk(
     if state.pipeline is None:
         count = math.prod(layout.chunk_dims)
         first, stop = window if window is not None else (0, count)
-        out = np.empty(count, state.dtype)
+        out = new_array(count, state.dtype)
         itemsize = state.dtype.itemsize
         target = memoryview(out.view(np.uint8).data)[first * itemsize : stop * itemsize]
         src.read_into(record.address + first * itemsize, target, "chunk data")
@@ -162,11 +162,11 @@ def read_region(
     itemsize = state.dtype.itemsize
     check_allocation(math.prod(shape) * itemsize, limit, f"selection of shape {shape}")
     if 0 in shape:
-        return np.empty(shape, state.dtype)
+        return new_array(shape, state.dtype)
     layout = state.layout
     if not isinstance(layout, ChunkedLayoutMessage) or not state.dims:
         return _from_rows(state, axes, rows)
-    out = np.empty(shape, state.dtype)
+    out = new_array(shape, state.dtype)
     per_axis = [list(spans(axis, c)) for axis, c in zip(axes, layout.chunk_dims, strict=True)]
     visits = math.prod(len(found) for found in per_axis)
     if visits * CHUNK_VISIT_BYTES > limit:

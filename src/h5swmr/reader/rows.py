@@ -42,6 +42,13 @@ def check_allocation(nbytes: int, limit: int, what: str) -> None:
         raise FormatError(f"{what}: {nbytes} bytes requested, more than the limit of {limit}")
 
 
+def new_array(shape: int | tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An array the read fills: records start as zeros, since numpy copies them field by field
+    and would leave the padding between fields as whatever the new memory held (h5py gives
+    zeros there); anything else starts empty."""
+    return np.zeros(shape, dtype) if dtype.fields is not None else np.empty(shape, dtype)
+
+
 def read_rows(
     src: FileSource, state: DatasetState, start: int, stop: int, limit: int
 ) -> np.ndarray:
@@ -53,7 +60,7 @@ def read_rows(
     check_allocation((stop - start) * row_bytes, limit, f"rows {start}:{stop}")
     layout = state.layout
     if stop <= start or 0 in shape:
-        return np.empty(shape, state.dtype)
+        return new_array(shape, state.dtype)
     if isinstance(layout, CompactLayoutMessage):
         if len(layout.data) < state.nbytes:
             raise FormatError(f"compact data of {len(layout.data)} bytes, need {state.nbytes}")
@@ -156,7 +163,7 @@ def _read_chunked(
 ) -> np.ndarray:
     planned, missing = _plan(state, layout, start, stop)
     shape = (stop - start, *state.dims[1:]) if state.dims else ()
-    out = _fill_array(state, shape) if missing else np.empty(shape, state.dtype)
+    out = _fill_array(state, shape) if missing else new_array(shape, state.dtype)
     rows = (stop - start, *state.dims[1:]) if state.dims else (1,) * layout.rank
     target = _Target(state, layout, out.reshape(rows), start)
     if state.pipeline is None:

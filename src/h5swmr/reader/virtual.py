@@ -25,7 +25,7 @@ from h5swmr.format.selection import HyperslabSelection
 from h5swmr.reader.dataset import DatasetState
 from h5swmr.reader.global_heap import read_collection
 from h5swmr.reader.hyperslabs import Axis, axes_of, shape_of
-from h5swmr.reader.rows import check_allocation
+from h5swmr.reader.rows import check_allocation, new_array
 from h5swmr.reader.virtual_plan import Piece, SourceDataset, SourceOpener, about, plan
 
 _SAFE_KINDS = frozenset("iuf")
@@ -89,7 +89,7 @@ class VirtualView:
             math.prod(shape) * dtype.itemsize, self._limit, f"{self.name!r} rows {start}:{stop}"
         )
         if stop <= start:
-            return np.empty(shape, dtype)
+            return new_array(shape, dtype)
         found = []
         for number, piece in enumerate(self._pieces):
             with about(f"virtual dataset {self.name!r}, {piece.where}"):
@@ -191,7 +191,7 @@ def _read_box(source: SourceDataset, positions: tuple[np.ndarray, ...]) -> np.nd
         rows = source.read_rows(int(run[0]), int(run[-1]) + 1)
         box: np.ndarray = rows[_index((run - run[0], *others))]
         return box
-    out = np.empty(shape, state.dtype)
+    out = new_array(shape, state.dtype)
     if inside != shape:
         out[...] = state.fill_value
     dest = out[tuple(slice(0, k) for k in inside)]
