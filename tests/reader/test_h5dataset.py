@@ -237,3 +237,28 @@ def test_fixed_length_strings_as_h5py_bytes_and_asstr(tmp_path: Path) -> None:
         with pytest.raises(UnicodeDecodeError):
             ours["ascii"].asstr()[1]
         assert ours["one"].asstr()[()] == theirs["one"].asstr()[()] == "abc"
+
+
+def test_record_fields_by_name_as_h5py(tmp_path: Path) -> None:
+    """Field names anywhere in the key, one or several, with and without other indices."""
+    path = tmp_path / "records.h5"
+    dtype = np.dtype([("a", "<u4"), ("t", "<f8"), ("g", "u1"), ("xy", "<f4", (2,))], align=True)
+    data = np.zeros((4, 3), dtype)
+    for i, name in enumerate(dtype.names or ()):
+        data[name] = (np.arange(data[name].size) % 5 + i).reshape(data[name].shape)
+    with h5py.File(path, "w", libver="latest") as f:
+        f.create_dataset("r", data=data, chunks=(2, 3), compression="gzip")
+        f["n"] = np.arange(3.0)
+    keys: list[object] = ["t", "xy", ("g", "a"), (np.s_[1:3], "t"), ("t", np.s_[1:3]), (1, 2, "t")]
+    keys += [(1, "xy"), (0, 1, "a", "g"), ("g", Ellipsis, 0)]
+    with h5py.File(path, "r") as theirs, h5swmr.File(path) as ours:
+        for key in keys:
+            mine, real = ours["r"][key], theirs["r"][key]
+            assert np.asarray(mine).dtype == np.asarray(real).dtype, key
+            assert np.shape(mine) == np.shape(real), key
+            assert np.asarray(mine).tobytes() == np.asarray(real).tobytes(), key
+        for bad, dataset in (("nope", "r"), ("t", "n")):
+            with pytest.raises(ValueError):
+                theirs[dataset][bad]
+            with pytest.raises(H5SwmrError, match=repr(bad) if dataset == "r" else "record"):
+                ours[dataset][bad]

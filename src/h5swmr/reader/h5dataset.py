@@ -265,8 +265,15 @@ class Dataset:
 
     def __getitem__(self, key: object) -> Any:
         """h5py's selection rules; variable-length strings come as ``bytes``, as h5py gives
-        them (``asstr()[key]`` for ``str``)."""
-        return self._get(key, text=False)
+        them (``asstr()[key]`` for ``str``). Field names anywhere in the key select fields of
+        records, as in h5py: one name gives that field's values, several a record of those
+        fields alone, packed, in the order given."""
+        parts = key if isinstance(key, tuple) else (key,)
+        names = [part for part in parts if isinstance(part, str)]
+        if not names:
+            return self._get(key, text=False)
+        data = self._get(tuple(p for p in parts if not isinstance(p, str)), text=False)
+        return _fields(data, names, self._state.dtype, self._path)
 
     def asstr(self, encoding: str | None = None, errors: str = "strict") -> AsStrView:
         """Strings read as ``str`` (h5py's ``Dataset.asstr()``): decoded with ``encoding``, by
@@ -408,6 +415,24 @@ def _encoded(value: Any) -> Any:
             out[index] = item.encode("utf-8", "surrogateescape") if isinstance(item, str) else item
         return out
     return value
+
+
+def _fields(data: Any, names: list[str], dtype: np.dtype, path: str) -> Any:
+    """The fields ``names`` of records ``data`` (an array or one record) read from ``path``."""
+    fields = dtype.fields
+    if fields is None:
+        raise SelectionValueError(f"{path!r}: field names are for record (compound) datasets")
+    for name in names:
+        if name not in fields:
+            raise SelectionValueError(f"{path!r}: no field {name!r} in {dtype}")
+    if len(names) == 1:
+        value = data[names[0]]
+        return value.copy() if isinstance(value, np.ndarray) else value  # C order, its own
+    packed = np.dtype([(name, fields[name][0]) for name in names])
+    out = np.zeros(np.shape(data), packed)
+    for name in names:
+        out[name] = data[name]
+    return out if isinstance(data, np.ndarray) else out[()]
 
 
 class AsStrView:
