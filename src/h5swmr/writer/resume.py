@@ -46,10 +46,9 @@ from h5swmr.storage.allocator import EofAllocator
 from h5swmr.writer.chunking import ChunkGrid
 from h5swmr.writer.extensible_array_index import ExtensibleArrayIndex
 from h5swmr.writer.static_dataset import StaticDatasetNode
-from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.streaming_dataset import STREAMING_DTYPE_KINDS, StreamingDataset
 from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
-STREAMING_KINDS = "biufcS"
 _REWRITTEN = {MessageType.DATASPACE, MessageType.REFERENCE_COUNT, MessageType.NIL}
 _GROUP_OWN = {
     MessageType.CONTINUATION,  # a rewritten group holds all its messages in one chunk
@@ -199,7 +198,7 @@ class _Walker:
             or len(dims) < 1
             or maxdims[0] != UNLIMITED
             or tuple(maxdims[1:]) != tuple(dims[1:])
-            or (dtype.kind not in STREAMING_KINDS and dtype.fields is None)  # or records
+            or (dtype.kind not in STREAMING_DTYPE_KINDS and dtype.fields is None)  # or records
             or (isinstance(datatype, StringType) and datatype.padding != StringPadding.NULL_PADDED)
         ):  # strings as h5swmr appends them: NUL-padded (a full NUL-terminated one loses a byte)
             return None

@@ -36,6 +36,11 @@ from h5swmr.writer.headers import (
 )
 from h5swmr.writer.tree import DatasetNode
 
+NUMBER_KINDS = "biufc"
+"""numpy kinds of the numbers a streaming dataset holds (bool, ints, floats, complex); a field of
+a record (structured dtype) holds one of these too."""
+STREAMING_DTYPE_KINDS = NUMBER_KINDS + "S"
+"""numpy kinds of a streaming dataset's elements besides records: numbers and bytes ``S<n>``."""
 STRIP_NBYTES = 256 * 1024
 """Tiles per strip of an unfiltered frame: large enough that handing a strip to the helper
 thread costs little beside writing it, small enough that a megapixel frame makes several."""

@@ -46,12 +46,13 @@ from h5swmr.writer.static_dataset import (
     build_strings,
     numeric_array,
 )
-from h5swmr.writer.streaming_dataset import StreamingDataset
+from h5swmr.writer.streaming_dataset import (
+    NUMBER_KINDS,
+    STREAMING_DTYPE_KINDS,
+    StreamingDataset,
+)
 from h5swmr.writer.tree import DatasetNode, GroupNode, KeptNode, Node, Tree
 
-STREAMING_DTYPE_KINDS = "biufcS"
-RECORD_FIELD_KINDS = "biufc"
-"""What a field of a record (a structured dtype) may hold: numbers, not bytes."""
 DatasetRef = int | str
 """A dataset as ``create_streaming_dataset`` returned it, or its path."""
 
@@ -482,7 +483,7 @@ def record_dtype(dtype: np.dtype, where: str) -> np.dtype:
             pending += (dt.fields[name][0] for name in dt.names or ())
         elif dt.subdtype is not None:
             pending.append(dt.subdtype[0])
-        elif dt.kind not in RECORD_FIELD_KINDS:
+        elif dt.kind not in NUMBER_KINDS:  # numbers, not bytes
             raise InvalidDtypeError(
                 f"{where}: structured dtype {dtype} has a field of dtype {dt}; its fields must "
                 "be booleans, integers of 1 to 8 bytes, float16/32/64 or complex64/128 (or "
