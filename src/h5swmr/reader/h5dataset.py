@@ -268,10 +268,13 @@ class Dataset:
         them (``asstr()[key]`` for ``str``). Field names anywhere in the key select fields of
         records, as in h5py: one name gives that field's values, several a record of those
         fields alone, packed, in the order given."""
+        if not (
+            isinstance(key, str)
+            or (isinstance(key, tuple) and any(isinstance(p, str) for p in key))
+        ):  # the usual read (d[i], frame by frame) pays one check
+            return self._get(key, text=False)
         parts = key if isinstance(key, tuple) else (key,)
         names = [part for part in parts if isinstance(part, str)]
-        if not names:
-            return self._get(key, text=False)
         data = self._get(tuple(p for p in parts if not isinstance(p, str)), text=False)
         return _fields(data, names, self._state.dtype, self._path)
 
